@@ -1,0 +1,10 @@
+//! spotify-mcp-server: a Spotify MCP server with a built-in sandbox of the Spotify Web API.
+//!
+//! Data flows one way: [`http`] (transport) → [`mcp`] (tool handlers) → [`spotify`] (typed Web API
+//! client with auth, limiter, retries and cache) → Spotify or the [`sandbox`].
+
+pub mod config;
+pub mod http;
+pub mod mcp;
+pub mod sandbox;
+pub mod spotify;
