@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite, runnable on a fresh machine: provisions every tool the tests use
+# (idempotently, cached under ~/.cache/spotify-mcp-test), then runs the Rust tests, the
+# formatting/lint gates and the end-to-end suites. `.ci/run` calls exactly this.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+log "provisioning test tools"
+eval "$(scripts/test-env.sh)"
+if [ -x scripts/k8s-toolchain.sh ] && [ -d operator ]; then
+  SPOTIFY_MCP_K8S_BIN=$(scripts/k8s-toolchain.sh)
+  export SPOTIFY_MCP_K8S_BIN
+fi
+export SPOTIFY_OPENAPI="${SPOTIFY_OPENAPI:-$root/server/openapi/spotify-openapi.yml}"
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+log "cargo build (binaries the end-to-end tests run)"
+cargo build --workspace --locked --bins
+export SPOTIFY_MCP_BIN="$root/target/debug/spotify-mcp-server"
+
+log "cargo test --workspace"
+cargo test --workspace --locked
+
+if [ -d tests/python ]; then
+  log "end-to-end tests with the official Python MCP SDK"
+  "$SPOTIFY_MCP_TEST_PYTHON" -m pytest tests/python -q
+fi
+log "all tests passed"
