@@ -6,5 +6,6 @@
 pub mod config;
 pub mod http;
 pub mod mcp;
+pub mod metrics;
 pub mod sandbox;
 pub mod spotify;
