@@ -1,0 +1,266 @@
+"""HTTP transport behaviours of the real binary: Host and Origin checks, bearer tokens,
+health endpoints, malformed JSON-RPC, and graceful shutdown on SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import anyio
+import httpx
+import pytest
+
+from harness import mcp_http
+from rawhttp import initialize_body, jsonrpc_error, messages, post
+
+pytestmark = pytest.mark.anyio
+
+
+# --- health ----------------------------------------------------------------------------------
+
+
+async def test_healthz_and_readyz_answer(sandbox_server):
+    r = httpx.get(sandbox_server.base_url + "/healthz", timeout=5)
+    assert r.status_code == 200
+    r = httpx.get(sandbox_server.base_url + "/readyz", timeout=5)
+    assert r.status_code == 200
+
+
+async def test_readyz_fails_when_spotify_credentials_are_unusable(launcher, spotify):
+    """A refresh token the accounts service rejects: alive, but not ready, and no secret in the answer."""
+    server = launcher.http_server_on(spotify, refresh_token="not-a-valid-refresh-token", name="bad-credentials", wait_ready=False)
+    try:
+        server.wait_http("/healthz")
+        r = server.wait_http("/readyz", ok=(503,))
+        assert "not-a-valid-refresh-token" not in r.text
+        assert "sandbox-client-secret" not in r.text
+        assert "sandbox-client-secret" not in server.log()
+        assert "not-a-valid-refresh-token" not in server.log()
+    finally:
+        server.stop()
+
+
+# --- Host and Origin ---------------------------------------------------------------------------
+
+
+async def test_foreign_host_header_is_rejected(sandbox_server):
+    r = post(sandbox_server.mcp_url, initialize_body(), headers={"Host": "evil.example.com"})
+    assert r.status_code == 403, f"{r.status_code}: {r.text[:200]}"
+    r = post(sandbox_server.mcp_url, initialize_body(), headers={"Host": f"evil.example.com:{sandbox_server.port}"})
+    assert r.status_code == 403
+
+
+async def test_loopback_host_names_are_accepted(sandbox_server):
+    for host in ("localhost", f"localhost:{sandbox_server.port}", f"127.0.0.1:{sandbox_server.port}"):
+        r = post(sandbox_server.mcp_url, initialize_body(), headers={"Host": host})
+        assert r.status_code == 200, f"Host {host}: {r.status_code} {r.text[:200]}"
+
+
+async def test_allowed_hosts_admit_a_service_dns_name(launcher):
+    server = launcher.http_server("--allowed-hosts", "smcp.music.svc,smcp.music.svc.cluster.local", name="allowed-hosts")
+    try:
+        for host in ("smcp.music.svc", f"smcp.music.svc:{server.port}", f"smcp.music.svc.cluster.local:{server.port}"):
+            r = post(server.mcp_url, initialize_body(), headers={"Host": host})
+            assert r.status_code == 200, f"Host {host}: {r.status_code} {r.text[:200]}"
+        r = post(server.mcp_url, initialize_body(), headers={"Host": "other.music.svc"})
+        assert r.status_code == 403
+    finally:
+        server.stop()
+
+
+async def test_allowed_hosts_from_environment(launcher):
+    server = launcher.http_server(name="allowed-hosts-env", env={"SPOTIFY_MCP_ALLOWED_HOSTS": "mcp.internal"})
+    try:
+        r = post(server.mcp_url, initialize_body(), headers={"Host": "mcp.internal"})
+        assert r.status_code == 200, r.text[:200]
+    finally:
+        server.stop()
+
+
+async def test_foreign_browser_origin_is_rejected_by_default(sandbox_server):
+    """DNS-rebinding defence: a web page on another origin must not drive the local server."""
+    r = post(sandbox_server.mcp_url, initialize_body(), headers={"Origin": "https://evil.example.com"})
+    assert r.status_code == 403, f"foreign Origin accepted by default: {r.status_code}"
+
+
+async def test_request_without_origin_is_accepted(sandbox_server):
+    r = post(sandbox_server.mcp_url, initialize_body())
+    assert r.status_code == 200
+
+
+async def test_allowed_origins_are_configurable(launcher):
+    server = launcher.http_server("--allowed-origins", "https://app.example.com:443", name="allowed-origins")
+    try:
+        ok = post(server.mcp_url, initialize_body(), headers={"Origin": "https://app.example.com"})
+        assert ok.status_code == 200, f"{ok.status_code}: {ok.text[:200]}"
+        bad = post(server.mcp_url, initialize_body(), headers={"Origin": "https://evil.example.com"})
+        assert bad.status_code == 403
+        wrong_port = post(server.mcp_url, initialize_body(), headers={"Origin": "https://app.example.com:8443"})
+        assert wrong_port.status_code == 403
+    finally:
+        server.stop()
+
+
+async def test_origin_without_scheme_is_a_startup_error(binary, tmp_path):
+    import subprocess
+
+    from harness import clean_env, free_port
+
+    r = subprocess.run(
+        [str(binary), "--sandbox", "--port", str(free_port()), "--allowed-origins", "app.example.com"],
+        env=clean_env(None, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert r.returncode != 0
+    assert "app.example.com" in r.stderr
+
+
+# --- bearer tokens -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def token_server(launcher):
+    server = launcher.http_server(name="bearer-env", env={"SPOTIFY_MCP_AUTH_TOKENS": "tok-alpha-1234567890,tok-beta-0987654321"})
+    yield server
+    server.stop()
+
+
+async def test_mcp_without_token_is_401_with_www_authenticate(token_server):
+    r = post(token_server.mcp_url, initialize_body())
+    assert r.status_code == 401, f"{r.status_code}: {r.text[:200]}"
+    challenge = r.headers.get("www-authenticate", "")
+    assert challenge.lower().startswith("bearer"), f"WWW-Authenticate: {challenge!r}"
+
+
+async def test_mcp_with_wrong_token_is_401(token_server):
+    r = post(token_server.mcp_url, initialize_body(), headers={"Authorization": "Bearer tok-gamma"})
+    assert r.status_code == 401
+    assert "bearer" in r.headers.get("www-authenticate", "").lower()
+    assert "tok-alpha" not in r.text and "tok-beta" not in r.text
+    r = post(token_server.mcp_url, initialize_body(), headers={"Authorization": "Basic dG9rLWFscGhhOng="})
+    assert r.status_code == 401
+
+
+async def test_health_endpoints_stay_open_with_tokens(token_server):
+    assert httpx.get(token_server.base_url + "/healthz", timeout=5).status_code == 200
+    assert httpx.get(token_server.base_url + "/readyz", timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_valid_token_works_with_the_sdk(token_server, mode):
+    async with mcp_http(token_server.mcp_url, mode=mode, headers={"Authorization": "Bearer tok-beta-0987654321"}) as client:
+        tools = await client.list_tools()
+        assert len(tools.tools) > 0
+        result = await client.call_tool("get_profile", {})
+        assert not result.is_error, result
+
+
+async def test_sdk_without_token_fails_clearly(token_server):
+    with pytest.raises(Exception) as info:
+        async with mcp_http(token_server.mcp_url) as client:
+            await client.list_tools()
+    assert "401" in repr(info.value) or "nauthori" in repr(info.value), repr(info.value)
+
+
+async def test_tokens_from_a_file(launcher, tmp_path):
+    f = tmp_path / "tokens"
+    f.write_text("# access tokens\nfile-token-aaaaaaaaaaaa\n\nfile-token-bbbbbbbbbbbb\n")
+    server = launcher.http_server("--auth-tokens-file", str(f), name="bearer-file")
+    try:
+        assert post(server.mcp_url, initialize_body()).status_code == 401
+        ok = post(server.mcp_url, initialize_body(), headers={"Authorization": "Bearer file-token-bbbbbbbbbbbb"})
+        assert ok.status_code == 200, ok.text[:200]
+        assert "file-token" not in server.log(), "a bearer token appeared in the server log"
+    finally:
+        server.stop()
+
+
+# --- malformed requests ------------------------------------------------------------------------
+
+
+async def test_unparseable_body_gets_a_jsonrpc_parse_error(sandbox_server):
+    r = post(sandbox_server.mcp_url, None, raw=b'{"jsonrpc": "2.0", "id": 1, "method": ')
+    assert 400 <= r.status_code < 500, f"{r.status_code}: {r.text[:200]}"
+    err = jsonrpc_error(r)
+    assert err is not None, f"no JSON-RPC error object in the answer: {r.status_code} {r.headers.get('content-type')} {r.text[:200]!r}"
+    assert err["code"] == -32700, err
+    assert httpx.get(sandbox_server.base_url + "/healthz", timeout=5).status_code == 200
+
+
+async def test_json_that_is_not_jsonrpc_gets_an_invalid_request_error(sandbox_server):
+    r = post(sandbox_server.mcp_url, {"hello": "world"})
+    assert 400 <= r.status_code < 500, f"{r.status_code}: {r.text[:200]}"
+    err = jsonrpc_error(r)
+    assert err is not None, f"no JSON-RPC error object: {r.status_code} {r.text[:200]!r}"
+    assert err["code"] in (-32600, -32700), err
+    assert httpx.get(sandbox_server.base_url + "/healthz", timeout=5).status_code == 200
+
+
+async def test_unknown_method_in_a_session_is_method_not_found(sandbox_server):
+    init = post(sandbox_server.mcp_url, initialize_body())
+    assert init.status_code == 200
+    session = init.headers.get("mcp-session-id")
+    assert session, "legacy initialize did not create a session"
+    headers = {"Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-11-25"}
+    r = post(sandbox_server.mcp_url, {"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
+    assert r.status_code in (200, 202)
+    r = post(sandbox_server.mcp_url, {"jsonrpc": "2.0", "id": 2, "method": "spotify/nope", "params": {}}, headers=headers)
+    err = jsonrpc_error(r)
+    assert err is not None, f"{r.status_code}: {r.text[:300]}"
+    assert err["code"] == -32601, err
+    # A tool call with arguments of the wrong type is a clear error, not a crash.
+    r = post(
+        sandbox_server.mcp_url,
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "set_volume", "arguments": {"volume_percent": "loud"}}},
+        headers=headers,
+    )
+    msgs = messages(r)
+    assert msgs, f"{r.status_code}: {r.text[:300]}"
+    reply = msgs[-1]
+    if "error" in reply:
+        assert reply["error"]["code"] == -32602, reply
+    else:
+        assert reply["result"].get("isError") is True, reply
+    assert httpx.get(sandbox_server.base_url + "/healthz", timeout=5).status_code == 200
+
+
+# --- graceful shutdown -------------------------------------------------------------------------
+
+
+async def test_sigterm_finishes_the_in_flight_call_and_exits_zero(launcher):
+    sb = launcher.sandbox(name="slow-sandbox", record=False)
+    server = launcher.http_server_on(sb, name="shutdown")
+    try:
+        async with mcp_http(server.mcp_url) as client:
+            await client.list_tools()
+            sb.set_faults(latency_ms=1500)
+            results: list = []
+
+            async def slow_call():
+                results.append(await client.call_tool("search", {"query": "shutdown drain", "types": ["track"]}))
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(slow_call)
+                await anyio.sleep(0.5)
+                started = time.monotonic()
+                server.signal(signal.SIGTERM)
+            elapsed = time.monotonic() - started
+        assert results, "the in-flight call got no answer"
+        assert not results[0].is_error, results[0]
+        assert elapsed >= 0.5, "the call finished before the slow sandbox answered"
+        code = await anyio.to_thread.run_sync(server.wait_exit, 15.0)
+        assert code == 0, f"exit status {code} after SIGTERM"
+    finally:
+        server.stop()
+        sb.stop()
+
+
+async def test_sigterm_on_an_idle_server_exits_zero_quickly(launcher):
+    server = launcher.http_server(name="idle-shutdown")
+    started = time.monotonic()
+    server.signal(signal.SIGTERM)
+    code = await anyio.to_thread.run_sync(server.wait_exit, 10.0)
+    assert code == 0
+    assert time.monotonic() - started < 5, "idle shutdown should not wait for the grace period"

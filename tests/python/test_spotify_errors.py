@@ -1,0 +1,219 @@
+"""Spotify's own error behaviours, reproduced by the sandbox, must reach the model as tool
+results with isError and a message it can act on."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import anyio
+import pytest
+
+from harness import SANDBOX_FREE_REFRESH_TOKEN, mcp_http, result_text
+from toolcalls import Tools
+from world import SpotifyApi, uris_in
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def idle(launcher):
+    """A fresh sandbox (no device active yet) with its own server."""
+    sb = launcher.sandbox(name="idle-sandbox", record=False)
+    server = launcher.http_server_on(sb, "--cache", "none", name="idle-server")
+    yield sb, server
+    server.stop()
+    sb.stop()
+
+
+@pytest.fixture(scope="module")
+def free_user(launcher, spotify):
+    """The server logged in as the sandbox's free (non-Premium) user."""
+    server = launcher.http_server_on(spotify, refresh_token=SANDBOX_FREE_REFRESH_TOKEN, name="free-user")
+    yield server
+    server.stop()
+
+
+async def test_no_active_device_lists_devices_and_how_to_transfer(idle):
+    sb, server = idle
+    api = SpotifyApi(sb)
+    devices = api.get("/me/player/devices")["devices"]
+    assert devices, "the sandbox user needs devices"
+    r = api.http.get("/me/player")
+    assert r.status_code == 204 or not r.content, "the fresh sandbox should have no active device"
+    async with mcp_http(server.mcp_url) as client:
+        t = await Tools.connect(client)
+        for name, args in (("pause", {}), ("skip", {}), ("seek", {"position_ms": 1000}), ("set_volume", {"volume_percent": 10})):
+            text = await t.err(name, args, "no active device|not active|no device is active", "transfer_playback")
+            for d in devices:
+                assert d["name"] in text, f"{name}: device {d['name']!r} not listed in {text!r}"
+                if d.get("id"):
+                    assert d["id"] in text, f"{name}: device id {d['id']} not listed in {text!r}"
+
+
+async def test_premium_required_for_playback_control_with_a_free_account(free_user, spotify):
+    api = SpotifyApi(spotify, SANDBOX_FREE_REFRESH_TOKEN)
+    me = api.get("/me")
+    track = api.get("/search", q="a", type="track", limit=1)["tracks"]["items"][0]["uri"]
+    async with mcp_http(free_user.mcp_url) as client:
+        t = await Tools.connect(client)
+        profile = await t.ok("get_profile")
+        assert me["id"] in str(profile)
+        for name, args in (("play", {"uris": [track]}), ("pause", {}), ("set_volume", {"volume_percent": 5}), ("add_to_queue", {"uris": [track]})):
+            await t.err(name, args, "premium")
+        # Reading still works for a free account.
+        await t.ok("search", {"query": "a", "types": ["track"], "limit": 2})
+        await t.ok("get_devices")
+
+
+async def test_playlist_not_owned_is_a_clear_403(stack, spotify):
+    api = SpotifyApi(spotify)
+    me = api.get("/me")["id"]
+    foreign = None
+    for p in api.get("/me/playlists", limit=50)["items"]:
+        if p["owner"]["id"] != me and not p.get("collaborative"):
+            foreign = p
+            break
+    if foreign is None:
+        for p in api.get("/search", q="a", type="playlist", limit=10)["playlists"]["items"]:
+            if p and p["owner"]["id"] != me:
+                foreign = p
+                break
+    assert foreign is not None, "the sandbox offers no playlist owned by another user"
+    r = api.http.get(f"/playlists/{foreign['id']}/items")
+    assert r.status_code == 403, f"the sandbox should refuse items of a foreign playlist, got {r.status_code}"
+    async with mcp_http(stack.mcp_url) as client:
+        t = await Tools.connect(client)
+        text = await t.err("get_playlist_items", {"playlist": foreign["uri"]}, "own|collaborat")
+        assert foreign["name"] in text or foreign["id"] in text or "playlist" in text.lower()
+        # The playlist's details stay readable.
+        await t.ok("get_playlist", {"playlist": foreign["uri"]})
+
+
+async def test_rate_limit_beyond_the_wait_bound_fails_fast_saying_how_long(launcher, spotify):
+    server = launcher.http_server_on(spotify, "--cache", "none", name="rate-limited")
+    try:
+        async with mcp_http(server.mcp_url) as client:
+            t = await Tools.connect(client)
+            with spotify.faults_set(rate_limit_probability=1.0, retry_after_secs=300):
+                started = time.monotonic()
+                await t.err("search", {"query": "rate", "types": ["track"]}, "rate", "300|5 min")
+                assert time.monotonic() - started < 5, "a wait beyond the bound must not be slept through"
+    finally:
+        server.stop()
+
+
+async def test_rate_limit_within_the_bound_is_waited_out(launcher, spotify):
+    """429 with Retry-After: 1 for a while, then normal answers: the call succeeds after waiting."""
+    server = launcher.http_server_on(spotify, "--cache", "none", name="rate-limited-briefly")
+    try:
+        async with mcp_http(server.mcp_url) as client:
+            t = await Tools.connect(client)
+            with spotify.faults_set(rate_limit_probability=1.0, retry_after_secs=1):
+                results: list[Any] = []
+
+                async def call():
+                    results.append(await client.call_tool("search", {"query": "wait", "types": ["track"], "limit": 1}))
+
+                started = time.monotonic()
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(call)
+                    await anyio.sleep(1.5)
+                    spotify.set_faults(rate_limit_probability=0.0)
+                elapsed = time.monotonic() - started
+            assert results and not results[0].is_error, result_text(results[0]) if results else "no result"
+            assert elapsed >= 1.0
+            del t
+    finally:
+        server.stop()
+
+
+def _fill(schema: dict[str, Any], uris: dict[str, str]) -> dict[str, Any]:
+    """Arguments for the required fields of an extended tool, chosen from real catalog URIs."""
+    args: dict[str, Any] = {}
+    props = schema.get("properties", {})
+    for name in schema.get("required", []):
+        prop = props.get(name, {})
+        kind = next((k for k in ("artist", "album", "track", "show", "episode", "audiobook", "chapter", "category", "genre") if k in name), "track")
+        value: Any = uris.get(kind, "pop")
+        ptype = prop.get("type")
+        if ptype == "array":
+            args[name] = [value]
+        elif ptype == "integer":
+            args[name] = prop.get("minimum", 1)
+        elif ptype == "boolean":
+            args[name] = True
+        else:
+            args[name] = value
+    return args
+
+
+async def test_extended_tools_explain_extended_quota_on_a_development_mode_app(launcher, spotify):
+    api = SpotifyApi(spotify)
+    res = api.get("/search", q="a", type="track,album,artist,show,episode,audiobook", limit=1)
+    uris = {k: res[f"{k}s"]["items"][0]["uri"] for k in ("track", "album", "artist", "show", "episode", "audiobook") if res.get(f"{k}s", {}).get("items")}
+    uris["genre"] = "rock"
+    uris["category"] = "pop"
+    server = launcher.http_server_on(spotify, "--toolsets", "extended", "--cache", "none", name="extended-dev-mode")
+    try:
+        assert spotify.faults()["extended_quota"] is False
+        async with mcp_http(server.mcp_url) as client:
+            t = await Tools.connect(client)
+            assert t.listed, "no extended tools"
+            for name, tool in t.listed.items():
+                args = _fill(tool.input_schema, uris)
+                await t.err(name, args, "extended")
+            with spotify.faults_set(extended_quota=True):
+                for name, tool in t.listed.items():
+                    args = _fill(tool.input_schema, uris)
+                    await t.ok(name, args)
+    finally:
+        server.stop()
+
+
+async def test_spotify_5xx_is_retried_for_reads(launcher, spotify):
+    """502/503/504 for a moment, then normal: an idempotent read succeeds after retrying."""
+    server = launcher.http_server_on(spotify, "--cache", "none", name="flaky")
+    try:
+        async with mcp_http(server.mcp_url) as client:
+            t = await Tools.connect(client)
+            with spotify.faults_set(server_error_probability=1.0):
+                results: list[Any] = []
+
+                async def call():
+                    results.append(await client.call_tool("get_profile", {}))
+
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(call)
+                    await anyio.sleep(0.3)
+                    spotify.set_faults(server_error_probability=0.0)
+            assert results and not results[0].is_error, result_text(results[0]) if results else "no result"
+            del t
+    finally:
+        server.stop()
+
+
+async def test_ids_as_uris_bare_ids_and_links_are_equivalent(stack, spotify):
+    api = SpotifyApi(spotify)
+    res = api.get("/search", q="a", type="track,album,artist", limit=1)
+    async with mcp_http(stack.mcp_url) as client:
+        t = await Tools.connect(client)
+        for kind in ("track", "album", "artist"):
+            item = res[f"{kind}s"]["items"][0]
+            forms = [
+                {"id": item["uri"]},
+                {"id": item["id"], "type": kind},
+                {"id": f"https://open.spotify.com/{kind}/{item['id']}"},
+                {"id": f"https://open.spotify.com/intl-de/{kind}/{item['id']}?si=abcdef0123456789"},
+            ]
+            answers = [await t.ok("get_item", f) for f in forms]
+            for a in answers[1:]:
+                assert a == answers[0], f"{kind}: answers differ between id forms"
+            assert item["uri"] in uris_in(answers[0])
+        track = res["tracks"]["items"][0]
+        for form in (track["uri"], track["id"], f"https://open.spotify.com/track/{track['id']}?si=x"):
+            args: dict[str, Any] = {"uris": [form]}
+            if ":" not in form and "/" not in form:
+                args["type"] = "track"
+            sc = await t.ok("check_library", args)
+            assert track["uri"] in str(sc)
