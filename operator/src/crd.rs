@@ -1,0 +1,570 @@
+//! The `SpotifyMcp` custom resource (`spotifymcp.dev/v1alpha1`): spec, status and the schema
+//! the API server validates (defaults and CEL rules with human-readable messages).
+//!
+//! Every field carries a doc comment: it becomes the `description` that `kubectl explain smcp.spec`
+//! prints. Defaults are declared with `#[serde(default = ..)]` so that the API server applies them
+//! (they land in the CRD's OpenAPI schema) and the operator sees the same values when it reads an
+//! object that predates a default.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Affinity, ResourceRequirements, Toleration};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, CustomResourceExt, KubeSchema};
+use serde::{Deserialize, Serialize};
+
+pub mod yaml;
+
+/// API group of the custom resource.
+pub const GROUP: &str = "spotifymcp.dev";
+/// API version of the custom resource.
+pub const VERSION: &str = "v1alpha1";
+/// The port the server container listens on (`SPOTIFY_MCP_PORT`); MCP and metrics share it.
+pub const CONTAINER_PORT: i32 = 8000;
+
+/// Desired state of a Spotify MCP server: the operator turns it into a Deployment, a Service and
+/// (optionally) a Prometheus Operator ServiceMonitor.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+// Each printcolumn(..) repeats `type_ = ..`; clippy reads that as a duplicated attribute.
+#[allow(clippy::duplicated_attributes)]
+#[kube(
+    group = "spotifymcp.dev",
+    version = "v1alpha1",
+    kind = "SpotifyMcp",
+    plural = "spotifymcps",
+    shortname = "smcp",
+    category = "spotifymcp",
+    namespaced,
+    status = "SpotifyMcpStatus",
+    derive = "PartialEq",
+    doc = "SpotifyMcp runs a Spotify MCP (Model Context Protocol) server: a Deployment of spotify-mcp-server, a Service in front of it and, optionally, a Prometheus Operator ServiceMonitor.",
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        description = "Whether the server has all desired replicas available",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Replicas",
+        type_ = "integer",
+        description = "Ready replicas of the server Deployment",
+        json_path = ".status.readyReplicas"
+    ),
+    printcolumn(
+        name = "Endpoint",
+        type_ = "string",
+        description = "In-cluster URL of the MCP endpoint",
+        json_path = ".status.endpoint"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[x_kube(validation = Rule::new("has(self.spotify) || self.sandbox").message("spec.spotify (the Secret with the Spotify app credentials) is required unless spec.sandbox is true"))]
+#[serde(rename_all = "camelCase")]
+pub struct SpotifyMcpSpec {
+    /// Container image of spotify-mcp-server. When unset, the operator's configured default image
+    /// (its --default-image flag) is used, so upgrading the operator upgrades the servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 512))]
+    pub image: Option<String>,
+
+    /// Image pull policy of the server container: Always, IfNotPresent or Never.
+    /// When unset Kubernetes picks its default for the image tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_policy: Option<ImagePullPolicy>,
+
+    /// Number of server pods. 0 stops the server while keeping its configuration.
+    #[serde(default = "default_replicas")]
+    #[x_kube(validation = Rule::new("self >= 0").message("replicas must be 0 or more"))]
+    #[x_kube(validation = Rule::new("self <= 100").message("replicas must be at most 100"))]
+    pub replicas: i32,
+
+    /// Run against the server's built-in fake Spotify Web API (SPOTIFY_MCP_SANDBOX=true) instead of
+    /// Spotify; for demos and tests. spec.spotify is then optional.
+    #[serde(default)]
+    pub sandbox: bool,
+
+    /// Spotify application credentials, read from a Secret in the same namespace and passed to the
+    /// server as environment variables (never copied into this object or its status).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spotify: Option<SpotifyCredentials>,
+
+    /// Bearer token(s) MCP clients must present on /mcp, from a Secret in the same namespace (the
+    /// value may hold several tokens separated by commas). Without it /mcp accepts any client that
+    /// can reach the Service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<SecretKeyRef>,
+
+    /// Tool groups the server exposes (SPOTIFY_MCP_TOOLSETS). Empty means the server's default: every
+    /// toolset except "extended", which only works for Spotify apps with extended quota.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(validation = Rule::new("self.all(t, self.exists_one(u, u == t))").message("toolsets must not repeat a toolset"))]
+    #[schemars(length(max = 8))]
+    pub toolsets: Vec<Toolset>,
+
+    /// Expose only tools that never change anything on the Spotify account (SPOTIFY_MCP_READ_ONLY).
+    #[serde(default)]
+    pub read_only: bool,
+
+    /// Response cache of the server.
+    #[serde(default)]
+    pub cache: CacheSpec,
+
+    /// Prometheus scraping of the server's /metrics endpoint.
+    #[serde(default)]
+    pub metrics: MetricsSpec,
+
+    /// The Service in front of the server pods.
+    #[serde(default)]
+    pub service: ServiceSpec,
+
+    /// Compute resources of the server container. When unset the operator requests 50m CPU and
+    /// 64Mi memory and limits memory to 256Mi.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
+
+    /// Node labels a server pod's node must have (pod spec nodeSelector).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+
+    /// Tolerations of the server pods.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+
+    /// Scheduling affinity of the server pods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<Affinity>,
+
+    /// Extra annotations on the server pods.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pod_annotations: BTreeMap<String, String>,
+
+    /// Extra labels on the server pods. The operator's own app.kubernetes.io/* labels win on conflict.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pod_labels: BTreeMap<String, String>,
+
+    /// Log filter of the server (SPOTIFY_MCP_LOG), e.g. "info" or "spotify_mcp_server=debug,info".
+    #[serde(default = "default_log_level")]
+    #[schemars(length(min = 1, max = 256))]
+    pub log_level: String,
+
+    /// Host names the server accepts in the Host header besides the Service's own DNS names
+    /// (for example an Ingress host). Entries are host or host:port.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(validation = Rule::new("self.all(h, h.matches('^[A-Za-z0-9.-]+(:[0-9]{1,5})?$'))").message("extraAllowedHosts entries must be host names, optionally with :port (no scheme, path or spaces)"))]
+    #[schemars(length(max = 32))]
+    pub extra_allowed_hosts: Vec<HostName>,
+}
+
+/// A host name with an optional port, bounded so CEL cost estimation stays small.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, schemars::JsonSchema)]
+#[serde(transparent)]
+pub struct HostName(#[schemars(length(min = 1, max = 253))] pub String);
+
+fn default_replicas() -> i32 {
+    1
+}
+
+fn default_log_level() -> String {
+    "info".to_owned()
+}
+
+/// Image pull policy of the server container.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, schemars::JsonSchema)]
+pub enum ImagePullPolicy {
+    /// Always pull the image.
+    Always,
+    /// Pull only when the node does not have the image.
+    IfNotPresent,
+    /// Never pull; the image must be present on the node.
+    Never,
+}
+
+impl ImagePullPolicy {
+    /// The value Kubernetes expects in `imagePullPolicy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Always => "Always",
+            Self::IfNotPresent => "IfNotPresent",
+            Self::Never => "Never",
+        }
+    }
+}
+
+/// A tool group of the server (`--toolsets`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Toolset {
+    /// Player control: state, devices, play/pause/skip/seek, volume, queue, recently played.
+    Playback,
+    /// Catalog search.
+    Search,
+    /// Tracks, albums, artists, shows, episodes, audiobooks and their children.
+    Catalog,
+    /// The user's saved items and followed artists.
+    Library,
+    /// The user's playlists and their items.
+    Playlists,
+    /// The user's profile and top items.
+    Profile,
+    /// Multi-step helpers such as play_best_match.
+    Composite,
+    /// Endpoints Spotify keeps for extended-quota apps only.
+    Extended,
+}
+
+impl Toolset {
+    /// The name the server's --toolsets flag takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Playback => "playback",
+            Self::Search => "search",
+            Self::Catalog => "catalog",
+            Self::Library => "library",
+            Self::Playlists => "playlists",
+            Self::Profile => "profile",
+            Self::Composite => "composite",
+            Self::Extended => "extended",
+        }
+    }
+}
+
+/// One key of a Secret in the SpotifyMcp's namespace.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretKeyRef {
+    /// Name of the Secret (same namespace as the SpotifyMcp).
+    #[x_kube(validation = Rule::new("self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')").message("Secret names are lowercase DNS subdomains: a-z, 0-9, '-' and '.'"))]
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// Key inside the Secret's data.
+    #[x_kube(validation = Rule::new("self.matches('^[-._a-zA-Z0-9]+$')").message("Secret keys may contain only letters, digits, '-', '_' and '.'"))]
+    #[schemars(length(min = 1, max = 253))]
+    pub key: String,
+}
+
+/// Spotify application credentials in one Secret. The client ID is required; the client secret
+/// and refresh token are optional in the Secret (PKCE refresh needs no client secret; without a
+/// refresh token only catalog tools work).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SpotifyCredentials {
+    /// Name of the Secret (same namespace as the SpotifyMcp).
+    #[x_kube(validation = Rule::new("self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')").message("spotify.secretName must be a lowercase DNS subdomain: a-z, 0-9, '-' and '.'"))]
+    #[schemars(length(min = 1, max = 253))]
+    pub secret_name: String,
+    /// Key holding the Spotify client ID (SPOTIFY_CLIENT_ID).
+    #[serde(default = "default_client_id_key")]
+    #[schemars(length(min = 1, max = 253))]
+    pub client_id_key: String,
+    /// Key holding the Spotify client secret (SPOTIFY_CLIENT_SECRET); may be absent from the Secret.
+    #[serde(default = "default_client_secret_key")]
+    #[schemars(length(min = 1, max = 253))]
+    pub client_secret_key: String,
+    /// Key holding the user's refresh token (SPOTIFY_REFRESH_TOKEN); may be absent from the Secret.
+    #[serde(default = "default_refresh_token_key")]
+    #[schemars(length(min = 1, max = 253))]
+    pub refresh_token_key: String,
+    /// Base URL of the Web API (SPOTIFY_API_BASE_URL); unset means https://api.spotify.com/v1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.startsWith('https://') || self.startsWith('http://')").message("spotify.apiBaseUrl must be an http(s) URL"))]
+    #[schemars(length(max = 2048))]
+    pub api_base_url: Option<String>,
+    /// Base URL of the accounts service (SPOTIFY_ACCOUNTS_BASE_URL); unset means https://accounts.spotify.com.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.startsWith('https://') || self.startsWith('http://')").message("spotify.accountsBaseUrl must be an http(s) URL"))]
+    #[schemars(length(max = 2048))]
+    pub accounts_base_url: Option<String>,
+}
+
+fn default_client_id_key() -> String {
+    "client-id".to_owned()
+}
+fn default_client_secret_key() -> String {
+    "client-secret".to_owned()
+}
+fn default_refresh_token_key() -> String {
+    "refresh-token".to_owned()
+}
+
+/// Response cache of the server.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheSpec {
+    /// Size of the in-memory cache in MiB (SPOTIFY_MCP_CACHE_SIZE_MB).
+    #[serde(default = "default_cache_size_mb")]
+    #[x_kube(validation = Rule::new("self >= 1 && self <= 4096").message("cache.sizeMb must be between 1 and 4096"))]
+    pub size_mb: i32,
+    /// Use a shared Redis cache instead of memory: the Secret key holds the redis:// or rediss:// URL
+    /// (SPOTIFY_MCP_CACHE). A Secret because such URLs usually carry a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis_url: Option<SecretKeyRef>,
+}
+
+impl Default for CacheSpec {
+    fn default() -> Self {
+        Self {
+            size_mb: default_cache_size_mb(),
+            redis_url: None,
+        }
+    }
+}
+
+fn default_cache_size_mb() -> i32 {
+    64
+}
+
+/// Prometheus scraping of the server.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsSpec {
+    /// A Prometheus Operator ServiceMonitor for the server's Service.
+    #[serde(default)]
+    pub service_monitor: ServiceMonitorSpec,
+}
+
+/// The ServiceMonitor (monitoring.coreos.com/v1) the operator manages. When the ServiceMonitor CRD
+/// is not installed the operator reports it in the ServiceMonitorReady condition and creates the
+/// ServiceMonitor once the CRD appears.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("duration(self.scrapeTimeout) <= duration(self.interval)").message("metrics.serviceMonitor.scrapeTimeout must not be longer than metrics.serviceMonitor.interval"))]
+pub struct ServiceMonitorSpec {
+    /// Create a ServiceMonitor. Turning it off deletes the ServiceMonitor the operator made.
+    #[serde(default)]
+    pub enabled: bool,
+    /// How often Prometheus scrapes /metrics, as a duration such as 30s, 1m or 1m30s.
+    #[serde(default = "default_interval")]
+    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(ms|s|m|h))+$')").message("metrics.serviceMonitor.interval must be a duration such as 15s, 1m or 1m30s"))]
+    #[schemars(length(min = 2, max = 32))]
+    pub interval: String,
+    /// Timeout of one scrape, as a duration such as 10s; at most the interval.
+    #[serde(default = "default_scrape_timeout")]
+    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(ms|s|m|h))+$')").message("metrics.serviceMonitor.scrapeTimeout must be a duration such as 10s or 500ms"))]
+    #[schemars(length(min = 2, max = 32))]
+    pub scrape_timeout: String,
+    /// Extra labels on the ServiceMonitor, such as release: kube-prometheus-stack so that a
+    /// Prometheus's serviceMonitorSelector picks it up.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Default for ServiceMonitorSpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            interval: default_interval(),
+            scrape_timeout: default_scrape_timeout(),
+            labels: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_interval() -> String {
+    "30s".to_owned()
+}
+fn default_scrape_timeout() -> String {
+    "10s".to_owned()
+}
+
+/// The Service in front of the server pods.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceSpec {
+    /// Service type: ClusterIP, NodePort or LoadBalancer.
+    #[serde(default, rename = "type")]
+    pub type_: ServiceType,
+    /// Port of the Service (MCP at /mcp and metrics at /metrics); the pods listen on 8000.
+    #[serde(default = "default_service_port")]
+    #[x_kube(validation = Rule::new("self >= 1 && self <= 65535").message("service.port must be between 1 and 65535"))]
+    pub port: i32,
+    /// Extra annotations on the Service (for example for a cloud load balancer).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Default for ServiceSpec {
+    fn default() -> Self {
+        Self {
+            type_: ServiceType::default(),
+            port: default_service_port(),
+            annotations: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_service_port() -> i32 {
+    CONTAINER_PORT
+}
+
+/// Kubernetes Service type.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
+pub enum ServiceType {
+    /// Reachable inside the cluster only.
+    #[default]
+    ClusterIP,
+    /// Also on a port of every node.
+    NodePort,
+    /// Also through a cloud load balancer.
+    LoadBalancer,
+}
+
+impl ServiceType {
+    /// The value Kubernetes expects in `spec.type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClusterIP => "ClusterIP",
+            Self::NodePort => "NodePort",
+            Self::LoadBalancer => "LoadBalancer",
+        }
+    }
+}
+
+/// Observed state, written by the operator.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SpotifyMcpStatus {
+    /// The metadata.generation this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Pods of the server Deployment (all revisions).
+    #[serde(default)]
+    pub replicas: i32,
+    /// Pods of the server Deployment that pass their readiness probe.
+    #[serde(default)]
+    pub ready_replicas: i32,
+    /// In-cluster URL of the MCP endpoint, e.g. http://name.namespace.svc:8000/mcp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Ready, Progressing, Degraded and ServiceMonitorReady.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+/// The CRD as the API server receives it.
+pub fn crd()
+-> k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition {
+    SpotifyMcp::crd()
+}
+
+impl SpotifyMcp {
+    /// The image to run: the spec's, else the operator's default.
+    pub fn image<'a>(&'a self, default_image: &'a str) -> &'a str {
+        self.spec.image.as_deref().unwrap_or(default_image)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> serde_json::Value {
+        let crd = crd();
+        let version = &crd.spec.versions[0];
+        serde_json::to_value(
+            version
+                .schema
+                .as_ref()
+                .and_then(|s| s.open_api_v3_schema.as_ref()),
+        )
+        .expect("schema serializes")
+    }
+
+    #[test]
+    fn names_scope_and_subresources() {
+        let crd = crd();
+        assert_eq!(
+            crd.metadata.name.as_deref(),
+            Some("spotifymcps.spotifymcp.dev")
+        );
+        assert_eq!(crd.spec.group, GROUP);
+        assert_eq!(crd.spec.scope, "Namespaced");
+        assert_eq!(crd.spec.names.kind, "SpotifyMcp");
+        assert_eq!(crd.spec.names.plural, "spotifymcps");
+        assert_eq!(crd.spec.names.short_names, Some(vec!["smcp".to_owned()]));
+        let version = &crd.spec.versions[0];
+        assert_eq!(version.name, VERSION);
+        assert!(
+            version
+                .subresources
+                .as_ref()
+                .and_then(|s| s.status.as_ref())
+                .is_some()
+        );
+        let columns: Vec<&str> = version
+            .additional_printer_columns
+            .as_ref()
+            .map(|c| c.iter().map(|c| c.name.as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(columns, ["Ready", "Replicas", "Endpoint", "Age"]);
+    }
+
+    #[test]
+    fn spec_fields_are_documented_and_defaulted() {
+        let schema = schema();
+        let spec = &schema["properties"]["spec"]["properties"];
+        for (name, field) in spec.as_object().expect("spec has properties") {
+            assert!(
+                field["description"].as_str().is_some_and(|d| d.len() > 10),
+                "spec.{name} has no description"
+            );
+        }
+        assert_eq!(spec["replicas"]["default"], json!(1));
+        assert_eq!(spec["logLevel"]["default"], json!("info"));
+        assert_eq!(
+            spec["service"]["properties"]["port"]["default"],
+            json!(8000)
+        );
+        assert_eq!(
+            spec["service"]["properties"]["type"]["default"],
+            json!("ClusterIP")
+        );
+        let sm = &spec["metrics"]["properties"]["serviceMonitor"]["properties"];
+        assert_eq!(sm["interval"]["default"], json!("30s"));
+        assert_eq!(sm["scrapeTimeout"]["default"], json!("10s"));
+        assert_eq!(sm["enabled"]["default"], json!(false));
+    }
+
+    #[test]
+    fn cel_rules_carry_messages() {
+        let text = serde_json::to_string(&schema()).expect("json");
+        for message in [
+            "replicas must be 0 or more",
+            "service.port must be between 1 and 65535",
+            "scrapeTimeout must not be longer than metrics.serviceMonitor.interval",
+            "spec.spotify (the Secret with the Spotify app credentials) is required",
+        ] {
+            assert!(text.contains(message), "missing CEL message {message:?}");
+        }
+    }
+
+    #[test]
+    fn minimal_spec_gets_defaults_when_deserialized() {
+        let spec: SpotifyMcpSpec = serde_json::from_value(json!({
+            "spotify": {"secretName": "spotify"}
+        }))
+        .expect("minimal spec parses");
+        assert_eq!(spec.replicas, 1);
+        assert_eq!(spec.service.port, 8000);
+        assert_eq!(spec.cache.size_mb, 64);
+        assert!(!spec.metrics.service_monitor.enabled);
+        let creds = spec.spotify.expect("spotify set");
+        assert_eq!(creds.client_id_key, "client-id");
+        assert_eq!(creds.refresh_token_key, "refresh-token");
+    }
+
+    #[test]
+    fn unknown_toolset_is_a_clear_error() {
+        let err = serde_json::from_value::<SpotifyMcpSpec>(
+            json!({"sandbox": true, "toolsets": ["nope"]}),
+        )
+        .expect_err("unknown toolset rejected");
+        assert!(err.to_string().contains("unknown variant `nope`"), "{err}");
+    }
+}

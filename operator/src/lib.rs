@@ -1,0 +1,11 @@
+//! spotify-mcp-operator: runs Spotify MCP servers described by `SpotifyMcp` objects.
+//!
+//! Data flows one way: watch `SpotifyMcp` (and the children it owns) -> read the referenced Secrets
+//! -> build the desired children (pure, [`resources`]) -> server-side apply -> compute the status
+//! (pure, [`status`]) -> write it only if it changed.
+
+pub mod config;
+pub mod crd;
+pub mod resources;
+pub mod secrets;
+pub mod status;

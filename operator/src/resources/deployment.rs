@@ -1,0 +1,532 @@
+//! The server Deployment: restricted pod security, probes, credentials from Secrets as environment,
+//! allowed hosts set to the Service DNS names, and a pod-template annotation that rolls the pods
+//! when the referenced Secret data changes.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1::{
+    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
+    HTTPGetAction, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    SeccompProfile, SecretKeySelector, SecurityContext, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::{
+    BuildError, BuildParams, PORT_NAME, SECRET_HASH_ANNOTATION, child_meta, merged_labels,
+    name_and_namespace, selector_labels, service_host_names,
+};
+use crate::crd::{CONTAINER_PORT, SpotifyMcp};
+
+/// User and group the server runs as (the image's non-root user).
+pub const RUN_AS_USER: i64 = 65532;
+/// Name of the server container.
+pub const CONTAINER_NAME: &str = "server";
+
+/// The desired Deployment of `smcp`. `secret_hash` summarises the referenced Secret data
+/// (see [`crate::secrets`]); it goes into a pod-template annotation.
+pub fn build(
+    smcp: &SpotifyMcp,
+    params: &BuildParams,
+    secret_hash: &str,
+) -> Result<Deployment, BuildError> {
+    let (name, _) = name_and_namespace(smcp)?;
+    let spec = &smcp.spec;
+
+    let mut pod_annotations = spec.pod_annotations.clone();
+    pod_annotations.insert(SECRET_HASH_ANNOTATION.to_owned(), secret_hash.to_owned());
+
+    let pod = PodSpec {
+        containers: vec![container(smcp, params)?],
+        automount_service_account_token: Some(false),
+        enable_service_links: Some(false),
+        security_context: Some(PodSecurityContext {
+            run_as_non_root: Some(true),
+            run_as_user: Some(RUN_AS_USER),
+            run_as_group: Some(RUN_AS_USER),
+            fs_group: Some(RUN_AS_USER),
+            seccomp_profile: Some(runtime_default_seccomp()),
+            ..PodSecurityContext::default()
+        }),
+        node_selector: (!spec.node_selector.is_empty()).then(|| spec.node_selector.clone()),
+        tolerations: (!spec.tolerations.is_empty()).then(|| spec.tolerations.clone()),
+        affinity: spec.affinity.clone(),
+        volumes: Some(vec![Volume {
+            name: "tmp".to_owned(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                size_limit: Some(Quantity("64Mi".to_owned())),
+                ..EmptyDirVolumeSource::default()
+            }),
+            ..Volume::default()
+        }]),
+        ..PodSpec::default()
+    };
+
+    Ok(Deployment {
+        metadata: child_meta(smcp, &BTreeMap::new())?,
+        spec: Some(DeploymentSpec {
+            replicas: Some(spec.replicas),
+            revision_history_limit: Some(3),
+            selector: LabelSelector {
+                match_labels: Some(selector_labels(name)),
+                ..LabelSelector::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(merged_labels(name, &spec.pod_labels)),
+                    annotations: Some(pod_annotations),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(pod),
+            },
+            ..DeploymentSpec::default()
+        }),
+        status: None,
+    })
+}
+
+fn container(smcp: &SpotifyMcp, params: &BuildParams) -> Result<Container, BuildError> {
+    let spec = &smcp.spec;
+    Ok(Container {
+        name: CONTAINER_NAME.to_owned(),
+        image: Some(smcp.image(&params.default_image).to_owned()),
+        image_pull_policy: spec.image_pull_policy.map(|p| p.as_str().to_owned()),
+        env: Some(environment(smcp, params)?),
+        ports: Some(vec![ContainerPort {
+            name: Some(PORT_NAME.to_owned()),
+            container_port: CONTAINER_PORT,
+            protocol: Some("TCP".to_owned()),
+            ..ContainerPort::default()
+        }]),
+        liveness_probe: Some(http_probe("/healthz", 10, 3)),
+        readiness_probe: Some(http_probe("/readyz", 5, 3)),
+        startup_probe: Some(http_probe("/healthz", 2, 30)),
+        resources: Some(spec.resources.clone().unwrap_or_else(default_resources)),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            read_only_root_filesystem: Some(true),
+            run_as_non_root: Some(true),
+            privileged: Some(false),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_owned()]),
+                ..Capabilities::default()
+            }),
+            seccomp_profile: Some(runtime_default_seccomp()),
+            ..SecurityContext::default()
+        }),
+        volume_mounts: Some(vec![VolumeMount {
+            name: "tmp".to_owned(),
+            mount_path: "/tmp".to_owned(),
+            ..VolumeMount::default()
+        }]),
+        ..Container::default()
+    })
+}
+
+/// The server's configuration as environment variables (names from the server's CLI contract).
+fn environment(smcp: &SpotifyMcp, params: &BuildParams) -> Result<Vec<EnvVar>, BuildError> {
+    let (name, namespace) = name_and_namespace(smcp)?;
+    let spec = &smcp.spec;
+    let mut hosts = service_host_names(name, namespace, spec.service.port, &params.cluster_domain);
+    if spec.service.port != CONTAINER_PORT {
+        // kubelet probes and port-forwards reach the pod on the container port.
+        hosts.extend(service_host_names(
+            name,
+            namespace,
+            CONTAINER_PORT,
+            &params.cluster_domain,
+        ));
+        hosts.sort();
+        hosts.dedup();
+    }
+    hosts.extend(spec.extra_allowed_hosts.iter().map(|h| h.0.clone()));
+
+    let mut env = vec![
+        plain("SPOTIFY_MCP_BIND", "0.0.0.0"),
+        plain("SPOTIFY_MCP_PORT", &CONTAINER_PORT.to_string()),
+        plain("SPOTIFY_MCP_ALLOWED_HOSTS", &hosts.join(",")),
+        plain("SPOTIFY_MCP_LOG", &spec.log_level),
+        plain("SPOTIFY_MCP_LOG_FORMAT", "json"),
+        plain("SPOTIFY_MCP_CACHE_SIZE_MB", &spec.cache.size_mb.to_string()),
+    ];
+    match &spec.cache.redis_url {
+        Some(redis) => env.push(from_secret(
+            "SPOTIFY_MCP_CACHE",
+            &redis.name,
+            &redis.key,
+            false,
+        )),
+        None => env.push(plain("SPOTIFY_MCP_CACHE", "memory")),
+    }
+    if !spec.toolsets.is_empty() {
+        let toolsets: Vec<&str> = spec.toolsets.iter().map(|t| t.as_str()).collect();
+        env.push(plain("SPOTIFY_MCP_TOOLSETS", &toolsets.join(",")));
+    }
+    if spec.read_only {
+        env.push(plain("SPOTIFY_MCP_READ_ONLY", "true"));
+    }
+    if spec.sandbox {
+        env.push(plain("SPOTIFY_MCP_SANDBOX", "true"));
+    }
+    if let Some(spotify) = &spec.spotify {
+        env.push(from_secret(
+            "SPOTIFY_CLIENT_ID",
+            &spotify.secret_name,
+            &spotify.client_id_key,
+            false,
+        ));
+        env.push(from_secret(
+            "SPOTIFY_CLIENT_SECRET",
+            &spotify.secret_name,
+            &spotify.client_secret_key,
+            true,
+        ));
+        env.push(from_secret(
+            "SPOTIFY_REFRESH_TOKEN",
+            &spotify.secret_name,
+            &spotify.refresh_token_key,
+            true,
+        ));
+        if let Some(url) = &spotify.api_base_url {
+            env.push(plain("SPOTIFY_API_BASE_URL", url));
+        }
+        if let Some(url) = &spotify.accounts_base_url {
+            env.push(plain("SPOTIFY_ACCOUNTS_BASE_URL", url));
+        }
+    }
+    if let Some(token) = &spec.access_token {
+        env.push(from_secret(
+            "SPOTIFY_MCP_AUTH_TOKENS",
+            &token.name,
+            &token.key,
+            false,
+        ));
+    }
+    Ok(env)
+}
+
+fn plain(name: &str, value: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_owned(),
+        value: Some(value.to_owned()),
+        value_from: None,
+    }
+}
+
+fn from_secret(name: &str, secret: &str, key: &str, optional: bool) -> EnvVar {
+    EnvVar {
+        name: name.to_owned(),
+        value: None,
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret.to_owned(),
+                key: key.to_owned(),
+                optional: optional.then_some(true),
+            }),
+            ..EnvVarSource::default()
+        }),
+    }
+}
+
+fn http_probe(path: &str, period_seconds: i32, failure_threshold: i32) -> Probe {
+    Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.to_owned()),
+            port: IntOrString::String(PORT_NAME.to_owned()),
+            scheme: Some("HTTP".to_owned()),
+            ..HTTPGetAction::default()
+        }),
+        period_seconds: Some(period_seconds),
+        failure_threshold: Some(failure_threshold),
+        timeout_seconds: Some(2),
+        ..Probe::default()
+    }
+}
+
+fn runtime_default_seccomp() -> SeccompProfile {
+    SeccompProfile {
+        type_: "RuntimeDefault".to_owned(),
+        ..SeccompProfile::default()
+    }
+}
+
+fn default_resources() -> ResourceRequirements {
+    ResourceRequirements {
+        requests: Some(BTreeMap::from([
+            ("cpu".to_owned(), Quantity("50m".to_owned())),
+            ("memory".to_owned(), Quantity("64Mi".to_owned())),
+        ])),
+        limits: Some(BTreeMap::from([(
+            "memory".to_owned(),
+            Quantity("256Mi".to_owned()),
+        )])),
+        ..ResourceRequirements::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::testing::object;
+    use serde_json::json;
+
+    fn params() -> BuildParams {
+        BuildParams {
+            default_image: "ghcr.io/spotify-mcp/spotify-mcp-server:9.9.9".to_owned(),
+            cluster_domain: "cluster.local".to_owned(),
+        }
+    }
+
+    fn env_map(d: &Deployment) -> BTreeMap<String, EnvVar> {
+        container_of(d)
+            .env
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.name.clone(), e))
+            .collect()
+    }
+
+    fn container_of(d: &Deployment) -> &Container {
+        &d.spec
+            .as_ref()
+            .and_then(|s| s.template.spec.as_ref())
+            .expect("pod spec")
+            .containers[0]
+    }
+
+    fn secret_ref(e: &EnvVar) -> (String, String, Option<bool>) {
+        let s = e
+            .value_from
+            .as_ref()
+            .and_then(|v| v.secret_key_ref.as_ref())
+            .expect("secret ref");
+        (s.name.clone(), s.key.clone(), s.optional)
+    }
+
+    fn full() -> SpotifyMcp {
+        object(json!({
+            "replicas": 2,
+            "spotify": {"secretName": "spotify", "apiBaseUrl": "http://sandbox:9000/v1"},
+            "accessToken": {"name": "mcp-token", "key": "token"},
+            "toolsets": ["playback", "search"],
+            "readOnly": true,
+            "cache": {"sizeMb": 128, "redisUrl": {"name": "redis", "key": "url"}},
+            "service": {"port": 80},
+            "logLevel": "debug",
+            "extraAllowedHosts": ["mcp.example.com"],
+            "podAnnotations": {"team": "audio"},
+            "podLabels": {"tier": "backend", "app.kubernetes.io/name": "evil"},
+            "nodeSelector": {"disk": "ssd"},
+            "tolerations": [{"key": "dedicated", "operator": "Exists"}]
+        }))
+    }
+
+    #[test]
+    fn runs_the_default_image_unless_the_spec_sets_one() {
+        let d = build(&object(json!({"sandbox": true})), &params(), "h").expect("builds");
+        assert_eq!(
+            container_of(&d).image.as_deref(),
+            Some("ghcr.io/spotify-mcp/spotify-mcp-server:9.9.9")
+        );
+        let d = build(
+            &object(json!({"sandbox": true, "image": "reg/x:1"})),
+            &params(),
+            "h",
+        )
+        .expect("builds");
+        assert_eq!(container_of(&d).image.as_deref(), Some("reg/x:1"));
+    }
+
+    #[test]
+    fn environment_follows_the_server_contract() {
+        let d = build(&full(), &params(), "h").expect("builds");
+        let env = env_map(&d);
+        let value = |k: &str| {
+            env[k]
+                .value
+                .clone()
+                .unwrap_or_else(|| panic!("{k} has a value"))
+        };
+        assert_eq!(value("SPOTIFY_MCP_BIND"), "0.0.0.0");
+        assert_eq!(value("SPOTIFY_MCP_PORT"), "8000");
+        assert_eq!(value("SPOTIFY_MCP_LOG"), "debug");
+        assert_eq!(value("SPOTIFY_MCP_TOOLSETS"), "playback,search");
+        assert_eq!(value("SPOTIFY_MCP_READ_ONLY"), "true");
+        assert_eq!(value("SPOTIFY_MCP_CACHE_SIZE_MB"), "128");
+        assert_eq!(value("SPOTIFY_API_BASE_URL"), "http://sandbox:9000/v1");
+        assert!(!env.contains_key("SPOTIFY_MCP_SANDBOX"));
+        assert_eq!(
+            secret_ref(&env["SPOTIFY_CLIENT_ID"]),
+            ("spotify".into(), "client-id".into(), None)
+        );
+        assert_eq!(
+            secret_ref(&env["SPOTIFY_CLIENT_SECRET"]),
+            ("spotify".into(), "client-secret".into(), Some(true))
+        );
+        assert_eq!(
+            secret_ref(&env["SPOTIFY_REFRESH_TOKEN"]),
+            ("spotify".into(), "refresh-token".into(), Some(true))
+        );
+        assert_eq!(
+            secret_ref(&env["SPOTIFY_MCP_AUTH_TOKENS"]),
+            ("mcp-token".into(), "token".into(), None)
+        );
+        assert_eq!(
+            secret_ref(&env["SPOTIFY_MCP_CACHE"]),
+            ("redis".into(), "url".into(), None)
+        );
+        // No secret value ever appears inline.
+        assert!(
+            env.values()
+                .all(|e| e.value.is_some() != e.value_from.is_some())
+        );
+    }
+
+    #[test]
+    fn allowed_hosts_are_the_service_names_on_both_ports_plus_extras() {
+        let d = build(&full(), &params(), "h").expect("builds");
+        let hosts = env_map(&d)["SPOTIFY_MCP_ALLOWED_HOSTS"]
+            .value
+            .clone()
+            .expect("value");
+        let hosts: Vec<&str> = hosts.split(',').collect();
+        for h in [
+            "music",
+            "music:80",
+            "music:8000",
+            "music.media",
+            "music.media.svc",
+            "music.media.svc:80",
+            "music.media.svc.cluster.local",
+            "music.media.svc.cluster.local:80",
+            "music.media.svc.cluster.local:8000",
+            "mcp.example.com",
+        ] {
+            assert!(hosts.contains(&h), "{h} missing from {hosts:?}");
+        }
+        assert_eq!(hosts.len(), 8 + 4 + 1, "{hosts:?}");
+    }
+
+    #[test]
+    fn sandbox_mode_without_credentials() {
+        let d = build(&object(json!({"sandbox": true})), &params(), "h").expect("builds");
+        let env = env_map(&d);
+        assert_eq!(env["SPOTIFY_MCP_SANDBOX"].value.as_deref(), Some("true"));
+        assert_eq!(env["SPOTIFY_MCP_CACHE"].value.as_deref(), Some("memory"));
+        assert!(!env.contains_key("SPOTIFY_CLIENT_ID"));
+        assert!(!env.contains_key("SPOTIFY_MCP_AUTH_TOKENS"));
+        assert!(!env.contains_key("SPOTIFY_MCP_TOOLSETS"));
+    }
+
+    #[test]
+    fn pod_security_is_restricted() {
+        let d = build(&full(), &params(), "h").expect("builds");
+        let pod = d
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.spec.as_ref())
+            .expect("pod");
+        let psc = pod.security_context.as_ref().expect("pod security context");
+        assert_eq!(psc.run_as_non_root, Some(true));
+        assert_eq!(psc.run_as_user, Some(65532));
+        assert_eq!(
+            psc.seccomp_profile.as_ref().map(|s| s.type_.as_str()),
+            Some("RuntimeDefault")
+        );
+        let sc = container_of(&d)
+            .security_context
+            .as_ref()
+            .expect("container security context");
+        assert_eq!(sc.allow_privilege_escalation, Some(false));
+        assert_eq!(sc.read_only_root_filesystem, Some(true));
+        assert_eq!(sc.run_as_non_root, Some(true));
+        assert_eq!(
+            sc.capabilities.as_ref().and_then(|c| c.drop.clone()),
+            Some(vec!["ALL".to_owned()])
+        );
+        assert_eq!(pod.automount_service_account_token, Some(false));
+    }
+
+    #[test]
+    fn probes_hit_healthz_and_readyz_on_the_named_port() {
+        let d = build(&full(), &params(), "h").expect("builds");
+        let c = container_of(&d);
+        let path = |p: &Option<Probe>| {
+            let get = p
+                .as_ref()
+                .and_then(|p| p.http_get.as_ref())
+                .expect("http probe");
+            assert_eq!(get.port, IntOrString::String(PORT_NAME.to_owned()));
+            get.path.clone().expect("path")
+        };
+        assert_eq!(path(&c.liveness_probe), "/healthz");
+        assert_eq!(path(&c.readiness_probe), "/readyz");
+        let port = &c.ports.as_ref().expect("ports")[0];
+        assert_eq!(
+            (port.name.as_deref(), port.container_port),
+            (Some(PORT_NAME), 8000)
+        );
+    }
+
+    #[test]
+    fn template_carries_the_secret_hash_user_annotations_and_labels() {
+        let d = build(&full(), &params(), "abc123").expect("builds");
+        let spec = d.spec.as_ref().expect("spec");
+        let meta = spec.template.metadata.as_ref().expect("template meta");
+        let annotations = meta.annotations.as_ref().expect("annotations");
+        assert_eq!(annotations[SECRET_HASH_ANNOTATION], "abc123");
+        assert_eq!(annotations["team"], "audio");
+        let labels = meta.labels.as_ref().expect("labels");
+        assert_eq!(labels["tier"], "backend");
+        assert_eq!(labels["app.kubernetes.io/name"], "spotify-mcp");
+        // The selector is a subset of the template labels, or the API server rejects the Deployment.
+        for (k, v) in spec.selector.match_labels.as_ref().expect("selector") {
+            assert_eq!(labels.get(k), Some(v));
+        }
+        assert_eq!(spec.replicas, Some(2));
+        let pod = spec.template.spec.as_ref().expect("pod");
+        assert_eq!(
+            pod.node_selector.as_ref().map(|n| n["disk"].as_str()),
+            Some("ssd")
+        );
+        assert_eq!(pod.tolerations.as_ref().map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn a_different_secret_hash_changes_only_the_annotation() {
+        let a = build(&full(), &params(), "one").expect("builds");
+        let mut b = build(&full(), &params(), "two").expect("builds");
+        assert_ne!(a, b);
+        if let Some(ann) = b
+            .spec
+            .as_mut()
+            .and_then(|s| s.template.metadata.as_mut())
+            .and_then(|m| m.annotations.as_mut())
+        {
+            ann.insert(SECRET_HASH_ANNOTATION.to_owned(), "one".to_owned());
+        }
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn default_resources_apply_only_when_unset() {
+        let d = build(&object(json!({"sandbox": true})), &params(), "h").expect("builds");
+        let r = container_of(&d).resources.clone().expect("resources");
+        assert_eq!(
+            r.requests.expect("requests")["memory"],
+            Quantity("64Mi".into())
+        );
+        let d = build(
+            &object(json!({"sandbox": true, "resources": {"limits": {"cpu": "1"}}})),
+            &params(),
+            "h",
+        )
+        .expect("builds");
+        let r = container_of(&d).resources.clone().expect("resources");
+        assert!(r.requests.is_none());
+        assert_eq!(r.limits.expect("limits")["cpu"], Quantity("1".into()));
+    }
+}

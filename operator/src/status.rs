@@ -1,0 +1,525 @@
+//! Status computation: what the operator observed in, the `SpotifyMcp` status out. Pure, so that
+//! every condition rule is unit-tested; `lastTransitionTime` only moves when a condition's status
+//! changes, which keeps a resync with nothing new from writing anything.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+use crate::crd::SpotifyMcpStatus;
+
+/// Condition types the operator maintains.
+pub mod types {
+    /// All desired replicas run the current spec and are available.
+    pub const READY: &str = "Ready";
+    /// A rollout is under way.
+    pub const PROGRESSING: &str = "Progressing";
+    /// Something needs a person: missing Secret, stuck rollout, failing pods.
+    pub const DEGRADED: &str = "Degraded";
+    /// The ServiceMonitor exists as specified.
+    pub const SERVICE_MONITOR_READY: &str = "ServiceMonitorReady";
+}
+
+/// What happened to the ServiceMonitor in this reconcile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServiceMonitorState {
+    /// `metrics.serviceMonitor.enabled` is false (and any ServiceMonitor we made is gone).
+    Disabled,
+    /// Applied and up to date.
+    Applied,
+    /// The monitoring.coreos.com/v1 ServiceMonitor API is not served by the cluster.
+    CrdMissing,
+    /// Applying it failed; the message says why.
+    Failed(String),
+}
+
+/// Everything the status is computed from.
+#[derive(Clone, Debug)]
+pub struct Observed<'a> {
+    /// `metadata.generation` of the SpotifyMcp.
+    pub generation: Option<i64>,
+    /// `spec.replicas`.
+    pub desired_replicas: i32,
+    /// The server Deployment as the API server last returned it.
+    pub deployment: Option<&'a Deployment>,
+    /// Referenced Secrets that do not exist.
+    pub missing_secrets: &'a [String],
+    /// The ServiceMonitor outcome.
+    pub service_monitor: ServiceMonitorState,
+    /// In-cluster MCP URL.
+    pub endpoint: String,
+}
+
+/// Where the Deployment's rollout stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Rollout {
+    Missing,
+    InProgress(String),
+    Stalled(String),
+    Complete,
+}
+
+#[derive(Default)]
+struct Counts {
+    replicas: i32,
+    ready: i32,
+}
+
+fn rollout(deployment: Option<&Deployment>, desired: i32) -> (Rollout, Counts, Option<String>) {
+    let Some(d) = deployment else {
+        return (Rollout::Missing, Counts::default(), None);
+    };
+    let Some(status) = d.status.as_ref() else {
+        return (
+            Rollout::InProgress(
+                "the Deployment controller has not reported on the Deployment yet".to_owned(),
+            ),
+            Counts::default(),
+            None,
+        );
+    };
+    let counts = Counts {
+        replicas: status.replicas.unwrap_or(0),
+        ready: status.ready_replicas.unwrap_or(0),
+    };
+    let conditions = status.conditions.as_deref().unwrap_or_default();
+    let replica_failure = conditions
+        .iter()
+        .find(|c| c.type_ == "ReplicaFailure" && c.status == "True")
+        .map(|c| {
+            c.message
+                .clone()
+                .unwrap_or_else(|| "pods cannot be created".to_owned())
+        });
+    let updated = status.updated_replicas.unwrap_or(0);
+    let available = status.available_replicas.unwrap_or(0);
+
+    if status.observed_generation.unwrap_or(0) < d.metadata.generation.unwrap_or(0) {
+        let msg =
+            "the Deployment controller has not observed the latest Deployment spec yet".to_owned();
+        return (Rollout::InProgress(msg), counts, replica_failure);
+    }
+    if let Some(c) = conditions.iter().find(|c| {
+        c.type_ == "Progressing"
+            && c.status == "False"
+            && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
+    }) {
+        let msg = c
+            .message
+            .clone()
+            .unwrap_or_else(|| "the rollout exceeded its progress deadline".to_owned());
+        return (Rollout::Stalled(msg), counts, replica_failure);
+    }
+    let state = if updated < desired {
+        Rollout::InProgress(format!("{updated} of {desired} pods run the current spec"))
+    } else if counts.replicas > updated {
+        Rollout::InProgress(format!(
+            "{} old pods are terminating",
+            counts.replicas - updated
+        ))
+    } else if available < desired {
+        Rollout::InProgress(format!("{available} of {desired} pods are available"))
+    } else {
+        Rollout::Complete
+    };
+    (state, counts, replica_failure)
+}
+
+fn condition(type_: &str, ok: bool, reason: &str, message: String) -> Condition {
+    Condition {
+        type_: type_.to_owned(),
+        status: if ok { "True" } else { "False" }.to_owned(),
+        reason: reason.to_owned(),
+        message,
+        observed_generation: None,
+        last_transition_time: Time(jiff::Timestamp::UNIX_EPOCH),
+    }
+}
+
+/// The status for `observed`, keeping `lastTransitionTime` of conditions whose status did not change.
+pub fn compute(
+    previous: Option<&SpotifyMcpStatus>,
+    observed: &Observed<'_>,
+    now: &Time,
+) -> SpotifyMcpStatus {
+    let desired = observed.desired_replicas;
+    let (state, counts, replica_failure) = rollout(observed.deployment, desired);
+
+    let ready = match (&state, desired) {
+        (_, 0) => condition(
+            types::READY,
+            false,
+            "ScaledToZero",
+            "spec.replicas is 0; no server is running".to_owned(),
+        ),
+        (Rollout::Complete, _) => condition(
+            types::READY,
+            true,
+            "Available",
+            format!("{} of {desired} replicas ready", counts.ready),
+        ),
+        (Rollout::Missing, _) => condition(
+            types::READY,
+            false,
+            "DeploymentMissing",
+            "the server Deployment does not exist yet".to_owned(),
+        ),
+        (Rollout::InProgress(msg), _) => condition(types::READY, false, "RollingOut", msg.clone()),
+        (Rollout::Stalled(msg), _) => {
+            condition(types::READY, false, "ProgressDeadlineExceeded", msg.clone())
+        }
+    };
+
+    let progressing = match &state {
+        Rollout::InProgress(msg) => condition(types::PROGRESSING, true, "RollingOut", msg.clone()),
+        Rollout::Missing => condition(
+            types::PROGRESSING,
+            true,
+            "Creating",
+            "creating the server Deployment".to_owned(),
+        ),
+        Rollout::Stalled(msg) => condition(
+            types::PROGRESSING,
+            false,
+            "ProgressDeadlineExceeded",
+            msg.clone(),
+        ),
+        Rollout::Complete => condition(
+            types::PROGRESSING,
+            false,
+            "RolloutComplete",
+            "every pod runs the current spec".to_owned(),
+        ),
+    };
+
+    let degraded = if !observed.missing_secrets.is_empty() {
+        condition(
+            types::DEGRADED,
+            true,
+            "SecretNotFound",
+            format!(
+                "referenced Secret(s) not found in this namespace: {}; server pods cannot start until they exist",
+                observed.missing_secrets.join(", ")
+            ),
+        )
+    } else if let Rollout::Stalled(msg) = &state {
+        condition(
+            types::DEGRADED,
+            true,
+            "ProgressDeadlineExceeded",
+            msg.clone(),
+        )
+    } else if let Some(msg) = replica_failure {
+        condition(types::DEGRADED, true, "ReplicaFailure", msg)
+    } else {
+        condition(
+            types::DEGRADED,
+            false,
+            "AsExpected",
+            "no problems found".to_owned(),
+        )
+    };
+
+    let service_monitor = match &observed.service_monitor {
+        ServiceMonitorState::Disabled => condition(
+            types::SERVICE_MONITOR_READY,
+            false,
+            "Disabled",
+            "spec.metrics.serviceMonitor.enabled is false; no ServiceMonitor is managed".to_owned(),
+        ),
+        ServiceMonitorState::Applied => condition(
+            types::SERVICE_MONITOR_READY,
+            true,
+            "Applied",
+            "the ServiceMonitor selects the server Service".to_owned(),
+        ),
+        ServiceMonitorState::CrdMissing => condition(
+            types::SERVICE_MONITOR_READY,
+            false,
+            "CRDNotInstalled",
+            "the cluster does not serve monitoring.coreos.com/v1 ServiceMonitor (Prometheus Operator CRDs not installed); \
+             the operator creates the ServiceMonitor once the CRD is installed"
+                .to_owned(),
+        ),
+        ServiceMonitorState::Failed(msg) => condition(
+            types::SERVICE_MONITOR_READY,
+            false,
+            "ApplyFailed",
+            format!("applying the ServiceMonitor failed: {msg}"),
+        ),
+    };
+
+    let previous_conditions = previous
+        .map(|p| p.conditions.as_slice())
+        .unwrap_or_default();
+    let conditions = [ready, progressing, degraded, service_monitor]
+        .into_iter()
+        .map(|mut c| {
+            c.observed_generation = observed.generation;
+            c.last_transition_time = previous_conditions
+                .iter()
+                .find(|p| p.type_ == c.type_ && p.status == c.status)
+                .map(|p| p.last_transition_time.clone())
+                .unwrap_or_else(|| now.clone());
+            c
+        })
+        .collect();
+
+    SpotifyMcpStatus {
+        observed_generation: observed.generation,
+        replicas: counts.replicas,
+        ready_replicas: counts.ready,
+        endpoint: Some(observed.endpoint.clone()),
+        conditions,
+    }
+}
+
+/// Conditions of `new` whose status differs from `old` (or that are new): one Event each.
+pub fn transitions<'a>(
+    old: Option<&SpotifyMcpStatus>,
+    new: &'a SpotifyMcpStatus,
+) -> Vec<&'a Condition> {
+    let old = old.map(|o| o.conditions.as_slice()).unwrap_or_default();
+    new.conditions
+        .iter()
+        .filter(|c| {
+            !old.iter()
+                .any(|o| o.type_ == c.type_ && o.status == c.status && o.reason == c.reason)
+        })
+        .collect()
+}
+
+/// Whether a condition in this state deserves a Warning event rather than a Normal one.
+pub fn is_warning(c: &Condition) -> bool {
+    match c.type_.as_str() {
+        types::DEGRADED => c.status == "True",
+        types::SERVICE_MONITOR_READY => c.status == "False" && c.reason != "Disabled",
+        types::READY => c.status == "False" && c.reason == "ProgressDeadlineExceeded",
+        _ => false,
+    }
+}
+
+/// Looks up a condition by type.
+pub fn find<'a>(status: Option<&'a SpotifyMcpStatus>, type_: &str) -> Option<&'a Condition> {
+    status.and_then(|s| s.conditions.iter().find(|c| c.type_ == type_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::apps::v1::{DeploymentCondition, DeploymentStatus};
+
+    fn at(secs: i64) -> Time {
+        Time(jiff::Timestamp::from_second(secs).expect("valid timestamp"))
+    }
+
+    fn deployment(generation: i64, status: DeploymentStatus) -> Deployment {
+        let mut d = Deployment::default();
+        d.metadata.generation = Some(generation);
+        d.status = Some(status);
+        d
+    }
+
+    fn healthy(replicas: i32) -> Deployment {
+        deployment(
+            2,
+            DeploymentStatus {
+                observed_generation: Some(2),
+                replicas: Some(replicas),
+                updated_replicas: Some(replicas),
+                ready_replicas: Some(replicas),
+                available_replicas: Some(replicas),
+                ..DeploymentStatus::default()
+            },
+        )
+    }
+
+    fn observed<'a>(d: Option<&'a Deployment>, desired: i32) -> Observed<'a> {
+        Observed {
+            generation: Some(7),
+            desired_replicas: desired,
+            deployment: d,
+            missing_secrets: &[],
+            service_monitor: ServiceMonitorState::Applied,
+            endpoint: "http://music.media.svc:8000/mcp".to_owned(),
+        }
+    }
+
+    fn get<'a>(s: &'a SpotifyMcpStatus, t: &str) -> &'a Condition {
+        s.conditions
+            .iter()
+            .find(|c| c.type_ == t)
+            .expect("condition present")
+    }
+
+    #[test]
+    fn available_deployment_is_ready_and_not_progressing() {
+        let d = healthy(2);
+        let s = compute(None, &observed(Some(&d), 2), &at(100));
+        assert_eq!(get(&s, types::READY).status, "True");
+        assert_eq!(get(&s, types::READY).message, "2 of 2 replicas ready");
+        assert_eq!(get(&s, types::PROGRESSING).status, "False");
+        assert_eq!(get(&s, types::DEGRADED).status, "False");
+        assert_eq!(get(&s, types::SERVICE_MONITOR_READY).status, "True");
+        assert_eq!((s.replicas, s.ready_replicas), (2, 2));
+        assert_eq!(s.observed_generation, Some(7));
+        assert_eq!(
+            s.endpoint.as_deref(),
+            Some("http://music.media.svc:8000/mcp")
+        );
+        assert!(
+            s.conditions
+                .iter()
+                .all(|c| c.observed_generation == Some(7))
+        );
+    }
+
+    #[test]
+    fn rollout_in_progress_is_progressing_not_ready() {
+        let d = deployment(
+            2,
+            DeploymentStatus {
+                observed_generation: Some(2),
+                replicas: Some(3),
+                updated_replicas: Some(1),
+                ready_replicas: Some(2),
+                available_replicas: Some(2),
+                ..DeploymentStatus::default()
+            },
+        );
+        let s = compute(None, &observed(Some(&d), 2), &at(100));
+        let ready = get(&s, types::READY);
+        assert_eq!(
+            (ready.status.as_str(), ready.reason.as_str()),
+            ("False", "RollingOut")
+        );
+        assert_eq!(ready.message, "1 of 2 pods run the current spec");
+        assert_eq!(get(&s, types::PROGRESSING).status, "True");
+    }
+
+    #[test]
+    fn unobserved_generation_is_not_ready_even_if_counts_look_fine() {
+        let mut d = healthy(1);
+        d.metadata.generation = Some(3);
+        let s = compute(None, &observed(Some(&d), 1), &at(100));
+        assert_eq!(get(&s, types::READY).status, "False");
+        assert!(get(&s, types::READY).message.contains("not observed"));
+    }
+
+    #[test]
+    fn missing_deployment_and_missing_secret() {
+        let missing = ["spotify".to_owned()];
+        let mut o = observed(None, 1);
+        o.missing_secrets = &missing;
+        let s = compute(None, &o, &at(100));
+        assert_eq!(get(&s, types::READY).reason, "DeploymentMissing");
+        let degraded = get(&s, types::DEGRADED);
+        assert_eq!(
+            (degraded.status.as_str(), degraded.reason.as_str()),
+            ("True", "SecretNotFound")
+        );
+        assert!(degraded.message.contains("spotify"));
+    }
+
+    #[test]
+    fn stalled_rollout_is_degraded() {
+        let mut d = healthy(1);
+        if let Some(st) = d.status.as_mut() {
+            st.available_replicas = Some(0);
+            st.conditions = Some(vec![DeploymentCondition {
+                type_: "Progressing".into(),
+                status: "False".into(),
+                reason: Some("ProgressDeadlineExceeded".into()),
+                message: Some("ReplicaSet \"music-1\" has timed out progressing.".into()),
+                ..DeploymentCondition::default()
+            }]);
+        }
+        let s = compute(None, &observed(Some(&d), 1), &at(100));
+        assert_eq!(get(&s, types::DEGRADED).reason, "ProgressDeadlineExceeded");
+        assert_eq!(get(&s, types::READY).status, "False");
+        assert!(is_warning(get(&s, types::DEGRADED)));
+    }
+
+    #[test]
+    fn replica_failure_is_degraded() {
+        let mut d = healthy(1);
+        if let Some(st) = d.status.as_mut() {
+            st.conditions = Some(vec![DeploymentCondition {
+                type_: "ReplicaFailure".into(),
+                status: "True".into(),
+                message: Some("pods \"music-x\" is forbidden".into()),
+                ..DeploymentCondition::default()
+            }]);
+        }
+        let s = compute(None, &observed(Some(&d), 1), &at(100));
+        assert_eq!(get(&s, types::DEGRADED).reason, "ReplicaFailure");
+    }
+
+    #[test]
+    fn scaled_to_zero_is_not_ready_and_not_degraded() {
+        let d = healthy(0);
+        let s = compute(None, &observed(Some(&d), 0), &at(100));
+        assert_eq!(get(&s, types::READY).reason, "ScaledToZero");
+        assert_eq!(get(&s, types::DEGRADED).status, "False");
+    }
+
+    #[test]
+    fn service_monitor_states() {
+        let d = healthy(1);
+        for (state, status, reason) in [
+            (ServiceMonitorState::Disabled, "False", "Disabled"),
+            (ServiceMonitorState::Applied, "True", "Applied"),
+            (ServiceMonitorState::CrdMissing, "False", "CRDNotInstalled"),
+            (
+                ServiceMonitorState::Failed("forbidden".into()),
+                "False",
+                "ApplyFailed",
+            ),
+        ] {
+            let mut o = observed(Some(&d), 1);
+            o.service_monitor = state;
+            let s = compute(None, &o, &at(100));
+            let c = get(&s, types::SERVICE_MONITOR_READY);
+            assert_eq!((c.status.as_str(), c.reason.as_str()), (status, reason));
+            assert_eq!(
+                is_warning(c),
+                reason == "CRDNotInstalled" || reason == "ApplyFailed"
+            );
+            // The ServiceMonitor never decides readiness of the server itself.
+            assert_eq!(get(&s, types::READY).status, "True");
+        }
+    }
+
+    #[test]
+    fn transition_times_move_only_on_status_changes_so_resyncs_are_identical() {
+        let d = healthy(1);
+        let first = compute(None, &observed(Some(&d), 1), &at(100));
+        let again = compute(Some(&first), &observed(Some(&d), 1), &at(200));
+        assert_eq!(
+            first, again,
+            "nothing changed, so the status must be byte-identical"
+        );
+        assert!(transitions(Some(&first), &again).is_empty());
+
+        let mut o = observed(Some(&d), 1);
+        o.service_monitor = ServiceMonitorState::CrdMissing;
+        let changed = compute(Some(&first), &o, &at(300));
+        let sm = get(&changed, types::SERVICE_MONITOR_READY);
+        assert_eq!(sm.last_transition_time, at(300));
+        assert_eq!(get(&changed, types::READY).last_transition_time, at(100));
+        let moved: Vec<&str> = transitions(Some(&first), &changed)
+            .iter()
+            .map(|c| c.type_.as_str())
+            .collect();
+        assert_eq!(moved, [types::SERVICE_MONITOR_READY]);
+    }
+
+    #[test]
+    fn first_status_reports_every_condition_as_a_transition() {
+        let s = compute(None, &observed(None, 1), &at(1));
+        assert_eq!(transitions(None, &s).len(), 4);
+        assert_eq!(
+            find(Some(&s), types::READY).map(|c| c.status.as_str()),
+            Some("False")
+        );
+    }
+}
