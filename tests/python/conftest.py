@@ -103,16 +103,40 @@ def stack(launcher: Launcher, spotify: SandboxProcess) -> ServerProcess:
     server.stop()
 
 
+_STARTED_BEFORE = pytest.StashKey[int]()
+
+
+def pytest_runtest_setup(item):
+    item.stash[_STARTED_BEFORE] = len(STARTED)
+
+
+def _procs_of(value) -> list[ServerProcess]:
+    if isinstance(value, ServerProcess):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [p for v in value for p in _procs_of(v)]
+    sandbox = getattr(value, "sandbox", None)
+    return [sandbox] if isinstance(sandbox, ServerProcess) else []
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
+    """On failure, attach the log tails of the servers the test used or started."""
     outcome = yield
     report = outcome.get_result()
     if report.when in ("setup", "call") and report.failed:
-        for proc in STARTED:
+        procs: list[ServerProcess] = []
+        for value in getattr(item, "funcargs", {}).values():
+            procs += _procs_of(value)
+        procs += STARTED[item.stash.get(_STARTED_BEFORE, len(STARTED)) :]
+        seen = set()
+        for proc in procs:
+            if id(proc) in seen:
+                continue
+            seen.add(id(proc))
             text = proc.log()
             if text:
-                tail = text[-6000:]
-                report.sections.append((f"log of {proc.name} ({proc.log_path.name})", tail))
+                report.sections.append((f"log of {proc.name} ({proc.log_path.name})", text[-5000:]))
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import pytest
 
 from harness import LEGACY, MODERN, mcp_http, mcp_stdio
 from surface import DEFAULT_TOOLS
+from world import uris_in
 
 pytestmark = pytest.mark.anyio
 
@@ -52,9 +53,15 @@ async def test_conversation_over_transport(transport, sandbox_server, launcher):
         assert profile.structured_content is not None
         jsonschema.validate(profile.structured_content, schema)
 
-        search = await client.call_tool("search", {"query": "love", "types": ["track"], "limit": 3})
-        assert not search.is_error, search
-        assert "spotify:track:" in json.dumps(search.structured_content)
+        saved = await client.call_tool("get_saved_items", {"type": "tracks", "limit": 2})
+        assert not saved.is_error, saved
+        tracks = uris_in(saved.structured_content, "track")
+        assert tracks, f"no saved track: {saved.structured_content}"
+        item = await client.call_tool("get_item", {"id": tracks[0]})
+        assert not item.is_error, item
+        assert tracks[0] in json.dumps(item.structured_content)
+        found = await client.call_tool("search", {"query": "a", "types": ["track", "album"], "limit": 3})
+        assert not found.is_error, found
 
         resources = (await client.list_resources()).resources
         assert any(str(r.uri) == "spotify://me/playlists" for r in resources), [str(r.uri) for r in resources]

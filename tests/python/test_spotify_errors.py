@@ -11,6 +11,7 @@ import pytest
 
 from harness import SANDBOX_FREE_REFRESH_TOKEN, mcp_http, result_text
 from toolcalls import Tools
+from tour import fill_args, sample_uris
 from world import SpotifyApi, uris_in
 
 pytestmark = pytest.mark.anyio
@@ -128,32 +129,9 @@ async def test_rate_limit_within_the_bound_is_waited_out(launcher, spotify):
         server.stop()
 
 
-def _fill(schema: dict[str, Any], uris: dict[str, str]) -> dict[str, Any]:
-    """Arguments for the required fields of an extended tool, chosen from real catalog URIs."""
-    args: dict[str, Any] = {}
-    props = schema.get("properties", {})
-    for name in schema.get("required", []):
-        prop = props.get(name, {})
-        kind = next((k for k in ("artist", "album", "track", "show", "episode", "audiobook", "chapter", "category", "genre") if k in name), "track")
-        value: Any = uris.get(kind, "pop")
-        ptype = prop.get("type")
-        if ptype == "array":
-            args[name] = [value]
-        elif ptype == "integer":
-            args[name] = prop.get("minimum", 1)
-        elif ptype == "boolean":
-            args[name] = True
-        else:
-            args[name] = value
-    return args
-
-
 async def test_extended_tools_explain_extended_quota_on_a_development_mode_app(launcher, spotify):
     api = SpotifyApi(spotify)
-    res = api.get("/search", q="a", type="track,album,artist,show,episode,audiobook", limit=1)
-    uris = {k: res[f"{k}s"]["items"][0]["uri"] for k in ("track", "album", "artist", "show", "episode", "audiobook") if res.get(f"{k}s", {}).get("items")}
-    uris["genre"] = "rock"
-    uris["category"] = "pop"
+    uris = sample_uris(api, extended=False)
     server = launcher.http_server_on(spotify, "--toolsets", "extended", "--cache", "none", name="extended-dev-mode")
     try:
         assert spotify.faults()["extended_quota"] is False
@@ -161,12 +139,11 @@ async def test_extended_tools_explain_extended_quota_on_a_development_mode_app(l
             t = await Tools.connect(client)
             assert t.listed, "no extended tools"
             for name, tool in t.listed.items():
-                args = _fill(tool.input_schema, uris)
-                await t.err(name, args, "extended")
+                await t.err(name, fill_args(tool.input_schema, uris), "extended")
             with spotify.faults_set(extended_quota=True):
+                uris = sample_uris(api, extended=True)
                 for name, tool in t.listed.items():
-                    args = _fill(tool.input_schema, uris)
-                    await t.ok(name, args)
+                    await t.ok(name, fill_args(tool.input_schema, uris))
     finally:
         server.stop()
 
@@ -217,3 +194,30 @@ async def test_ids_as_uris_bare_ids_and_links_are_equivalent(stack, spotify):
                 args["type"] = "track"
             sc = await t.ok("check_library", args)
             assert track["uri"] in str(sc)
+
+
+async def test_revoked_refresh_token_asks_to_log_in_again(launcher):
+    """Spotify refresh tokens expire (invalid_grant): the tool says to log in again, and
+    neither the message nor the log shows a token."""
+    import httpx
+
+    from harness import SANDBOX_REFRESH_TOKEN
+
+    sb = launcher.sandbox(name="revoking-sandbox", record=False)
+    server = launcher.http_server_on(sb, "--cache", "none", name="revoked")
+    try:
+        async with mcp_http(server.mcp_url) as client:
+            t = await Tools.connect(client)
+            await t.ok("get_profile")
+            r = httpx.post(
+                f"{sb.base_url}/sandbox/tokens/revoke",
+                json={"refresh_token": SANDBOX_REFRESH_TOKEN, "access_tokens": True},
+                timeout=5,
+            )
+            assert r.status_code == 200, r.text
+            text = await t.err("get_profile", {}, "log in again|auth login|re-authori|reauthori")
+            assert SANDBOX_REFRESH_TOKEN not in text
+        assert SANDBOX_REFRESH_TOKEN not in server.log(), "the refresh token appeared in the server log"
+    finally:
+        server.stop()
+        sb.stop()

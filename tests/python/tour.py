@@ -78,10 +78,14 @@ class RecordingTools(Tools):
 
 
 def fill_args(schema: dict[str, Any], uris: dict[str, str]) -> dict[str, Any]:
-    """Arguments for the required fields of a tool, chosen from real catalog URIs by field name."""
+    """Arguments for a tool's required fields (plus a track seed where seeds are optional but one
+    is needed), chosen by field name from real catalog URIs in `uris` (kind -> URI)."""
     args: dict[str, Any] = {}
     props = schema.get("properties", {})
-    for name in schema.get("required", []):
+    wanted = list(schema.get("required", []))
+    if not wanted and "seed_tracks" in props:
+        wanted.append("seed_tracks")
+    for name in wanted:
         prop = props.get(name, {})
         kind = next(
             (k for k in ("artist", "album", "track", "show", "episode", "audiobook", "chapter", "category", "genre") if k in name),
@@ -89,7 +93,7 @@ def fill_args(schema: dict[str, Any], uris: dict[str, str]) -> dict[str, Any]:
         )
         value: Any = uris.get(kind, "pop")
         ptype = prop.get("type")
-        if ptype == "array":
+        if ptype == "array" or (isinstance(ptype, list) and "array" in ptype):
             args[name] = [value]
         elif ptype == "integer":
             args[name] = prop.get("minimum", 1)
@@ -98,6 +102,18 @@ def fill_args(schema: dict[str, Any], uris: dict[str, str]) -> dict[str, Any]:
         else:
             args[name] = value
     return args
+
+
+def sample_uris(api: Any, extended: bool) -> dict[str, str]:
+    """One real URI per kind (and a genre and, with extended quota, a category id)."""
+    res = api.get("/search", q="a", type="track,album,artist,show,episode,audiobook", limit=1)
+    uris = {k: res[f"{k}s"]["items"][0]["uri"] for k in ("track", "album", "artist", "show", "episode", "audiobook") if (res.get(f"{k}s") or {}).get("items")}
+    uris["genre"] = "rock"
+    if extended:
+        cats = api.get("/browse/categories", limit=1)["categories"]["items"]
+        if cats:
+            uris["category"] = cats[0]["id"]
+    return uris
 
 
 @dataclass
@@ -133,8 +149,7 @@ async def run_tour(launcher: Launcher) -> Tour:
         extended = launcher.http_server_on(sandbox, "--toolsets", "extended", name="tour-extended")
         try:
             sandbox.set_faults(extended_quota=True)
-            res = api.get("/search", q="a", type="track,album,artist,show,episode,audiobook", limit=1)
-            uris = {k: res[f"{k}s"]["items"][0]["uri"] for k in ("track", "album", "artist", "show", "episode", "audiobook") if res.get(f"{k}s", {}).get("items")}
+            uris = sample_uris(api, extended=True)
             async with mcp_http(extended.mcp_url) as client:
                 base = await Tools.connect(client)
                 t = RecordingTools(client, list(base.listed.values()), sandbox, observed)
