@@ -1,0 +1,259 @@
+//! [`TokenManager`]: hands out a valid access token, refreshing it in-process before it
+//! expires.
+//!
+//! Single flight: the state sits behind one async mutex that is held across the refresh, so
+//! when N callers find the token stale at once, the first refreshes and the others wait and
+//! then reuse its result — one request to the token endpoint, not N. After a 401 the pipeline
+//! calls [`TokenManager::invalidate`] with the generation of the token that failed; only the
+//! first such caller refreshes, later ones see the newer generation and reuse it.
+
+use crate::spotify::auth::endpoint::{TokenEndpoint, TokenResponse};
+use crate::spotify::auth::store::{TokenSet, TokenStore, unix_now};
+use crate::spotify::config::Credentials;
+use crate::spotify::error::SpotifyError;
+use crate::spotify::secret::Secret;
+use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// An access token and the generation it belongs to.
+#[derive(Debug, Clone)]
+pub struct BearerToken {
+    pub token: Secret,
+    pub generation: u64,
+}
+
+#[derive(Debug)]
+enum Source {
+    ClientCredentials,
+    RefreshToken,
+    TokenFile(TokenStore),
+}
+
+#[derive(Debug, Default)]
+struct State {
+    access: Option<(Secret, Instant)>,
+    refresh_token: Option<Secret>,
+    scope: String,
+    generation: u64,
+}
+
+/// Hands out access tokens; see the module documentation.
+#[derive(Debug)]
+pub struct TokenManager {
+    endpoint: TokenEndpoint,
+    source: Source,
+    margin: Duration,
+    state: Mutex<State>,
+    refreshes: AtomicU64,
+    user_scope: String,
+}
+
+impl std::fmt::Debug for TokenEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenEndpoint")
+            .field("client_id", &self.client_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenManager {
+    /// Build from the configured credentials. A token file is read now (missing is fine:
+    /// calls then fail with a "log in" error until it appears).
+    pub fn new(
+        endpoint: TokenEndpoint,
+        credentials: &Credentials,
+        margin: Duration,
+    ) -> Result<Self, SpotifyError> {
+        let mut state = State::default();
+        let (source, scope_seed) = match credentials {
+            Credentials::ClientCredentials => {
+                if !endpoint.has_secret() {
+                    return Err(SpotifyError::Config {
+                        message: "client-credentials mode needs SPOTIFY_CLIENT_SECRET (or log in as a user with `spotify-mcp-server auth login`)".into(),
+                    });
+                }
+                (
+                    Source::ClientCredentials,
+                    format!("app:{}", endpoint.client_id()),
+                )
+            }
+            Credentials::RefreshToken(token) => {
+                if token.is_empty() {
+                    return Err(SpotifyError::Config {
+                        message: "SPOTIFY_REFRESH_TOKEN is empty".into(),
+                    });
+                }
+                state.refresh_token = Some(token.clone());
+                (
+                    Source::RefreshToken,
+                    format!("rt:{}:{}", endpoint.client_id(), token.expose()),
+                )
+            }
+            Credentials::TokenFile(path) => {
+                let store = TokenStore::new(path.clone());
+                if let Some(tokens) = store.load()? {
+                    Self::adopt_file(&mut state, &tokens, endpoint.client_id());
+                }
+                let seed = format!("file:{}:{}", endpoint.client_id(), path.display());
+                (Source::TokenFile(store), seed)
+            }
+        };
+        Ok(Self {
+            endpoint,
+            source,
+            margin,
+            state: Mutex::new(state),
+            refreshes: AtomicU64::new(0),
+            user_scope: short_hash(&scope_seed),
+        })
+    }
+
+    /// A stable, secret-free key for the identity these credentials act as (the cache scopes
+    /// entries per Spotify user with it).
+    pub fn user_scope(&self) -> &str {
+        &self.user_scope
+    }
+
+    /// Whether these credentials act for a user (rather than the app alone).
+    pub fn has_user(&self) -> bool {
+        !matches!(self.source, Source::ClientCredentials)
+    }
+
+    /// Requests made to the token endpoint so far (successful or not).
+    pub fn refresh_count(&self) -> u64 {
+        self.refreshes.load(Ordering::Relaxed)
+    }
+
+    /// A valid access token, refreshed first when it expires within the margin.
+    pub async fn bearer(&self) -> Result<BearerToken, SpotifyError> {
+        let mut state = self.state.lock().await;
+        if let Some((token, expires)) = &state.access
+            && Instant::now() + self.margin < *expires
+        {
+            return Ok(BearerToken {
+                token: token.clone(),
+                generation: state.generation,
+            });
+        }
+        self.renew(&mut state).await
+    }
+
+    /// The token of `generation` was rejected (401): refresh unless someone already did.
+    pub async fn invalidate(&self, generation: u64) -> Result<BearerToken, SpotifyError> {
+        let mut state = self.state.lock().await;
+        if state.generation != generation
+            && let Some((token, expires)) = &state.access
+            && Instant::now() + self.margin < *expires
+        {
+            return Ok(BearerToken {
+                token: token.clone(),
+                generation: state.generation,
+            });
+        }
+        state.access = None;
+        self.renew(&mut state).await
+    }
+
+    async fn renew(&self, state: &mut State) -> Result<BearerToken, SpotifyError> {
+        let response = match &self.source {
+            Source::ClientCredentials => {
+                self.refreshes.fetch_add(1, Ordering::Relaxed);
+                self.endpoint.client_credentials().await?
+            }
+            Source::RefreshToken | Source::TokenFile(_) => {
+                if state.refresh_token.is_none()
+                    && let Source::TokenFile(store) = &self.source
+                {
+                    // Someone may have logged in since start: look again.
+                    if let Some(tokens) = store.load()? {
+                        Self::adopt_file(state, &tokens, self.endpoint.client_id());
+                        if let Some((token, expires)) = &state.access
+                            && Instant::now() + self.margin < *expires
+                        {
+                            state.generation += 1;
+                            return Ok(BearerToken {
+                                token: token.clone(),
+                                generation: state.generation,
+                            });
+                        }
+                    }
+                }
+                let Some(refresh_token) = state.refresh_token.clone() else {
+                    let reason = match &self.source {
+                        Source::TokenFile(store) => {
+                            format!("no saved login at {}", store.path().display())
+                        }
+                        _ => "no refresh token configured".to_owned(),
+                    };
+                    return Err(SpotifyError::ReauthRequired { reason });
+                };
+                self.refreshes.fetch_add(1, Ordering::Relaxed);
+                let result = self.endpoint.refresh(&refresh_token).await;
+                if let Err(SpotifyError::ReauthRequired { .. }) = &result {
+                    // Do not hammer the endpoint with a dead refresh token.
+                    state.access = None;
+                }
+                result?
+            }
+        };
+        self.apply(state, response)
+    }
+
+    fn apply(
+        &self,
+        state: &mut State,
+        response: TokenResponse,
+    ) -> Result<BearerToken, SpotifyError> {
+        let lifetime = Duration::from_secs(response.expires_in.max(1));
+        state.access = Some((response.access_token.clone(), Instant::now() + lifetime));
+        if let Some(new_refresh) = response.refresh_token.filter(|t| !t.is_empty()) {
+            state.refresh_token = Some(new_refresh);
+        }
+        if let Some(scope) = response.scope {
+            state.scope = scope;
+        }
+        state.generation += 1;
+        if let Source::TokenFile(store) = &self.source {
+            let tokens = TokenSet {
+                client_id: self.endpoint.client_id().to_owned(),
+                access_token: response.access_token.clone(),
+                refresh_token: state.refresh_token.clone(),
+                expires_at: unix_now() + lifetime.as_secs(),
+                scope: state.scope.clone(),
+            };
+            if let Err(e) = store.save(&tokens) {
+                tracing::warn!(error = %e, "could not persist refreshed Spotify tokens");
+            }
+        }
+        Ok(BearerToken {
+            token: response.access_token,
+            generation: state.generation,
+        })
+    }
+
+    fn adopt_file(state: &mut State, tokens: &TokenSet, client_id: &str) {
+        if tokens.client_id != client_id {
+            tracing::warn!(
+                file_client_id = %tokens.client_id,
+                configured_client_id = %client_id,
+                "the token file was issued to another client ID; refreshing it will fail"
+            );
+        }
+        state.refresh_token = tokens.refresh_token.clone();
+        state.scope = tokens.scope.clone();
+        let now = unix_now();
+        if tokens.expires_at > now {
+            state.access = Some((
+                tokens.access_token.clone(),
+                Instant::now() + Duration::from_secs(tokens.expires_at - now),
+            ));
+        }
+    }
+}
+
+fn short_hash(seed: &str) -> String {
+    let digest = Sha256::digest(seed.as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,411 @@
+//! The response cache behind the client's GET calls.
+//!
+//! - Entries are raw response bodies keyed by (Spotify user scope, path + query), so a
+//!   backend can store them anywhere (issue 3 adds Redis) and hits skip decoding nothing but
+//!   the network.
+//! - Every GET has a [`CacheClass`] that picks its TTL (catalog objects long, playlists and
+//!   library minutes, search minutes, player state none by default) and a [`Tag`] that says
+//!   which writes make it stale.
+//! - Writes carry [`Invalidation`]s: adding to a playlist drops that playlist's entries (and the
+//!   list of my playlists), saving to the library drops library lists and `contains` answers,
+//!   player commands drop player state.
+//! - [`CacheBackend`] is the seam for other stores; [`MemoryCache`] (moka, bounded by weighted
+//!   size in bytes, per-entry TTL) is the default.
+
+use crate::spotify::config::CacheConfig;
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use moka::Expiry;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a GET answer may be cached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CacheClass {
+    /// Never cached.
+    #[default]
+    None,
+    /// Tracks, albums, artists, shows, episodes, audiobooks, chapters, their children.
+    Catalog,
+    /// A playlist, its items and cover; the list of my playlists.
+    Playlist,
+    /// Saved items, `contains`, followed artists, profile, top items.
+    Library,
+    /// Search results.
+    Search,
+    /// Playback state, devices, queue, recently played.
+    Player,
+}
+
+/// Which writes make an entry stale.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Tag {
+    Catalog,
+    Search,
+    Library,
+    Player,
+    MyPlaylists,
+    Playlist(String),
+}
+
+/// What a write makes stale.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Invalidation {
+    /// One playlist (details, items, cover).
+    Playlist(String),
+    /// The list of my playlists.
+    MyPlaylists,
+    /// Library lists and `contains` answers, followed artists.
+    Library,
+    /// Player state, devices, queue.
+    Player,
+}
+
+impl Invalidation {
+    /// The tag whose entries this invalidation drops.
+    pub fn tag(&self) -> Tag {
+        match self {
+            Invalidation::Playlist(id) => Tag::Playlist(id.clone()),
+            Invalidation::MyPlaylists => Tag::MyPlaylists,
+            Invalidation::Library => Tag::Library,
+            Invalidation::Player => Tag::Player,
+        }
+    }
+}
+
+/// A cache key: whose answer, which group, which request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    /// The Spotify user (or app) the answer belongs to; never a token.
+    pub scope: String,
+    pub tag: Tag,
+    /// Path and query string below the API base.
+    pub request: String,
+}
+
+/// A store for cached answers.
+pub trait CacheBackend: Send + Sync + std::fmt::Debug {
+    /// The cached body, if present and fresh.
+    fn get<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Option<Bytes>>;
+    /// Store a body for `ttl`.
+    fn insert(&self, key: CacheKey, body: Bytes, ttl: Duration) -> BoxFuture<'_, ()>;
+    /// Drop every entry of `scope` carrying `tag`.
+    fn invalidate<'a>(&'a self, scope: &'a str, tag: &'a Tag) -> BoxFuture<'a, ()>;
+    /// Approximate number of entries.
+    fn entry_count(&self) -> u64;
+    /// Approximate bytes held.
+    fn weighted_size(&self) -> u64;
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    body: Bytes,
+    ttl: Duration,
+}
+
+struct PerEntryTtl;
+
+impl Expiry<CacheKey, Entry> for PerEntryTtl {
+    fn expire_after_create(
+        &self,
+        _key: &CacheKey,
+        value: &Entry,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+/// In-memory backend: moka, bounded by the bytes of keys and bodies.
+#[derive(Clone)]
+pub struct MemoryCache {
+    inner: moka::future::Cache<CacheKey, Entry>,
+}
+
+impl std::fmt::Debug for MemoryCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryCache")
+            .field("entries", &self.inner.entry_count())
+            .field("bytes", &self.inner.weighted_size())
+            .finish()
+    }
+}
+
+impl MemoryCache {
+    /// A cache holding at most `max_bytes` of keys and bodies.
+    pub fn new(max_bytes: u64) -> Self {
+        let inner = moka::future::Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|key: &CacheKey, entry: &Entry| {
+                let size = key.scope.len() + key.request.len() + entry.body.len() + 64;
+                u32::try_from(size).unwrap_or(u32::MAX)
+            })
+            .expire_after(PerEntryTtl)
+            .support_invalidation_closures()
+            .build();
+        Self { inner }
+    }
+
+    /// Apply pending evictions and invalidations (tests and metrics want exact counts).
+    pub async fn sync(&self) {
+        self.inner.run_pending_tasks().await;
+    }
+}
+
+impl CacheBackend for MemoryCache {
+    fn get<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Option<Bytes>> {
+        Box::pin(async move { self.inner.get(key).await.map(|e| e.body) })
+    }
+
+    fn insert(&self, key: CacheKey, body: Bytes, ttl: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(async move { self.inner.insert(key, Entry { body, ttl }).await })
+    }
+
+    fn invalidate<'a>(&'a self, scope: &'a str, tag: &'a Tag) -> BoxFuture<'a, ()> {
+        let scope = scope.to_owned();
+        let tag = tag.clone();
+        Box::pin(async move {
+            let result = self
+                .inner
+                .invalidate_entries_if(move |key, _| key.scope == scope && key.tag == tag);
+            if let Err(e) = result {
+                // Only possible without `support_invalidation_closures`, which is set above.
+                tracing::warn!(error = %e, "cache invalidation failed; clearing the cache");
+                self.inner.invalidate_all();
+            }
+        })
+    }
+
+    fn entry_count(&self) -> u64 {
+        self.inner.entry_count()
+    }
+
+    fn weighted_size(&self) -> u64 {
+        self.inner.weighted_size()
+    }
+}
+
+/// Hit/miss counters of a [`ResponseCache`].
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub invalidations: AtomicU64,
+}
+
+/// The cache as the client uses it: TTL classes, tags and a backend.
+#[derive(Debug, Clone)]
+pub struct ResponseCache {
+    backend: Arc<dyn CacheBackend>,
+    config: CacheConfig,
+    stats: Arc<CacheStats>,
+}
+
+impl ResponseCache {
+    /// `None` when caching is disabled.
+    pub fn from_config(config: &CacheConfig) -> Option<Self> {
+        config.enabled.then(|| {
+            Self::with_backend(Arc::new(MemoryCache::new(config.max_bytes)), config.clone())
+        })
+    }
+
+    /// Use another backend (Redis, a test double).
+    pub fn with_backend(backend: Arc<dyn CacheBackend>, config: CacheConfig) -> Self {
+        Self {
+            backend,
+            config,
+            stats: Arc::new(CacheStats::default()),
+        }
+    }
+
+    pub fn backend(&self) -> &Arc<dyn CacheBackend> {
+        &self.backend
+    }
+
+    pub fn stats(&self) -> &CacheStats {
+        &self.stats
+    }
+
+    /// The TTL of a class; zero = not cached.
+    pub fn ttl(&self, class: CacheClass) -> Duration {
+        match class {
+            CacheClass::None => Duration::ZERO,
+            CacheClass::Catalog => self.config.catalog_ttl,
+            CacheClass::Playlist => self.config.playlist_ttl,
+            CacheClass::Library => self.config.library_ttl,
+            CacheClass::Search => self.config.search_ttl,
+            CacheClass::Player => self.config.player_ttl,
+        }
+    }
+
+    pub async fn get(&self, key: &CacheKey) -> Option<Bytes> {
+        let hit = self.backend.get(key).await;
+        let counter = if hit.is_some() {
+            &self.stats.hits
+        } else {
+            &self.stats.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        hit
+    }
+
+    pub async fn insert(&self, key: CacheKey, body: Bytes, class: CacheClass) {
+        let ttl = self.ttl(class);
+        if !ttl.is_zero() {
+            self.backend.insert(key, body, ttl).await;
+        }
+    }
+
+    pub async fn invalidate(&self, scope: &str, what: &Invalidation) {
+        self.stats.invalidations.fetch_add(1, Ordering::Relaxed);
+        self.backend.invalidate(scope, &what.tag()).await;
+    }
+}
+
+/// The tag of a cached GET: which writes make it stale.
+pub fn tag_for(class: CacheClass, template: &str, path: &str) -> Tag {
+    match class {
+        CacheClass::Playlist if template == "/me/playlists" => Tag::MyPlaylists,
+        CacheClass::Playlist => Tag::Playlist(
+            path.split('/')
+                .filter(|s| !s.is_empty())
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+        CacheClass::Library => Tag::Library,
+        CacheClass::Search => Tag::Search,
+        CacheClass::Player => Tag::Player,
+        CacheClass::Catalog | CacheClass::None => Tag::Catalog,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(scope: &str, tag: Tag, request: &str) -> CacheKey {
+        CacheKey {
+            scope: scope.into(),
+            tag,
+            request: request.into(),
+        }
+    }
+
+    fn config() -> CacheConfig {
+        CacheConfig {
+            catalog_ttl: Duration::from_secs(60),
+            playlist_ttl: Duration::from_millis(150),
+            ..CacheConfig::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn entries_expire_after_their_class_ttl() {
+        let cache = ResponseCache::with_backend(Arc::new(MemoryCache::new(1 << 20)), config());
+        let catalog = key("u1", Tag::Catalog, "/tracks/a");
+        let playlist = key("u1", Tag::Playlist("p".into()), "/playlists/p");
+        cache
+            .insert(
+                catalog.clone(),
+                Bytes::from_static(b"track"),
+                CacheClass::Catalog,
+            )
+            .await;
+        cache
+            .insert(
+                playlist.clone(),
+                Bytes::from_static(b"pl"),
+                CacheClass::Playlist,
+            )
+            .await;
+        assert_eq!(cache.get(&playlist).await.as_deref(), Some(&b"pl"[..]));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(cache.get(&playlist).await, None, "playlist TTL is 150 ms");
+        assert_eq!(cache.get(&catalog).await.as_deref(), Some(&b"track"[..]));
+        assert_eq!(cache.stats().hits.load(Ordering::Relaxed), 2);
+        assert_eq!(cache.stats().misses.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn uncached_classes_are_not_stored() {
+        let cache = ResponseCache::with_backend(Arc::new(MemoryCache::new(1 << 20)), config());
+        let k = key("u1", Tag::Player, "/me/player");
+        cache
+            .insert(k.clone(), Bytes::from_static(b"state"), CacheClass::Player)
+            .await;
+        cache
+            .insert(k.clone(), Bytes::from_static(b"state"), CacheClass::None)
+            .await;
+        assert_eq!(cache.get(&k).await, None);
+    }
+
+    #[tokio::test]
+    async fn invalidation_drops_only_the_tag_of_that_user() {
+        let memory = Arc::new(MemoryCache::new(1 << 20));
+        let cache = ResponseCache::with_backend(memory.clone(), config());
+        let p1 = key("u1", Tag::Playlist("p1".into()), "/playlists/p1/items");
+        let p2 = key("u1", Tag::Playlist("p2".into()), "/playlists/p2/items");
+        let other_user = key("u2", Tag::Playlist("p1".into()), "/playlists/p1/items");
+        let lib = key("u1", Tag::Library, "/me/tracks");
+        for k in [&p1, &p2, &other_user, &lib] {
+            cache
+                .insert(k.clone(), Bytes::from_static(b"x"), CacheClass::Catalog)
+                .await;
+        }
+        cache
+            .invalidate("u1", &Invalidation::Playlist("p1".into()))
+            .await;
+        assert_eq!(cache.get(&p1).await, None);
+        assert!(cache.get(&p2).await.is_some());
+        assert!(cache.get(&other_user).await.is_some());
+        cache.invalidate("u1", &Invalidation::Library).await;
+        assert_eq!(cache.get(&lib).await, None);
+        memory.sync().await;
+        assert_eq!(memory.entry_count(), 2);
+    }
+
+    #[tokio::test]
+    async fn size_bound_evicts() {
+        let memory = Arc::new(MemoryCache::new(10_000));
+        let cache = ResponseCache::with_backend(memory.clone(), config());
+        for i in 0..100 {
+            let k = key("u", Tag::Catalog, &format!("/tracks/{i}"));
+            cache
+                .insert(k, Bytes::from(vec![0u8; 1000]), CacheClass::Catalog)
+                .await;
+        }
+        memory.sync().await;
+        assert!(
+            memory.weighted_size() <= 10_000,
+            "{}",
+            memory.weighted_size()
+        );
+        assert!(memory.entry_count() < 100);
+    }
+
+    #[test]
+    fn tags_follow_the_request() {
+        assert_eq!(
+            tag_for(
+                CacheClass::Playlist,
+                "/playlists/{playlist_id}/items",
+                "/playlists/abc/items"
+            ),
+            Tag::Playlist("abc".into())
+        );
+        assert_eq!(
+            tag_for(CacheClass::Playlist, "/me/playlists", "/me/playlists"),
+            Tag::MyPlaylists
+        );
+        assert_eq!(
+            tag_for(CacheClass::Library, "/me/tracks", "/me/tracks"),
+            Tag::Library
+        );
+        assert_eq!(
+            tag_for(CacheClass::Catalog, "/tracks/{id}", "/tracks/x"),
+            Tag::Catalog
+        );
+    }
+}

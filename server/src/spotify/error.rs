@@ -1,0 +1,187 @@
+//! [`SpotifyError`]: everything that can go wrong talking to Spotify, with messages a person
+//! (or a model) can act on. No variant ever carries a token or secret.
+
+use crate::spotify::ids::IdError;
+use std::time::Duration;
+use thiserror::Error;
+
+/// An error from the Spotify client.
+#[derive(Debug, Clone, Error)]
+pub enum SpotifyError {
+    /// 404 `NO_ACTIVE_DEVICE`: nothing is playing anywhere and no device was named.
+    #[error(
+        "no active Spotify device: open Spotify on a phone, computer or speaker, or transfer playback to one of the available devices first"
+    )]
+    NoActiveDevice,
+
+    /// 403 `PREMIUM_REQUIRED`: player control needs a Premium account.
+    #[error("this needs Spotify Premium: playback control is only available to Premium accounts")]
+    PremiumRequired,
+
+    /// 403 on a playlist the user neither owns nor collaborates on.
+    #[error(
+        "playlist {playlist_id} is not owned by you and you are not a collaborator: Spotify only allows reading items of and changing playlists you own or collaborate on"
+    )]
+    PlaylistNotOwned { playlist_id: String },
+
+    /// Any other 403.
+    #[error("Spotify refused the request (403): {message}")]
+    Forbidden { message: String },
+
+    /// 404 for a specific item.
+    #[error("not found: {what}")]
+    NotFound { what: String },
+
+    /// 403/404 on an endpoint that only extended-quota apps may call.
+    #[error(
+        "`{endpoint}` is unavailable for development-mode Spotify apps (Spotify restricted it in 2024/2026); it works only for apps with extended quota"
+    )]
+    UnavailableForDevelopmentMode { endpoint: String },
+
+    /// 429 with a wait longer than the configured bound (or too many 429s in a row).
+    #[error("Spotify rate limit reached: try again in {} s", retry_after.as_secs().max(1))]
+    RateLimited { retry_after: Duration },
+
+    /// The refresh token is no longer valid (expired after six months, revoked) or missing.
+    #[error(
+        "Spotify authorisation is no longer valid ({reason}): log in again with `spotify-mcp-server auth login`"
+    )]
+    ReauthRequired { reason: String },
+
+    /// 401 that a token refresh did not cure, or a call that needs a user with app-only credentials.
+    #[error("unauthorised: {message}")]
+    Unauthorized { message: String },
+
+    /// 403 naming a missing OAuth scope.
+    #[error(
+        "the Spotify token lacks a permission (scope) this needs: {message}; log in again with `spotify-mcp-server auth login` to grant it"
+    )]
+    MissingScope { message: String },
+
+    /// A bad argument, detected before calling Spotify or reported by Spotify as 400.
+    #[error("invalid argument: {message}")]
+    InvalidArgument { message: String },
+
+    /// The request did not complete within the configured timeout.
+    #[error("Spotify did not answer `{endpoint}` within {} s; try again", timeout.as_secs_f32())]
+    Timeout { endpoint: String, timeout: Duration },
+
+    /// Connection-level failure (DNS, TLS, reset).
+    #[error("could not reach Spotify: {message}")]
+    Transport { message: String },
+
+    /// A response body that does not match the expected shape.
+    #[error("unexpected response from Spotify for `{endpoint}`: {message}")]
+    Decode { endpoint: String, message: String },
+
+    /// Any other error status from Spotify.
+    #[error("Spotify answered {status}: {message}")]
+    Api { status: u16, message: String },
+
+    /// Invalid client configuration (base URL, missing client ID ...).
+    #[error("Spotify client configuration: {message}")]
+    Config { message: String },
+
+    /// Reading or writing the token file, or the login flow.
+    #[error("Spotify login: {message}")]
+    Auth { message: String },
+}
+
+impl SpotifyError {
+    /// A bad-argument error.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        SpotifyError::InvalidArgument {
+            message: message.into(),
+        }
+    }
+
+    /// A short, stable, low-cardinality name for metrics labels and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SpotifyError::NoActiveDevice => "no_active_device",
+            SpotifyError::PremiumRequired => "premium_required",
+            SpotifyError::PlaylistNotOwned { .. } => "playlist_not_owned",
+            SpotifyError::Forbidden { .. } => "forbidden",
+            SpotifyError::NotFound { .. } => "not_found",
+            SpotifyError::UnavailableForDevelopmentMode { .. } => {
+                "unavailable_for_development_mode"
+            }
+            SpotifyError::RateLimited { .. } => "rate_limited",
+            SpotifyError::ReauthRequired { .. } => "reauth_required",
+            SpotifyError::Unauthorized { .. } => "unauthorized",
+            SpotifyError::MissingScope { .. } => "missing_scope",
+            SpotifyError::InvalidArgument { .. } => "invalid_argument",
+            SpotifyError::Timeout { .. } => "timeout",
+            SpotifyError::Transport { .. } => "transport",
+            SpotifyError::Decode { .. } => "decode",
+            SpotifyError::Api { .. } => "api",
+            SpotifyError::Config { .. } => "config",
+            SpotifyError::Auth { .. } => "auth",
+        }
+    }
+
+    /// Whether retrying the same call later may succeed without the user changing anything.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SpotifyError::RateLimited { .. }
+            | SpotifyError::Timeout { .. }
+            | SpotifyError::Transport { .. } => true,
+            SpotifyError::Api { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+impl From<IdError> for SpotifyError {
+    fn from(err: IdError) -> Self {
+        SpotifyError::InvalidArgument {
+            message: err.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_actionable() {
+        let msg = SpotifyError::ReauthRequired {
+            reason: "refresh token expired".into(),
+        }
+        .to_string();
+        assert!(msg.contains("spotify-mcp-server auth login"), "{msg}");
+        assert!(
+            SpotifyError::NoActiveDevice
+                .to_string()
+                .contains("transfer playback")
+        );
+        let msg = SpotifyError::RateLimited {
+            retry_after: Duration::from_millis(200),
+        }
+        .to_string();
+        assert!(msg.contains("1 s"), "{msg}");
+        let msg = SpotifyError::UnavailableForDevelopmentMode {
+            endpoint: "GET /recommendations".into(),
+        }
+        .to_string();
+        assert!(
+            msg.contains("GET /recommendations") && msg.contains("extended quota"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn id_errors_become_invalid_argument() {
+        let err: SpotifyError = IdError::Empty.into();
+        assert_eq!(err.kind(), "invalid_argument");
+        assert!(!err.is_transient());
+        assert!(
+            SpotifyError::Api {
+                status: 503,
+                message: "x".into()
+            }
+            .is_transient()
+        );
+    }
+}
