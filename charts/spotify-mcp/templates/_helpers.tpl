@@ -1,0 +1,104 @@
+{{/* Chart name, truncated to the 63 characters of a DNS label. */}}
+{{- define "spotify-mcp.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name of the release's objects: the release name when it already contains the chart name. */}}
+{{- define "spotify-mcp.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "spotify-mcp.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels that select the server pods; never change them after install (Deployment selectors are immutable). */}}
+{{- define "spotify-mcp.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "spotify-mcp.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Labels of every object: commonLabels plus the standard ones (which win on conflict). */}}
+{{- define "spotify-mcp.labels" -}}
+{{- $std := dict
+  "helm.sh/chart" (include "spotify-mcp.chart" .)
+  "app.kubernetes.io/name" (include "spotify-mcp.name" .)
+  "app.kubernetes.io/instance" .Release.Name
+  "app.kubernetes.io/version" (.Values.image.tag | default .Chart.AppVersion | trunc 63 | toString)
+  "app.kubernetes.io/component" "server"
+  "app.kubernetes.io/part-of" "spotify-mcp"
+  "app.kubernetes.io/managed-by" .Release.Service }}
+{{- toYaml (merge $std (deepCopy (.Values.commonLabels | default dict))) }}
+{{- end }}
+
+{{/* The labels plus an object's own extra labels (standard ones win, so selectors keep matching). Call with (list $ $extra). */}}
+{{- define "spotify-mcp.labelsWith" -}}
+{{- $labels := include "spotify-mcp.labels" (index . 0) | fromYaml }}
+{{- toYaml (merge $labels (deepCopy (index . 1 | default dict))) }}
+{{- end }}
+
+{{/* Annotations of an object: commonAnnotations overlaid by its own; empty when there are none. Call with (list $ $own). */}}
+{{- define "spotify-mcp.annotations" -}}
+{{- $root := index . 0 }}
+{{- $all := merge (deepCopy (index . 1 | default dict)) (deepCopy ($root.Values.commonAnnotations | default dict)) }}
+{{- if $all }}
+{{- toYaml $all }}
+{{- end }}
+{{- end }}
+
+{{- define "spotify-mcp.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "spotify-mcp.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "spotify-mcp.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Host header values the server accepts (SPOTIFY_MCP_ALLOWED_HOSTS): every DNS name of the Service,
+with and without the Service port, plus the container port when it differs (probes, port-forward),
+plus server.extraAllowedHosts.
+*/}}
+{{- define "spotify-mcp.allowedHosts" -}}
+{{- $name := include "spotify-mcp.fullname" . }}
+{{- $ns := .Release.Namespace }}
+{{- $ports := list (int .Values.service.port) }}
+{{- if ne (int .Values.service.port) 8000 }}{{ $ports = append $ports 8000 }}{{ end }}
+{{- $hosts := list }}
+{{- range $host := list $name (printf "%s.%s" $name $ns) (printf "%s.%s.svc" $name $ns) (printf "%s.%s.svc.%s" $name $ns $.Values.clusterDomain) }}
+{{- $hosts = append $hosts $host }}
+{{- range $port := $ports }}
+{{- $hosts = append $hosts (printf "%s:%d" $host $port) }}
+{{- end }}
+{{- end }}
+{{- concat $hosts .Values.server.extraAllowedHosts | join "," }}
+{{- end }}
+
+{{/*
+The Secret with the Spotify credentials: spotify.existingSecret, or "<fullname>-spotify" by convention
+(NOTES.txt shows how to create it). Empty in sandbox mode without an explicit Secret.
+*/}}
+{{- define "spotify-mcp.spotifySecret" -}}
+{{- if .Values.spotify.existingSecret }}
+{{- .Values.spotify.existingSecret }}
+{{- else if not .Values.sandbox }}
+{{- printf "%s-spotify" (include "spotify-mcp.fullname" .) }}
+{{- end }}
+{{- end }}

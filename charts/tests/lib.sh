@@ -1,0 +1,118 @@
+# Shared helpers of the chart tests (sourced, not run). Bash, `set -euo pipefail` in the caller.
+#
+# Tools: helm + kubeconform (scripts/helm-toolchain.sh) and the control plane
+# (scripts/k8s-toolchain.sh: kube-apiserver, etcd, kwok, kubectl, ...). Both scripts are idempotent
+# and cached, so calling them here costs ~nothing when the top-level test command already did.
+
+CHARTS_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$CHARTS_TESTS_DIR/../.." && pwd)
+CHARTS_DIR="$REPO_ROOT/charts"
+
+log() { printf '[charts] %s\n' "$*" >&2; }
+fail() {
+  printf '[charts] FAIL: %s\n' "$*" >&2
+  exit 1
+}
+
+TESTS_RUN=0
+pass() {
+  TESTS_RUN=$((TESTS_RUN + 1))
+  printf '[charts] ok %d - %s\n' "$TESTS_RUN" "$*" >&2
+}
+
+# Puts helm, kubectl, kwokctl on PATH.
+setup_tools() {
+  local helm_bin k8s_bin
+  helm_bin="${SPOTIFY_MCP_HELM_BIN:-$("$REPO_ROOT/scripts/helm-toolchain.sh")}"
+  k8s_bin="${SPOTIFY_MCP_K8S_BIN:-$("$REPO_ROOT/scripts/k8s-toolchain.sh")}"
+  export SPOTIFY_MCP_HELM_BIN="$helm_bin" SPOTIFY_MCP_K8S_BIN="$k8s_bin"
+  export PATH="$helm_bin:$k8s_bin:$PATH"
+  # Keep helm's caches and repository config out of the user's home.
+  HELM_TEST_HOME=$(mktemp -d)
+  export HELM_CACHE_HOME="$HELM_TEST_HOME/cache" HELM_CONFIG_HOME="$HELM_TEST_HOME/config" HELM_DATA_HOME="$HELM_TEST_HOME/data"
+}
+
+# The real ServiceMonitor CRD from the prometheus-operator Go module (downloaded into the module
+# cache on first use; never committed). Prints its path.
+PROMETHEUS_OPERATOR_VERSION="${PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"
+servicemonitor_crd() {
+  local dir
+  dir=$(cd /tmp && go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  echo "$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml"
+}
+
+# Starts a kwok cluster (real etcd, kube-apiserver, controller-manager, scheduler; fake nodes) named
+# $1 and exports KUBECONFIG. The cluster is deleted by stop_cluster (installed as an EXIT trap).
+CLUSTER_NAME=""
+start_cluster() {
+  CLUSTER_NAME="$1"
+  local bin="$SPOTIFY_MCP_K8S_BIN" dir
+  dir=$(mktemp -d)
+  export KUBECONFIG="$dir/kubeconfig"
+  kwokctl delete cluster --name "$CLUSTER_NAME" >/dev/null 2>&1 || true
+  log "starting kwok cluster $CLUSTER_NAME"
+  kwokctl create cluster --name "$CLUSTER_NAME" --runtime binary --kubeconfig "$KUBECONFIG" \
+    --kube-apiserver-binary "$bin/kube-apiserver" \
+    --kube-controller-manager-binary "$bin/kube-controller-manager" \
+    --kube-scheduler-binary "$bin/kube-scheduler" \
+    --etcd-binary "$bin/etcd" \
+    --kwok-controller-binary "$bin/kwok" \
+    --wait 120s >"$dir/create.log" 2>&1 || {
+    cat "$dir/create.log" >&2
+    fail "kwokctl create cluster $CLUSTER_NAME"
+  }
+  kwokctl scale node --name "$CLUSTER_NAME" --replicas 2 >/dev/null 2>&1 || fail "kwokctl scale node"
+  kubectl wait --for=condition=Ready node --all --timeout=60s >/dev/null
+}
+
+stop_cluster() {
+  if [ -n "$CLUSTER_NAME" ]; then
+    kwokctl delete cluster --name "$CLUSTER_NAME" >/dev/null 2>&1 || true
+    CLUSTER_NAME=""
+  fi
+}
+
+# A namespace that enforces the restricted Pod Security Standard, and warns on it (a warning about
+# a Deployment's pod template is turned into a test failure by the callers).
+restricted_namespace() {
+  kubectl create namespace "$1" >/dev/null
+  kubectl label namespace "$1" pod-security.kubernetes.io/enforce=restricted \
+    pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/audit=restricted >/dev/null
+}
+
+# Server-side dry run of the manifests on stdin (strict field validation, admission incl. Pod
+# Security). Fails on any error or warning.
+dry_run_server() {
+  local what="$1" out
+  if ! out=$(kubectl apply --dry-run=server --validate=strict -f - 2>&1); then
+    printf '%s\n' "$out" >&2
+    fail "$what: rejected by the API server"
+  fi
+  if grep -qi '^warning' <<<"$out"; then
+    printf '%s\n' "$out" >&2
+    fail "$what: the API server warned"
+  fi
+  printf '%s\n' "$out"
+}
+
+# Polls "$@" until it succeeds, at most $TIMEOUT seconds (default 60).
+eventually() {
+  local deadline=$((SECONDS + ${TIMEOUT:-60}))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 1
+  done
+}
+
+# Every object of the release's namespace(s) still present after an uninstall, besides what every
+# namespace has (default ServiceAccount, kube-root-ca.crt).
+leftovers() {
+  local ns="$1"
+  kubectl api-resources --verbs=list --namespaced -o name |
+    grep -v -E '^(events|events.events.k8s.io)$' |
+    while read -r kind; do
+      kubectl get "$kind" -n "$ns" -o name 2>/dev/null
+    done |
+    grep -v -E '^(serviceaccount/default|configmap/kube-root-ca.crt)$' || true
+}

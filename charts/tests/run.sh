@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Tests of the Helm charts (and the operator image), on a real control plane with kwok nodes.
+#
+#   charts/tests/run.sh            # everything
+#   charts/tests/run.sh static     # only the checks without a cluster (schema, lint, typos)
+#
+# Tools come from scripts/helm-toolchain.sh and scripts/k8s-toolchain.sh (cached builds), or from
+# SPOTIFY_MCP_HELM_BIN / SPOTIFY_MCP_K8S_BIN when the caller already ran them.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$CHARTS_TESTS_DIR/static.sh"
+source "$CHARTS_TESTS_DIR/server_chart.sh"
+
+what="${1:-all}"
+setup_tools
+trap 'stop_cluster; rm -rf "$HELM_TEST_HOME"' EXIT
+
+test_schema_generated
+for chart in $(charts_list); do
+  test_schema_closed "$chart"
+  test_lint "$chart"
+  test_typos_rejected "$chart"
+done
+[ "$what" = static ] && { log "$TESTS_RUN checks passed"; exit 0; }
+
+start_cluster "spotify-mcp-charts-$$"
+kubectl apply --server-side -f "$(servicemonitor_crd)" >/dev/null
+kubectl wait --for=condition=Established crd/servicemonitors.monitoring.coreos.com --timeout=60s >/dev/null
+
+test_server_dry_run
+test_server_servicemonitor_gate
+test_server_lifecycle
+
+log "all $TESTS_RUN chart checks passed"
