@@ -1,1 +1,242 @@
-//! placeholder until its owner lands it
+//! The built-in sandbox: a faithful fake of the current Spotify Web API and its accounts
+//! service, served by axum over a seeded in-memory world.
+//!
+//! The server reaches it only over HTTP through the normal Spotify client, so it speaks the
+//! real paths, parameters, status codes and JSON shapes of Spotify's OpenAPI definition.
+//! [`spawn`] serves it on a loopback port for tests and `--sandbox`; [`router`] gives the axum
+//! app for `spotify-mcp-server sandbox --bind ADDR`.
+
+mod error;
+mod faults;
+mod json;
+mod record;
+mod routes;
+mod tokens;
+pub mod world;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::{Mutex, RwLock};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use error::SandboxError;
+pub use faults::{Knobs, KnobsPatch};
+pub use record::Exchange;
+
+use tokens::TokenStore;
+use world::catalog::Catalog;
+use world::{WorldOptions, WorldState};
+
+/// Client id the sandbox accepts.
+pub const CLIENT_ID: &str = "sandbox-client-id";
+/// Client secret the sandbox accepts.
+pub const CLIENT_SECRET: &str = "sandbox-client-secret";
+/// Refresh token of the Premium user.
+pub const PREMIUM_REFRESH_TOKEN: &str = "sandbox-refresh-token";
+/// Refresh token of the free (non-Premium) user.
+pub const FREE_REFRESH_TOKEN: &str = "sandbox-free-refresh-token";
+/// Spotify user id of the Premium user.
+pub const PREMIUM_USER_ID: &str = "sandboxlistener";
+/// Spotify user id of the free user.
+pub const FREE_USER_ID: &str = "sandboxfree";
+
+/// How the sandbox behaves. `Default` has no faults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SandboxOptions {
+    /// Seed of the catalog, the users' state and the fault RNG.
+    pub seed: u64,
+    pub latency: Duration,
+    pub rate_limit_probability: f64,
+    pub retry_after_secs: u64,
+    pub server_error_probability: f64,
+    /// Serve the endpoints Spotify kept only for extended-quota apps.
+    pub extended_quota: bool,
+    pub record_requests: bool,
+    /// Lifetime of access tokens (`expires_in`).
+    pub token_lifetime: Duration,
+    /// Start with no active device (player commands answer NO_ACTIVE_DEVICE until a transfer).
+    pub idle_player: bool,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            seed: 2026,
+            latency: Duration::ZERO,
+            rate_limit_probability: 0.0,
+            retry_after_secs: 1,
+            server_error_probability: 0.0,
+            extended_quota: false,
+            record_requests: false,
+            token_lifetime: Duration::from_secs(3600),
+            idle_player: false,
+        }
+    }
+}
+
+impl SandboxOptions {
+    fn knobs(&self) -> Knobs {
+        Knobs {
+            latency_ms: u64::try_from(self.latency.as_millis()).unwrap_or(u64::MAX),
+            rate_limit_probability: self.rate_limit_probability.clamp(0.0, 1.0),
+            retry_after_secs: self.retry_after_secs,
+            server_error_probability: self.server_error_probability.clamp(0.0, 1.0),
+            extended_quota: self.extended_quota,
+            record_requests: self.record_requests,
+        }
+    }
+
+    fn world(&self) -> WorldOptions {
+        WorldOptions {
+            seed: self.seed,
+            idle_player: self.idle_player,
+        }
+    }
+}
+
+/// Shared state of one sandbox (cheap to clone).
+#[derive(Clone)]
+pub struct SandboxState {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    opts: SandboxOptions,
+    catalog: Arc<Catalog>,
+    world: Mutex<WorldState>,
+    tokens: Mutex<TokenStore>,
+    knobs: RwLock<Knobs>,
+    fault_rng: Mutex<StdRng>,
+    log: Mutex<VecDeque<Exchange>>,
+}
+
+impl SandboxState {
+    /// Generates the world for `opts`.
+    pub fn new(opts: SandboxOptions) -> SandboxState {
+        let catalog = Arc::new(Catalog::generate(opts.seed));
+        let world = WorldState::generate(&catalog, opts.world());
+        SandboxState {
+            shared: Arc::new(Shared {
+                catalog,
+                world: Mutex::new(world),
+                tokens: Mutex::new(TokenStore::new(opts.token_lifetime)),
+                knobs: RwLock::new(opts.knobs()),
+                fault_rng: Mutex::new(StdRng::seed_from_u64(opts.seed ^ 0xFA17)),
+                log: Mutex::new(VecDeque::new()),
+                opts,
+            }),
+        }
+    }
+
+    fn catalog(&self) -> &Catalog {
+        &self.shared.catalog
+    }
+
+    fn knobs(&self) -> Knobs {
+        self.shared.knobs.read().clone()
+    }
+
+    /// Restores the world, the knobs and the fault RNG to their initial state and clears the
+    /// request log. Issued tokens stay valid.
+    fn reset(&self) {
+        let opts = &self.shared.opts;
+        let world = WorldState::generate(&self.shared.catalog, opts.world());
+        *self.shared.world.lock() = world;
+        *self.shared.knobs.write() = opts.knobs();
+        *self.shared.fault_rng.lock() = StdRng::seed_from_u64(opts.seed ^ 0xFA17);
+        self.shared.log.lock().clear();
+    }
+}
+
+/// The sandbox's axum app: `/v1/...` (Web API), `/api/token` and `/authorize` (accounts),
+/// `/sandbox/...` (control).
+pub fn router(state: SandboxState) -> axum::Router {
+    routes::router(state)
+}
+
+/// A running sandbox.
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    state: SandboxState,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), std::io::Error>>,
+}
+
+impl SandboxHandle {
+    /// Base URL of the Web API, e.g. `http://127.0.0.1:PORT/v1`.
+    pub fn api_base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Base URL of the accounts service, e.g. `http://127.0.0.1:PORT`.
+    pub fn accounts_base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The state, for in-process inspection.
+    pub fn state(&self) -> &SandboxState {
+        &self.state
+    }
+
+    /// Stops accepting, finishes in-flight requests and waits for the server to end.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        match self.task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "sandbox server ended with an error"),
+            Err(e) => tracing::warn!(error = %e, "sandbox server task failed"),
+        }
+    }
+}
+
+/// Serves a sandbox on `addr` (port 0 picks an ephemeral port).
+pub async fn spawn(addr: SocketAddr, opts: SandboxOptions) -> Result<SandboxHandle, SandboxError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| SandboxError::Bind { addr, source })?;
+    let addr = listener.local_addr().map_err(SandboxError::LocalAddr)?;
+    let state = SandboxState::new(opts);
+    let app = router(state.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "sandbox Spotify Web API listening");
+    Ok(SandboxHandle {
+        addr,
+        state,
+        stop,
+        task,
+    })
+}
+
+/// Serves a sandbox on `addr` until `shutdown` completes (for `sandbox --bind ADDR`).
+pub async fn serve(
+    addr: SocketAddr,
+    opts: SandboxOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), SandboxError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| SandboxError::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(SandboxError::LocalAddr)?;
+    tracing::info!(addr = %local, "sandbox Spotify Web API listening");
+    axum::serve(listener, router(SandboxState::new(opts)))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(SandboxError::Serve)
+}

@@ -1,0 +1,333 @@
+//! HTTP routes of the sandbox, one module per domain, plus the extractors they share.
+
+mod auth;
+mod catalog;
+mod control;
+
+mod library;
+mod player;
+mod playlists;
+mod search;
+mod users;
+
+use std::collections::HashSet;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use super::SandboxState;
+use super::error::ApiError;
+use super::faults;
+use super::json::Render;
+use super::record;
+use super::tokens::Scopes;
+use super::world::catalog::{Catalog, Kind};
+use super::world::ids::is_base62_id;
+
+pub fn router(state: SandboxState) -> Router {
+    let api = Router::new()
+        .merge(catalog::routes())
+        .merge(search::routes())
+        .merge(player::routes())
+        .merge(library::routes())
+        .merge(playlists::routes())
+        .merge(users::routes())
+        .fallback(|| async { ApiError::not_found("Service not found") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
+        })
+        .layer(from_fn_with_state(state.clone(), faults::inject));
+    Router::new()
+        .nest("/v1", api)
+        .merge(auth::routes())
+        .merge(control::routes())
+        .layer(from_fn_with_state(state.clone(), record::record))
+        .with_state(state)
+}
+
+/// Query parameters, parsed leniently (bad values become Spotify-style 400s in handlers).
+pub struct Params(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        Ok(Params(
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect(),
+        ))
+    }
+}
+
+impl Params {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn required(&self, key: &str) -> Result<&str, ApiError> {
+        self.get(key)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::bad_request(format!("Missing required parameter: {key}")))
+    }
+
+    fn int(&self, key: &str) -> Result<Option<i64>, ApiError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
+                ApiError::bad_request(format!("Invalid {key}: {v:?} is not an integer"))
+            }),
+        }
+    }
+
+    /// `limit` with its default and bounds (400 outside them).
+    pub fn limit(&self, default: usize, min: usize, max: usize) -> Result<usize, ApiError> {
+        match self.int("limit")? {
+            None => Ok(default),
+            Some(n) if n >= min as i64 && n <= max as i64 => Ok(n as usize),
+            Some(n) => Err(ApiError::bad_request(format!(
+                "Invalid limit: {n} (must be between {min} and {max})"
+            ))),
+        }
+    }
+
+    /// `offset`, at least 0 and at most `max`.
+    pub fn offset(&self, max: usize) -> Result<usize, ApiError> {
+        match self.int("offset")? {
+            None => Ok(0),
+            Some(n) if n >= 0 && n <= max as i64 => Ok(n as usize),
+            Some(n) => Err(ApiError::bad_request(format!(
+                "Invalid offset: {n} (must be between 0 and {max})"
+            ))),
+        }
+    }
+
+    /// An optional integer parameter.
+    pub fn opt_int(&self, key: &str) -> Result<Option<i64>, ApiError> {
+        self.int(key)
+    }
+
+    /// A required integer parameter.
+    pub fn req_int(&self, key: &str) -> Result<i64, ApiError> {
+        self.required(key)?;
+        self.int(key)?
+            .ok_or_else(|| ApiError::bad_request(format!("Missing required parameter: {key}")))
+    }
+
+    /// Validates `market` (ISO 3166-1 alpha-2 or `from_token`).
+    pub fn market(&self) -> Result<(), ApiError> {
+        match self.get("market") {
+            None => Ok(()),
+            Some("from_token") => Ok(()),
+            Some(m) if m.len() == 2 && m.bytes().all(|b| b.is_ascii_uppercase()) => Ok(()),
+            Some(m) => Err(ApiError::bad_request(format!("Invalid market code: {m:?}"))),
+        }
+    }
+}
+
+/// `http://host` of the request (links in answers point back at the sandbox).
+pub struct Origin(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Origin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+            .unwrap_or("127.0.0.1");
+        Ok(Origin(format!("http://{host}")))
+    }
+}
+
+impl Origin {
+    pub fn api(&self) -> String {
+        format!("{}/v1", self.0)
+    }
+}
+
+/// A caller with a valid access token (user or client credentials).
+pub struct Caller {
+    pub user: Option<usize>,
+    pub scopes: Scopes,
+}
+
+impl FromRequestParts<SandboxState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SandboxState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim);
+        let grant = state
+            .shared
+            .tokens
+            .lock()
+            .check(token)
+            .map_err(|r| ApiError::unauthorized(r.message()))?;
+        Ok(Caller {
+            user: grant.user,
+            scopes: grant.scopes,
+        })
+    }
+}
+
+/// A caller acting for a user (client-credentials tokens get 401 like Spotify).
+pub struct Me {
+    pub user: usize,
+    scopes: Scopes,
+}
+
+impl FromRequestParts<SandboxState> for Me {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SandboxState,
+    ) -> Result<Self, Self::Rejection> {
+        let c = Caller::from_request_parts(parts, state).await?;
+        match c.user {
+            Some(user) => Ok(Me {
+                user,
+                scopes: c.scopes,
+            }),
+            None => Err(ApiError::unauthorized("Valid user authentication required")),
+        }
+    }
+}
+
+fn has_scope(scopes: &Scopes, scope: &str) -> bool {
+    scopes
+        .as_ref()
+        .is_none_or(|s: &std::sync::Arc<HashSet<String>>| s.contains(scope))
+}
+
+impl Me {
+    /// 403 unless the token carries one of `scopes`.
+    pub fn require(&self, scopes: &[&str]) -> Result<(), ApiError> {
+        if scopes.iter().any(|s| has_scope(&self.scopes, s)) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "Insufficient client scope: needs {}",
+                scopes.join(" or ")
+            )))
+        }
+    }
+}
+
+/// Parses a JSON request body (Spotify answers "Error parsing JSON." otherwise).
+pub fn json_body<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(bytes).map_err(|_| ApiError::bad_request("Error parsing JSON."))
+}
+
+/// Resolves a catalog id from a path (400 malformed, 404 unknown).
+pub fn find(cat: &Catalog, kind: Kind, id: &str) -> Result<usize, ApiError> {
+    if !is_base62_id(id) {
+        return Err(ApiError::bad_request("Invalid base62 id"));
+    }
+    cat.find(kind, id)
+        .ok_or_else(|| ApiError::not_found("Resource not found"))
+}
+
+/// Splits `spotify:kind:id`.
+pub fn split_uri(uri: &str) -> Option<(&str, &str)> {
+    let rest = uri.strip_prefix("spotify:")?;
+    let (kind, id) = rest.split_once(':')?;
+    is_base62_id(id).then_some((kind, id))
+}
+
+/// A comma-separated list parameter (`ids`, `uris`), with a maximum count.
+pub fn list<'a>(value: &'a str, name: &str, max: usize) -> Result<Vec<&'a str>, ApiError> {
+    let v: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if v.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "Missing required parameter: {name}"
+        )));
+    }
+    if v.len() > max {
+        return Err(ApiError::bad_request(format!(
+            "Too many {name}: at most {max} are allowed, got {}",
+            v.len()
+        )));
+    }
+    Ok(v)
+}
+
+/// 200 with a JSON body.
+pub fn ok(v: serde_json::Value) -> Response {
+    axum::Json(v).into_response()
+}
+
+/// 200 with an empty body (Spotify's answer to several writes).
+pub fn empty_ok() -> Response {
+    StatusCode::OK.into_response()
+}
+
+pub fn render<'a>(cat: &'a Catalog, base: &'a str) -> Render<'a> {
+    Render { cat, base }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(q: &str) -> Params {
+        Params(
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn limits_and_offsets_are_checked() {
+        assert_eq!(params("").limit(5, 1, 10).ok(), Some(5));
+        assert_eq!(params("limit=10").limit(5, 1, 10).ok(), Some(10));
+        assert!(params("limit=11").limit(5, 1, 10).is_err());
+        assert!(params("limit=0").limit(5, 1, 10).is_err());
+        assert!(params("limit=x").limit(5, 1, 10).is_err());
+        assert!(params("offset=-1").offset(100).is_err());
+        assert_eq!(params("offset=7").offset(100).ok(), Some(7));
+        assert!(params("market=es").market().is_err());
+        assert!(params("market=ES").market().is_ok());
+    }
+
+    #[test]
+    fn uris_and_lists() {
+        assert_eq!(
+            split_uri("spotify:track:4aawyAB9vmqN3uQ7FjRGTy"),
+            Some(("track", "4aawyAB9vmqN3uQ7FjRGTy"))
+        );
+        assert_eq!(split_uri("spotify:track:bad"), None);
+        assert_eq!(split_uri("track:4aawyAB9vmqN3uQ7FjRGTy"), None);
+        assert_eq!(list("a,b", "ids", 2).ok(), Some(vec!["a", "b"]));
+        assert!(list("a,b,c", "ids", 2).is_err());
+        assert!(list(",", "ids", 2).is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! The current user: `GET /me` and top artists/tracks.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+
+use super::{Me, Origin, Params, ok, render};
+use crate::sandbox::SandboxState;
+use crate::sandbox::error::ApiError;
+use crate::sandbox::json::{paging, window};
+use crate::sandbox::world::time_range_index;
+
+pub fn routes() -> Router<SandboxState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/me/top/{kind}", get(top))
+}
+
+async fn me(State(s): State<SandboxState>, me: Me, o: Origin) -> Result<Response, ApiError> {
+    me.require(&["user-read-private", "user-read-email"])?;
+    let w = s.shared.world.lock();
+    Ok(ok(
+        render(s.catalog(), &o.api()).private_user(&w.accounts[me.user].user)
+    ))
+}
+
+async fn top(
+    State(s): State<SandboxState>,
+    me: Me,
+    o: Origin,
+    q: Params,
+    Path(kind): Path<String>,
+) -> Result<Response, ApiError> {
+    if kind != "artists" && kind != "tracks" {
+        return Err(ApiError::not_found("Service not found"));
+    }
+    me.require(&["user-top-read"])?;
+    let range = q.get("time_range").unwrap_or("medium_term");
+    let r_idx = time_range_index(range).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "Invalid time_range {range:?}: use short_term, medium_term or long_term"
+        ))
+    })?;
+    let limit = q.limit(20, 1, 50)?;
+    let offset = q.offset(100_000)?;
+    let w = s.shared.world.lock();
+    let top = &w.accounts[me.user].top;
+    let list = if kind == "artists" {
+        &top.artists[r_idx]
+    } else {
+        &top.tracks[r_idx]
+    };
+    let base = o.api();
+    let r = render(s.catalog(), &base);
+    let items = list[window(list.len(), limit, offset)]
+        .iter()
+        .map(|&i| {
+            if kind == "artists" {
+                r.artist(i, false)
+            } else {
+                r.track(i)
+            }
+        })
+        .collect();
+    let extra = format!("&time_range={range}");
+    Ok(ok(paging(
+        &format!("{base}/me/top/{kind}"),
+        &extra,
+        items,
+        list.len(),
+        limit,
+        offset,
+    )))
+}

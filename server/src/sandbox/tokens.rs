@@ -1,0 +1,273 @@
+//! OAuth state of the sandbox: issued access tokens, refresh tokens and PKCE authorization codes.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use super::world::ids::base62_string;
+use super::world::{FREE, PREMIUM};
+use super::{FREE_REFRESH_TOKEN, PREMIUM_REFRESH_TOKEN};
+
+/// Scopes granted to a token; `None` means every scope (the fixed sandbox refresh tokens).
+pub type Scopes = Option<Arc<HashSet<String>>>;
+
+/// Who a valid access token acts for.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// The user, or `None` for a client-credentials token.
+    pub user: Option<usize>,
+    pub scopes: Scopes,
+}
+
+#[derive(Debug, Clone)]
+struct AccessToken {
+    grant: Grant,
+    expires_at: Instant,
+}
+
+#[derive(Debug, Clone)]
+struct RefreshToken {
+    user: usize,
+    scopes: Scopes,
+    /// Rotate on refresh (tokens from the PKCE flow) or keep (the fixed tokens).
+    rotate: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthCode {
+    pub user: usize,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub scopes: Scopes,
+    pub expires_at: Instant,
+}
+
+/// Why an access token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRejection {
+    Missing,
+    Invalid,
+    Expired,
+}
+
+impl TokenRejection {
+    pub fn message(self) -> &'static str {
+        match self {
+            TokenRejection::Missing => "No token provided",
+            TokenRejection::Invalid => "Invalid access token",
+            TokenRejection::Expired => "The access token expired",
+        }
+    }
+}
+
+/// Verifies an RFC 7636 S256 code verifier against its challenge.
+pub fn verify_pkce(verifier: &str, challenge: &str) -> bool {
+    let ok_len = (43..=128).contains(&verifier.len());
+    let ok_chars = verifier
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    ok_len && ok_chars && URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge
+}
+
+#[derive(Debug)]
+pub struct TokenStore {
+    lifetime: Duration,
+    access: HashMap<String, AccessToken>,
+    refresh: HashMap<String, RefreshToken>,
+    codes: HashMap<String, AuthCode>,
+    /// Expired tokens remembered so they answer "expired" rather than "invalid".
+    expired: HashSet<String>,
+}
+
+impl TokenStore {
+    pub fn new(lifetime: Duration) -> TokenStore {
+        let mut refresh = HashMap::new();
+        refresh.insert(
+            PREMIUM_REFRESH_TOKEN.to_string(),
+            RefreshToken {
+                user: PREMIUM,
+                scopes: None,
+                rotate: false,
+            },
+        );
+        refresh.insert(
+            FREE_REFRESH_TOKEN.to_string(),
+            RefreshToken {
+                user: FREE,
+                scopes: None,
+                rotate: false,
+            },
+        );
+        TokenStore {
+            lifetime,
+            access: HashMap::new(),
+            refresh,
+            codes: HashMap::new(),
+            expired: HashSet::new(),
+        }
+    }
+
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    fn prune(&mut self, now: Instant) {
+        let dead: Vec<String> = self
+            .access
+            .iter()
+            .filter(|(_, t)| t.expires_at <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in dead {
+            self.access.remove(&k);
+            if self.expired.len() < 100_000 {
+                self.expired.insert(k);
+            }
+        }
+        self.codes.retain(|_, c| c.expires_at > now);
+    }
+
+    /// Issues a fresh access token.
+    pub fn issue_access(&mut self, grant: Grant) -> String {
+        let now = Instant::now();
+        self.prune(now);
+        let token = format!("BQ{}", base62_string(&mut rand::rng(), 118));
+        self.access.insert(
+            token.clone(),
+            AccessToken {
+                grant,
+                expires_at: now + self.lifetime,
+            },
+        );
+        token
+    }
+
+    /// Checks a bearer token.
+    pub fn check(&self, token: Option<&str>) -> Result<Grant, TokenRejection> {
+        let token = token.ok_or(TokenRejection::Missing)?;
+        match self.access.get(token) {
+            Some(t) if t.expires_at > Instant::now() => Ok(t.grant.clone()),
+            Some(_) => Err(TokenRejection::Expired),
+            None if self.expired.contains(token) => Err(TokenRejection::Expired),
+            None => Err(TokenRejection::Invalid),
+        }
+    }
+
+    /// Issues a refresh token for a user (after a code exchange).
+    pub fn issue_refresh(&mut self, user: usize, scopes: Scopes) -> String {
+        let token = format!("AQ{}", base62_string(&mut rand::rng(), 130));
+        self.refresh.insert(
+            token.clone(),
+            RefreshToken {
+                user,
+                scopes,
+                rotate: true,
+            },
+        );
+        token
+    }
+
+    /// Redeems a refresh token: the grant, and a new refresh token when this one rotates.
+    pub fn redeem_refresh(&mut self, token: &str) -> Option<(Grant, Option<String>)> {
+        let r = self.refresh.get(token)?.clone();
+        let grant = Grant {
+            user: Some(r.user),
+            scopes: r.scopes.clone(),
+        };
+        let next = r.rotate.then(|| self.issue_refresh(r.user, r.scopes));
+        Some((grant, next))
+    }
+
+    pub fn revoke_refresh(&mut self, token: &str) -> bool {
+        self.refresh.remove(token).is_some()
+    }
+
+    /// Expires every access token now (clients must refresh).
+    pub fn expire_all_access(&mut self) {
+        let tokens: Vec<String> = self.access.drain().map(|(k, _)| k).collect();
+        self.expired.extend(tokens);
+    }
+
+    pub fn insert_code(&mut self, code: AuthCode) -> String {
+        let c = base62_string(&mut rand::rng(), 64);
+        self.codes.insert(c.clone(), code);
+        c
+    }
+
+    /// Takes an authorization code (single use).
+    pub fn take_code(&mut self, code: &str) -> Option<AuthCode> {
+        let c = self.codes.remove(code)?;
+        (c.expires_at > Instant::now()).then_some(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_matches_rfc7636_example() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert!(verify_pkce(
+            verifier,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+        assert!(!verify_pkce(
+            verifier,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cX"
+        ));
+        assert!(!verify_pkce("short", "x"));
+    }
+
+    #[test]
+    fn tokens_expire() {
+        let mut s = TokenStore::new(Duration::from_millis(30));
+        let t = s.issue_access(Grant {
+            user: Some(PREMIUM),
+            scopes: None,
+        });
+        assert!(s.check(Some(&t)).is_ok());
+        assert_eq!(s.check(None).err(), Some(TokenRejection::Missing));
+        assert_eq!(s.check(Some("nope")).err(), Some(TokenRejection::Invalid));
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(s.check(Some(&t)).err(), Some(TokenRejection::Expired));
+        let _ = s.issue_access(Grant {
+            user: None,
+            scopes: None,
+        });
+        assert_eq!(s.check(Some(&t)).err(), Some(TokenRejection::Expired));
+    }
+
+    #[test]
+    fn fixed_refresh_tokens_do_not_rotate_issued_ones_do() {
+        let mut s = TokenStore::new(Duration::from_secs(60));
+        let (g, next) = s.redeem_refresh(PREMIUM_REFRESH_TOKEN).expect("known");
+        assert_eq!(g.user, Some(PREMIUM));
+        assert!(next.is_none());
+        let r = s.issue_refresh(FREE, None);
+        let (_, next) = s.redeem_refresh(&r).expect("known");
+        assert!(next.is_some());
+        assert!(s.revoke_refresh(&r));
+        assert!(s.redeem_refresh(&r).is_none());
+    }
+
+    #[test]
+    fn codes_are_single_use() {
+        let mut s = TokenStore::new(Duration::from_secs(60));
+        let c = s.insert_code(AuthCode {
+            user: PREMIUM,
+            client_id: "c".into(),
+            redirect_uri: "http://127.0.0.1/cb".into(),
+            code_challenge: None,
+            scopes: None,
+            expires_at: Instant::now() + Duration::from_secs(60),
+        });
+        assert!(s.take_code(&c).is_some());
+        assert!(s.take_code(&c).is_none());
+    }
+}
