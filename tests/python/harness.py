@@ -299,6 +299,11 @@ class SandboxProcess(ServerProcess):
         assert isinstance(body, list), f"unexpected /sandbox/requests shape: {type(body)}"
         return body
 
+    def deactivate_player(self, user: str = "premium") -> None:
+        """Leaves the user without an active device (player commands get NO_ACTIVE_DEVICE)."""
+        r = httpx.post(f"{self.base_url}/sandbox/player/deactivate", json={"user": user}, timeout=5)
+        assert r.status_code in (200, 204), f"POST /sandbox/player/deactivate -> {r.status_code}: {r.text}"
+
     def reset(self) -> None:
         r = httpx.post(f"{self.base_url}/sandbox/reset", timeout=10)
         assert r.status_code in (200, 204), f"POST /sandbox/reset -> {r.status_code}: {r.text}"

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture(scope="module")
 def idle(launcher):
-    """A fresh sandbox (no device active yet) with its own server."""
+    """A sandbox whose user has no active device, with its own server."""
     sb = launcher.sandbox(name="idle-sandbox", record=False)
+    sb.deactivate_player()
     server = launcher.http_server_on(sb, "--cache", "none", name="idle-server")
     yield sb, server
     server.stop()
@@ -41,7 +42,7 @@ async def test_no_active_device_lists_devices_and_how_to_transfer(idle):
     devices = api.get("/me/player/devices")["devices"]
     assert devices, "the sandbox user needs devices"
     r = api.http.get("/me/player")
-    assert r.status_code == 204 or not r.content, "the fresh sandbox should have no active device"
+    assert r.status_code == 204 or not r.content, "after /sandbox/player/deactivate no device should be active"
     async with mcp_http(server.mcp_url) as client:
         t = await Tools.connect(client)
         for name, args in (("pause", {}), ("skip", {}), ("seek", {"position_ms": 1000}), ("set_volume", {"volume_percent": 10})):

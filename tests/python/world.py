@@ -113,13 +113,15 @@ class SpotifyApi:
 
         owned, foreign = [], []
         for p in self.get("/me/playlists", limit=50).get("items", []):
-            target = owned if (p.get("owner") or {}).get("id") == me["id"] else foreign
-            target.append(_item("playlist", p))
+            if (p.get("owner") or {}).get("id") == me["id"]:
+                owned.append(_item("playlist", p))
+            elif not p.get("collaborative"):  # collaborators may edit: not "foreign"
+                foreign.append(_item("playlist", p))
         if not foreign:
             for q in ("the", "a", "mix", "hits"):
                 res = self.get("/search", q=q, type="playlist", limit=10)
                 for p in (res.get("playlists") or {}).get("items", []) or []:
-                    if p and (p.get("owner") or {}).get("id") != me["id"]:
+                    if p and (p.get("owner") or {}).get("id") != me["id"] and not p.get("collaborative"):
                         foreign.append(_item("playlist", p))
                 if foreign:
                     break
