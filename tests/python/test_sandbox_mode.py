@@ -1,0 +1,64 @@
+"""`--sandbox` conveniences of the server itself: the free user and request recording of the
+in-process sandbox (whose address the server logs at start)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import httpx
+import pytest
+
+from harness import clean_env, free_port, mcp_http
+from toolcalls import Tools
+
+pytestmark = pytest.mark.anyio
+
+SANDBOX_URL = re.compile(r"running against the built-in sandbox.*?(http://127\.0\.0\.1:\d+)/v1")
+
+
+def sandbox_base(server) -> str:
+    m = SANDBOX_URL.search(server.log())
+    assert m, f"the server did not log the built-in sandbox's address:\n{server.log()[-2000:]}"
+    return m.group(1)
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+async def test_sandbox_free_user_gets_premium_required(launcher, how):
+    if how == "flag":
+        server = launcher.http_server("--sandbox-free-user", name="sandbox-free-flag")
+    else:
+        server = launcher.http_server(name="sandbox-free-env", env={"SPOTIFY_MCP_SANDBOX_FREE_USER": "true"})
+    try:
+        async with mcp_http(server.mcp_url) as client:
+            t = await Tools.connect(client)
+            await t.ok("get_profile")
+            await t.err("pause", {}, "premium")
+    finally:
+        server.stop()
+
+
+async def test_sandbox_record_requests_exposes_the_exchanges(launcher):
+    server = launcher.http_server("--sandbox-record-requests", name="sandbox-record")
+    try:
+        async with mcp_http(server.mcp_url) as client:
+            t = await Tools.connect(client)
+            await t.ok("get_profile")
+        base = sandbox_base(server)
+        log = httpx.get(f"{base}/sandbox/requests", timeout=5).json()["requests"]
+        assert any(e["method"] == "GET" and e["path"] == "/v1/me" and e["status"] == 200 for e in log), log[-5:]
+        assert all("sandbox-refresh-token" not in str(e) for e in log), "a token leaked into the request log"
+    finally:
+        server.stop()
+
+
+async def test_sandbox_only_options_need_sandbox(binary, tmp_path):
+    r = subprocess.run(
+        [str(binary), "--port", str(free_port()), "--sandbox-free-user"],
+        env=clean_env(None, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert r.returncode != 0, "--sandbox-free-user without --sandbox should be refused"
+    assert "sandbox" in r.stderr
