@@ -209,3 +209,222 @@ fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T, Spotify
         message: e.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spotify::api::Page;
+    use crate::spotify::config::Credentials;
+    use crate::spotify::ids::SpotifyId;
+    use crate::spotify::models::{SearchRequest, SearchType};
+    use crate::spotify::secret::Secret;
+    use crate::spotify::test_support::{Fake, Reply};
+    use reqwest::Method;
+    use serde_json::json;
+
+    const PLAYLIST: &str = "spotify:playlist:3cEYpjA9oz9GiPac4AsH4n";
+    const TRACK: &str = "spotify:track:4uLU6hMCjMI75M1A2tKUQC";
+
+    fn client(fake: &Fake, refresh_token: &str, cache: bool) -> SpotifyClient {
+        let mut cfg = SpotifyConfig::new(
+            "test-client",
+            Credentials::RefreshToken(Secret::new(refresh_token)),
+        )
+        .with_base_urls(fake.api_base(), fake.accounts_base());
+        cfg.rate_limit = None;
+        cfg.cache.enabled = cache;
+        SpotifyClient::new(cfg).unwrap()
+    }
+
+    fn id(s: &str) -> SpotifyId {
+        SpotifyId::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn catalog_answers_are_cached_per_user() {
+        let fake = Fake::start().await;
+        let alice = client(&fake, "rt-alice", true);
+        let bob = client(&fake, "rt-bob", true);
+        alice.get_track(&id(TRACK), None).await.unwrap();
+        alice.get_track(&id(TRACK), None).await.unwrap();
+        assert_eq!(fake.state.seen().len(), 1, "second call is a hit");
+        alice.get_track(&id(TRACK), Some("DE")).await.unwrap();
+        assert_eq!(fake.state.seen().len(), 2, "another query is another entry");
+        bob.get_track(&id(TRACK), None).await.unwrap();
+        assert_eq!(fake.state.seen().len(), 3, "users do not share entries");
+        let stats = alice.cache().unwrap().stats();
+        assert_eq!(stats.hits.load(std::sync::atomic::Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn adding_to_a_playlist_invalidates_its_items_but_not_other_playlists() {
+        let fake = Fake::start().await;
+        let c = client(&fake, "rt", true);
+        let other = id("spotify:playlist:37i9dQZF1DXcBWIGoYBM5M");
+        c.get_playlist_items(&id(PLAYLIST), None, Page::default())
+            .await
+            .unwrap();
+        c.get_playlist_items(&other, None, Page::default())
+            .await
+            .unwrap();
+        c.get_playlist_items(&id(PLAYLIST), None, Page::default())
+            .await
+            .unwrap();
+        assert_eq!(fake.state.seen().len(), 2);
+        fake.state
+            .push(Reply::json(201, json!({"snapshot_id": "s2"})));
+        let snap = c
+            .add_playlist_items(&id(PLAYLIST), &[id(TRACK)], Some(0))
+            .await
+            .unwrap();
+        assert_eq!(snap.snapshot_id, "s2");
+        c.get_playlist_items(&id(PLAYLIST), None, Page::default())
+            .await
+            .unwrap();
+        c.get_playlist_items(&other, None, Page::default())
+            .await
+            .unwrap();
+        let seen = fake.state.seen();
+        assert_eq!(seen.len(), 4, "{seen:?}");
+        assert_eq!(seen[2].method, Method::POST);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&seen[2].body).unwrap(),
+            json!({"uris": [TRACK], "position": 0})
+        );
+        assert!(
+            seen[3]
+                .path_and_query
+                .starts_with("/v1/playlists/3cEYpjA9oz9GiPac4AsH4n/items")
+        );
+    }
+
+    #[tokio::test]
+    async fn saving_to_the_library_invalidates_contains_answers() {
+        let fake = Fake::start().await;
+        let c = client(&fake, "rt", true);
+        fake.state.push(Reply::json(200, json!([false])));
+        assert_eq!(c.check_library(&[id(TRACK)]).await.unwrap(), [false]);
+        assert_eq!(c.check_library(&[id(TRACK)]).await.unwrap(), [false]);
+        fake.state.push(Reply::empty(200));
+        c.save_to_library(&[id(TRACK), id("spotify:album:4aawyAB9vmqN3uQ7FjRGTy")])
+            .await
+            .unwrap();
+        fake.state.push(Reply::json(200, json!([true])));
+        assert_eq!(c.check_library(&[id(TRACK)]).await.unwrap(), [true]);
+        let seen = fake.state.seen();
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen[1].method, Method::PUT);
+        assert_eq!(
+            seen[1].path_and_query,
+            "/v1/me/library?uris=spotify%3Atrack%3A4uLU6hMCjMI75M1A2tKUQC%2Cspotify%3Aalbum%3A4aawyAB9vmqN3uQ7FjRGTy"
+        );
+    }
+
+    #[tokio::test]
+    async fn player_state_is_not_cached_and_204_means_nothing_playing() {
+        let fake = Fake::start().await;
+        let c = client(&fake, "rt", true);
+        fake.state.push(Reply::empty(204));
+        assert_eq!(c.get_playback_state(None).await.unwrap(), None);
+        fake.state.push(Reply::json(
+            200,
+            json!({"is_playing": true, "item": {"type": "track", "name": "Now"}}),
+        ));
+        let state = c.get_playback_state(None).await.unwrap().unwrap();
+        assert!(state.is_playing);
+        assert_eq!(
+            state
+                .item
+                .and_then(|i| i.name().map(str::to_owned))
+                .as_deref(),
+            Some("Now")
+        );
+        assert_eq!(fake.state.seen().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn disabled_cache_always_asks_spotify() {
+        let fake = Fake::start().await;
+        let c = client(&fake, "rt", false);
+        assert!(c.cache().is_none());
+        c.get_track(&id(TRACK), None).await.unwrap();
+        c.get_track(&id(TRACK), None).await.unwrap();
+        assert_eq!(fake.state.seen().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn search_sends_spotify_parameters_and_bad_arguments_never_leave() {
+        let fake = Fake::start().await;
+        let c = client(&fake, "rt", false);
+        fake.state.push(Reply::json(
+            200,
+            json!({"tracks": {"href": "h", "limit": 10, "next": null, "offset": 0, "previous": null, "total": 1,
+                   "items": [{"type": "track", "name": "So What", "uri": TRACK, "album": {"name": "Kind of Blue"}}]},
+                   "playlists": {"items": [null]}}),
+        ));
+        let results = c
+            .search(&SearchRequest {
+                query: "miles davis".into(),
+                types: vec![SearchType::Track, SearchType::Playlist, SearchType::Track],
+                limit: Some(10),
+                offset: Some(20),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(results.tracks.unwrap().items[0].album.name, "Kind of Blue");
+        assert!(results.playlists.unwrap().items.is_empty());
+        assert_eq!(
+            fake.state.seen()[0].path_and_query,
+            "/v1/search?q=miles+davis&type=playlist%2Ctrack&limit=10&offset=20"
+        );
+        let too_many = SearchRequest {
+            query: "x".into(),
+            types: vec![SearchType::Album],
+            limit: Some(50),
+            ..Default::default()
+        };
+        assert!(matches!(
+            c.search(&too_many).await,
+            Err(SpotifyError::InvalidArgument { .. })
+        ));
+        assert!(
+            c.get_track(&id("spotify:album:4aawyAB9vmqN3uQ7FjRGTy"), None)
+                .await
+                .is_err()
+        );
+        assert!(c.add_to_queue(&id(PLAYLIST), None).await.is_err());
+        assert!(c.set_volume(101, None).await.is_err());
+        assert_eq!(
+            fake.state.seen().len(),
+            1,
+            "invalid calls are refused locally"
+        );
+    }
+
+    #[test]
+    fn bad_configuration_is_rejected_with_a_hint() {
+        let cfg = SpotifyConfig::new(" ", Credentials::RefreshToken(Secret::new("rt")));
+        assert!(
+            SpotifyClient::new(cfg)
+                .unwrap_err()
+                .to_string()
+                .contains("SPOTIFY_CLIENT_ID")
+        );
+        let cfg = SpotifyConfig::new("id", Credentials::RefreshToken(Secret::new("rt")))
+            .with_base_urls("ftp://x", "https://accounts.spotify.com");
+        assert!(
+            SpotifyClient::new(cfg)
+                .unwrap_err()
+                .to_string()
+                .contains("SPOTIFY_API_BASE_URL")
+        );
+        let cfg = SpotifyConfig::new("id", Credentials::ClientCredentials);
+        assert!(
+            SpotifyClient::new(cfg)
+                .unwrap_err()
+                .to_string()
+                .contains("SPOTIFY_CLIENT_SECRET")
+        );
+    }
+}

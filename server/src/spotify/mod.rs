@@ -24,6 +24,8 @@ pub mod ids;
 pub mod models;
 pub mod pipeline;
 pub mod secret;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use api::Page;
 pub use client::{ClientOptions, SpotifyClient};

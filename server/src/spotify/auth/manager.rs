@@ -257,3 +257,192 @@ fn short_hash(seed: &str) -> String {
     let digest = Sha256::digest(seed.as_bytes());
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spotify::test_support::Fake;
+    use std::sync::Arc;
+
+    fn manager(fake: &Fake, credentials: &Credentials, margin: Duration) -> TokenManager {
+        let endpoint = TokenEndpoint::new(
+            reqwest::Client::new(),
+            &fake.accounts_base(),
+            "test-client",
+            None,
+        );
+        TokenManager::new(endpoint, credentials, margin).unwrap()
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_share_one_refresh() {
+        let fake = Fake::start().await;
+        *fake.state.token_delay.lock().unwrap() = Duration::from_millis(200);
+        let mgr = Arc::new(manager(
+            &fake,
+            &Credentials::RefreshToken(Secret::new("rt")),
+            Duration::from_secs(60),
+        ));
+        let tasks: Vec<_> = (0..32)
+            .map(|_| {
+                let mgr = mgr.clone();
+                tokio::spawn(async move { mgr.bearer().await.map(|b| b.token.expose().to_owned()) })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap(), "access-1");
+        }
+        assert_eq!(fake.state.token_requests(), 1);
+        assert_eq!(mgr.refresh_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn refreshes_before_expiry_once_for_many_callers() {
+        let fake = Fake::start().await;
+        // Valid for 1 s beyond the 60 s margin.
+        *fake.state.expires_in.lock().unwrap() = 61;
+        *fake.state.token_delay.lock().unwrap() = Duration::from_millis(100);
+        let mgr = Arc::new(manager(
+            &fake,
+            &Credentials::RefreshToken(Secret::new("rt")),
+            Duration::from_secs(60),
+        ));
+        assert_eq!(mgr.bearer().await.unwrap().token.expose(), "access-1");
+        assert_eq!(mgr.bearer().await.unwrap().token.expose(), "access-1");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let mgr = mgr.clone();
+                tokio::spawn(async move { mgr.bearer().await.unwrap().token.expose().to_owned() })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), "access-2");
+        }
+        assert_eq!(fake.state.token_requests(), 2);
+    }
+
+    #[tokio::test]
+    async fn invalidate_refreshes_only_for_the_stale_generation() {
+        let fake = Fake::start().await;
+        let mgr = manager(
+            &fake,
+            &Credentials::RefreshToken(Secret::new("rt")),
+            Duration::from_secs(60),
+        );
+        let first = mgr.bearer().await.unwrap();
+        let second = mgr.invalidate(first.generation).await.unwrap();
+        assert_ne!(first.token, second.token);
+        // A second caller that also saw the first token's 401 reuses the new one.
+        let third = mgr.invalidate(first.generation).await.unwrap();
+        assert_eq!(second.token, third.token);
+        assert_eq!(fake.state.token_requests(), 2);
+    }
+
+    #[tokio::test]
+    async fn keeps_the_old_refresh_token_unless_a_new_one_comes_back() {
+        let fake = Fake::start().await;
+        let mgr = manager(
+            &fake,
+            &Credentials::RefreshToken(Secret::new("rt-old")),
+            Duration::from_secs(60),
+        );
+        let b = mgr.bearer().await.unwrap();
+        let b = mgr.invalidate(b.generation).await.unwrap();
+        *fake.state.rotate_refresh_to.lock().unwrap() = Some("rt-new".into());
+        let b = mgr.invalidate(b.generation).await.unwrap();
+        *fake.state.rotate_refresh_to.lock().unwrap() = None;
+        mgr.invalidate(b.generation).await.unwrap();
+        let used: Vec<String> = fake
+            .state
+            .token_forms
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|f| f.get("refresh_token").cloned().unwrap_or_default())
+            .collect();
+        assert_eq!(used, ["rt-old", "rt-old", "rt-old", "rt-new"]);
+        let form = fake.state.token_forms.lock().unwrap()[0].clone();
+        assert_eq!(
+            form.get("client_id").map(String::as_str),
+            Some("test-client"),
+            "public client: id in the form"
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_grant_asks_to_log_in_again() {
+        let fake = Fake::start().await;
+        fake.state
+            .dead_refresh_tokens
+            .lock()
+            .unwrap()
+            .push("rt-dead".into());
+        let mgr = manager(
+            &fake,
+            &Credentials::RefreshToken(Secret::new("rt-dead")),
+            Duration::from_secs(60),
+        );
+        let err = mgr.bearer().await.unwrap_err();
+        assert!(
+            matches!(err, SpotifyError::ReauthRequired { .. }),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("log in again with `spotify-mcp-server auth login`"),
+            "{text}"
+        );
+        assert!(!text.contains("rt-dead"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn token_file_is_read_reused_and_rewritten_on_refresh() {
+        let fake = Fake::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token.json");
+        let missing = manager(
+            &fake,
+            &Credentials::TokenFile(path.clone()),
+            Duration::from_secs(60),
+        );
+        let err = missing.bearer().await.unwrap_err();
+        assert!(err.to_string().contains("no saved login"), "{err}");
+
+        let store = TokenStore::new(&path);
+        store
+            .save(&TokenSet {
+                client_id: "test-client".into(),
+                access_token: Secret::new("stored-access"),
+                refresh_token: Some(Secret::new("stored-refresh")),
+                expires_at: unix_now() + 3600,
+                scope: "user-read-private".into(),
+            })
+            .unwrap();
+        // The manager created before the login picks the file up without a restart.
+        assert_eq!(
+            missing.bearer().await.unwrap().token.expose(),
+            "stored-access"
+        );
+        assert_eq!(fake.state.token_requests(), 0);
+
+        *fake.state.rotate_refresh_to.lock().unwrap() = Some("rotated-refresh".into());
+        let g = missing.bearer().await.unwrap().generation;
+        assert_eq!(
+            missing.invalidate(g).await.unwrap().token.expose(),
+            "access-1"
+        );
+        let saved = store.load().unwrap().unwrap();
+        assert_eq!(saved.access_token.expose(), "access-1");
+        assert_eq!(saved.refresh_token.unwrap().expose(), "rotated-refresh");
+    }
+
+    #[test]
+    fn user_scope_is_stable_and_secret_free() {
+        let a = short_hash("rt:client:secret-token");
+        assert_eq!(a, short_hash("rt:client:secret-token"));
+        assert_ne!(a, short_hash("rt:client:other"));
+        assert_eq!(a.len(), 16);
+        assert!(!a.contains("secret"));
+    }
+}

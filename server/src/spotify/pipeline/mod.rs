@@ -228,3 +228,268 @@ impl Pipeline {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::spotify::config::{CacheConfig, Credentials, RateLimit, SpotifyConfig};
+    use crate::spotify::error::SpotifyError;
+    use crate::spotify::ids::SpotifyId;
+    use crate::spotify::test_support::{Fake, Reply};
+    use crate::spotify::{Secret, SpotifyClient};
+    use serde_json::json;
+    use std::num::NonZeroU32;
+    use std::time::{Duration, Instant};
+
+    fn track() -> SpotifyId {
+        SpotifyId::parse("spotify:track:4uLU6hMCjMI75M1A2tKUQC").unwrap()
+    }
+
+    fn config(fake: &Fake) -> SpotifyConfig {
+        let mut cfg = SpotifyConfig::new(
+            "test-client",
+            Credentials::RefreshToken(Secret::new("rt-1")),
+        )
+        .with_base_urls(fake.api_base(), fake.accounts_base());
+        cfg.retry_base_delay = Duration::from_millis(10);
+        cfg.rate_limit = None;
+        cfg.cache = CacheConfig {
+            enabled: false,
+            ..CacheConfig::default()
+        };
+        cfg
+    }
+
+    #[tokio::test]
+    async fn get_is_retried_after_503_but_post_is_not() {
+        let fake = Fake::start().await;
+        let client = SpotifyClient::new(config(&fake)).unwrap();
+        fake.state.push(Reply::json(
+            503,
+            json!({"error": {"status": 503, "message": "busy"}}),
+        ));
+        fake.state.push(Reply::json(502, json!({})));
+        fake.state.push(Reply::json(
+            200,
+            json!({"name": "Song", "uri": "spotify:track:4uLU6hMCjMI75M1A2tKUQC"}),
+        ));
+        let t = client.get_track(&track(), None).await.unwrap();
+        assert_eq!(t.name, "Song");
+        assert_eq!(fake.state.seen().len(), 3);
+
+        fake.state.push(Reply::json(
+            503,
+            json!({"error": {"status": 503, "message": "busy"}}),
+        ));
+        let err = client.skip_next(None).await.unwrap_err();
+        assert!(
+            matches!(err, SpotifyError::Api { status: 503, .. }),
+            "{err:?}"
+        );
+        assert_eq!(fake.state.seen().len(), 4, "a POST must not be repeated");
+    }
+
+    #[tokio::test]
+    async fn retries_give_up_after_the_configured_count() {
+        let fake = Fake::start().await;
+        let mut cfg = config(&fake);
+        cfg.max_retries = 2;
+        let client = SpotifyClient::new(cfg).unwrap();
+        for _ in 0..5 {
+            fake.state.push(Reply::json(504, json!({})));
+        }
+        let err = client.get_track(&track(), None).await.unwrap_err();
+        assert!(
+            matches!(err, SpotifyError::Api { status: 504, .. }),
+            "{err:?}"
+        );
+        assert_eq!(fake.state.seen().len(), 3, "one try and two retries");
+    }
+
+    #[tokio::test]
+    async fn retry_after_is_waited_out_and_post_is_repeated_after_429() {
+        let fake = Fake::start().await;
+        let client = SpotifyClient::new(config(&fake)).unwrap();
+        fake.state
+            .push(Reply::json(429, json!({})).header("retry-after", "1"));
+        let started = Instant::now();
+        client.skip_next(None).await.unwrap();
+        assert!(
+            started.elapsed() >= Duration::from_millis(950),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            fake.state.seen().len(),
+            2,
+            "429 means not processed: safe to repeat"
+        );
+    }
+
+    #[tokio::test]
+    async fn long_retry_after_gives_up_at_once() {
+        let fake = Fake::start().await;
+        let mut cfg = config(&fake);
+        cfg.max_retry_wait = Duration::from_secs(5);
+        let client = SpotifyClient::new(cfg).unwrap();
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(120));
+        fake.state
+            .push(Reply::json(429, json!({})).header("retry-after", date));
+        let started = Instant::now();
+        let err = client.get_track(&track(), None).await.unwrap_err();
+        match err {
+            SpotifyError::RateLimited { retry_after } => {
+                assert!(
+                    retry_after > Duration::from_secs(100)
+                        && retry_after <= Duration::from_secs(120)
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(err_message_mentions_wait(&client, &fake).await);
+    }
+
+    async fn err_message_mentions_wait(client: &SpotifyClient, fake: &Fake) -> bool {
+        fake.state
+            .push(Reply::json(429, json!({})).header("retry-after", "600"));
+        let err = client.get_track(&track(), None).await.unwrap_err();
+        err.to_string().contains("600 s")
+    }
+
+    #[tokio::test]
+    async fn unauthorized_refreshes_once_then_asks_to_log_in() {
+        let fake = Fake::start().await;
+        let client = SpotifyClient::new(config(&fake)).unwrap();
+        fake.state.push(Reply::json(
+            401,
+            json!({"error": {"status": 401, "message": "The access token expired"}}),
+        ));
+        client.get_track(&track(), None).await.unwrap();
+        let seen = fake.state.seen();
+        assert_eq!(seen[0].authorization, "Bearer access-1");
+        assert_eq!(seen[1].authorization, "Bearer access-2");
+        assert_eq!(fake.state.token_requests(), 2);
+
+        fake.state.push(Reply::json(
+            401,
+            json!({"error": {"status": 401, "message": "Invalid access token"}}),
+        ));
+        fake.state.push(Reply::json(
+            401,
+            json!({"error": {"status": 401, "message": "Invalid access token"}}),
+        ));
+        let err = client.get_track(&track(), None).await.unwrap_err();
+        assert!(
+            matches!(err, SpotifyError::ReauthRequired { .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("auth login"));
+        assert_eq!(
+            fake.state.token_requests(),
+            3,
+            "exactly one refresh per failing call"
+        );
+    }
+
+    #[tokio::test]
+    async fn timeouts_are_reported_per_endpoint() {
+        let fake = Fake::start().await;
+        let mut cfg = config(&fake);
+        cfg.request_timeout = Duration::from_millis(200);
+        let client = SpotifyClient::new(cfg).unwrap();
+        client.check_credentials().await.unwrap();
+        fake.state
+            .push(Reply::empty(204).delayed(Duration::from_secs(2)));
+        let err = client.skip_previous(None).await.unwrap_err();
+        match &err {
+            SpotifyError::Timeout { endpoint, .. } => {
+                assert_eq!(endpoint, "POST /me/player/previous")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn spotify_error_bodies_become_specific_errors() {
+        let fake = Fake::start().await;
+        let client = SpotifyClient::new(config(&fake)).unwrap();
+        fake.state.push(Reply::json(
+            404,
+            json!({"error": {"status": 404, "message": "Player command failed: No active device found", "reason": "NO_ACTIVE_DEVICE"}}),
+        ));
+        assert!(matches!(
+            client.pause(None).await,
+            Err(SpotifyError::NoActiveDevice)
+        ));
+        fake.state.push(Reply::json(
+            403,
+            json!({"error": {"status": 403, "message": "Player command failed: Premium required", "reason": "PREMIUM_REQUIRED"}}),
+        ));
+        assert!(matches!(
+            client.set_volume(10, None).await,
+            Err(SpotifyError::PremiumRequired)
+        ));
+        fake.state.push(Reply::json(
+            404,
+            json!({"error": {"status": 404, "message": "Not found"}}),
+        ));
+        let request = crate::spotify::models::RecommendationsRequest {
+            seed_genres: vec!["jazz".into()],
+            ..Default::default()
+        };
+        let err = client.get_recommendations(&request).await;
+        assert!(
+            matches!(err, Err(SpotifyError::UnavailableForDevelopmentMode { .. })),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn app_only_credentials_refuse_user_endpoints_without_calling_spotify() {
+        let fake = Fake::start().await;
+        let mut cfg = config(&fake);
+        cfg.credentials = Credentials::ClientCredentials;
+        cfg.client_secret = Some(Secret::new("s3cret"));
+        let client = SpotifyClient::new(cfg).unwrap();
+        let err = client.get_current_user().await.unwrap_err();
+        assert!(matches!(err, SpotifyError::Unauthorized { .. }), "{err:?}");
+        assert!(err.to_string().contains("auth login"));
+        assert!(fake.state.seen().is_empty());
+        client.get_track(&track(), None).await.unwrap();
+        let form = fake.state.token_forms.lock().unwrap()[0].clone();
+        assert_eq!(
+            form.get("grant_type").map(String::as_str),
+            Some("client_credentials")
+        );
+        assert!(
+            !form.contains_key("client_secret"),
+            "the secret goes in the Basic header"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_limiter_spaces_requests_of_one_client_id() {
+        let fake = Fake::start().await;
+        let mut cfg = config(&fake);
+        cfg.client_id = "limiter-spacing-test".into();
+        cfg.rate_limit = Some(RateLimit {
+            per_second: NonZeroU32::new(10).unwrap(),
+            burst: NonZeroU32::new(1).unwrap(),
+        });
+        let a = SpotifyClient::new(cfg.clone()).unwrap();
+        let b = SpotifyClient::new(cfg).unwrap();
+        a.check_credentials().await.unwrap();
+        b.check_credentials().await.unwrap();
+        let started = Instant::now();
+        for _ in 0..3 {
+            a.get_track(&track(), None).await.unwrap();
+            b.get_track(&track(), None).await.unwrap();
+        }
+        // 6 requests at 10/s with a burst of 1: at least 5 gaps of 100 ms.
+        assert!(
+            started.elapsed() >= Duration::from_millis(450),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}
