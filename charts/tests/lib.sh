@@ -79,6 +79,8 @@ restricted_namespace() {
   kubectl create namespace "$1" >/dev/null
   kubectl label namespace "$1" pod-security.kubernetes.io/enforce=restricted \
     pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/audit=restricted >/dev/null
+  # Pods are admitted only once the controller-manager created the namespace's default ServiceAccount.
+  TIMEOUT=30 eventually kubectl -n "$1" get serviceaccount default || fail "namespace $1 has no default ServiceAccount"
 }
 
 # Server-side dry run of the manifests on stdin (strict field validation, admission incl. Pod

@@ -10,10 +10,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$CHARTS_TESTS_DIR/static.sh"
 source "$CHARTS_TESTS_DIR/server_chart.sh"
+source "$CHARTS_TESTS_DIR/operator_chart.sh"
 
 what="${1:-all}"
 setup_tools
-trap 'stop_cluster; rm -rf "$HELM_TEST_HOME"' EXIT
+trap 'stop_host_operator; stop_cluster; rm -rf "$HELM_TEST_HOME"' EXIT
 
 test_schema_generated
 for chart in $(charts_list); do
@@ -21,6 +22,8 @@ for chart in $(charts_list); do
   test_lint "$chart"
   test_typos_rejected "$chart"
 done
+test_crd_in_sync
+test_operator_render_rules
 [ "$what" = static ] && { log "$TESTS_RUN checks passed"; exit 0; }
 
 start_cluster "spotify-mcp-charts-$$"
@@ -30,5 +33,8 @@ kubectl wait --for=condition=Established crd/servicemonitors.monitoring.coreos.c
 test_server_dry_run
 test_server_servicemonitor_gate
 test_server_lifecycle
+test_operator_dry_run
+# test_operator_lifecycle  (wired once the controller is on main)
+# test_operator_namespaced
 
 log "all $TESTS_RUN chart checks passed"

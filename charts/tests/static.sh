@@ -75,11 +75,9 @@ test_lint() {
 test_typos_rejected() {
   local chart="$1" f out key n=0
   for f in "$CHARTS_DIR/$chart"/ci/*typo*-values.yaml; do
-    key=$(python3 -c 'import sys,yaml
-def leaf(d):
-    k, v = next(iter(d.items()))
-    return leaf(v) if isinstance(v, dict) else k
-print(leaf(yaml.safe_load(open(sys.argv[1]))))' "$f")
+    # The mistyped key is named in the file's first comment: ("<typo>" for "<right key>").
+    key=$(sed -n 's/.*("\([^"]*\)" for "[^"]*").*/\1/p' "$f" | head -n 1)
+    [ -n "$key" ] || fail "$(basename "$f") does not name its typo as (\"typo\" for \"key\")"
     if out=$(helm template t "$CHARTS_DIR/$chart" -f "$f" 2>&1); then
       fail "$chart: $(basename "$f") (typo '$key') was accepted"
     fi
@@ -89,4 +87,51 @@ print(leaf(yaml.safe_load(open(sys.argv[1]))))' "$f")
   done
   [ "$n" -gt 0 ] || fail "$chart: no ci/*typo*-values.yaml"
   pass "$chart: $n values file(s) with a mistyped key rejected by the schema"
+}
+
+# The chart ships the CRD the operator generates (crds/ at the repository root, itself checked
+# against the Rust types by the operator's tests): byte-for-byte the same file.
+test_crd_in_sync() {
+  local generated="$REPO_ROOT/crds/spotifymcp.dev_spotifymcps.yaml"
+  local shipped="$CHARTS_DIR/spotify-mcp-operator/crds/spotifymcp.dev_spotifymcps.yaml"
+  [ -f "$generated" ] || fail "missing $generated"
+  if ! cmp -s "$generated" "$shipped"; then
+    diff -u "$generated" "$shipped" | head -20 >&2
+    fail "charts/spotify-mcp-operator/crds/ differs from crds/: cp crds/spotifymcp.dev_spotifymcps.yaml charts/spotify-mcp-operator/crds/"
+  fi
+  [ "$(ls "$CHARTS_DIR/spotify-mcp-operator/crds")" = "$(ls "$REPO_ROOT/crds")" ] ||
+    fail "charts/spotify-mcp-operator/crds/ and crds/ hold different files"
+  pass "spotify-mcp-operator: crds/ of the chart equals the generated crds/"
+}
+
+# Rendering rules of the operator chart that no cluster check would catch.
+test_operator_render_rules() {
+  local chart="$CHARTS_DIR/spotify-mcp-operator" out
+  if out=$(helm template op "$chart" --set replicaCount=2 2>&1); then
+    fail "replicaCount=2 without leader election rendered"
+  fi
+  grep -q 'needs leaderElection.enabled=true' <<<"$out" || fail "unclear error for replicas without leader election: $out"
+  out=$(helm template op "$chart")
+  grep -q 'type: Recreate' <<<"$out" || fail "default strategy is not Recreate"
+  grep -q 'kind: ClusterRole$' <<<"$out" || fail "default mode has no ClusterRole"
+  grep -q 'coordination.k8s.io' <<<"$out" && fail "leases granted without leader election"
+  out=$(helm template op "$chart" --set replicaCount=3 --set leaderElection.enabled=true)
+  grep -q 'type: RollingUpdate' <<<"$out" || fail "leader election does not switch to RollingUpdate"
+  grep -q 'SPOTIFY_MCP_OPERATOR_LEADER_ELECTION' <<<"$out" || fail "leader election not passed to the operator"
+  grep -q 'coordination.k8s.io' <<<"$out" || fail "no Lease rule with leader election"
+  out=$(helm template op "$chart" -n ops -f "$chart/ci/namespaced-values.yaml")
+  grep -q 'kind: ClusterRole' <<<"$out" && fail "namespace-scoped mode still renders a ClusterRole(Binding)"
+  RENDERED="$out" python3 - <<'EOF2' || fail "namespace-scoped mode: Role/RoleBinding not in the watched namespace, or the operator not told"
+import sys, yaml
+import os
+docs = [d for d in yaml.safe_load_all(os.environ["RENDERED"]) if d]
+roles = [d for d in docs if d["kind"] in ("Role", "RoleBinding")]
+assert len(roles) == 2 and all(d["metadata"]["namespace"] == "music" for d in roles), roles
+binding = next(d for d in roles if d["kind"] == "RoleBinding")
+assert binding["subjects"][0]["namespace"] == "ops"
+dep = next(d for d in docs if d["kind"] == "Deployment")
+env = {e["name"]: e.get("value") for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
+assert env.get("SPOTIFY_MCP_OPERATOR_NAMESPACE") == "music", env
+EOF2
+  pass "spotify-mcp-operator: Recreate unless leader election; replicas>1 need it; namespace mode renders Role/RoleBinding + --namespace"
 }

@@ -383,17 +383,13 @@ OPERATOR_PROPERTIES = {
             "logLevel": string("Log filter of the operator (tracing syntax).", minLength=1),
             "logFormat": {"type": "string", "enum": ["json", "text"]},
             "clusterDomain": string("DNS suffix of the cluster.", pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
-            "extraArgs": array(string(), "Extra command-line arguments of the operator."),
+            "concurrency": integer("Objects reconciled at the same time.", minimum=1, maximum=1024),
+            "extraArgs": array(string(), "Extra command-line arguments of `spotify-mcp-operator run`."),
             "extraEnv": array(ref("envVar"), "Extra environment variables of the operator."),
         },
         required=["logLevel", "logFormat"],
     ),
     "rbac": obj({"create": boolean("Create the ClusterRole/Role and bindings.")}, required=["create"]),
-    "crds": obj(
-        {
-            "keep": boolean("Annotate the CRD with helm.sh/resource-policy: keep (only applies to CRDs templated by this chart)."),
-        }
-    ),
     "service": obj(
         {
             "port": integer("Port of the operator's metrics/health Service.", minimum=1, maximum=65535),

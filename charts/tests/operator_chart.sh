@@ -1,0 +1,244 @@
+# The spotify-mcp-operator chart on the real control plane (kwok nodes). Sourced by run.sh.
+#
+# kwok runs no containers, so the operator pod the chart creates only "runs" on paper. The operator
+# that does the work is the real binary, started on the host with exactly the arguments and
+# environment of the chart's Deployment and authenticated with a token of the chart's ServiceAccount
+# (`kubectl create token`): every API call it makes is authorised by the chart's RBAC, so a missing
+# rule shows up as a SpotifyMcp that never becomes Ready (and a 403 in the operator's log).
+
+OPERATOR_CHART="$CHARTS_DIR/spotify-mcp-operator"
+OPERATOR_BIN="${SPOTIFY_MCP_OPERATOR_BIN:-$REPO_ROOT/target/debug/spotify-mcp-operator}"
+SERVER_BIN="${SPOTIFY_MCP_BIN:-$REPO_ROOT/target/debug/spotify-mcp-server}"
+HOST_OPERATOR_PID=""
+HOST_OPERATOR_LOG=""
+HOST_OPERATOR_PORT=""
+
+test_operator_dry_run() {
+  local ns=operator-dry-run
+  restricted_namespace "$ns"
+  kubectl get namespace music >/dev/null 2>&1 || restricted_namespace music
+  helm template op "$OPERATOR_CHART" -n "$ns" | dry_run_server "operator defaults" >/dev/null
+  helm template op "$OPERATOR_CHART" -n "$ns" -f "$OPERATOR_CHART/ci/everything-values.yaml" \
+    --api-versions monitoring.coreos.com/v1/ServiceMonitor | dry_run_server "operator everything-on" |
+    grep -q '^servicemonitor.monitoring.coreos.com/operator-everything created' ||
+    fail "everything-on render has no ServiceMonitor"
+  helm template op "$OPERATOR_CHART" -n "$ns" -f "$OPERATOR_CHART/ci/namespaced-values.yaml" |
+    dry_run_server "operator namespace-scoped" | grep -q '^role.rbac.authorization.k8s.io/op-spotify-mcp-operator created' ||
+    fail "namespace-scoped render has no Role"
+  # The CRD the chart ships, through the same strict server-side validation.
+  kubectl apply --dry-run=server --validate=strict -f "$OPERATOR_CHART/crds/" >/dev/null ||
+    fail "the chart's CRD is rejected by the API server"
+  kubectl delete namespace "$ns" --wait=false >/dev/null
+  pass "spotify-mcp-operator: default, everything-on and namespace-scoped renders + CRD pass kubectl apply --dry-run=server (strict, restricted PSS)"
+}
+
+# Starts the operator binary on the host as the chart's Deployment would run it, with a token of
+# the chart's ServiceAccount. $1 namespace of the release, $2 Deployment name, $3 identity.
+start_host_operator() {
+  local ns="$1" deploy="$2" identity="$3" sa dir server ca token
+  [ -x "$OPERATOR_BIN" ] || fail "no operator binary at $OPERATOR_BIN (cargo build --bins, or set SPOTIFY_MCP_OPERATOR_BIN)"
+  dir=$(mktemp -d)
+  sa=$(kubectl -n "$ns" get deployment "$deploy" -o jsonpath='{.spec.template.spec.serviceAccountName}')
+  token=$(kubectl -n "$ns" create token "$sa" --duration 1h) || fail "kubectl create token $sa"
+  server=$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.server}')
+  ca=$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')
+  if [ -z "$ca" ]; then
+    ca=$(base64 -w0 <"$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.certificate-authority}')")
+  fi
+  # A kubeconfig with nothing but the ServiceAccount's token: no admin credentials reach the operator.
+  cat >"$dir/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+  - name: kwok
+    cluster:
+      server: $server
+      certificate-authority-data: $ca
+users:
+  - name: $sa
+    user:
+      token: $token
+contexts:
+  - name: operator
+    context: {cluster: kwok, user: $sa}
+current-context: operator
+EOF
+  HOST_OPERATOR_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  # The container's args and environment, with the downward-API values a kubelet would fill in and
+  # the listen address moved to a free loopback port.
+  kubectl -n "$ns" get deployment "$deploy" -o json >"$dir/deployment.json"
+  python3 - "$dir/deployment.json" "$identity" "$HOST_OPERATOR_PORT" "$ns" "$dir" <<'EOF' || fail "cannot derive the operator command from the Deployment"
+import json, sys
+dep = json.load(open(sys.argv[1]))
+identity, port, ns, out = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+c = dep["spec"]["template"]["spec"]["containers"][0]
+env = {}
+for e in c.get("env", []):
+    if "value" in e:
+        env[e["name"]] = e["value"]
+    else:
+        path = e["valueFrom"]["fieldRef"]["fieldPath"]
+        env[e["name"]] = {"metadata.namespace": ns, "metadata.name": identity}[path]
+env["SPOTIFY_MCP_OPERATOR_BIND"] = f"127.0.0.1:{port}"
+open(f"{out}/env", "w").write("".join(f"{k}={v}\0" for k, v in env.items()))
+open(f"{out}/args", "w").write("".join(f"{a}\0" for a in c.get("args", [])))
+EOF
+  local -a envs args
+  mapfile -d '' -t envs <"$dir/env"
+  mapfile -d '' -t args <"$dir/args"
+  HOST_OPERATOR_LOG="$dir/operator.log"
+  log "host operator as $ns/$sa: ${envs[*]} spotify-mcp-operator ${args[*]}"
+  env -i PATH="$PATH" HOME="$dir" KUBECONFIG="$dir/kubeconfig" "${envs[@]}" "$OPERATOR_BIN" "${args[@]}" \
+    >"$HOST_OPERATOR_LOG" 2>&1 &
+  HOST_OPERATOR_PID=$!
+  TIMEOUT=60 eventually curl -fsS "http://127.0.0.1:$HOST_OPERATOR_PORT/readyz" || {
+    tail -n 30 "$HOST_OPERATOR_LOG" >&2
+    fail "the host operator did not become ready"
+  }
+}
+
+stop_host_operator() {
+  if [ -n "$HOST_OPERATOR_PID" ]; then
+    kill -TERM "$HOST_OPERATOR_PID" 2>/dev/null || true
+    wait "$HOST_OPERATOR_PID" 2>/dev/null || true
+    HOST_OPERATOR_PID=""
+  fi
+}
+
+# The status condition `type` of SpotifyMcp $2 in namespace $1 ("True"/"False"/"").
+smcp_condition() {
+  kubectl -n "$1" get smcp "$2" -o jsonpath="{.status.conditions[?(@.type==\"$3\")].status}"
+}
+
+# Forbidden API calls the host operator logged (RBAC it lacked).
+operator_forbidden() {
+  grep -i -E 'forbidden|\b403\b' "$HOST_OPERATOR_LOG" || true
+}
+
+test_operator_lifecycle() {
+  local ns=spotify-mcp-system rel=op deploy=op-spotify-mcp-operator apps=music out endpoint
+  restricted_namespace "$ns"
+  kubectl get namespace "$apps" >/dev/null 2>&1 || restricted_namespace "$apps"
+
+  out=$(helm install "$rel" "$OPERATOR_CHART" -n "$ns" --wait --timeout 120s --set serviceMonitor.enabled=true 2>&1) ||
+    fail "helm install spotify-mcp-operator: $out"
+  grep -q 'examples/sandbox.yaml' <<<"$out" || fail "NOTES do not show the next step (examples/sandbox.yaml): $out"
+  kubectl get crd spotifymcps.spotifymcp.dev >/dev/null 2>&1 || fail "the chart did not install the CRD"
+  kubectl -n "$ns" wait --for=condition=Available "deployment/$deploy" --timeout=60s >/dev/null || fail "operator Deployment not Available"
+  [ "$(kubectl -n "$ns" get deployment "$deploy" -o jsonpath='{.spec.strategy.type}')" = Recreate ] || fail "strategy is not Recreate"
+  kubectl -n "$ns" get service "$deploy" -o jsonpath='{.spec.ports[0].name}:{.spec.ports[0].port}' | grep -qx 'http-metrics:8080' ||
+    fail "operator metrics Service"
+  kubectl -n "$ns" get servicemonitor "$deploy" >/dev/null 2>&1 || fail "no ServiceMonitor for the operator"
+  pass "spotify-mcp-operator: helm install --wait; CRD, Deployment Available (Recreate), metrics Service, ServiceMonitor"
+
+  start_host_operator "$ns" "$deploy" host-operator-0
+  # The helm test hook's command, run on the host against the real operator process.
+  if [ -x "$SERVER_BIN" ]; then
+    "$SERVER_BIN" healthcheck --url "http://127.0.0.1:$HOST_OPERATOR_PORT/readyz" >/dev/null 2>&1 ||
+      fail "the hook's command (spotify-mcp-server healthcheck) fails against the running operator"
+  fi
+
+  # examples/sandbox.yaml: no Secrets; examples/spotifymcp.yaml: Secrets + access token + ServiceMonitor.
+  kubectl -n "$apps" apply -f "$REPO_ROOT/examples/sandbox.yaml" >/dev/null
+  kubectl -n "$apps" apply -f "$REPO_ROOT/examples/spotifymcp.yaml" >/dev/null
+  for smcp in spotify-mcp-sandbox spotify-mcp; do
+    TIMEOUT=90 eventually bash -c "[ \"\$(kubectl -n $apps get smcp $smcp -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]" || {
+      kubectl -n "$apps" get smcp "$smcp" -o yaml >&2
+      tail -n 20 "$HOST_OPERATOR_LOG" >&2
+      fail "SpotifyMcp $smcp did not become Ready with the chart's RBAC (forbidden calls: $(operator_forbidden | head -3))"
+    }
+    kubectl -n "$apps" wait --for=condition=Available "deployment/$smcp" --timeout=30s >/dev/null || fail "deployment/$smcp not Available"
+    kubectl -n "$apps" get service "$smcp" >/dev/null || fail "no service/$smcp"
+  done
+  endpoint=$(kubectl -n "$apps" get smcp spotify-mcp-sandbox -o jsonpath='{.status.endpoint}')
+  [ -n "$endpoint" ] || fail "no endpoint in the status"
+  [ "$(smcp_condition "$apps" spotify-mcp ServiceMonitorReady)" = True ] || fail "ServiceMonitorReady is not True"
+  kubectl -n "$apps" get servicemonitor spotify-mcp >/dev/null 2>&1 || fail "the operator did not create the ServiceMonitor"
+  kubectl -n "$apps" get events.events.k8s.io -o jsonpath='{.items[*].reportingController}' | grep -q spotify-mcp-operator ||
+    fail "the operator published no Event"
+  # Disabling the ServiceMonitor makes the operator delete it (the rule's delete verb).
+  kubectl -n "$apps" patch smcp spotify-mcp --type merge -p '{"spec":{"metrics":{"serviceMonitor":{"enabled":false}}}}' >/dev/null
+  TIMEOUT=60 eventually bash -c "! kubectl -n $apps get servicemonitor spotify-mcp >/dev/null 2>&1" ||
+    fail "the ServiceMonitor was not deleted after disabling it ($(operator_forbidden | head -1))"
+  out=$(operator_forbidden)
+  [ -z "$out" ] || fail "the operator hit RBAC denials: $out"
+  pass "host operator with the chart ServiceAccount's token: examples become Ready (endpoint $endpoint), ServiceMonitor created and deleted, Events, no 403"
+
+  # A missing rule must fail: take the status rule away and a new SpotifyMcp never gets a status.
+  kubectl get clusterrole "$deploy" -o json |
+    python3 -c 'import json,sys; r=json.load(sys.stdin); r["rules"]=[x for x in r["rules"] if "spotifymcps/status" not in x["resources"]]; r["metadata"].pop("resourceVersion",None); print(json.dumps(r))' |
+    kubectl replace -f - >/dev/null
+  sed 's/name: spotify-mcp-sandbox/name: without-status-rule/' "$REPO_ROOT/examples/sandbox.yaml" | kubectl -n "$apps" apply -f - >/dev/null
+  TIMEOUT=30 eventually bash -c "grep -qi -E 'forbidden|403' '$HOST_OPERATOR_LOG'" ||
+    fail "without the spotifymcps/status rule the operator saw no 403: it is not using the chart's ServiceAccount"
+  [ -z "$(smcp_condition "$apps" without-status-rule Ready)" ] || fail "a status was written without the status rule"
+  kubectl -n "$apps" delete smcp without-status-rule --wait=false >/dev/null
+  pass "negative control: without its spotifymcps/status rule the host operator is denied (the chart's RBAC is what is tested)"
+
+  # helm upgrade restores the rule (three-way merge) and applies the changed values.
+  out=$(helm upgrade "$rel" "$OPERATOR_CHART" -n "$ns" --wait --timeout 120s --reuse-values \
+    --set leaderElection.enabled=true --set replicaCount=2 --set operator.logLevel=debug 2>&1) || fail "helm upgrade: $out"
+  [ "$(kubectl -n "$ns" get deployment "$deploy" -o jsonpath='{.spec.strategy.type}')" = RollingUpdate ] ||
+    fail "leader election did not switch the strategy to RollingUpdate"
+  kubectl -n "$ns" get deployment "$deploy" -o jsonpath='{.status.readyReplicas}' | grep -qx 2 || fail "2 replicas not ready"
+  kubectl get clusterrole "$deploy" -o jsonpath='{.rules[*].resources}' | grep -q 'spotifymcps/status' ||
+    fail "helm upgrade did not restore the removed rule"
+  kubectl -n "$ns" get role "$deploy-leader-election" >/dev/null || fail "no leader-election Role"
+  stop_host_operator
+  start_host_operator "$ns" "$deploy" host-operator-1
+  TIMEOUT=60 eventually bash -c "[ \"\$(kubectl -n $ns get lease $deploy -o jsonpath='{.spec.holderIdentity}')\" = host-operator-1 ]" || {
+    tail -n 20 "$HOST_OPERATOR_LOG" >&2
+    fail "the upgraded operator did not take the Lease with the chart's leader-election Role"
+  }
+  kubectl -n "$apps" patch smcp spotify-mcp-sandbox --type merge -p '{"spec":{"replicas":2}}' >/dev/null
+  TIMEOUT=60 eventually bash -c "[ \"\$(kubectl -n $apps get deployment spotify-mcp-sandbox -o jsonpath='{.status.readyReplicas}')\" = 2 ]" ||
+    fail "the leader did not reconcile a spec change"
+  out=$(operator_forbidden)
+  [ -z "$out" ] || fail "the upgraded operator hit RBAC denials: $out"
+  pass "spotify-mcp-operator: helm upgrade (leader election, 2 replicas, RollingUpdate); the host operator holds the Lease and reconciles"
+
+  helm_test_on_kwok "$ns" "$rel" "$deploy-test" healthcheck "http://$deploy.$ns.svc.cluster.local:8080/readyz"
+
+  kubectl -n "$apps" delete smcp --all --wait=true --timeout=60s >/dev/null
+  stop_host_operator
+  out=$(helm uninstall "$rel" -n "$ns" --wait --timeout 60s 2>&1) || fail "helm uninstall: $out"
+  TIMEOUT=60 eventually bash -c "[ -z \"\$(kubectl get pods -n $ns -o name | grep -v -- -test\$)\" ]" || true
+  out=$(leftovers "$ns")
+  expect_only_unfinished_test_pod "$ns" "$out" "pod/$deploy-test"
+  out=$(kubectl get clusterroles,clusterrolebindings -l "app.kubernetes.io/instance=$rel" -o name)
+  [ -z "$out" ] || fail "cluster-scoped objects left behind: $out"
+  kubectl get crd spotifymcps.spotifymcp.dev >/dev/null 2>&1 || fail "the CRD was deleted (Helm keeps crds/)"
+  pass "spotify-mcp-operator: helm uninstall leaves only the CRD"
+}
+
+# Namespace-scoped mode: Role/RoleBinding in one namespace; the operator reconciles there and
+# leaves other namespaces alone, without any cluster-wide grant.
+test_operator_namespaced() {
+  local ns=spotify-mcp-scoped rel=scoped deploy=scoped-spotify-mcp-operator watched=team-a other=team-b out
+  restricted_namespace "$ns"
+  restricted_namespace "$watched"
+  restricted_namespace "$other"
+  out=$(helm install "$rel" "$OPERATOR_CHART" -n "$ns" --wait --timeout 120s --set watchNamespace="$watched" 2>&1) ||
+    fail "helm install (namespace-scoped): $out"
+  kubectl get clusterroles,clusterrolebindings -l "app.kubernetes.io/instance=$rel" -o name | grep -q . &&
+    fail "namespace-scoped mode created cluster-wide RBAC"
+  start_host_operator "$ns" "$deploy" scoped-operator-0
+  kubectl -n "$watched" apply -f "$REPO_ROOT/examples/sandbox.yaml" >/dev/null
+  kubectl -n "$other" apply -f "$REPO_ROOT/examples/sandbox.yaml" >/dev/null
+  TIMEOUT=90 eventually bash -c "[ \"\$(kubectl -n $watched get smcp spotify-mcp-sandbox -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]" || {
+    tail -n 20 "$HOST_OPERATOR_LOG" >&2
+    fail "namespace-scoped: the SpotifyMcp in $watched did not become Ready"
+  }
+  sleep 3
+  kubectl -n "$other" get deployment spotify-mcp-sandbox >/dev/null 2>&1 && fail "namespace-scoped operator reconciled namespace $other"
+  [ -z "$(smcp_condition "$other" spotify-mcp-sandbox Ready)" ] || fail "namespace-scoped operator wrote a status in $other"
+  out=$(operator_forbidden)
+  [ -z "$out" ] || fail "namespace-scoped operator hit RBAC denials: $out"
+  pass "spotify-mcp-operator namespace-scoped: Role/RoleBinding only; Ready in $watched, $other untouched, no 403"
+  kubectl -n "$watched" delete smcp --all --wait=true --timeout=60s >/dev/null
+  kubectl -n "$other" delete smcp --all --wait=false >/dev/null
+  stop_host_operator
+  helm uninstall "$rel" -n "$ns" --wait --timeout 60s >/dev/null || fail "helm uninstall (namespace-scoped)"
+  out=$(kubectl get roles,rolebindings -n "$watched" -l "app.kubernetes.io/instance=$rel" -o name)
+  [ -z "$out" ] || fail "namespace-scoped uninstall left $out"
+}
