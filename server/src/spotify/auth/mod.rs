@@ -3,10 +3,12 @@
 //! PKCE login of `spotify-mcp-server auth login` ([`login`]).
 
 pub mod endpoint;
+pub mod login;
 pub mod manager;
 pub mod store;
 
 pub use endpoint::{TokenEndpoint, TokenResponse};
+pub use login::{LoginOptions, login, logout, redirect_uri, status};
 pub use manager::{BearerToken, TokenManager};
 pub use store::{TokenSet, TokenStatus, TokenStore};
 
