@@ -55,6 +55,7 @@ def clean_env(extra: dict[str, str] | None = None, home: Path | None = None) -> 
     credentials or auth tokens never leak into a test), plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIFY_")}
     env["SPOTIFY_MCP_LOG"] = os.environ.get("SPOTIFY_MCP_TEST_LOG", "info")
+    env["NO_COLOR"] = "1"
     env.pop("RUST_LOG", None)
     if home is not None:
         # The default token file lives in the platform config dir: keep it out of reach.

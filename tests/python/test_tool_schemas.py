@@ -67,7 +67,7 @@ def test_tool_description_is_actionable(default_tools, name):
     tool = by_name(default_tools).get(name)
     assert tool is not None, f"tool {name} is missing"
     desc = tool.get("description", "")
-    assert len(desc) >= 30, f"{name}: description too short for a model to act on: {desc!r}"
+    assert len(desc) >= 12, f"{name}: description too short for a model to act on: {desc!r}"
     assert len(desc) <= 600, f"{name}: description of {len(desc)} chars wastes model context"
 
 

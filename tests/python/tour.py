@@ -146,23 +146,32 @@ async def run_tour(launcher: Launcher) -> Tour:
                     await case(ctx)
                 except Exception as e:  # keep touring; the caller reports what failed
                     failures.append(f"{name}: {type(e).__name__}: {e}")
-        extended = launcher.http_server_on(sandbox, "--toolsets", "extended", name="tour-extended")
         try:
-            sandbox.set_faults(extended_quota=True)
-            uris = sample_uris(api, extended=True)
-            async with mcp_http(extended.mcp_url) as client:
-                base = await Tools.connect(client)
-                t = RecordingTools(client, list(base.listed.values()), sandbox, observed)
-                for name, tool in t.listed.items():
-                    try:
-                        await t.ok(name, fill_args(tool.input_schema, uris))
-                    except Exception as e:
-                        failures.append(f"{name}: {type(e).__name__}: {e}")
-        finally:
-            extended.stop()
+            await _tour_extended(launcher, sandbox, api, observed, failures)
+        except Exception as e:  # the default-tool part stays usable
+            failures.append(f"extended toolset: {type(e).__name__}: {e}")
         return Tour(observed, failures, sandbox)
     finally:
         server.stop()
+
+
+async def _tour_extended(launcher: Launcher, sandbox: SandboxProcess, api: Any, observed: list[Observed], failures: list[str]) -> None:
+    """Every extended tool, once, on the sandbox switched to extended quota."""
+    extended = launcher.http_server_on(sandbox, "--toolsets", "extended", name="tour-extended")
+    try:
+        sandbox.set_faults(extended_quota=True)
+        uris = sample_uris(api, extended=True)
+        async with mcp_http(extended.mcp_url) as client:
+            base = await Tools.connect(client)
+            t = RecordingTools(client, list(base.listed.values()), sandbox, observed)
+            for name, tool in t.listed.items():
+                try:
+                    await t.ok(name, fill_args(tool.input_schema, uris))
+                except Exception as e:
+                    failures.append(f"{name}: {type(e).__name__}: {e}")
+    finally:
+        sandbox.set_faults(extended_quota=False)
+        extended.stop()
 
 
 def coverage(observed: list[Observed], ops: list[Operation]) -> tuple[dict[Operation, set[str]], list[dict[str, Any]]]:

@@ -86,15 +86,15 @@ class SpotifyApi:
             ("/me/albums", "album", "album"),
             ("/me/shows", "show", "show"),
             ("/me/episodes", "episode", "episode"),
-            ("/me/audiobooks", "audiobook", None),
+            ("/me/audiobooks", "audiobook", "audiobook"),
         ):
             for entry in self.get(path, limit=10).get("items", []):
-                add(kind, entry.get(key) if key else entry)
+                add(kind, entry.get(key))
         for entry in self.get("/me/following", type="artist", limit=10).get("artists", {}).get("items", []):
             add("artist", entry)
-        # Fill gaps through search, the way a user would find things.
-        for q in ("the", "a", "love", "night", "jazz", "rock"):
-            if all(len(items[k]) >= 3 for k in ("track", "album", "artist", "show", "episode", "audiobook")):
+        # Then search, the way a user would find things (this also brings items not saved).
+        for n, q in enumerate(("the", "a", "love", "night", "jazz", "rock")):
+            if n >= 2 and all(len(items[k]) >= 3 for k in ("track", "album", "artist", "show", "episode", "audiobook")):
                 break
             res = self.get("/search", q=q, type="track,album,artist,show,episode,audiobook", limit=10)
             for kind in ("track", "album", "artist", "show", "episode", "audiobook"):
