@@ -331,19 +331,21 @@ pub struct MetricsSpec {
 /// ServiceMonitor once the CRD appears.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new("duration(self.scrapeTimeout) <= duration(self.interval)").message("metrics.serviceMonitor.scrapeTimeout must not be longer than metrics.serviceMonitor.interval"))]
+#[x_kube(validation = Rule::new(format!(
+    "!self.interval.matches('{DURATION}') || !self.scrapeTimeout.matches('{DURATION}') || duration(self.scrapeTimeout) <= duration(self.interval)"
+)).message("metrics.serviceMonitor.scrapeTimeout must not be longer than metrics.serviceMonitor.interval"))]
 pub struct ServiceMonitorSpec {
     /// Create a ServiceMonitor. Turning it off deletes the ServiceMonitor the operator made.
     #[serde(default)]
     pub enabled: bool,
     /// How often Prometheus scrapes /metrics, as a duration such as 30s, 1m or 1m30s.
     #[serde(default = "default_interval")]
-    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(ms|s|m|h))+$')").message("metrics.serviceMonitor.interval must be a duration such as 15s, 1m or 1m30s"))]
+    #[x_kube(validation = Rule::new(format!("self.matches('{DURATION}')")).message("metrics.serviceMonitor.interval must be a duration such as 15s, 1m or 1m30s"))]
     #[schemars(length(min = 2, max = 32))]
     pub interval: String,
     /// Timeout of one scrape, as a duration such as 10s; at most the interval.
     #[serde(default = "default_scrape_timeout")]
-    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(ms|s|m|h))+$')").message("metrics.serviceMonitor.scrapeTimeout must be a duration such as 10s or 500ms"))]
+    #[x_kube(validation = Rule::new(format!("self.matches('{DURATION}')")).message("metrics.serviceMonitor.scrapeTimeout must be a duration such as 10s or 500ms"))]
     #[schemars(length(min = 2, max = 32))]
     pub scrape_timeout: String,
     /// Extra labels on the ServiceMonitor, such as release: kube-prometheus-stack so that a
@@ -362,6 +364,9 @@ impl Default for ServiceMonitorSpec {
         }
     }
 }
+
+/// The durations CEL's `duration()` understands and Prometheus accepts alike (no d/w/y units).
+const DURATION: &str = "^([0-9]+(ms|s|m|h))+$";
 
 fn default_interval() -> String {
     "30s".to_owned()

@@ -1,0 +1,583 @@
+//! Wiring: watches, the reconcile function, the error policy. Everything decided here comes from
+//! the pure builders ([`crate::resources`]) and status rules ([`crate::status`]); this module only
+//! reads, applies and records.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
+use futures::{StreamExt, channel::mpsc, stream};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Secret, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, DeleteParams, PartialObjectMeta, Patch, PatchParams};
+use kube::runtime::controller::{
+    Action, Config as ControllerConfig, Controller, Error as ControllerError,
+};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use crate::apply::{self, ApplyError};
+use crate::crd::{GROUP, SpotifyMcp, VERSION};
+use crate::metrics::Metrics;
+use crate::resources::service_monitor::{self, ServiceMonitor};
+use crate::resources::{
+    self, BuildError, BuildParams, MANAGED_BY_LABEL, MANAGER, deployment, service,
+};
+use crate::secrets;
+use crate::status::{self, Observed, ServiceMonitorState};
+
+/// How the controller runs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// What the builders need (default image, cluster domain).
+    pub params: BuildParams,
+    /// Watch one namespace only; `None` watches the whole cluster.
+    pub namespace: Option<String>,
+    /// At most this many objects reconcile at the same time.
+    pub concurrency: u16,
+    /// Every object is reconciled again after this long even if nothing triggered it.
+    pub resync: Duration,
+    /// How often the operator checks whether the ServiceMonitor API appeared or went away.
+    pub discovery_interval: Duration,
+    /// First retry delay of a failing object; doubles per failure.
+    pub backoff_min: Duration,
+    /// Longest retry delay of a failing object.
+    pub backoff_max: Duration,
+    /// Identity in Events (`reportingInstance`), typically the pod name.
+    pub instance: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            params: BuildParams::default(),
+            namespace: None,
+            concurrency: 16,
+            resync: Duration::from_secs(300),
+            discovery_interval: Duration::from_secs(30),
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(300),
+            instance: None,
+        }
+    }
+}
+
+/// A reconcile failed; the object is retried with per-object exponential backoff.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The object cannot be turned into children.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// A child could not be applied.
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    /// A referenced Secret could not be read (other than not existing).
+    #[error("reading Secret {name}: {source}")]
+    ReadSecret {
+        /// Secret name.
+        name: String,
+        /// API error.
+        #[source]
+        source: kube::Error,
+    },
+    /// The ServiceMonitor of a disabled monitor could not be deleted.
+    #[error("deleting ServiceMonitor {name}: {source}")]
+    DeleteServiceMonitor {
+        /// ServiceMonitor name.
+        name: String,
+        /// API error.
+        #[source]
+        source: kube::Error,
+    },
+    /// The ServiceMonitor could not be applied (reported in the status too).
+    #[error("ServiceMonitor not applied: {0}")]
+    ServiceMonitor(String),
+    /// The status could not be written.
+    #[error("writing status: {0}")]
+    Status(#[source] kube::Error),
+}
+
+impl Error {
+    /// Bounded label for the failures metric.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Build(_) => "build",
+            Self::Apply(_) => "apply",
+            Self::ReadSecret { .. } => "read_secret",
+            Self::DeleteServiceMonitor { .. } => "delete",
+            Self::ServiceMonitor(_) => "service_monitor",
+            Self::Status(_) => "status",
+        }
+    }
+}
+
+/// Shared state of the reconciles.
+pub struct Context {
+    client: Client,
+    settings: Settings,
+    recorder: Recorder,
+    metrics: Metrics,
+    deployments: Store<Deployment>,
+    services: Store<Service>,
+    service_monitors: Store<ServiceMonitor>,
+    service_monitor_api: watch::Receiver<bool>,
+    backoffs: Mutex<HashMap<ObjectRef<SpotifyMcp>, ExponentialBackoff>>,
+}
+
+fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+fn strip_managed_fields<K: Resource>(object: &mut K) {
+    object.meta_mut().managed_fields = None;
+}
+
+/// Runs the controller until `shutdown` resolves (in-flight reconciles finish first).
+/// `ready` turns true once the SpotifyMcp, Deployment and Service caches are synced.
+pub async fn run(
+    client: Client,
+    settings: Settings,
+    metrics: Metrics,
+    ready: Arc<AtomicBool>,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    let ns = settings.namespace.as_deref();
+    let children = watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGER}"));
+
+    let (cr_reader, cr_writer) = reflector::store::<SpotifyMcp>();
+    let cr_stream = watcher(
+        scoped::<SpotifyMcp>(&client, ns),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .modify(strip_managed_fields)
+    .reflect(cr_writer)
+    .applied_objects();
+
+    let (deployments, dep_writer) = reflector::store::<Deployment>();
+    let dep_stream = watcher(scoped::<Deployment>(&client, ns), children.clone())
+        .default_backoff()
+        .modify(strip_managed_fields)
+        .reflect(dep_writer)
+        .touched_objects();
+
+    let (services, svc_writer) = reflector::store::<Service>();
+    let svc_stream = watcher(scoped::<Service>(&client, ns), children.clone())
+        .default_backoff()
+        .modify(strip_managed_fields)
+        .reflect(svc_writer)
+        .touched_objects();
+
+    // The ServiceMonitor watch starts once the API exists; until then it would only fail.
+    let (sm_tx, sm_rx) = watch::channel(false);
+    let (service_monitors, sm_writer) = reflector::store::<ServiceMonitor>();
+    let sm_api = scoped::<ServiceMonitor>(&client, ns);
+    let mut sm_wait = sm_rx.clone();
+    let sm_children = children.clone();
+    let sm_stream = stream::once(async move {
+        if sm_wait.wait_for(|available| *available).await.is_err() {
+            warn!("ServiceMonitor discovery stopped; ServiceMonitors will not be watched");
+        }
+        watcher(sm_api, sm_children)
+            .default_backoff()
+            .modify(strip_managed_fields)
+            .reflect(sm_writer)
+            .touched_objects()
+    })
+    .flatten();
+
+    // Metadata only: the mapper needs names, and Secret values stay out of the operator's memory.
+    let secret_stream = watcher(
+        scoped::<PartialObjectMeta<Secret>>(&client, ns),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects();
+    let mapper_store = cr_reader.clone();
+    let secret_mapper = move |secret: PartialObjectMeta<Secret>| {
+        let namespace = secret.namespace();
+        let name = secret.name_any();
+        mapper_store
+            .state()
+            .into_iter()
+            .filter(|s| s.namespace() == namespace && secrets::references_secret(&s.spec, &name))
+            .map(|s| ObjectRef::from(s.as_ref()))
+            .collect::<Vec<_>>()
+    };
+
+    // Re-check the ServiceMonitor API periodically; when it appears, reconcile everything.
+    let (mut reconcile_all_tx, reconcile_all_rx) = mpsc::channel::<()>(1);
+    let discovery_client = client.clone();
+    let interval = settings.discovery_interval;
+    tokio::spawn(async move {
+        loop {
+            let available = service_monitor_api_available(&discovery_client).await;
+            let changed = sm_tx.send_if_modified(|current| {
+                let changed = *current != available;
+                *current = available;
+                changed
+            });
+            if changed {
+                info!(
+                    available,
+                    "ServiceMonitor API (monitoring.coreos.com/v1) availability changed"
+                );
+                // A full channel already holds a pending "reconcile all"; dropping this one is fine.
+                if let Err(e) = reconcile_all_tx.try_send(())
+                    && e.is_disconnected()
+                {
+                    return;
+                }
+            }
+            tokio::time::sleep(interval).await;
+        }
+    });
+
+    {
+        let (crs, deps, svcs, ready) = (
+            cr_reader.clone(),
+            deployments.clone(),
+            services.clone(),
+            ready.clone(),
+        );
+        tokio::spawn(async move {
+            let synced =
+                store_synced(&crs).await && store_synced(&deps).await && store_synced(&svcs).await;
+            if synced {
+                info!("caches synced");
+                ready.store(true, Ordering::SeqCst);
+            }
+        });
+    }
+
+    let recorder = Recorder::new(
+        client.clone(),
+        Reporter {
+            controller: MANAGER.to_owned(),
+            instance: settings.instance.clone(),
+        },
+    );
+    let concurrency = settings.concurrency;
+    let context = Arc::new(Context {
+        client,
+        settings,
+        recorder,
+        metrics,
+        deployments,
+        services,
+        service_monitors,
+        service_monitor_api: sm_rx,
+        backoffs: Mutex::new(HashMap::new()),
+    });
+
+    Controller::for_stream(cr_stream, cr_reader)
+        .with_config(ControllerConfig::default().concurrency(concurrency))
+        .owns_stream(dep_stream)
+        .owns_stream(svc_stream)
+        .owns_stream(sm_stream)
+        .watches_stream(secret_stream, secret_mapper)
+        .reconcile_all_on(reconcile_all_rx)
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, context)
+        .for_each(|result| async move {
+            match result {
+                Ok((object, _)) => debug!(object = %object, "reconciled"),
+                Err(ControllerError::ObjectNotFound(object)) => {
+                    debug!(object = %object, "object gone before reconcile")
+                }
+                Err(ControllerError::ReconcilerFailed(e, object)) => {
+                    warn!(object = %object, error = %e, "reconcile failed")
+                }
+                Err(e) => warn!(error = %e, "controller stream error"),
+            }
+        })
+        .await;
+    info!("controller stopped");
+}
+
+/// Waits until `store` has its initial list. `Store::wait_until_ready` wakes only the most recent of
+/// several concurrent waiters (a oneshot underneath) and the Controller waits on the same store, so
+/// poll it again periodically instead of relying on a wake-up. Returns false if the writer is gone.
+async fn store_synced<K>(store: &Store<K>) -> bool
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    loop {
+        if let Ok(result) =
+            tokio::time::timeout(Duration::from_millis(250), store.wait_until_ready()).await
+        {
+            return result.is_ok();
+        }
+    }
+}
+
+/// Whether the cluster serves monitoring.coreos.com/v1 servicemonitors.
+async fn service_monitor_api_available(client: &Client) -> bool {
+    match client
+        .list_api_group_resources(&format!(
+            "{}/{}",
+            service_monitor::GROUP,
+            service_monitor::VERSION
+        ))
+        .await
+    {
+        Ok(list) => list
+            .resources
+            .iter()
+            .any(|r| r.name == service_monitor::PLURAL),
+        Err(kube::Error::Api(status)) if status.code == 404 => false,
+        Err(e) => {
+            debug!(error = %e, "ServiceMonitor API discovery failed; assuming it is absent");
+            false
+        }
+    }
+}
+
+async fn reconcile(smcp: Arc<SpotifyMcp>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let started = Instant::now();
+    let result = reconcile_object(&smcp, &ctx).await;
+    let outcome = if result.is_ok() { "success" } else { "error" };
+    ctx.metrics
+        .reconciliations
+        .with_label_values(&[outcome])
+        .inc();
+    ctx.metrics
+        .reconcile_duration
+        .with_label_values(&[outcome])
+        .observe(started.elapsed().as_secs_f64());
+    if result.is_ok() {
+        lock(&ctx.backoffs).remove(&ObjectRef::from(smcp.as_ref()));
+    }
+    result
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn error_policy(smcp: Arc<SpotifyMcp>, error: &Error, ctx: Arc<Context>) -> Action {
+    ctx.metrics
+        .failures
+        .with_label_values(&[error.kind()])
+        .inc();
+    let settings = &ctx.settings;
+    let delay = lock(&ctx.backoffs)
+        .entry(ObjectRef::from(smcp.as_ref()))
+        .or_insert_with(|| {
+            ExponentialBuilder::default()
+                .with_min_delay(settings.backoff_min)
+                .with_max_delay(settings.backoff_max)
+                .with_factor(2.0)
+                .with_jitter()
+                .without_max_times()
+                .build()
+        })
+        .next()
+        .unwrap_or(settings.backoff_max);
+    warn!(
+        name = %smcp.name_any(),
+        namespace = smcp.namespace().unwrap_or_default(),
+        error = %error,
+        retry_in_ms = delay.as_millis() as u64,
+        "reconcile failed; retrying with backoff"
+    );
+    Action::requeue(delay)
+}
+
+async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Error> {
+    if smcp.metadata.deletion_timestamp.is_some() {
+        // Owner references let the garbage collector remove the children.
+        return Ok(Action::await_change());
+    }
+    let name = smcp.name_any();
+    let ns = smcp
+        .namespace()
+        .ok_or(BuildError::MissingMetadata("namespace"))?;
+    let client = &ctx.client;
+
+    // 1. Referenced Secrets -> hash for the pod template. Values are dropped right after hashing.
+    let refs = secrets::references(&smcp.spec);
+    let secret_api: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    let mut found = BTreeMap::new();
+    for secret_name in refs.keys() {
+        let secret = secret_api
+            .get_opt(secret_name)
+            .await
+            .map_err(|source| Error::ReadSecret {
+                name: secret_name.clone(),
+                source,
+            })?;
+        if let Some(secret) = secret {
+            found.insert(secret_name.clone(), secret);
+        }
+    }
+    let digest = secrets::digest(&refs, &found);
+    drop(found);
+
+    // 2. Deployment and Service.
+    let desired = deployment::build(smcp, &ctx.settings.params, &digest.hash)?;
+    let cached = ctx.deployments.get(&ObjectRef::new(&name).within(&ns));
+    let dep = apply::ensure(
+        &Api::namespaced(client.clone(), &ns),
+        desired,
+        cached.as_deref(),
+    )
+    .await?;
+    if dep.wrote {
+        ctx.metrics.wrote("deployments", "apply");
+    }
+
+    let desired = service::build(smcp)?;
+    let cached = ctx.services.get(&ObjectRef::new(&name).within(&ns));
+    let svc = apply::ensure(
+        &Api::<Service>::namespaced(client.clone(), &ns),
+        desired,
+        cached.as_deref(),
+    )
+    .await?;
+    if svc.wrote {
+        ctx.metrics.wrote("services", "apply");
+    }
+
+    // 3. ServiceMonitor.
+    let sm_state = reconcile_service_monitor(smcp, ctx, &name, &ns).await?;
+
+    // 4. Status, written only when it differs.
+    let observed = Observed {
+        generation: smcp.metadata.generation,
+        desired_replicas: smcp.spec.replicas,
+        deployment: Some(&dep.object),
+        missing_secrets: &digest.missing_secrets,
+        service_monitor: sm_state.clone(),
+        endpoint: resources::endpoint_url(&name, &ns, smcp.spec.service.port),
+    };
+    let now = Time(
+        jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+    );
+    let new_status = status::compute(smcp.status.as_ref(), &observed, &now);
+    if smcp.status.as_ref() != Some(&new_status) {
+        let patch = serde_json::json!({
+            "apiVersion": format!("{GROUP}/{VERSION}"),
+            "kind": "SpotifyMcp",
+            "status": new_status,
+        });
+        Api::<SpotifyMcp>::namespaced(client.clone(), &ns)
+            .patch_status(
+                &name,
+                &PatchParams::apply(MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await
+            .map_err(Error::Status)?;
+        ctx.metrics.wrote("spotifymcps/status", "apply");
+        publish_transitions(smcp, ctx, &new_status).await;
+    }
+
+    if let ServiceMonitorState::Failed(msg) = sm_state {
+        return Err(Error::ServiceMonitor(msg));
+    }
+    Ok(Action::requeue(ctx.settings.resync))
+}
+
+async fn reconcile_service_monitor(
+    smcp: &SpotifyMcp,
+    ctx: &Context,
+    name: &str,
+    ns: &str,
+) -> Result<ServiceMonitorState, Error> {
+    let api_available = *ctx.service_monitor_api.borrow();
+    let api: Api<ServiceMonitor> = Api::namespaced(ctx.client.clone(), ns);
+    let cached = ctx.service_monitors.get(&ObjectRef::new(name).within(ns));
+
+    if !smcp.spec.metrics.service_monitor.enabled {
+        let ours = cached.as_deref().is_some_and(|sm| {
+            sm.owner_references()
+                .iter()
+                .any(|o| o.controller == Some(true) && Some(&o.uid) == smcp.metadata.uid.as_ref())
+        });
+        if ours && api_available {
+            match api.delete(name, &DeleteParams::default()).await {
+                Ok(_) => {
+                    ctx.metrics.wrote("servicemonitors", "delete");
+                    info!(
+                        name,
+                        namespace = ns,
+                        "deleted ServiceMonitor (metrics.serviceMonitor.enabled is false)"
+                    );
+                }
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(source) => {
+                    return Err(Error::DeleteServiceMonitor {
+                        name: name.to_owned(),
+                        source,
+                    });
+                }
+            }
+        }
+        return Ok(ServiceMonitorState::Disabled);
+    }
+    if !api_available {
+        return Ok(ServiceMonitorState::CrdMissing);
+    }
+    let desired = service_monitor::build(smcp)?;
+    match apply::ensure(&api, desired, cached.as_deref()).await {
+        Ok(applied) => {
+            if applied.wrote {
+                ctx.metrics.wrote("servicemonitors", "apply");
+            }
+            Ok(ServiceMonitorState::Applied)
+        }
+        Err(e) => match e.kube_error() {
+            Some(kube::Error::Api(s)) if s.code == 404 => Ok(ServiceMonitorState::CrdMissing),
+            _ => Ok(ServiceMonitorState::Failed(e.to_string())),
+        },
+    }
+}
+
+async fn publish_transitions(
+    smcp: &SpotifyMcp,
+    ctx: &Context,
+    new_status: &crate::crd::SpotifyMcpStatus,
+) {
+    let reference = smcp.object_ref(&());
+    for condition in status::transitions(smcp.status.as_ref(), new_status) {
+        let event = Event {
+            type_: if status::is_warning(condition) {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
+            reason: condition.reason.clone(),
+            note: Some(format!(
+                "{} is {}: {}",
+                condition.type_, condition.status, condition.message
+            )),
+            action: "Reconcile".to_owned(),
+            secondary: None,
+        };
+        match ctx.recorder.publish(&event, &reference).await {
+            Ok(()) => ctx.metrics.wrote("events", "create"),
+            Err(e) => warn!(error = %e, reason = %condition.reason, "cannot publish Event"),
+        }
+    }
+}

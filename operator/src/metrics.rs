@@ -1,0 +1,117 @@
+//! The operator's own Prometheus metrics. Labels are bounded: outcomes, error kinds and child
+//! kinds, never object names (a thousand SpotifyMcps must not make a thousand series).
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+
+/// All metrics, registered in one registry.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// Reconciles by result (`success` | `error`).
+    pub reconciliations: IntCounterVec,
+    /// Reconcile duration by result.
+    pub reconcile_duration: HistogramVec,
+    /// Failed reconciles by error kind.
+    pub failures: IntCounterVec,
+    /// Write requests sent to the API server, by resource and verb (apply, delete, status, event).
+    pub writes: IntCounterVec,
+    /// 1 while this replica holds the leader Lease (or runs without leader election).
+    pub leader: IntGauge,
+}
+
+/// A metric could not be registered (duplicate name: a bug).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot register operator metrics: {0}")]
+pub struct MetricsError(#[from] prometheus::Error);
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new() -> Result<Self, MetricsError> {
+        let registry = Registry::new_custom(Some("spotify_mcp_operator".to_owned()), None)?;
+        let reconciliations = IntCounterVec::new(
+            Opts::new(
+                "reconciliations_total",
+                "Reconciles of SpotifyMcp objects by result",
+            ),
+            &["result"],
+        )?;
+        let reconcile_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "reconcile_duration_seconds",
+                "Duration of one SpotifyMcp reconcile",
+            )
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["result"],
+        )?;
+        let failures = IntCounterVec::new(
+            Opts::new(
+                "reconcile_failures_total",
+                "Failed reconciles by error kind",
+            ),
+            &["kind"],
+        )?;
+        let writes = IntCounterVec::new(
+            Opts::new(
+                "api_writes_total",
+                "Write requests sent to the Kubernetes API by resource and verb",
+            ),
+            &["resource", "verb"],
+        )?;
+        let leader = IntGauge::new("leader", "1 while this replica is the active controller")?;
+        registry.register(Box::new(reconciliations.clone()))?;
+        registry.register(Box::new(reconcile_duration.clone()))?;
+        registry.register(Box::new(failures.clone()))?;
+        registry.register(Box::new(writes.clone()))?;
+        registry.register(Box::new(leader.clone()))?;
+        Ok(Self {
+            registry,
+            reconciliations,
+            reconcile_duration,
+            failures,
+            writes,
+            leader,
+        })
+    }
+
+    /// Records one write request.
+    pub fn wrote(&self, resource: &str, verb: &str) {
+        self.writes.with_label_values(&[resource, verb]).inc();
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        let encoder = TextEncoder::new();
+        if let Err(e) = encoder.encode(&self.registry.gather(), &mut buf) {
+            tracing::warn!(error = %e, "cannot encode metrics");
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prefixed_metrics_without_object_names() {
+        let m = Metrics::new().expect("metrics");
+        m.reconciliations.with_label_values(&["success"]).inc();
+        m.failures.with_label_values(&["apply"]).inc();
+        m.wrote("deployments", "apply");
+        m.reconcile_duration
+            .with_label_values(&["success"])
+            .observe(0.02);
+        let text = m.render();
+        assert!(text.contains("spotify_mcp_operator_reconciliations_total{result=\"success\"} 1"));
+        assert!(text.contains("spotify_mcp_operator_reconcile_failures_total{kind=\"apply\"} 1"));
+        assert!(text.contains(
+            "spotify_mcp_operator_api_writes_total{resource=\"deployments\",verb=\"apply\"} 1"
+        ));
+        assert!(text.contains("spotify_mcp_operator_reconcile_duration_seconds_bucket"));
+    }
+}

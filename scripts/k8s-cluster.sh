@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# A local Kubernetes control plane for the operator's tests: etcd, kube-apiserver,
+# kube-controller-manager and kube-scheduler as host processes (kwokctl --runtime binary), with
+# kwok fake nodes on which pods "run" (no containers). Binaries come from scripts/k8s-toolchain.sh.
+#
+#   scripts/k8s-cluster.sh create [name]      create (or reuse a healthy) cluster; prints its kubeconfig path
+#   scripts/k8s-cluster.sh delete [name]      delete it (no error if absent)
+#   scripts/k8s-cluster.sh kubeconfig [name]  print the kubeconfig path of an existing cluster
+#
+# Idempotent: `create` on a healthy cluster only prints the path; a cluster whose processes died
+# (e.g. after a reboot) is deleted and recreated. State lives under the test cache, not ~/.kwok,
+# and ~/.kube/config is never touched.
+set -euo pipefail
+
+ACTION="${1:-create}"
+NAME="${2:-${SPOTIFY_MCP_KWOK_CLUSTER:-spotify-mcp-test}}"
+NODES="${SPOTIFY_MCP_KWOK_NODES:-3}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE_ROOT="${SPOTIFY_MCP_TEST_CACHE:-$HOME/.cache/spotify-mcp-test}"
+export KWOK_WORKDIR="${KWOK_WORKDIR:-$CACHE_ROOT/kwok}"
+
+log() { printf '[k8s-cluster] %s\n' "$*" >&2; }
+
+BIN="$("$ROOT/scripts/k8s-toolchain.sh")"
+export PATH="$BIN:$PATH"
+KUBECONFIG_PATH="$KWOK_WORKDIR/clusters/$NAME/kubeconfig.yaml"
+
+exists() { kwokctl get clusters 2>/dev/null | grep -qx "$NAME"; }
+healthy() {
+  [ -f "$KUBECONFIG_PATH" ] &&
+    kubectl --kubeconfig "$KUBECONFIG_PATH" --request-timeout=5s get --raw /readyz >/dev/null 2>&1
+}
+
+case "$ACTION" in
+  create)
+    if exists; then
+      if healthy; then
+        log "cluster $NAME is running"
+        echo "$KUBECONFIG_PATH"
+        exit 0
+      fi
+      log "cluster $NAME exists but does not answer; recreating it"
+      kwokctl delete cluster --name "$NAME" >&2
+    fi
+    log "creating cluster $NAME (kwokctl --runtime binary)"
+    start=$(date +%s)
+    kwokctl create cluster \
+      --name "$NAME" \
+      --runtime binary \
+      --etcd-binary "$BIN/etcd" \
+      --kube-apiserver-binary "$BIN/kube-apiserver" \
+      --kube-controller-manager-binary "$BIN/kube-controller-manager" \
+      --kube-scheduler-binary "$BIN/kube-scheduler" \
+      --kwok-controller-binary "$BIN/kwok" \
+      --kubeconfig "$KWOK_WORKDIR/clusters/$NAME/kwokctl-kubeconfig.yaml" \
+      --wait 120s >&2
+    # Fake nodes for the scheduler to place pods on.
+    kwokctl scale node --name "$NAME" --replicas "$NODES" >&2
+    for _ in $(seq 1 60); do
+      ready=$(kubectl --kubeconfig "$KUBECONFIG_PATH" get nodes --no-headers 2>/dev/null | grep -c ' Ready ' || true)
+      [ "$ready" -ge "$NODES" ] && break
+      sleep 1
+    done
+    # The default ServiceAccount is created by the controller-manager; pods need it.
+    for _ in $(seq 1 60); do
+      kubectl --kubeconfig "$KUBECONFIG_PATH" -n default get serviceaccount default >/dev/null 2>&1 && break
+      sleep 1
+    done
+    log "cluster $NAME ready with $NODES fake nodes in $(($(date +%s) - start)) s"
+    echo "$KUBECONFIG_PATH"
+    ;;
+  delete)
+    if exists; then
+      kwokctl delete cluster --name "$NAME" >&2
+      log "cluster $NAME deleted"
+    else
+      log "cluster $NAME does not exist"
+    fi
+    ;;
+  kubeconfig)
+    exists || { log "cluster $NAME does not exist; run: $0 create $NAME"; exit 1; }
+    echo "$KUBECONFIG_PATH"
+    ;;
+  *)
+    log "usage: $0 create|delete|kubeconfig [name]"
+    exit 2
+    ;;
+esac
