@@ -43,16 +43,43 @@ servicemonitor_crd() {
 }
 
 # Starts a kwok cluster (real etcd, kube-apiserver, controller-manager, scheduler; fake nodes) named
-# $1 and exports KUBECONFIG. The cluster is deleted by stop_cluster (installed as an EXIT trap).
+# $1 and exports KUBECONFIG and AUDIT_LOG. The cluster is deleted by stop_cluster (EXIT trap).
+#
+# Not scripts/k8s-cluster.sh (the operator's shared test cluster): the chart tests need two API
+# server settings of their own, so they get a private, throw-away cluster:
+# - the OwnerReferencesPermissionEnforcement admission plugin (on in e.g. OpenShift), under which
+#   the operator's owner references need the spotifymcps/finalizers rule: every rule is exercised;
+# - an audit log of the requests made by ServiceAccounts, from which the tests read which
+#   API calls the operator made with the chart's ServiceAccount and which were denied.
 CLUSTER_NAME=""
+AUDIT_LOG=""
 start_cluster() {
   CLUSTER_NAME="$1"
   local bin="$SPOTIFY_MCP_K8S_BIN" dir
   dir=$(mktemp -d)
+  export KWOK_WORKDIR="$dir/kwok"
   export KUBECONFIG="$dir/kubeconfig"
-  kwokctl delete cluster --name "$CLUSTER_NAME" >/dev/null 2>&1 || true
+  cat >"$dir/kwokctl.yaml" <<'EOF'
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+componentsPatches:
+  - name: kube-apiserver
+    extraArgs:
+      - key: enable-admission-plugins
+        value: OwnerReferencesPermissionEnforcement
+EOF
+  cat >"$dir/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    userGroups: ["system:serviceaccounts"]
+  - level: None
+EOF
   log "starting kwok cluster $CLUSTER_NAME"
   kwokctl create cluster --name "$CLUSTER_NAME" --runtime binary --kubeconfig "$KUBECONFIG" \
+    --config "$dir/kwokctl.yaml" --kube-audit-policy "$dir/audit-policy.yaml" \
     --kube-apiserver-binary "$bin/kube-apiserver" \
     --kube-controller-manager-binary "$bin/kube-controller-manager" \
     --kube-scheduler-binary "$bin/kube-scheduler" \
@@ -62,6 +89,7 @@ start_cluster() {
     cat "$dir/create.log" >&2
     fail "kwokctl create cluster $CLUSTER_NAME"
   }
+  AUDIT_LOG="$KWOK_WORKDIR/clusters/$CLUSTER_NAME/logs/audit.log"
   kwokctl scale node --name "$CLUSTER_NAME" --replicas 2 >/dev/null 2>&1 || fail "kwokctl scale node"
   kubectl wait --for=condition=Ready node --all --timeout=60s >/dev/null
 }
@@ -69,6 +97,7 @@ start_cluster() {
 stop_cluster() {
   if [ -n "$CLUSTER_NAME" ]; then
     kwokctl delete cluster --name "$CLUSTER_NAME" >/dev/null 2>&1 || true
+    rm -rf "$(dirname "$KWOK_WORKDIR")"
     CLUSTER_NAME=""
   fi
 }
