@@ -7,5 +7,6 @@ pub mod config;
 pub mod http;
 pub mod mcp;
 pub mod metrics;
+pub mod redis_cache;
 pub mod sandbox;
 pub mod spotify;

@@ -9,12 +9,15 @@
 //! else is counted as `unknown`), Spotify endpoints are `&'static str` route templates, and
 //! every other label comes from a closed enum. No user IDs, URIs or free text reach a label.
 
+mod cache;
 mod error;
 mod families;
 mod handle;
 mod labels;
+mod observer;
 mod route;
 
+pub use cache::InstrumentedCache;
 pub use error::MetricsError;
 pub use handle::{Metrics, ToolCallGuard};
 pub use labels::{ApiStatus, CacheOperation, CacheResult, TokenRefreshResult};

@@ -92,6 +92,9 @@ impl SpotifyClient {
             &config.credentials,
             config.refresh_margin,
         )?);
+        if let Some(observer) = &options.observer {
+            auth.set_observer(observer.clone());
+        }
         let mut pipeline = Pipeline::new(http, &config, auth);
         if let Some(observer) = options.observer {
             pipeline.set_observer(observer);

@@ -48,6 +48,8 @@ pub struct TokenManager {
     state: Mutex<State>,
     refreshes: AtomicU64,
     user_scope: String,
+    /// Told about every token request (metrics, issue 3).
+    observer: std::sync::OnceLock<std::sync::Arc<dyn crate::spotify::pipeline::PipelineObserver>>,
 }
 
 impl std::fmt::Debug for TokenEndpoint {
@@ -107,6 +109,7 @@ impl TokenManager {
             state: Mutex::new(state),
             refreshes: AtomicU64::new(0),
             user_scope: short_hash(&scope_seed),
+            observer: std::sync::OnceLock::new(),
         })
     }
 
@@ -119,6 +122,20 @@ impl TokenManager {
     /// Whether these credentials act for a user (rather than the app alone).
     pub fn has_user(&self) -> bool {
         !matches!(self.source, Source::ClientCredentials)
+    }
+
+    /// Report token requests to `observer` (metrics). Only the first observer set is kept.
+    pub fn set_observer(
+        &self,
+        observer: std::sync::Arc<dyn crate::spotify::pipeline::PipelineObserver>,
+    ) {
+        let _ = self.observer.set(observer);
+    }
+
+    fn notify_refresh(&self, success: bool) {
+        if let Some(observer) = self.observer.get() {
+            observer.token_refreshed(success);
+        }
     }
 
     /// Requests made to the token endpoint so far (successful or not).
@@ -160,7 +177,9 @@ impl TokenManager {
         let response = match &self.source {
             Source::ClientCredentials => {
                 self.refreshes.fetch_add(1, Ordering::Relaxed);
-                self.endpoint.client_credentials().await?
+                let result = self.endpoint.client_credentials().await;
+                self.notify_refresh(result.is_ok());
+                result?
             }
             Source::RefreshToken | Source::TokenFile(_) => {
                 if state.refresh_token.is_none()
@@ -191,6 +210,7 @@ impl TokenManager {
                 };
                 self.refreshes.fetch_add(1, Ordering::Relaxed);
                 let result = self.endpoint.refresh(&refresh_token).await;
+                self.notify_refresh(result.is_ok());
                 if let Err(SpotifyError::ReauthRequired { .. }) = &result {
                     // Do not hammer the endpoint with a dead refresh token.
                     state.access = None;

@@ -43,6 +43,8 @@ pub trait PipelineObserver: Send + Sync + std::fmt::Debug {
     }
     /// Spotify answered 429 and asked to wait `retry_after`.
     fn rate_limited(&self, _retry_after: Duration) {}
+    /// A request to the token endpoint (refresh or client-credentials grant) finished.
+    fn token_refreshed(&self, _success: bool) {}
 }
 
 /// The pipeline; see the module documentation.
