@@ -143,9 +143,12 @@ async def test_mcp_with_wrong_token_is_401(token_server):
     assert r.status_code == 401
 
 
-async def test_health_endpoints_stay_open_with_tokens(token_server):
+async def test_health_and_metrics_stay_open_with_tokens(token_server):
     assert httpx.get(token_server.base_url + "/healthz", timeout=5).status_code == 200
     assert httpx.get(token_server.base_url + "/readyz", timeout=5).status_code == 200
+    metrics = httpx.get(token_server.base_url + "/metrics", timeout=5)
+    assert metrics.status_code == 200, metrics.status_code
+    assert "tok-alpha" not in metrics.text and "tok-beta" not in metrics.text
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -264,3 +267,46 @@ async def test_sigterm_on_an_idle_server_exits_zero_quickly(launcher):
     code = await anyio.to_thread.run_sync(server.wait_exit, 10.0)
     assert code == 0
     assert time.monotonic() - started < 5, "idle shutdown should not wait for the grace period"
+
+
+# --- healthcheck subcommand and concurrency ------------------------------------------------------
+
+
+async def test_healthcheck_subcommand(binary, sandbox_server, tmp_path):
+    import subprocess
+
+    from harness import clean_env, free_port
+
+    ok = subprocess.run(
+        [str(binary), "healthcheck", "--url", sandbox_server.base_url + "/healthz"],
+        env=clean_env(None, tmp_path), capture_output=True, text=True, timeout=30,
+    )
+    assert ok.returncode == 0, ok.stderr
+    down = subprocess.run(
+        [str(binary), "healthcheck", "--url", f"http://127.0.0.1:{free_port()}/healthz"],
+        env=clean_env(None, tmp_path), capture_output=True, text=True, timeout=30,
+    )
+    assert down.returncode != 0
+    assert "healthz" in down.stderr or "127.0.0.1" in down.stderr, down.stderr
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_concurrent_calls_on_one_connection(sandbox_server, mode):
+    async with mcp_http(sandbox_server.mcp_url, mode=mode) as client:
+        saved = await client.call_tool("get_saved_items", {"type": "tracks", "limit": 10})
+        assert not saved.is_error, saved
+        from world import uris_in
+
+        tracks = uris_in(saved.structured_content, "track")
+        assert len(tracks) >= 5
+        results: dict[str, object] = {}
+
+        async def one(uri: str) -> None:
+            results[uri] = await client.call_tool("get_item", {"id": uri})
+
+        async with anyio.create_task_group() as tg:
+            for uri in tracks:
+                tg.start_soon(one, uri)
+        for uri, r in results.items():
+            assert not r.is_error, r
+            assert uri in str(r.structured_content), "answers got mixed up between concurrent calls"

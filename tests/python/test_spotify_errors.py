@@ -222,3 +222,34 @@ async def test_revoked_refresh_token_asks_to_log_in_again(launcher):
     finally:
         server.stop()
         sb.stop()
+
+
+async def test_slow_spotify_times_out_with_a_clear_error(launcher, spotify):
+    server = launcher.http_server_on(spotify, "--cache", "none", name="timeouts", env={"SPOTIFY_MCP_REQUEST_TIMEOUT": "1"})
+    try:
+        async with mcp_http(server.mcp_url) as client:
+            t = await Tools.connect(client)
+            with spotify.faults_set(latency_ms=2500):
+                started = time.monotonic()
+                await t.err("get_profile", {}, "timed out|timeout|did not answer")
+                assert time.monotonic() - started < 20
+    finally:
+        server.stop()
+
+
+async def test_secrets_never_reach_the_log_even_at_debug_level(launcher, spotify):
+    from harness import SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN
+
+    server = launcher.http_server_on(spotify, name="debug-log", env={"SPOTIFY_MCP_LOG": "debug"})
+    try:
+        async with mcp_http(server.mcp_url) as client:
+            t = await Tools.connect(client)
+            await t.ok("get_profile")
+            await t.ok("search", {"query": "a", "types": ["track"], "limit": 2})
+    finally:
+        server.stop()
+    log = server.log()
+    assert "DEBUG" in log, "the debug filter had no effect"
+    for secret in (SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN):
+        assert secret not in log, f"{secret} appears in the debug log"
+    assert "Bearer " not in log, "an Authorization header value appears in the debug log"
