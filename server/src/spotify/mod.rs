@@ -23,6 +23,8 @@ pub mod error;
 pub mod ids;
 pub mod models;
 pub mod pipeline;
+#[cfg(test)]
+mod sandbox_tests;
 pub mod secret;
 #[cfg(test)]
 pub(crate) mod test_support;

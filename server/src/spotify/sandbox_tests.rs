@@ -1,0 +1,511 @@
+//! End-to-end tests of the client against the project's sandbox (a fake of the Spotify Web
+//! API served over HTTP): every current operation is called through the real pipeline, its
+//! answer decoded with our models, and the sandbox's error behaviours come back as the
+//! specific [`SpotifyError`]s.
+
+use crate::sandbox::{self, SandboxHandle, SandboxOptions};
+use crate::spotify::api::Page;
+use crate::spotify::auth::{LoginOptions, login::login_with};
+use crate::spotify::config::{Credentials, SpotifyConfig};
+use crate::spotify::error::SpotifyError;
+use crate::spotify::ids::{ItemKind, SpotifyId};
+use crate::spotify::models::{
+    PlayOffset, PlayRequest, PlayableItem, PlaylistDetails, RecommendationsRequest, ReorderItems,
+    RepeatState, SearchRequest, SearchType, TimeRange,
+};
+use crate::spotify::{Secret, SpotifyClient};
+use std::time::Duration;
+
+async fn sandbox(opts: SandboxOptions) -> SandboxHandle {
+    sandbox::spawn("127.0.0.1:0".parse().unwrap(), opts)
+        .await
+        .unwrap()
+}
+
+fn config(sb: &SandboxHandle, credentials: Credentials) -> SpotifyConfig {
+    let mut cfg = SpotifyConfig::new(sandbox::CLIENT_ID, credentials)
+        .with_base_urls(sb.api_base_url(), sb.accounts_base_url())
+        .with_client_secret(sandbox::CLIENT_SECRET);
+    cfg.rate_limit = None;
+    cfg.retry_base_delay = Duration::from_millis(5);
+    cfg
+}
+
+fn premium(sb: &SandboxHandle) -> SpotifyClient {
+    SpotifyClient::new(config(
+        sb,
+        Credentials::RefreshToken(Secret::new(sandbox::PREMIUM_REFRESH_TOKEN)),
+    ))
+    .unwrap()
+}
+
+fn id(kind: ItemKind, raw: &str) -> SpotifyId {
+    SpotifyId::new(kind, raw).unwrap()
+}
+
+#[tokio::test]
+async fn catalog_search_profile_and_library_reads() {
+    let sb = sandbox(SandboxOptions::default()).await;
+    let c = premium(&sb);
+    c.check_credentials().await.unwrap();
+
+    let me = c.get_current_user().await.unwrap();
+    assert_eq!(me.id, sandbox::PREMIUM_USER_ID);
+
+    let saved = c.get_saved_tracks(None, Page::new(5, 0)).await.unwrap();
+    assert!(!saved.items.is_empty(), "the sandbox user has saved tracks");
+    let track = &saved.items[0].track;
+    let track_id = id(ItemKind::Track, track.id.as_deref().unwrap());
+    let got = c.get_track(&track_id, None).await.unwrap();
+    assert_eq!(got.name, track.name);
+    assert!(
+        got.popularity.is_none() && got.available_markets.is_none(),
+        "2026 shapes"
+    );
+
+    let album_id = id(ItemKind::Album, got.album.id.as_deref().unwrap());
+    let album = c.get_album(&album_id, Some("US")).await.unwrap();
+    assert!(album.total_tracks >= 1);
+    let album_tracks = c
+        .get_album_tracks(&album_id, None, Page::new(50, 0))
+        .await
+        .unwrap();
+    assert!(album_tracks.items.iter().any(|t| t.id == got.id));
+
+    let artist_id = id(ItemKind::Artist, got.artists[0].id.as_deref().unwrap());
+    let artist = c.get_artist(&artist_id).await.unwrap();
+    assert_eq!(artist.id, artist_id.id());
+    let albums = c
+        .get_artist_albums(&artist_id, &[], None, Page::new(10, 0))
+        .await
+        .unwrap();
+    assert!(!albums.items.is_empty());
+
+    let shows = c.get_saved_shows(Page::new(5, 0)).await.unwrap();
+    let show_id = id(ItemKind::Show, &shows.items[0].show.id);
+    let show = c.get_show(&show_id, None).await.unwrap();
+    assert_eq!(show.id, show_id.id());
+    let episodes = c
+        .get_show_episodes(&show_id, None, Page::new(5, 0))
+        .await
+        .unwrap();
+    let episode_id = id(ItemKind::Episode, &episodes.items[0].id);
+    let episode = c.get_episode(&episode_id, None).await.unwrap();
+    assert_eq!(
+        episode.show.as_ref().map(|s| s.id.as_str()),
+        Some(show_id.id())
+    );
+
+    let books = c.get_saved_audiobooks(Page::new(5, 0)).await.unwrap();
+    let book_id = id(ItemKind::Audiobook, &books.items[0].audiobook.id);
+    c.get_audiobook(&book_id, None).await.unwrap();
+    let chapters = c
+        .get_audiobook_chapters(&book_id, None, Page::new(5, 0))
+        .await
+        .unwrap();
+    let chapter = c
+        .get_chapter(&id(ItemKind::Chapter, &chapters.items[0].id), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        chapter.audiobook.as_ref().map(|b| b.id.as_str()),
+        Some(book_id.id())
+    );
+
+    let results = c
+        .search(&SearchRequest {
+            query: got.name.clone(),
+            types: SearchType::ALL.to_vec(),
+            limit: Some(10),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let tracks = results.tracks.expect("tracks were asked for");
+    assert!(
+        tracks.items.iter().any(|t| t.name == got.name),
+        "search finds the track by name"
+    );
+    assert!(tracks.limit <= 10);
+
+    c.get_saved_albums(None, Page::new(5, 0)).await.unwrap();
+    c.get_saved_episodes(None, Page::new(5, 0)).await.unwrap();
+    c.get_followed_artists(None, Some(5)).await.unwrap();
+    for range in [
+        TimeRange::ShortTerm,
+        TimeRange::MediumTerm,
+        TimeRange::LongTerm,
+    ] {
+        c.get_top_artists(Some(range), Page::new(5, 0))
+            .await
+            .unwrap();
+        c.get_top_tracks(Some(range), Page::new(5, 0))
+            .await
+            .unwrap();
+    }
+
+    let missing = id(ItemKind::Track, "0000000000000000000000");
+    assert!(matches!(
+        c.get_track(&missing, None).await,
+        Err(SpotifyError::NotFound { .. })
+    ));
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn library_writes_through_me_library() {
+    let sb = sandbox(SandboxOptions::default()).await;
+    let c = premium(&sb);
+    let saved = c.get_saved_tracks(None, Page::new(1, 0)).await.unwrap();
+    let track = id(ItemKind::Track, saved.items[0].track.id.as_deref().unwrap());
+    assert_eq!(c.check_library(&[track.clone()]).await.unwrap(), [true]);
+    c.remove_from_library(&[track.clone()]).await.unwrap();
+    assert_eq!(
+        c.check_library(&[track.clone()]).await.unwrap(),
+        [false],
+        "cache invalidated"
+    );
+    c.save_to_library(&[track.clone()]).await.unwrap();
+    assert_eq!(c.check_library(&[track]).await.unwrap(), [true]);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn player_commands_drive_the_sandbox_player() {
+    let sb = sandbox(SandboxOptions::default()).await;
+    let c = premium(&sb);
+    let devices = c.get_devices().await.unwrap();
+    assert!(!devices.is_empty());
+    let device = devices[0].id.clone().unwrap();
+    c.transfer_playback(&device, Some(false)).await.unwrap();
+
+    let saved = c.get_saved_tracks(None, Page::new(2, 0)).await.unwrap();
+    let t0 = id(ItemKind::Track, saved.items[0].track.id.as_deref().unwrap());
+    let t1 = id(ItemKind::Track, saved.items[1].track.id.as_deref().unwrap());
+    c.play(
+        &PlayRequest {
+            uris: vec![t0.clone(), t1.clone()],
+            offset: Some(PlayOffset::Position(0)),
+            ..Default::default()
+        },
+        Some(&device),
+    )
+    .await
+    .unwrap();
+    let state = c
+        .get_playback_state(None)
+        .await
+        .unwrap()
+        .expect("something plays");
+    assert!(state.is_playing);
+    assert_eq!(
+        state.item.as_ref().and_then(PlayableItem::uri),
+        Some(t0.uri().as_str())
+    );
+
+    c.pause(None).await.unwrap();
+    assert!(
+        !c.get_playback_state(None)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_playing
+    );
+    c.play(&PlayRequest::default(), None).await.unwrap();
+    c.skip_next(None).await.unwrap();
+    let now = c.get_currently_playing(None).await.unwrap().unwrap();
+    assert_eq!(
+        now.item.as_ref().and_then(PlayableItem::uri),
+        Some(t1.uri().as_str())
+    );
+    c.skip_previous(None).await.unwrap();
+    c.seek(1_000, None).await.unwrap();
+    c.set_volume(40, None).await.unwrap();
+    c.set_repeat(RepeatState::Context, None).await.unwrap();
+    c.set_shuffle(true, None).await.unwrap();
+    let state = c.get_playback_state(None).await.unwrap().unwrap();
+    assert_eq!(state.repeat_state, "context");
+    assert!(state.shuffle_state);
+    assert_eq!(state.device.and_then(|d| d.volume_percent), Some(40));
+
+    c.add_to_queue(&t1, None).await.unwrap();
+    let queue = c.get_queue().await.unwrap();
+    assert!(
+        queue
+            .queue
+            .iter()
+            .any(|i| i.uri() == Some(t1.uri().as_str()))
+    );
+
+    let album = id(
+        ItemKind::Album,
+        saved.items[0].track.album.id.as_deref().unwrap(),
+    );
+    c.play(
+        &PlayRequest {
+            context: Some(album),
+            offset: Some(PlayOffset::Position(0)),
+            position_ms: Some(0),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let history = c.get_recently_played(Some(10), None).await.unwrap();
+    assert!(!history.items.is_empty());
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn playlist_lifecycle_and_foreign_playlists() {
+    let sb = sandbox(SandboxOptions::default()).await;
+    let c = premium(&sb);
+    let me = c.get_current_user().await.unwrap();
+    let mine_before = c.get_my_playlists(Page::new(50, 0)).await.unwrap();
+
+    let created = c
+        .create_playlist(&PlaylistDetails {
+            name: Some("Client e2e".into()),
+            description: Some("made by the client tests".into()),
+            public: Some(false),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.owner.id, me.id);
+    let pl = id(ItemKind::Playlist, &created.id);
+    let mine_after = c.get_my_playlists(Page::new(50, 0)).await.unwrap();
+    assert_eq!(
+        mine_after.total,
+        mine_before.total + 1,
+        "create invalidates my playlists"
+    );
+
+    c.change_playlist_details(
+        &pl,
+        &PlaylistDetails {
+            name: Some("Client e2e renamed".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        c.get_playlist(&pl, None, None).await.unwrap().name,
+        "Client e2e renamed"
+    );
+
+    let saved = c.get_saved_tracks(None, Page::new(3, 0)).await.unwrap();
+    let tracks: Vec<SpotifyId> = saved
+        .items
+        .iter()
+        .map(|s| id(ItemKind::Track, s.track.id.as_deref().unwrap()))
+        .collect();
+    let empty = c
+        .get_playlist_items(&pl, None, Page::new(50, 0))
+        .await
+        .unwrap();
+    assert_eq!(empty.total, 0);
+    c.add_playlist_items(&pl, &tracks[..2], None).await.unwrap();
+    let items = c
+        .get_playlist_items(&pl, None, Page::new(50, 0))
+        .await
+        .unwrap();
+    let uris: Vec<_> = items
+        .items
+        .iter()
+        .filter_map(|i| i.item.as_ref()?.uri().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        uris,
+        [tracks[0].uri(), tracks[1].uri()],
+        "entries come under `item`"
+    );
+
+    c.reorder_playlist_items(
+        &pl,
+        &ReorderItems {
+            range_start: 1,
+            insert_before: 0,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let items = c
+        .get_playlist_items(&pl, None, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        items.items[0].item.as_ref().and_then(PlayableItem::uri),
+        Some(tracks[1].uri().as_str())
+    );
+    c.remove_playlist_items(&pl, &tracks[1..2], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.get_playlist_items(&pl, None, Page::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    c.replace_playlist_items(&pl, &tracks[2..3]).await.unwrap();
+    let full = c.get_playlist(&pl, None, None).await.unwrap();
+    assert_eq!(full.items.map(|p| p.total), Some(1));
+
+    let jpeg = [
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0xFF, 0xD9,
+    ];
+    c.upload_playlist_cover(&pl, &jpeg).await.unwrap();
+    let cover = c.get_playlist_cover(&pl).await.unwrap();
+    assert!(!cover.is_empty());
+
+    let foreign = mine_after
+        .items
+        .iter()
+        .find(|p| p.owner.id != me.id && !p.collaborative)
+        .expect("the sandbox user follows someone else's playlist");
+    let foreign_id = id(ItemKind::Playlist, &foreign.id);
+    let err = c
+        .get_playlist_items(&foreign_id, None, Page::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SpotifyError::PlaylistNotOwned { playlist_id } if playlist_id == &foreign.id),
+        "{err:?}"
+    );
+    let err = c
+        .add_playlist_items(&foreign_id, &tracks[..1], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SpotifyError::PlaylistNotOwned { .. }),
+        "{err:?}"
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn spotify_error_behaviours_map_to_specific_errors() {
+    let sb = sandbox(SandboxOptions {
+        idle_player: true,
+        ..Default::default()
+    })
+    .await;
+    let c = premium(&sb);
+    assert!(matches!(
+        c.pause(None).await,
+        Err(SpotifyError::NoActiveDevice)
+    ));
+    let free = SpotifyClient::new(config(
+        &sb,
+        Credentials::RefreshToken(Secret::new(sandbox::FREE_REFRESH_TOKEN)),
+    ))
+    .unwrap();
+    let devices = free.get_devices().await.unwrap_or_default();
+    let device = devices.first().and_then(|d| d.id.clone());
+    let err = free
+        .play(&PlayRequest::default(), device.as_deref())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SpotifyError::PremiumRequired), "{err:?}");
+
+    let track = id(ItemKind::Track, "4uLU6hMCjMI75M1A2tKUQC");
+    let err = c
+        .get_several_tracks(&[track.clone()], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SpotifyError::UnavailableForDevelopmentMode { .. }),
+        "{err:?}"
+    );
+    let err = c
+        .get_recommendations(&RecommendationsRequest {
+            seed_tracks: vec![track],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SpotifyError::UnavailableForDevelopmentMode { .. }),
+        "{err:?}"
+    );
+    assert!(matches!(
+        c.get_markets().await,
+        Err(SpotifyError::UnavailableForDevelopmentMode { .. })
+    ));
+
+    let dead = SpotifyClient::new(config(
+        &sb,
+        Credentials::RefreshToken(Secret::new("not-a-sandbox-token")),
+    ))
+    .unwrap();
+    let err = dead.check_credentials().await.unwrap_err();
+    assert!(
+        matches!(err, SpotifyError::ReauthRequired { .. }),
+        "{err:?}"
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn rate_limits_from_the_sandbox_are_bounded() {
+    let sb = sandbox(SandboxOptions {
+        rate_limit_probability: 1.0,
+        retry_after_secs: 30,
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(
+        &sb,
+        Credentials::RefreshToken(Secret::new(sandbox::PREMIUM_REFRESH_TOKEN)),
+    );
+    cfg.max_retry_wait = Duration::from_secs(2);
+    let c = SpotifyClient::new(cfg).unwrap();
+    let started = std::time::Instant::now();
+    match c.get_current_user().await {
+        Err(SpotifyError::RateLimited { retry_after }) => {
+            assert_eq!(retry_after, Duration::from_secs(30))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(2));
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn pkce_login_against_the_sandbox_then_use_the_token_file() {
+    let sb = sandbox(SandboxOptions::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token.json");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = config(&sb, Credentials::TokenFile(path.clone()));
+    cfg.client_secret = None;
+    let options = LoginOptions {
+        port,
+        token_path: Some(path.clone()),
+        timeout: Duration::from_secs(20),
+        ..LoginOptions::default()
+    };
+    let tokens = login_with(&cfg, &options, |url| {
+        let url = url.to_owned();
+        tokio::spawn(async move {
+            let _ = reqwest::get(url).await;
+        });
+    })
+    .await
+    .unwrap();
+    assert!(tokens.refresh_token.is_some());
+    let c = SpotifyClient::new(cfg).unwrap();
+    assert_eq!(
+        c.get_current_user().await.unwrap().id,
+        sandbox::PREMIUM_USER_ID
+    );
+    sb.shutdown().await;
+}
