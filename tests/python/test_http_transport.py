@@ -260,10 +260,11 @@ async def test_sigterm_finishes_the_in_flight_call_and_exits_zero(launcher):
         sb.stop()
 
 
-async def test_sigterm_on_an_idle_server_exits_zero_quickly(launcher):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_signal_on_an_idle_server_exits_zero_quickly(launcher, sig):
     server = launcher.http_server(name="idle-shutdown")
     started = time.monotonic()
-    server.signal(signal.SIGTERM)
+    server.signal(sig)
     code = await anyio.to_thread.run_sync(server.wait_exit, 10.0)
     assert code == 0
     assert time.monotonic() - started < 5, "idle shutdown should not wait for the grace period"
