@@ -300,6 +300,10 @@ class SandboxProcess(ServerProcess):
         assert isinstance(body, list), f"unexpected /sandbox/requests shape: {type(body)}"
         return body
 
+    def clear_requests(self) -> None:
+        r = httpx.delete(f"{self.base_url}/sandbox/requests", timeout=5)
+        assert r.status_code in (200, 204), f"DELETE /sandbox/requests -> {r.status_code}: {r.text}"
+
     def deactivate_player(self, user: str = "premium") -> None:
         """Leaves the user without an active device (player commands get NO_ACTIVE_DEVICE)."""
         r = httpx.post(f"{self.base_url}/sandbox/player/deactivate", json={"user": user}, timeout=5)

@@ -60,7 +60,8 @@ class Observed:
 
 
 class RecordingTools(Tools):
-    """Tools whose calls are bracketed by snapshots of the sandbox's request log."""
+    """Tools whose calls are bracketed by clearing and reading the sandbox's request log, so
+    every exchange is attributed to the one call that caused it (calls are sequential)."""
 
     def __init__(self, client: Any, listed: list[Any], sandbox: SandboxProcess, sink: list[Observed]):
         super().__init__(client, listed)
@@ -68,11 +69,11 @@ class RecordingTools(Tools):
         self.sink = sink
 
     async def _call(self, name: str, args: dict[str, Any]) -> Any:
-        before = len(self.sandbox.requests())
+        self.sandbox.clear_requests()
         try:
             return await super()._call(name, args)
         finally:
-            for ex in self.sandbox.requests()[before:]:
+            for ex in self.sandbox.requests():
                 if ex["path"].startswith("/v1/"):
                     self.sink.append(Observed(name, args, ex))
 
