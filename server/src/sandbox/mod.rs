@@ -60,8 +60,10 @@ pub struct SandboxOptions {
     pub record_requests: bool,
     /// Lifetime of access tokens (`expires_in`).
     pub token_lifetime: Duration,
-    /// Start with no active device (player commands answer NO_ACTIVE_DEVICE until a transfer).
-    pub idle_player: bool,
+    /// Start with the Premium user's laptop active and an album paused on it (the default).
+    /// Without it no device is active, as with Spotify after a while: player commands answer
+    /// NO_ACTIVE_DEVICE until playback is started on, or transferred to, a device.
+    pub active_device_at_start: bool,
 }
 
 impl Default for SandboxOptions {
@@ -75,7 +77,7 @@ impl Default for SandboxOptions {
             extended_quota: false,
             record_requests: false,
             token_lifetime: Duration::from_secs(3600),
-            idle_player: false,
+            active_device_at_start: true,
         }
     }
 }
@@ -95,7 +97,7 @@ impl SandboxOptions {
     fn world(&self) -> WorldOptions {
         WorldOptions {
             seed: self.seed,
-            idle_player: self.idle_player,
+            active_device_at_start: self.active_device_at_start,
         }
     }
 }
@@ -148,6 +150,7 @@ impl SandboxState {
         let opts = &self.shared.opts;
         let world = WorldState::generate(&self.shared.catalog, opts.world());
         *self.shared.world.lock() = world;
+        self.shared.tokens.lock().restore_fixed_refresh_tokens();
         *self.shared.knobs.write() = opts.knobs();
         *self.shared.fault_rng.lock() = StdRng::seed_from_u64(opts.seed ^ 0xFA17);
         self.shared.log.lock().clear();

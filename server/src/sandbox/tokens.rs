@@ -86,29 +86,28 @@ pub struct TokenStore {
 
 impl TokenStore {
     pub fn new(lifetime: Duration) -> TokenStore {
-        let mut refresh = HashMap::new();
-        refresh.insert(
-            PREMIUM_REFRESH_TOKEN.to_string(),
-            RefreshToken {
-                user: PREMIUM,
-                scopes: None,
-                rotate: false,
-            },
-        );
-        refresh.insert(
-            FREE_REFRESH_TOKEN.to_string(),
-            RefreshToken {
-                user: FREE,
-                scopes: None,
-                rotate: false,
-            },
-        );
-        TokenStore {
+        let mut store = TokenStore {
             lifetime,
             access: HashMap::new(),
-            refresh,
+            refresh: HashMap::new(),
             codes: HashMap::new(),
             expired: HashSet::new(),
+        };
+        store.restore_fixed_refresh_tokens();
+        store
+    }
+
+    /// Makes the fixed sandbox refresh tokens valid again (after a revocation).
+    pub fn restore_fixed_refresh_tokens(&mut self) {
+        for (token, user) in [(PREMIUM_REFRESH_TOKEN, PREMIUM), (FREE_REFRESH_TOKEN, FREE)] {
+            self.refresh.insert(
+                token.to_string(),
+                RefreshToken {
+                    user,
+                    scopes: None,
+                    rotate: false,
+                },
+            );
         }
     }
 

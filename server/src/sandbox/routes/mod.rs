@@ -3,6 +3,7 @@
 mod auth;
 mod catalog;
 mod control;
+mod extended;
 
 mod library;
 mod player;
@@ -37,6 +38,7 @@ pub fn router(state: SandboxState) -> Router {
         .merge(library::routes())
         .merge(playlists::routes())
         .merge(users::routes())
+        .merge(extended::routes())
         .fallback(|| async { ApiError::not_found("Service not found") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")

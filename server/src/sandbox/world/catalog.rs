@@ -203,9 +203,31 @@ const AUDIOBOOKS: usize = 25;
 struct Gen {
     rng: StdRng,
     used: HashSet<String>,
+    /// Names given so far per kind: names are unique within a kind, so an exact-name search
+    /// finds the item.
+    names: HashMap<Kind, HashSet<String>>,
 }
 
 impl Gen {
+    fn unique_name(&mut self, kind: Kind, mut make: impl FnMut(&mut StdRng) -> String) -> String {
+        let mut name = make(&mut self.rng);
+        let taken = self.names.entry(kind).or_default();
+        for _ in 0..30 {
+            if !taken.contains(&name) {
+                break;
+            }
+            name = make(&mut self.rng);
+        }
+        let base = name.clone();
+        let mut n = 2;
+        while taken.contains(&name) {
+            name = format!("{base} (Part {n})");
+            n += 1;
+        }
+        taken.insert(name.clone());
+        name
+    }
+
     fn id(&mut self) -> String {
         loop {
             let id = base62_id(&mut self.rng);
@@ -235,6 +257,7 @@ impl Catalog {
         let mut g = Gen {
             rng: StdRng::seed_from_u64(seed),
             used: HashSet::new(),
+            names: HashMap::new(),
         };
         let mut c = Catalog::default();
 
@@ -247,7 +270,7 @@ impl Catalog {
                     genres.push(second);
                 }
             }
-            let name = names::artist(&mut g.rng, genre);
+            let name = g.unique_name(Kind::Artist, |r| names::artist(r, genre));
             let popularity = g.rng.random_range(5..=95);
             let followers = g.rng.random_range(100..5_000_000);
             c.artists.push(Artist {
@@ -275,7 +298,7 @@ impl Catalog {
             c.add_audiobook(&mut g);
         }
         for genre in names::GENRES {
-            let id = genre.replace([' ', '-'], "_");
+            let id = genre.replace([' ', '-'], "");
             c.categories.push(Category {
                 id,
                 name: title_case(genre),
@@ -299,7 +322,7 @@ impl Catalog {
             AlbumType::Compilation => g.rng.random_range(10..=15),
         };
         let album_index = self.albums.len();
-        let name = names::album(&mut g.rng, genre);
+        let name = g.unique_name(Kind::Album, |r| names::album(r, genre));
         let release_date = g.date(1972, 2026);
         let label = format!("{} Records", names::person(&mut g.rng).replace(' ', " & "));
         let album_popularity = g
@@ -319,9 +342,10 @@ impl Catalog {
                 }
             }
             let name = if album_type == AlbumType::Single && n == 0 {
-                name.clone()
+                let title = name.clone();
+                g.unique_name(Kind::Track, |_| title.clone())
             } else {
-                names::track(&mut g.rng)
+                g.unique_name(Kind::Track, names::track)
             };
             let id = g.id();
             let isrc = format!("QZ{}{}", g.digits(3), g.digits(7));
@@ -357,13 +381,13 @@ impl Catalog {
 
     fn add_show(&mut self, g: &mut Gen) {
         let topic = names::topic(&mut g.rng);
-        let name = names::show(&mut g.rng, topic);
+        let name = g.unique_name(Kind::Show, |r| names::show(r, topic));
         let publisher = names::person(&mut g.rng);
         let show_index = self.shows.len();
         let n = g.rng.random_range(8..=24);
         let mut episodes = Vec::with_capacity(n);
         for k in (1..=n).rev() {
-            let name = names::episode(&mut g.rng, topic, k);
+            let name = g.unique_name(Kind::Episode, |r| names::episode(r, topic, k));
             let id = g.id();
             let release_date = g.date(2024, 2026);
             episodes.push(self.episodes.len());
@@ -389,7 +413,7 @@ impl Catalog {
     }
 
     fn add_audiobook(&mut self, g: &mut Gen) {
-        let name = names::audiobook(&mut g.rng);
+        let name = g.unique_name(Kind::Audiobook, names::audiobook);
         let authors = vec![names::person(&mut g.rng)];
         let narrators = vec![names::person(&mut g.rng)];
         let book_index = self.audiobooks.len();
@@ -690,6 +714,15 @@ mod tests {
             assert!(c.albums[t.album].tracks.contains(&i));
         }
         assert_eq!(c.find(Kind::Album, &c.tracks[0].id), None);
+    }
+
+    #[test]
+    fn names_are_unique_per_kind() {
+        let c = Catalog::generate(6);
+        let tracks: HashSet<&str> = c.tracks.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(tracks.len(), c.tracks.len());
+        let artists: HashSet<&str> = c.artists.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(artists.len(), c.artists.len());
     }
 
     #[test]

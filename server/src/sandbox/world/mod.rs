@@ -78,8 +78,8 @@ pub struct WorldState {
 #[derive(Debug, Clone, Copy)]
 pub struct WorldOptions {
     pub seed: u64,
-    /// Start with no active device (every player command answers NO_ACTIVE_DEVICE).
-    pub idle_player: bool,
+    /// Start with the Premium user's first device active (an album paused on it).
+    pub active_device_at_start: bool,
 }
 
 fn device(
@@ -143,7 +143,12 @@ impl WorldState {
         ];
         for (k, (kind, premium_n, free_n)) in sizes.iter().enumerate() {
             for (user, n) in [(PREMIUM, *premium_n), (FREE, *free_n)] {
-                let picks = cat.sample(*kind, n, seed.wrapping_add((k * 10 + user) as u64));
+                let mut picks = cat.sample(*kind, n * 3, seed.wrapping_add((k * 10 + user) as u64));
+                if *kind == Kind::Album {
+                    // Saved albums are full albums (at least four tracks).
+                    picks.retain(|&a| cat.albums.get(a).is_some_and(|a| a.tracks.len() >= 4));
+                }
+                picks.truncate(n);
                 // Oldest first so the newest ends up on top.
                 for (j, index) in picks.iter().enumerate().rev() {
                     let added =
@@ -255,7 +260,7 @@ impl WorldState {
             playlists.insert(p);
         }
         // Spotify editorial playlists (404 for development-mode apps).
-        for genre in names::GENRES.iter().take(8) {
+        for genre in names::GENRES {
             let id = format!("37i9dQZF1DX{}", ids::base62_string(&mut rng, 11));
             let name = names::playlist(&mut rng, genre);
             playlists.insert(make(&mut rng, id, name, SPOTIFY, 30, true, false, true));
@@ -349,7 +354,7 @@ impl WorldState {
         };
         let mut world = world;
         for user in [PREMIUM, FREE] {
-            if opts.idle_player && user == PREMIUM {
+            if !opts.active_device_at_start && user == PREMIUM {
                 continue;
             }
             let Some(album) = cat.albums.iter().find(|a| a.tracks.len() > 3) else {
@@ -387,14 +392,14 @@ mod tests {
             &cat,
             WorldOptions {
                 seed: 3,
-                idle_player: false,
+                active_device_at_start: true,
             },
         );
         let b = WorldState::generate(
             &cat,
             WorldOptions {
                 seed: 3,
-                idle_player: false,
+                active_device_at_start: true,
             },
         );
         let ids = |w: &WorldState| w.playlists.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
@@ -412,7 +417,7 @@ mod tests {
             &cat,
             WorldOptions {
                 seed: 3,
-                idle_player: false,
+                active_device_at_start: true,
             },
         );
         let acc = &mut w.accounts[PREMIUM];
@@ -437,13 +442,13 @@ mod tests {
     }
 
     #[test]
-    fn idle_player_has_no_active_device() {
+    fn by_default_no_device_is_active() {
         let cat = Catalog::generate(3);
         let mut w = WorldState::generate(
             &cat,
             WorldOptions {
                 seed: 3,
-                idle_player: true,
+                active_device_at_start: false,
             },
         );
         assert!(

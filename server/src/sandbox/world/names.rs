@@ -24,6 +24,8 @@ pub const GENRES: &[&str] = &[
     "punk",
     "disco",
     "drum and bass",
+    "rock",
+    "pop",
 ];
 
 /// A word from the genre that can appear in names, so that searching a genre word finds things.
@@ -48,6 +50,8 @@ pub fn genre_word(genre: &str) -> &'static str {
         "bossa nova" => "Bossa",
         "punk" => "Punk",
         "disco" => "Disco",
+        "rock" => "Rock",
+        "pop" => "Pop",
         _ => "Bass",
     }
 }

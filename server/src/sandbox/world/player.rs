@@ -347,6 +347,8 @@ impl Player {
         self.active = Some(dev);
         self.context = load.context;
         self.items = load.items;
+        // Starting new playback replaces what was queued.
+        self.queue.clear();
         self.set_order(Some(load.offset));
         self.pos = self
             .order
