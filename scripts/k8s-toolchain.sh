@@ -2,6 +2,7 @@
 # Builds a real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler, kubectl) and kwok/kwokctl from the Go module proxy into a versioned cache
 # directory. Idempotent: a finished build is reused. Prints the bin directory on stdout.
+# `--check` only reports: prints the bin directory if built, else exits 3 without building.
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-v1.36.3}"
@@ -16,6 +17,10 @@ log() { printf '[k8s-toolchain] %s\n' "$*" >&2; }
 if [ -f "$OUT/.done" ]; then
   echo "$BIN"
   exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+  log "not built yet: run scripts/k8s-toolchain.sh (about 9 minutes on 2 cores, cached afterwards in $OUT)"
+  exit 3
 fi
 command -v go >/dev/null || { log "go is required"; exit 1; }
 mkdir -p "$BIN"

@@ -83,7 +83,7 @@ struct RunArgs {
     /// Namespace of the leader Lease (in a pod: its own namespace via the downward API).
     #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
     lease_namespace: String,
-    /// This replica's identity in the Lease and in Events (in a pod: its name).
+    /// This replica's identity in the Lease and in Events (default: host name and process id).
     #[arg(long, env = "POD_NAME")]
     identity: Option<String>,
     /// Seconds a Lease stays valid without renewal.
@@ -168,10 +168,13 @@ async fn run(args: RunArgs) -> Result<(), RunError> {
     let client = kube::Client::try_default()
         .await
         .map_err(RunError::Client)?;
+    // Host name plus pid: unique per process even for several replicas on one host (in a pod the
+    // host name is the pod name).
     let identity = args.identity.clone().unwrap_or_else(|| {
-        hostname::get()
+        let host = hostname::get()
             .map(|h| h.to_string_lossy().into_owned())
-            .unwrap_or_else(|_| format!("spotify-mcp-operator-{}", std::process::id()))
+            .unwrap_or_else(|_| "spotify-mcp-operator".to_owned());
+        format!("{host}-{}", std::process::id())
     });
 
     let cancel = CancellationToken::new();

@@ -1,0 +1,607 @@
+//! End-to-end scenarios on a real control plane (etcd, kube-apiserver, kube-controller-manager,
+//! kube-scheduler, kwok fake nodes): the operator binary runs as a host process, kubectl drives
+//! the cluster. Needs `scripts/k8s-toolchain.sh` to have run (the tests fail, not skip, otherwise).
+//!
+//! Each test gets its own namespace and its own operator (`--namespace`), so tests run in parallel;
+//! tests that add or remove the cluster-wide ServiceMonitor CRD serialise on a lock.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use kube::ResourceExt;
+use serde_json::{Value, json};
+use spotify_mcp_operator::apply::{APPLIED_HASH_ANNOTATION, hash_of};
+use spotify_mcp_operator::crd::SpotifyMcp;
+use spotify_mcp_operator::resources::{BuildParams, SECRET_HASH_ANNOTATION, deployment};
+use support::*;
+
+const TIMEOUT: Duration = Duration::from_secs(90);
+const E2E_IMAGE: &str = "ghcr.io/spotify-mcp/spotify-mcp-server:e2e";
+
+fn example(name: &str) -> std::path::PathBuf {
+    repo_root().join("examples").join(name)
+}
+
+fn wait_ready(c: &Cluster, ns: &str, name: &str) -> Value {
+    wait_for(
+        &format!("SpotifyMcp {ns}/{name} Ready=True for its generation"),
+        TIMEOUT,
+        || {
+            let s = c.get(ns, &format!("smcp/{name}"))?;
+            let ready = condition(&s, "Ready")?;
+            (ready["status"] == "True"
+                && s["status"]["observedGeneration"] == s["metadata"]["generation"])
+                .then_some(s)
+        },
+    )
+}
+
+fn deployment_available(c: &Cluster, ns: &str, name: &str) -> Value {
+    wait_for(
+        &format!("Deployment {ns}/{name} Available"),
+        TIMEOUT,
+        || {
+            let d = c.get(ns, &format!("deployment/{name}"))?;
+            let available = d["status"]["conditions"]
+                .as_array()?
+                .iter()
+                .any(|c| c["type"] == "Available" && c["status"] == "True");
+            (available && d["status"]["observedGeneration"] == d["metadata"]["generation"])
+                .then_some(d)
+        },
+    )
+}
+
+fn env_value(d: &Value, name: &str) -> Option<Value> {
+    at(d, "spec.template.spec.containers.0.env")
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == name)
+        .cloned()
+}
+
+fn sandbox_cr(name: &str) -> String {
+    json!({
+        "apiVersion": "spotifymcp.dev/v1alpha1",
+        "kind": "SpotifyMcp",
+        "metadata": {"name": name},
+        "spec": {"sandbox": true}
+    })
+    .to_string()
+}
+
+#[test]
+fn example_becomes_ready_and_the_service_monitor_follows_its_crd() {
+    let c = cluster();
+    let _crd = service_monitor_crd_lock();
+    c.remove_service_monitor_crd();
+    let ns = c.namespace("e2e-example");
+    let ns = ns.name.as_str();
+    let _op = Operator::start(c, ns, &[]);
+
+    c.apply_file(ns, &example("spotifymcp.yaml"));
+    let d = deployment_available(c, ns, "spotify-mcp");
+
+    // The Deployment the example produced.
+    assert_eq!(at(&d, "spec.template.spec.containers.0.image"), E2E_IMAGE);
+    let hosts = env_value(&d, "SPOTIFY_MCP_ALLOWED_HOSTS").expect("allowed hosts")["value"].clone();
+    let hosts = hosts.as_str().expect("string");
+    assert!(
+        hosts.contains(&format!("spotify-mcp.{ns}.svc.cluster.local:8000")),
+        "{hosts}"
+    );
+    assert_eq!(
+        env_value(&d, "SPOTIFY_MCP_BIND").expect("bind")["value"],
+        "0.0.0.0"
+    );
+    assert_eq!(
+        env_value(&d, "SPOTIFY_CLIENT_ID").expect("client id")["valueFrom"]["secretKeyRef"],
+        json!({"name": "spotify-credentials", "key": "client-id"})
+    );
+    assert_eq!(
+        at(
+            &d,
+            "spec.template.spec.containers.0.securityContext.readOnlyRootFilesystem"
+        ),
+        true
+    );
+    assert_eq!(at(&d, "metadata.ownerReferences.0.kind"), "SpotifyMcp");
+    assert_eq!(at(&d, "metadata.ownerReferences.0.controller"), true);
+
+    let svc = c.get(ns, "service/spotify-mcp").expect("Service exists");
+    assert_eq!(at(&svc, "spec.ports.0.port"), 8000);
+    assert_eq!(at(&svc, "spec.ports.0.name"), "mcp-metrics");
+
+    // Ready with the endpoint; the missing CRD is reported, not fatal.
+    let s = wait_ready(c, ns, "spotify-mcp");
+    assert_eq!(
+        s["status"]["endpoint"],
+        format!("http://spotify-mcp.{ns}.svc:8000/mcp")
+    );
+    assert_eq!(s["status"]["readyReplicas"], 1);
+    let sm = condition(&s, "ServiceMonitorReady").expect("ServiceMonitorReady condition");
+    assert_eq!(
+        (sm["status"].as_str(), sm["reason"].as_str()),
+        (Some("False"), Some("CRDNotInstalled"))
+    );
+    assert!(
+        sm["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("monitoring.coreos.com/v1")
+    );
+    wait_for(
+        "a Warning Event with reason CRDNotInstalled",
+        TIMEOUT,
+        || {
+            let out = c.kubectl_ok(&[
+                "-n",
+                ns,
+                "get",
+                "events",
+                "--field-selector",
+                "reason=CRDNotInstalled",
+                "-o",
+                "json",
+            ]);
+            let v: Value = serde_json::from_str(&out).ok()?;
+            v["items"]
+                .as_array()?
+                .iter()
+                .any(|e| e["type"] == "Warning")
+                .then_some(())
+        },
+    );
+
+    // Installing the CRD makes the ServiceMonitor appear without touching the SpotifyMcp.
+    c.install_service_monitor_crd();
+    let monitor = wait_for(
+        "ServiceMonitor created after its CRD appeared",
+        TIMEOUT,
+        || c.get(ns, "servicemonitor/spotify-mcp"),
+    );
+    assert_eq!(at(&monitor, "spec.endpoints.0.interval"), "30s");
+    assert_eq!(at(&monitor, "spec.endpoints.0.port"), "mcp-metrics");
+    assert_eq!(at(&monitor, "spec.endpoints.0.path"), "/metrics");
+    assert_eq!(
+        at(&monitor, "metadata.labels.release"),
+        "kube-prometheus-stack"
+    );
+    assert_eq!(
+        at(&monitor, "metadata.ownerReferences.0.name"),
+        "spotify-mcp"
+    );
+    wait_for("ServiceMonitorReady=True", TIMEOUT, || {
+        let s = c.get(ns, "smcp/spotify-mcp")?;
+        (condition(&s, "ServiceMonitorReady")?["status"] == "True").then_some(())
+    });
+
+    // Spec change: interval.
+    c.patch(
+        ns,
+        "smcp/spotify-mcp",
+        &json!({"spec": {"metrics": {"serviceMonitor": {"interval": "15s", "scrapeTimeout": "5s"}}}}),
+    );
+    wait_for("ServiceMonitor interval 15s", TIMEOUT, || {
+        let m = c.get(ns, "servicemonitor/spotify-mcp")?;
+        (at(&m, "spec.endpoints.0.interval") == "15s"
+            && at(&m, "spec.endpoints.0.scrapeTimeout") == "5s")
+            .then_some(())
+    });
+
+    // Disabling deletes the ServiceMonitor the operator made.
+    c.patch(
+        ns,
+        "smcp/spotify-mcp",
+        &json!({"spec": {"metrics": {"serviceMonitor": {"enabled": false}}}}),
+    );
+    wait_for("ServiceMonitor deleted after disabling", TIMEOUT, || {
+        c.get(ns, "servicemonitor/spotify-mcp")
+            .is_none()
+            .then_some(())
+    });
+    wait_for("ServiceMonitorReady=False/Disabled", TIMEOUT, || {
+        let s = c.get(ns, "smcp/spotify-mcp")?;
+        (condition(&s, "ServiceMonitorReady")?["reason"] == "Disabled").then_some(())
+    });
+}
+
+#[test]
+fn spec_changes_update_children_and_secret_changes_roll_pods() {
+    let c = cluster();
+    let ns = c.namespace("e2e-changes");
+    let ns = ns.name.as_str();
+    let _op = Operator::start(c, ns, &[]);
+    c.apply_file(ns, &example("spotifymcp.yaml"));
+    wait_ready(c, ns, "spotify-mcp");
+
+    // replicas + image.
+    c.patch(
+        ns,
+        "smcp/spotify-mcp",
+        &json!({"spec": {"replicas": 3, "image": "ghcr.io/spotify-mcp/spotify-mcp-server:9.9.9"}}),
+    );
+    let d = wait_for(
+        "Deployment with 3 replicas and the new image",
+        TIMEOUT,
+        || {
+            let d = c.get(ns, "deployment/spotify-mcp")?;
+            (at(&d, "spec.replicas") == 3
+                && at(&d, "spec.template.spec.containers.0.image")
+                    == "ghcr.io/spotify-mcp/spotify-mcp-server:9.9.9")
+                .then_some(d)
+        },
+    );
+    let s = wait_for("status with 3 ready replicas", TIMEOUT, || {
+        let s = wait_ready(c, ns, "spotify-mcp");
+        (s["status"]["readyReplicas"] == 3).then_some(s)
+    });
+    assert_eq!(
+        condition(&s, "Progressing").expect("Progressing")["status"],
+        "False"
+    );
+
+    // Secret rotation rolls every pod.
+    let hash =
+        |d: &Value| at(d, "spec.template.metadata.annotations")[SECRET_HASH_ANNOTATION].clone();
+    let before = hash(&d);
+    assert!(
+        before.as_str().is_some_and(|h| h.len() == 64),
+        "secret hash annotation: {before}"
+    );
+    let pods = |c: &Cluster| -> BTreeSet<String> {
+        c.list(ns, "pods", "app.kubernetes.io/instance=spotify-mcp")
+            .iter()
+            .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let old_pods = pods(c);
+    assert_eq!(old_pods.len(), 3, "{old_pods:?}");
+
+    // An unrelated key does not count.
+    c.patch(
+        ns,
+        "secret/spotify-credentials",
+        &json!({"stringData": {"note": "not referenced"}}),
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        hash(&c.get(ns, "deployment/spotify-mcp").expect("deployment")),
+        before
+    );
+
+    c.patch(
+        ns,
+        "secret/spotify-credentials",
+        &json!({"stringData": {"refresh-token": "rotated"}}),
+    );
+    wait_for("pod template secret hash changed", TIMEOUT, || {
+        let d = c.get(ns, "deployment/spotify-mcp")?;
+        (hash(&d) != before).then_some(())
+    });
+    wait_for(
+        "every pod replaced after the Secret change",
+        TIMEOUT,
+        || {
+            let now = pods(c);
+            (now.len() == 3 && now.is_disjoint(&old_pods)).then_some(())
+        },
+    );
+    deployment_available(c, ns, "spotify-mcp");
+    wait_ready(c, ns, "spotify-mcp");
+}
+
+#[test]
+fn drift_is_reverted() {
+    let c = cluster();
+    let ns = c.namespace("e2e-drift");
+    let ns = ns.name.as_str();
+    let _op = Operator::start(c, ns, &[]);
+    c.apply_file(ns, &example("sandbox.yaml"));
+    let name = "spotify-mcp-sandbox";
+    let d = deployment_available(c, ns, name);
+    wait_ready(c, ns, name);
+
+    // Deleted Deployment is recreated.
+    let uid = d["metadata"]["uid"].clone();
+    c.kubectl_ok(&["-n", ns, "delete", "deployment", name, "--wait=true"]);
+    wait_for("Deployment recreated", TIMEOUT, || {
+        let d = c.get(ns, &format!("deployment/{name}"))?;
+        (d["metadata"]["uid"] != uid).then_some(())
+    });
+    deployment_available(c, ns, name);
+
+    // Hand edits are reverted.
+    c.kubectl_ok(&["-n", ns, "scale", "deployment", name, "--replicas=4"]);
+    c.kubectl_ok(&[
+        "-n",
+        ns,
+        "set",
+        "env",
+        &format!("deployment/{name}"),
+        "SPOTIFY_MCP_LOG=trace",
+    ]);
+    wait_for("Deployment edits reverted", TIMEOUT, || {
+        let d = c.get(ns, &format!("deployment/{name}"))?;
+        (at(&d, "spec.replicas") == 1 && env_value(&d, "SPOTIFY_MCP_LOG")?["value"] == "info")
+            .then_some(())
+    });
+    c.patch(
+        ns,
+        &format!("service/{name}"),
+        &json!({"spec": {"selector": {"app.kubernetes.io/instance": "someone-else"}}}),
+    );
+    wait_for("Service selector reverted", TIMEOUT, || {
+        let s = c.get(ns, &format!("service/{name}"))?;
+        (s["spec"]["selector"]["app.kubernetes.io/instance"] == name).then_some(())
+    });
+    wait_ready(c, ns, name);
+}
+
+#[test]
+fn deleting_the_custom_resource_garbage_collects_its_children() {
+    let c = cluster();
+    let ns = c.namespace("e2e-gc");
+    let ns = ns.name.as_str();
+    let _op = Operator::start(c, ns, &[]);
+    c.apply_file(ns, &example("sandbox.yaml"));
+    let name = "spotify-mcp-sandbox";
+    deployment_available(c, ns, name);
+    assert!(c.get(ns, &format!("service/{name}")).is_some());
+
+    c.kubectl_ok(&["-n", ns, "delete", "smcp", name, "--wait=true"]);
+    wait_for(
+        "Deployment, Service and pods garbage-collected",
+        TIMEOUT,
+        || {
+            let gone = c.get(ns, &format!("deployment/{name}")).is_none()
+                && c.get(ns, &format!("service/{name}")).is_none()
+                && c.list(ns, "pods", &format!("app.kubernetes.io/instance={name}"))
+                    .is_empty();
+            gone.then_some(())
+        },
+    );
+}
+
+#[test]
+fn invalid_objects_are_rejected_with_the_cel_messages() {
+    let c = cluster();
+    let ns = c.namespace("e2e-invalid");
+    let ns = ns.name.as_str();
+    let dir = repo_root().join("examples/invalid");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples/invalid") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read");
+        let message = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# "))
+            .expect("message line");
+        let out = c.kubectl(&["-n", ns, "apply", "-f", &path.to_string_lossy()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{} was accepted", path.display());
+        assert!(
+            stderr.contains(message),
+            "{}: expected {message:?} in:\n{stderr}",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 5);
+    // A valid object with defaults is accepted and the defaults are applied by the API server.
+    c.kubectl_stdin(
+        &["-n", ns, "apply", "-f", "-"],
+        Some(&sandbox_cr("defaults")),
+    );
+    let s = c.get(ns, "smcp/defaults").expect("created");
+    assert_eq!(s["spec"]["replicas"], 1);
+    assert_eq!(s["spec"]["service"]["port"], 8000);
+    assert_eq!(s["spec"]["metrics"]["serviceMonitor"]["interval"], "30s");
+}
+
+#[test]
+fn a_resync_with_nothing_changed_writes_nothing() {
+    let c = cluster();
+    let ns = c.namespace("e2e-resync");
+    let ns = ns.name.as_str();
+    let op = Operator::start(c, ns, &[]);
+    c.apply_file(ns, &example("spotifymcp.yaml"));
+    wait_ready(c, ns, "spotify-mcp");
+    deployment_available(c, ns, "spotify-mcp");
+    // Let the last status write and its watch events settle.
+    std::thread::sleep(Duration::from_secs(3));
+
+    let versions = |c: &Cluster| {
+        [
+            "smcp/spotify-mcp",
+            "deployment/spotify-mcp",
+            "service/spotify-mcp",
+        ]
+        .map(|what| resource_version(&c.get(ns, what).expect("object exists")))
+    };
+    let before = versions(c);
+    let writes = op.metric_sum("spotify_mcp_operator_api_writes_total");
+    let reconciles = op.metric_sum("spotify_mcp_operator_reconciliations_total");
+
+    // --resync 2s: at least three full resyncs.
+    std::thread::sleep(Duration::from_secs(7));
+    assert_eq!(versions(c), before, "a resync changed a resourceVersion");
+    assert_eq!(
+        op.metric_sum("spotify_mcp_operator_api_writes_total"),
+        writes,
+        "a resync sent writes"
+    );
+    assert!(
+        op.metric_sum("spotify_mcp_operator_reconciliations_total") >= reconciles + 3.0,
+        "resyncs did not run"
+    );
+
+    // Server-side apply of the identical object (what the operator would send) is a no-op too.
+    let smcp: SpotifyMcp =
+        serde_json::from_value(c.get(ns, "smcp/spotify-mcp").expect("smcp")).expect("typed");
+    let live = c.get(ns, "deployment/spotify-mcp").expect("deployment");
+    let secret_hash = at(&live, "spec.template.metadata.annotations")[SECRET_HASH_ANNOTATION]
+        .as_str()
+        .expect("secret hash")
+        .to_owned();
+    let params = BuildParams {
+        default_image: E2E_IMAGE.to_owned(),
+        cluster_domain: "cluster.local".to_owned(),
+    };
+    let mut desired = deployment::build(&smcp, &params, &secret_hash).expect("builds");
+    let applied_hash = hash_of(&desired).expect("hash");
+    assert_eq!(
+        live["metadata"]["annotations"][APPLIED_HASH_ANNOTATION],
+        applied_hash.as_str(),
+        "the live Deployment is the operator's last apply"
+    );
+    desired
+        .annotations_mut()
+        .insert(APPLIED_HASH_ANNOTATION.to_owned(), applied_hash);
+    let body = serde_json::to_string(&desired).expect("json");
+    let out = c.kubectl_stdin(
+        &[
+            "-n",
+            ns,
+            "apply",
+            "--server-side",
+            "--field-manager=spotify-mcp-operator",
+            "--force-conflicts",
+            "-f",
+            "-",
+        ],
+        Some(&body),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        resource_version(&c.get(ns, "deployment/spotify-mcp").expect("deployment")),
+        before[1],
+        "server-side apply of an identical object bumped the resourceVersion"
+    );
+}
+
+#[test]
+fn an_operator_restarted_mid_way_converges_without_duplicates() {
+    let c = cluster();
+    let ns = c.namespace("e2e-restart");
+    let ns = ns.name.as_str();
+    let names: Vec<String> = (0..12).map(|i| format!("server-{i}")).collect();
+    let manifests: Vec<String> = names.iter().map(|n| sandbox_cr(n)).collect();
+    c.kubectl_stdin(
+        &["-n", ns, "apply", "-f", "-"],
+        Some(&manifests.join("\n---\n")),
+    );
+
+    let mut first = Operator::start(c, ns, &["--concurrency", "2"]);
+    wait_for("the first Deployment", TIMEOUT, || {
+        (!c.list(
+            ns,
+            "deployments",
+            "app.kubernetes.io/managed-by=spotify-mcp-operator",
+        )
+        .is_empty())
+        .then_some(())
+    });
+    first.kill();
+    let done_before = c
+        .list(
+            ns,
+            "deployments",
+            "app.kubernetes.io/managed-by=spotify-mcp-operator",
+        )
+        .len();
+
+    let mut second = Operator::start(c, ns, &[]);
+    for name in &names {
+        wait_ready(c, ns, name);
+    }
+    for name in &names {
+        let selector = format!("app.kubernetes.io/instance={name}");
+        let deployments = c.list(ns, "deployments", &selector);
+        assert_eq!(
+            deployments.len(),
+            1,
+            "{name}: {} Deployments",
+            deployments.len()
+        );
+        assert_eq!(
+            deployments[0]["metadata"]["ownerReferences"]
+                .as_array()
+                .map(Vec::len),
+            Some(1)
+        );
+        assert_eq!(
+            c.list(ns, "services", &selector).len(),
+            1,
+            "{name}: Services"
+        );
+        assert_eq!(
+            c.list(ns, "replicasets", &selector).len(),
+            1,
+            "{name}: a second rollout happened"
+        );
+    }
+    eprintln!(
+        "restart: {done_before} of {} Deployments existed when the first operator was killed",
+        names.len()
+    );
+
+    // Graceful shutdown on SIGTERM.
+    let started = Instant::now();
+    assert!(
+        second.terminate(Duration::from_secs(15)),
+        "operator did not exit cleanly on SIGTERM"
+    );
+    assert!(started.elapsed() < Duration::from_secs(15));
+    assert!(
+        second.log_text().contains("controller stopped"),
+        "{}",
+        second.log_text()
+    );
+}
+
+#[test]
+fn only_the_lease_holder_reconciles_and_a_standby_takes_over() {
+    let c = cluster();
+    let ns = c.namespace("e2e-leader");
+    let ns = ns.name.as_str();
+    let args = [
+        "--leader-election",
+        "--lease-namespace",
+        ns,
+        "--lease-name",
+        "spotify-mcp-operator-e2e",
+        "--lease-duration",
+        "4",
+    ];
+    let a = Operator::start(c, ns, &args);
+    let b = Operator::start(c, ns, &args);
+    let is_leader = |o: &Operator| o.metric_sum("spotify_mcp_operator_leader") == 1.0;
+    wait_for("exactly one leader", TIMEOUT, || {
+        (usize::from(is_leader(&a)) + usize::from(is_leader(&b)) == 1).then_some(())
+    });
+    let (mut leader, standby) = if is_leader(&a) { (a, b) } else { (b, a) };
+    c.kubectl_stdin(&["-n", ns, "apply", "-f", "-"], Some(&sandbox_cr("first")));
+    wait_ready(c, ns, "first");
+    assert_eq!(
+        standby.metric_sum("spotify_mcp_operator_reconciliations_total"),
+        0.0
+    );
+
+    leader.kill();
+    wait_for("the standby takes the Lease", TIMEOUT, || {
+        (standby.metric_sum("spotify_mcp_operator_leader") == 1.0).then_some(())
+    });
+    c.kubectl_stdin(&["-n", ns, "apply", "-f", "-"], Some(&sandbox_cr("second")));
+    wait_ready(c, ns, "second");
+}
