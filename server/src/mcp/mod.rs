@@ -1,1 +1,354 @@
-//! placeholder until its owner lands it
+//! The MCP surface: tools grouped in toolsets, resources, prompts, and the compact output
+//! types they return.
+//!
+//! [`SpotifyMcp`] is the `rmcp` server handler. Each Spotify domain has its own module with a
+//! `#[tool_router]` impl block; [`SpotifyMcp::new`] combines the routers of the enabled
+//! toolsets into one, drops tools that `--read-only` hides, and remembers why a tool is hidden
+//! so calling it anyway gets a clear error instead of "tool not found".
+
+mod args;
+mod catalog;
+mod composite;
+mod errors;
+mod extended;
+mod library;
+pub mod output;
+mod playback;
+mod playlists;
+mod profile;
+mod prompts;
+mod resources;
+mod schema;
+mod search;
+mod toolsets;
+#[cfg(test)]
+mod wire;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rmcp::handler::server::router::prompt::PromptRouter;
+use rmcp::handler::server::tool::{ToolCallContext, ToolRouter};
+use rmcp::model::{
+    CacheScope, CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
+    Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResponse, ResultType, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+
+use crate::spotify::{SpotifyClient, SpotifyError};
+
+pub use errors::ToolError;
+pub use toolsets::{McpOptions, Toolset, UnknownToolset};
+
+use errors::Hints;
+use output::Device;
+
+/// What the server tells the model about itself at initialisation.
+fn instructions() -> String {
+    format!(
+        "{INSTRUCTIONS} Items in results have name and uri, and when they apply: {}.",
+        output::ITEM_FIELDS
+    )
+}
+
+const INSTRUCTIONS: &str = "Spotify for the user who authorised this server. \
+Every id argument accepts a Spotify URI (spotify:track:…), an open.spotify.com link or a bare ID. \
+Playback control needs Spotify Premium and an active device: when a tool reports no active device, \
+call get_devices and transfer_playback (or pass device_id). To play something by name in one call \
+use play_best_match; to find items use search (up to 50 results). Playlist items can only be read \
+and changed for playlists the user owns or collaborates on. Resources: spotify://player/now-playing, \
+spotify://player/devices, spotify://player/queue, spotify://me/playlists and \
+spotify://{playlist,album,artist,track}/{id}.";
+
+/// Why a known tool is not served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hidden {
+    /// Its toolset is not enabled.
+    Toolset(Toolset),
+    /// The server runs with `--read-only` and the tool changes something.
+    ReadOnly,
+}
+
+struct Inner {
+    client: SpotifyClient,
+    options: McpOptions,
+    tools: ToolRouter<SpotifyMcp>,
+    hidden: HashMap<String, Hidden>,
+    prompts: PromptRouter<SpotifyMcp>,
+}
+
+/// The MCP server handler: cheap to clone (one `Arc`), one per session or request.
+#[derive(Clone)]
+pub struct SpotifyMcp {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SpotifyMcp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpotifyMcp")
+            .field("options", &self.inner.options)
+            .field("tools", &self.inner.tools.map.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SpotifyMcp {
+    pub fn new(client: SpotifyClient, options: McpOptions) -> Self {
+        let mut tools = ToolRouter::new();
+        let mut hidden = HashMap::new();
+        for (toolset, route) in Self::all_routes() {
+            let name = route.attr.name.to_string();
+            if !options.toolsets.contains(&toolset) {
+                hidden.insert(name, Hidden::Toolset(toolset));
+            } else if options.read_only && !is_read_only(&route.attr) {
+                hidden.insert(name, Hidden::ReadOnly);
+            } else {
+                tools.add_route(route);
+            }
+        }
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                options,
+                tools,
+                hidden,
+                prompts: prompts::router(),
+            }),
+        }
+    }
+
+    /// The Spotify client the tools call.
+    pub fn client(&self) -> &SpotifyClient {
+        &self.inner.client
+    }
+
+    /// The options this handler was built with.
+    pub fn options(&self) -> &McpOptions {
+        &self.inner.options
+    }
+
+    /// Every tool the server knows, with its toolset, whether or not it is enabled; sorted by
+    /// toolset then name. For documentation (the README's coverage table) and tests.
+    pub fn tool_catalog() -> Vec<(Toolset, Tool)> {
+        let mut all: Vec<(Toolset, Tool)> = Self::all_routes()
+            .map(|(toolset, route)| (toolset, route.attr))
+            .collect();
+        all.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
+        all
+    }
+
+    /// The tools served with the current options, sorted by name.
+    pub fn enabled_tools(&self) -> Vec<Tool> {
+        self.inner.tools.list_all()
+    }
+
+    fn router_for(toolset: Toolset) -> ToolRouter<Self> {
+        match toolset {
+            Toolset::Playback => Self::playback_router(),
+            Toolset::Search => Self::search_router(),
+            Toolset::Catalog => Self::catalog_router(),
+            Toolset::Library => Self::library_router(),
+            Toolset::Playlists => Self::playlists_router(),
+            Toolset::Profile => Self::profile_router(),
+            Toolset::Composite => Self::composite_router(),
+            Toolset::Extended => Self::extended_router(),
+        }
+    }
+
+    /// Every route of every toolset, with compacted schemas.
+    fn all_routes() -> impl Iterator<Item = (Toolset, rmcp::handler::server::tool::ToolRoute<Self>)>
+    {
+        Toolset::ALL.into_iter().flat_map(|toolset| {
+            Self::router_for(toolset).into_iter().map(move |mut route| {
+                compact_tool(&mut route.attr);
+                (toolset, route)
+            })
+        })
+    }
+
+    /// Maps a Spotify error to a tool error, looking up the user's devices when Spotify says
+    /// there is no active one so the message can name them.
+    pub(crate) async fn fail(&self, err: SpotifyError) -> ToolError {
+        let mut hints = Hints::default();
+        if matches!(err, SpotifyError::NoActiveDevice) {
+            hints.devices = self
+                .client()
+                .get_devices()
+                .await
+                .ok()
+                .map(|devices| devices.iter().map(Device::from).collect());
+        }
+        ToolError::from_spotify(&err, &hints)
+    }
+
+    /// Awaits a client call, mapping its error with [`Self::fail`].
+    pub(crate) async fn call<T>(
+        &self,
+        fut: impl Future<Output = Result<T, SpotifyError>>,
+    ) -> Result<T, ToolError> {
+        match fut.await {
+            Ok(value) => Ok(value),
+            Err(err) => Err(self.fail(err).await),
+        }
+    }
+
+    fn hidden_error(&self, name: &str, why: Hidden) -> ErrorData {
+        let message = match why {
+            Hidden::Toolset(toolset) => format!(
+                "tool `{name}` is not enabled on this server: it belongs to the `{toolset}` \
+                 toolset, which is not in --toolsets (enabled: {})",
+                self.inner
+                    .options
+                    .toolsets
+                    .iter()
+                    .map(|t| t.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Hidden::ReadOnly => format!(
+                "tool `{name}` changes Spotify state and this server runs with --read-only; \
+                 only read-only tools are available"
+            ),
+        };
+        ErrorData::invalid_params(message, None)
+    }
+}
+
+/// Whether a tool's annotations say it changes nothing.
+fn is_read_only(tool: &Tool) -> bool {
+    tool.annotations
+        .as_ref()
+        .and_then(|a| a.read_only_hint)
+        .unwrap_or(false)
+}
+
+fn compact_tool(tool: &mut Tool) {
+    tool.input_schema = Arc::new(schema::compact(&tool.input_schema, schema::Side::Input));
+    if let Some(out) = &tool.output_schema {
+        tool.output_schema = Some(Arc::new(schema::compact(out, schema::Side::Output)));
+    }
+}
+
+fn supports_cache_hints(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
+}
+
+impl ServerHandler for SpotifyMcp {
+    fn get_info(&self) -> ServerConfig {
+        let mut implementation =
+            Implementation::new("spotify-mcp-server", env!("CARGO_PKG_VERSION"));
+        implementation.title = Some("Spotify".into());
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_prompts()
+                .build(),
+        )
+        .with_server_info(implementation)
+        .with_instructions(instructions())
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let hints = supports_cache_hints(&context);
+        Ok(ListToolsResult {
+            result_type: Some(ResultType::COMPLETE),
+            tools: self.inner.tools.list_all(),
+            meta: None,
+            next_cursor: None,
+            ttl_ms: hints.then_some(0),
+            cache_scope: hints.then_some(CacheScope::Public),
+        })
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let name = request.name.to_string();
+        if let Some(why) = self.inner.hidden.get(&name) {
+            return Err(self.hidden_error(&name, *why));
+        }
+        if !self.inner.tools.has_route(&name) {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool `{name}`: call tools/list for the available tools"),
+                None,
+            ));
+        }
+        let call = ToolCallContext::new(self, request, context);
+        self.inner.tools.call(call).await
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.inner.tools.get(name).cloned()
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let hints = supports_cache_hints(&context);
+        Ok(ListPromptsResult {
+            result_type: Some(ResultType::COMPLETE),
+            prompts: self.inner.prompts.list_all(),
+            meta: None,
+            next_cursor: None,
+            ttl_ms: hints.then_some(0),
+            cache_scope: hints.then_some(CacheScope::Public),
+        })
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let prompt_context = rmcp::handler::server::prompt::PromptContext::new(
+            self,
+            request.name,
+            request.arguments,
+            context,
+        );
+        self.inner.prompts.get_prompt(prompt_context).await
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(resources::list()))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(
+            resources::templates(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        resources::read(self, &request.uri).await.map(Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,210 @@
+//! Argument pieces shared by several tools: item types, ID lists, bounds checks.
+//!
+//! Schemas advertise bounds, but clients do not have to honour them, so every bound is checked
+//! again here and a violation is a tool error naming the argument.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::spotify::ids::{ItemKind, SpotifyId};
+
+use super::ToolError;
+
+/// A Spotify item type, for bare IDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemType {
+    Track,
+    Album,
+    Artist,
+    Playlist,
+    Show,
+    Episode,
+    Audiobook,
+    Chapter,
+}
+
+impl From<ItemType> for ItemKind {
+    fn from(t: ItemType) -> Self {
+        match t {
+            ItemType::Track => ItemKind::Track,
+            ItemType::Album => ItemKind::Album,
+            ItemType::Artist => ItemKind::Artist,
+            ItemType::Playlist => ItemKind::Playlist,
+            ItemType::Show => ItemKind::Show,
+            ItemType::Episode => ItemKind::Episode,
+            ItemType::Audiobook => ItemKind::Audiobook,
+            ItemType::Chapter => ItemKind::Chapter,
+        }
+    }
+}
+
+/// Parses one URI, link or ID of one of `kinds`. A bare ID needs `hint` unless `kinds` has
+/// exactly one kind; `arg` names the argument in errors.
+pub fn parse_id(
+    arg: &str,
+    input: &str,
+    kinds: &[ItemKind],
+    hint: Option<ItemType>,
+) -> Result<SpotifyId, ToolError> {
+    let result = match hint {
+        Some(hint) if !input.contains(':') && !input.contains('/') => {
+            let kind = ItemKind::from(hint);
+            if !kinds.contains(&kind) {
+                return Err(ToolError::invalid(format!(
+                    "`{arg}`: type {} is not accepted here (expected {})",
+                    kind.as_str(),
+                    kinds
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            SpotifyId::parse_as(input, kind)
+        }
+        _ => SpotifyId::parse_one_of(input, kinds),
+    };
+    result.map_err(|e| ToolError::invalid(format!("`{arg}`: {e}")))
+}
+
+/// Parses a list of URIs, links or IDs, each of one of `kinds`, with at most `max` entries.
+pub fn parse_ids(
+    arg: &str,
+    inputs: &[String],
+    kinds: &[ItemKind],
+    hint: Option<ItemType>,
+    max: usize,
+) -> Result<Vec<SpotifyId>, ToolError> {
+    if inputs.is_empty() {
+        return Err(ToolError::invalid(format!("`{arg}` must not be empty")));
+    }
+    if inputs.len() > max {
+        return Err(ToolError::invalid(format!(
+            "`{arg}` has {} entries; at most {max} are allowed per call",
+            inputs.len()
+        )));
+    }
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| parse_id(&format!("{arg}[{i}]"), input, kinds, hint))
+        .collect()
+}
+
+/// Checks `value` (or `default` when absent) against `min..=max`.
+pub fn bounded(
+    arg: &str,
+    value: Option<u32>,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, ToolError> {
+    let v = value.unwrap_or(default);
+    if (min..=max).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ToolError::invalid(format!(
+            "`{arg}` must be between {min} and {max}, got {v}"
+        )))
+    }
+}
+
+/// A non-empty, trimmed string argument.
+pub fn required_text(arg: &str, value: &str) -> Result<String, ToolError> {
+    let v = value.trim();
+    if v.is_empty() {
+        Err(ToolError::invalid(format!("`{arg}` must not be empty")))
+    } else {
+        Ok(v.to_string())
+    }
+}
+
+/// Device IDs are opaque; only reject obviously empty ones.
+pub fn device(value: Option<String>) -> Result<Option<String>, ToolError> {
+    match value {
+        Some(v) if v.trim().is_empty() => Err(ToolError::invalid(
+            "`device_id` must not be empty: omit it to use the active device",
+        )),
+        Some(v) => Ok(Some(v.trim().to_string())),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "4uLU6hMCjMI75M1A2tKUQC";
+
+    #[test]
+    fn ids_in_every_spelling() {
+        let kinds = [ItemKind::Track, ItemKind::Episode];
+        let uri = parse_id("uri", &format!("spotify:track:{ID}"), &kinds, None).unwrap();
+        let link = parse_id(
+            "uri",
+            &format!("https://open.spotify.com/intl-de/track/{ID}?si=abc"),
+            &kinds,
+            None,
+        )
+        .unwrap();
+        let bare = parse_id("uri", ID, &kinds, Some(ItemType::Track)).unwrap();
+        assert_eq!(uri, link);
+        assert_eq!(uri, bare);
+        assert_eq!(uri.uri(), format!("spotify:track:{ID}"));
+        let single_kind = parse_id("album", ID, &[ItemKind::Album], None).unwrap();
+        assert_eq!(single_kind.kind(), ItemKind::Album);
+    }
+
+    #[test]
+    fn id_errors_name_the_argument() {
+        let kinds = [ItemKind::Track, ItemKind::Episode];
+        let ambiguous = parse_id("uri", ID, &kinds, None).unwrap_err();
+        assert!(
+            ambiguous.message().starts_with("`uri`:"),
+            "{}",
+            ambiguous.message()
+        );
+        let wrong = parse_id("uri", &format!("spotify:album:{ID}"), &kinds, None).unwrap_err();
+        assert!(wrong.message().contains("album"), "{}", wrong.message());
+        let hint = parse_id("uri", ID, &kinds, Some(ItemType::Album)).unwrap_err();
+        assert!(
+            hint.message().contains("not accepted"),
+            "{}",
+            hint.message()
+        );
+        let list = parse_ids(
+            "uris",
+            &[format!("spotify:track:{ID}"), "nope".into()],
+            &kinds,
+            None,
+            5,
+        )
+        .unwrap_err();
+        assert!(
+            list.message().starts_with("`uris[1]`"),
+            "{}",
+            list.message()
+        );
+        assert!(parse_ids("uris", &[], &kinds, None, 5).is_err());
+        let too_many = vec![format!("spotify:track:{ID}"); 6];
+        assert!(
+            parse_ids("uris", &too_many, &kinds, None, 5)
+                .unwrap_err()
+                .message()
+                .contains("at most 5")
+        );
+    }
+
+    #[test]
+    fn bounds_and_text() {
+        assert_eq!(bounded("limit", None, 20, 1, 50).unwrap(), 20);
+        assert_eq!(bounded("limit", Some(50), 20, 1, 50).unwrap(), 50);
+        let err = bounded("limit", Some(51), 20, 1, 50).unwrap_err();
+        assert_eq!(err.message(), "`limit` must be between 1 and 50, got 51");
+        assert!(required_text("name", "  ").is_err());
+        assert_eq!(required_text("name", " x ").unwrap(), "x");
+        assert!(device(Some(" ".into())).is_err());
+        assert_eq!(device(None).unwrap(), None);
+    }
+}

@@ -1,0 +1,199 @@
+//! Turns failures into tool results a model can act on: `isError: true` with a message that
+//! says what went wrong and what to do next (which devices exist, log in again, wait N s...).
+
+use rmcp::ErrorData;
+use rmcp::handler::server::tool::IntoCallToolResult;
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+
+use crate::spotify::SpotifyError;
+use crate::spotify::ids::IdError;
+
+use super::output::Device;
+
+/// A failed tool call, reported to the client as a tool result with `isError: true`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ToolError {
+    message: String,
+}
+
+impl ToolError {
+    /// A bad argument the model can fix.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// A Spotify error with no extra context.
+    pub fn spotify(err: &SpotifyError) -> Self {
+        Self::from_spotify(err, &Hints::default())
+    }
+
+    /// A Spotify error, with the context the call site knows (devices, toolset).
+    pub fn from_spotify(err: &SpotifyError, hints: &Hints) -> Self {
+        let message = match err {
+            SpotifyError::NoActiveDevice => no_active_device(hints.devices.as_deref()),
+            SpotifyError::PremiumRequired => "Spotify Premium is required to control playback \
+                 (play, pause, skip, seek, volume, modes, queue, transfer). Reading playback \
+                 state, search, library and playlists work without it."
+                .to_string(),
+            SpotifyError::UnavailableForDevelopmentMode { .. } => format!(
+                "{err}. The `extended` toolset only works when SPOTIFY_CLIENT_ID belongs to an \
+                 app with extended quota mode; use the default tools (search, get_item, \
+                 get_item_children, get_top_items) instead."
+            ),
+            SpotifyError::NotFound { .. } => {
+                format!("{err}. Check the ID, URI or link (the `search` tool finds items by name).")
+            }
+            SpotifyError::InvalidArgument { message } => format!("Invalid argument: {message}"),
+            other => other.to_string(),
+        };
+        Self { message }
+    }
+}
+
+impl From<IdError> for ToolError {
+    fn from(err: IdError) -> Self {
+        Self::invalid(err.to_string())
+    }
+}
+
+impl IntoCallToolResult for ToolError {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
+        Ok(CallToolResult::error(vec![ContentBlock::text(self.message)]).into())
+    }
+}
+
+/// What a call site knows that makes an error message more useful.
+#[derive(Debug, Clone, Default)]
+pub struct Hints {
+    /// The user's devices, fetched after a `NO_ACTIVE_DEVICE` answer.
+    pub devices: Option<Vec<Device>>,
+}
+
+fn no_active_device(devices: Option<&[Device]>) -> String {
+    match devices {
+        Some([]) => "No Spotify device is available: open Spotify on a phone, computer or \
+             speaker (signed in to this account), then call get_devices."
+            .to_string(),
+        Some(devices) => {
+            let list = devices
+                .iter()
+                .map(|d| match &d.id {
+                    Some(id) => format!("{} ({}, device_id {id})", d.name, d.kind),
+                    None => format!("{} ({}, no device_id: cannot be targeted)", d.name, d.kind),
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            format!(
+                "No active Spotify device. Available devices: {list}. Call transfer_playback \
+                 with one of these device_id values, or pass device_id to this tool."
+            )
+        }
+        None => "No active Spotify device. Call get_devices to list devices, then \
+             transfer_playback to one, or pass device_id to this tool."
+            .to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn device(id: Option<&str>, name: &str) -> Device {
+        Device {
+            id: id.map(String::from),
+            name: name.into(),
+            kind: "Speaker".into(),
+            active: false,
+            volume: None,
+        }
+    }
+
+    fn text(err: ToolError) -> String {
+        match err.into_call_tool_result() {
+            Ok(CallToolResponse::Complete(r)) => {
+                assert_eq!(r.is_error, Some(true));
+                r.content
+                    .first()
+                    .and_then(|c| c.as_text())
+                    .map(|t| t.text.clone())
+                    .unwrap_or_default()
+            }
+            other => panic!("expected a complete error result, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_active_device_lists_devices_and_next_steps() {
+        let hints = Hints {
+            devices: Some(vec![device(Some("abc123"), "Kitchen"), device(None, "Car")]),
+        };
+        let msg = text(ToolError::from_spotify(
+            &SpotifyError::NoActiveDevice,
+            &hints,
+        ));
+        assert!(msg.contains("Kitchen (Speaker, device_id abc123)"), "{msg}");
+        assert!(msg.contains("Car (Speaker, no device_id"), "{msg}");
+        assert!(
+            msg.contains("transfer_playback") && msg.contains("device_id"),
+            "{msg}"
+        );
+
+        let none = text(ToolError::from_spotify(
+            &SpotifyError::NoActiveDevice,
+            &Hints {
+                devices: Some(vec![]),
+            },
+        ));
+        assert!(none.contains("No Spotify device is available"), "{none}");
+        let unknown = text(ToolError::spotify(&SpotifyError::NoActiveDevice));
+        assert!(unknown.contains("get_devices"), "{unknown}");
+    }
+
+    #[test]
+    fn actionable_messages_per_kind() {
+        let premium = text(ToolError::spotify(&SpotifyError::PremiumRequired));
+        assert!(premium.contains("Premium"), "{premium}");
+
+        let dev = text(ToolError::spotify(
+            &SpotifyError::UnavailableForDevelopmentMode {
+                endpoint: "GET /recommendations".into(),
+            },
+        ));
+        assert!(dev.contains("GET /recommendations"), "{dev}");
+        assert!(dev.contains("extended quota"), "{dev}");
+
+        let limited = text(ToolError::spotify(&SpotifyError::RateLimited {
+            retry_after: Duration::from_secs(42),
+        }));
+        assert!(limited.contains("42 s"), "{limited}");
+
+        let reauth = text(ToolError::spotify(&SpotifyError::ReauthRequired {
+            reason: "refresh token expired".into(),
+        }));
+        assert!(reauth.contains("spotify-mcp-server auth login"), "{reauth}");
+
+        let not_owned = text(ToolError::spotify(&SpotifyError::PlaylistNotOwned {
+            playlist_id: "37i9dQZF1DXcBWIGoYBM5M".into(),
+        }));
+        assert!(not_owned.contains("own or collaborate"), "{not_owned}");
+
+        let missing = text(ToolError::spotify(&SpotifyError::NotFound {
+            what: "track 4uLU6hMCjMI75M1A2tKUQC".into(),
+        }));
+        assert!(missing.contains("search"), "{missing}");
+    }
+
+    #[test]
+    fn id_errors_are_tool_errors_with_the_parser_message() {
+        let err: ToolError = IdError::Empty.into();
+        assert!(text(err).contains("Spotify URI"));
+    }
+}

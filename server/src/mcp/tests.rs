@@ -1,0 +1,376 @@
+//! Tests of the handler as a whole: the tool surface against the contract, honest annotations,
+//! toolset and read-only filtering on `tools/list` and `tools/call`, and the size of the
+//! `tools/list` answer — all through rmcp's real server over an in-memory duplex stream.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::wire::Wire;
+use super::*;
+use crate::spotify::{Credentials, SpotifyConfig};
+
+/// The default surface of CONTRACTS.md, per toolset.
+const CONTRACT: [(Toolset, &[&str]); 7] = [
+    (
+        Toolset::Playback,
+        &[
+            "get_playback_state",
+            "get_currently_playing",
+            "get_devices",
+            "transfer_playback",
+            "play",
+            "pause",
+            "skip",
+            "seek",
+            "set_volume",
+            "set_playback_mode",
+            "get_queue",
+            "add_to_queue",
+            "get_recently_played",
+        ],
+    ),
+    (Toolset::Search, &["search"]),
+    (Toolset::Catalog, &["get_item", "get_item_children"]),
+    (
+        Toolset::Library,
+        &[
+            "get_saved_items",
+            "save_to_library",
+            "remove_from_library",
+            "check_library",
+            "get_followed_artists",
+        ],
+    ),
+    (
+        Toolset::Playlists,
+        &[
+            "get_my_playlists",
+            "get_playlist",
+            "get_playlist_items",
+            "create_playlist",
+            "update_playlist_details",
+            "add_playlist_items",
+            "remove_playlist_items",
+            "reorder_playlist_items",
+            "get_playlist_cover",
+            "upload_playlist_cover",
+        ],
+    ),
+    (Toolset::Profile, &["get_profile", "get_top_items"]),
+    (
+        Toolset::Composite,
+        &["play_best_match", "create_playlist_from_queries"],
+    ),
+];
+
+/// The tools that change nothing.
+const READ_ONLY: [&str; 17] = [
+    "get_playback_state",
+    "get_currently_playing",
+    "get_devices",
+    "get_queue",
+    "get_recently_played",
+    "search",
+    "get_item",
+    "get_item_children",
+    "get_saved_items",
+    "check_library",
+    "get_followed_artists",
+    "get_my_playlists",
+    "get_playlist",
+    "get_playlist_items",
+    "get_playlist_cover",
+    "get_profile",
+    "get_top_items",
+];
+
+/// A client whose base URLs lead nowhere: enough for everything that does not call Spotify.
+fn offline_client() -> SpotifyClient {
+    let mut cfg = SpotifyConfig::new("test-client", Credentials::ClientCredentials);
+    cfg.client_secret = Some("test-secret".into());
+    cfg.api_base_url = "http://127.0.0.1:9/v1".into();
+    cfg.accounts_base_url = "http://127.0.0.1:9".into();
+    match SpotifyClient::new(cfg) {
+        Ok(client) => client,
+        Err(e) => panic!("offline client: {e}"),
+    }
+}
+
+fn names(tools: &[Tool]) -> BTreeSet<String> {
+    tools.iter().map(|t| t.name.to_string()).collect()
+}
+
+#[test]
+fn default_surface_is_the_contract() {
+    let catalog = SpotifyMcp::tool_catalog();
+    for (toolset, expected) in CONTRACT {
+        let got: BTreeSet<&str> = catalog
+            .iter()
+            .filter(|(t, _)| *t == toolset)
+            .map(|(_, tool)| tool.name.as_ref())
+            .collect();
+        let want: BTreeSet<&str> = expected.iter().copied().collect();
+        assert_eq!(got, want, "toolset {toolset}");
+    }
+    let defaults = catalog
+        .iter()
+        .filter(|(t, _)| *t != Toolset::Extended)
+        .count();
+    assert_eq!(defaults, 35);
+    let extended: Vec<&str> = catalog
+        .iter()
+        .filter(|(t, _)| *t == Toolset::Extended)
+        .map(|(_, tool)| tool.name.as_ref())
+        .collect();
+    for keyword in [
+        "several",
+        "recommend",
+        "genre",
+        "audio_features",
+        "audio_analysis",
+        "related",
+        "top_tracks",
+        "new_releases",
+        "categor",
+        "featured",
+        "market",
+    ] {
+        assert!(
+            extended.iter().any(|n| n.contains(keyword)),
+            "no extended tool for {keyword}: {extended:?}"
+        );
+    }
+    let unique: BTreeSet<&str> = catalog.iter().map(|(_, t)| t.name.as_ref()).collect();
+    assert_eq!(unique.len(), catalog.len(), "duplicate tool names");
+}
+
+#[test]
+fn annotations_are_honest_and_complete() {
+    for (toolset, tool) in SpotifyMcp::tool_catalog() {
+        let name = tool.name.as_ref();
+        let a = tool
+            .annotations
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name} has no annotations"));
+        assert_eq!(a.open_world_hint, Some(true), "{name}: talks to Spotify");
+        let read_only = a.read_only_hint == Some(true);
+        if toolset == Toolset::Extended {
+            assert!(read_only, "{name}: every extended tool only reads");
+        } else {
+            assert_eq!(read_only, READ_ONLY.contains(&name), "{name}: readOnlyHint");
+        }
+        if !read_only {
+            assert!(a.destructive_hint.is_some(), "{name}: destructiveHint");
+            assert!(a.idempotent_hint.is_some(), "{name}: idempotentHint");
+        }
+    }
+    let catalog = SpotifyMcp::tool_catalog();
+    let hint = |name: &str| {
+        catalog
+            .iter()
+            .find(|(_, t)| t.name == name)
+            .and_then(|(_, t)| t.annotations.clone())
+            .unwrap_or_default()
+    };
+    for destructive in [
+        "remove_from_library",
+        "remove_playlist_items",
+        "reorder_playlist_items",
+    ] {
+        assert_eq!(
+            hint(destructive).destructive_hint,
+            Some(true),
+            "{destructive}"
+        );
+    }
+    for additive in ["save_to_library", "add_playlist_items", "create_playlist"] {
+        assert_eq!(hint(additive).destructive_hint, Some(false), "{additive}");
+    }
+    for repeatable in ["pause", "seek", "set_volume", "save_to_library"] {
+        assert_eq!(hint(repeatable).idempotent_hint, Some(true), "{repeatable}");
+    }
+    for once in [
+        "skip",
+        "add_to_queue",
+        "add_playlist_items",
+        "create_playlist",
+    ] {
+        assert_eq!(hint(once).idempotent_hint, Some(false), "{once}");
+    }
+}
+
+#[test]
+fn every_tool_is_described_with_object_schemas() {
+    for (_, tool) in SpotifyMcp::tool_catalog() {
+        let name = tool.name.as_ref();
+        let description = tool.description.as_deref().unwrap_or_default();
+        assert!(
+            (20..=200).contains(&description.len()),
+            "{name}: description of {} chars",
+            description.len()
+        );
+        assert_eq!(
+            tool.input_schema.get("type"),
+            Some(&json!("object")),
+            "{name}"
+        );
+        assert!(
+            !tool.input_schema.contains_key("$schema"),
+            "{name}: not compacted"
+        );
+        let output = tool
+            .output_schema
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name} has no outputSchema"));
+        assert_eq!(output.get("type"), Some(&json!("object")), "{name}");
+        let text = serde_json::to_string(&**output).unwrap_or_default();
+        assert!(!text.contains("available_markets"), "{name}");
+        // Every property of the input has a type or an enum a client can fill.
+        if let Some(Value::Object(props)) = tool.input_schema.get("properties") {
+            for (arg, schema) in props {
+                assert!(
+                    schema.get("type").is_some() || schema.get("enum").is_some(),
+                    "{name}.{arg}: {schema}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn tools_list_answer_fits_in_24_kb() {
+    let mut wire = Wire::connect(SpotifyMcp::new(offline_client(), McpOptions::default())).await;
+    let (answer, bytes) = wire.request_raw("tools/list", json!({})).await;
+    let tools = answer["result"]["tools"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(tools.len(), 35);
+    assert!(
+        bytes <= 24 * 1024,
+        "tools/list answer is {bytes} bytes; the budget is 24 KB of model context"
+    );
+    println!("tools/list answer: {bytes} bytes for {} tools", tools.len());
+}
+
+#[tokio::test]
+async fn toolsets_and_read_only_filter_both_list_and_call() {
+    let options = McpOptions {
+        toolsets: vec![Toolset::Playback, Toolset::Search],
+        read_only: true,
+    };
+    let server = SpotifyMcp::new(offline_client(), options);
+    let expected: BTreeSet<String> = SpotifyMcp::tool_catalog()
+        .into_iter()
+        .filter(|(t, tool)| matches!(t, Toolset::Playback | Toolset::Search) && is_read_only(tool))
+        .map(|(_, tool)| tool.name.to_string())
+        .collect();
+    assert_eq!(names(&server.enabled_tools()), expected);
+    assert!(expected.contains("get_devices") && expected.contains("search"));
+
+    let mut wire = Wire::connect(server).await;
+    let listed = wire.request("tools/list", json!({})).await;
+    let listed: BTreeSet<String> = listed["result"]["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str().map(String::from))
+        .collect();
+    assert_eq!(listed, expected);
+
+    let pause = wire
+        .request("tools/call", json!({"name": "pause", "arguments": {}}))
+        .await;
+    assert_eq!(pause["error"]["code"], json!(-32602), "{pause}");
+    let msg = pause["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("--read-only"), "{msg}");
+
+    let profile = wire
+        .request(
+            "tools/call",
+            json!({"name": "get_profile", "arguments": {}}),
+        )
+        .await;
+    let msg = profile["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("`profile` toolset"), "{msg}");
+    assert!(msg.contains("enabled: playback, search"), "{msg}");
+
+    let unknown = wire
+        .request("tools/call", json!({"name": "teleport", "arguments": {}}))
+        .await;
+    let msg = unknown["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("unknown tool `teleport`"), "{msg}");
+}
+
+#[tokio::test]
+async fn extended_toolset_is_opt_in() {
+    let default = SpotifyMcp::new(offline_client(), McpOptions::default());
+    assert!(!names(&default.enabled_tools()).contains("get_recommendations"));
+    let with_extended = SpotifyMcp::new(
+        offline_client(),
+        McpOptions {
+            toolsets: Toolset::ALL.to_vec(),
+            read_only: false,
+        },
+    );
+    let all = names(&with_extended.enabled_tools());
+    assert!(all.contains("get_recommendations") && all.contains("play"));
+    assert_eq!(all.len(), SpotifyMcp::tool_catalog().len());
+}
+
+#[tokio::test]
+async fn bad_arguments_are_tool_errors_not_panics() {
+    let mut wire = Wire::connect(SpotifyMcp::new(offline_client(), McpOptions::default())).await;
+    for (tool, args, needle) in [
+        (
+            "set_volume",
+            json!({"volume_percent": 101}),
+            "volume_percent",
+        ),
+        ("seek", json!({"position_ms": -5}), "-5"),
+        ("skip", json!({"direction": "sideways"}), "sideways"),
+        ("get_item", json!({"id": "spotify:track:short"}), "`id`"),
+        ("get_item", json!({"id": "4uLU6hMCjMI75M1A2tKUQC"}), "kind"),
+        ("search", json!({"query": "  "}), "`query`"),
+        ("search", json!({"query": "x", "limit": 51}), "`limit`"),
+        (
+            "play",
+            json!({"uris": ["spotify:album:4uLU6hMCjMI75M1A2tKUQC"]}),
+            "album",
+        ),
+        ("save_to_library", json!({"uris": []}), "`uris`"),
+        (
+            "upload_playlist_cover",
+            json!({"playlist": "4uLU6hMCjMI75M1A2tKUQC", "jpeg_base64": "!!"}),
+            "base64",
+        ),
+        (
+            "create_playlist_from_queries",
+            json!({"name": "x", "queries": []}),
+            "`queries`",
+        ),
+    ] {
+        let answer = wire
+            .request("tools/call", json!({"name": tool, "arguments": args}))
+            .await;
+        let result = &answer["result"];
+        assert_eq!(result["isError"], json!(true), "{tool}: {answer}");
+        let text = result["content"][0]["text"].as_str().unwrap_or_default();
+        assert!(text.contains(needle), "{tool}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn server_info_and_capabilities() {
+    let server = SpotifyMcp::new(offline_client(), McpOptions::default());
+    let info = server.get_info();
+    assert_eq!(info.server_info.name, "spotify-mcp-server");
+    assert_eq!(info.server_info.version, env!("CARGO_PKG_VERSION"));
+    assert!(info.capabilities.tools.is_some());
+    assert!(info.capabilities.resources.is_some());
+    assert!(info.capabilities.prompts.is_some());
+    let instructions = info.instructions.unwrap_or_default();
+    assert!(instructions.contains("transfer_playback"));
+    assert!(instructions.contains("duration_ms"));
+}
