@@ -178,6 +178,114 @@ mod tests {
         ));
     }
 
+    mod mocked_api {
+        use super::super::*;
+        use crate::resources::{service, testing::object};
+        use http::{Request, Response};
+        use k8s_openapi::api::core::v1::Service;
+        use kube::client::Body;
+        use std::pin::pin;
+        use tower_test::mock;
+
+        fn desired() -> Service {
+            service::build(&object(serde_json::json!({"sandbox": true}))).expect("builds")
+        }
+
+        /// Echoes the applied object back with server-side additions, like the API server does.
+        async fn serve_one_apply(
+            handle: mock::Handle<Request<Body>, Response<Body>>,
+        ) -> serde_json::Value {
+            let mut handle = pin!(handle);
+            let (request, send) = handle.next_request().await.expect("one request");
+            assert_eq!(request.method(), http::Method::PATCH);
+            assert_eq!(
+                request
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok()),
+                Some("application/apply-patch+yaml")
+            );
+            let uri = request.uri().to_string();
+            assert!(
+                uri.starts_with("/api/v1/namespaces/media/services/music?"),
+                "{uri}"
+            );
+            assert!(uri.contains("fieldManager=spotify-mcp-operator"), "{uri}");
+            assert!(uri.contains("force=true"), "{uri}");
+            let body = request.into_body().collect_bytes().await.expect("body");
+            let mut object: serde_json::Value =
+                serde_json::from_slice(&body).expect("JSON apply body");
+            object["metadata"]["resourceVersion"] = "42".into();
+            object["spec"]["clusterIP"] = "10.0.0.7".into();
+            send.send_response(Response::new(Body::from(
+                serde_json::to_vec(&object).expect("json"),
+            )));
+            object
+        }
+
+        #[tokio::test]
+        async fn applies_a_missing_child_with_the_field_manager_and_hash() {
+            let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
+            let server = tokio::spawn(serve_one_apply(handle));
+            let api: Api<Service> = Api::namespaced(kube::Client::new(svc, "default"), "media");
+            let applied = ensure(&api, desired(), None).await.expect("applied");
+            assert!(applied.wrote);
+            let sent = server.await.expect("server task");
+            let hash = hash_of(&desired()).expect("hash");
+            assert_eq!(
+                sent["metadata"]["annotations"][APPLIED_HASH_ANNOTATION],
+                hash.as_str()
+            );
+            assert_eq!(applied.object.annotations()[APPLIED_HASH_ANNOTATION], hash);
+        }
+
+        #[tokio::test]
+        async fn sends_nothing_when_the_live_child_already_matches() {
+            let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
+            let server = tokio::spawn(serve_one_apply(handle));
+            let api: Api<Service> = Api::namespaced(kube::Client::new(svc, "default"), "media");
+            let first = ensure(&api, desired(), None).await.expect("applied");
+            server.await.expect("server task");
+
+            // The mock has no more responses: a second request would hang, so time-box it.
+            let (svc, mut handle) = mock::pair::<Request<Body>, Response<Body>>();
+            handle.allow(0);
+            let api: Api<Service> = Api::namespaced(kube::Client::new(svc, "default"), "media");
+            let again = tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                ensure(&api, desired(), Some(&first.object)),
+            )
+            .await
+            .expect("no request was attempted")
+            .expect("no error");
+            assert!(!again.wrote);
+            assert_eq!(again.object, first.object);
+        }
+
+        #[tokio::test]
+        async fn re_applies_when_the_live_child_was_edited() {
+            let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
+            let server = tokio::spawn(serve_one_apply(handle));
+            let api: Api<Service> = Api::namespaced(kube::Client::new(svc, "default"), "media");
+            let mut edited = desired();
+            if let Some(spec) = edited.spec.as_mut() {
+                spec.selector = Some(std::collections::BTreeMap::from([(
+                    "app".to_owned(),
+                    "other".to_owned(),
+                )]));
+            }
+            edited.annotations_mut().insert(
+                APPLIED_HASH_ANNOTATION.to_owned(),
+                hash_of(&desired()).expect("hash"),
+            );
+            let applied = ensure(&api, desired(), Some(&edited))
+                .await
+                .expect("applied");
+            assert!(applied.wrote);
+            server.await.expect("server task");
+        }
+    }
+
     #[test]
     fn hash_is_stable_and_sensitive() {
         let a = hash_of(&json!({"x": 1})).expect("hash");

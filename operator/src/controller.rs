@@ -581,3 +581,60 @@ async fn publish_transitions(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::{Request, Response};
+    use kube::client::Body;
+    use std::pin::pin;
+    use tower_test::mock;
+
+    async fn discovery_answer(status: u16, body: serde_json::Value) -> bool {
+        let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
+        let server = tokio::spawn(async move {
+            let mut handle = pin!(handle);
+            let (request, send) = handle.next_request().await.expect("one request");
+            assert_eq!(request.uri().to_string(), "/apis/monitoring.coreos.com/v1");
+            let response = Response::builder()
+                .status(status)
+                .body(Body::from(serde_json::to_vec(&body).expect("json")))
+                .expect("response");
+            send.send_response(response);
+        });
+        let available = service_monitor_api_available(&Client::new(svc, "default")).await;
+        server.await.expect("server task");
+        available
+    }
+
+    #[tokio::test]
+    async fn service_monitor_api_is_detected_from_discovery() {
+        let list = serde_json::json!({
+            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "monitoring.coreos.com/v1",
+            "resources": [{"name": "servicemonitors", "singularName": "servicemonitor", "namespaced": true,
+                           "kind": "ServiceMonitor", "verbs": ["get", "list", "watch"]}]
+        });
+        assert!(discovery_answer(200, list).await);
+        let other = serde_json::json!({
+            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "monitoring.coreos.com/v1",
+            "resources": [{"name": "podmonitors", "singularName": "podmonitor", "namespaced": true,
+                           "kind": "PodMonitor", "verbs": ["get"]}]
+        });
+        assert!(!discovery_answer(200, other).await);
+        let not_found = serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound",
+            "message": "the server could not find the requested resource", "code": 404
+        });
+        assert!(!discovery_answer(404, not_found).await);
+    }
+
+    #[test]
+    fn error_kinds_are_bounded_labels() {
+        let e = Error::ServiceMonitor("forbidden".into());
+        assert_eq!(e.kind(), "service_monitor");
+        assert_eq!(
+            Error::Build(BuildError::MissingMetadata("uid")).kind(),
+            "build"
+        );
+    }
+}
