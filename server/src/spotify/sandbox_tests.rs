@@ -158,14 +158,21 @@ async fn library_writes_through_me_library() {
     let c = premium(&sb);
     let saved = c.get_saved_tracks(None, Page::new(1, 0)).await.unwrap();
     let track = id(ItemKind::Track, saved.items[0].track.id.as_deref().unwrap());
-    assert_eq!(c.check_library(&[track.clone()]).await.unwrap(), [true]);
-    c.remove_from_library(&[track.clone()]).await.unwrap();
     assert_eq!(
-        c.check_library(&[track.clone()]).await.unwrap(),
+        c.check_library(std::slice::from_ref(&track)).await.unwrap(),
+        [true]
+    );
+    c.remove_from_library(std::slice::from_ref(&track))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.check_library(std::slice::from_ref(&track)).await.unwrap(),
         [false],
         "cache invalidated"
     );
-    c.save_to_library(&[track.clone()]).await.unwrap();
+    c.save_to_library(std::slice::from_ref(&track))
+        .await
+        .unwrap();
     assert_eq!(c.check_library(&[track]).await.unwrap(), [true]);
     sb.shutdown().await;
 }
@@ -414,7 +421,7 @@ async fn spotify_error_behaviours_map_to_specific_errors() {
 
     let track = id(ItemKind::Track, "4uLU6hMCjMI75M1A2tKUQC");
     let err = c
-        .get_several_tracks(&[track.clone()], None)
+        .get_several_tracks(std::slice::from_ref(&track), None)
         .await
         .unwrap_err();
     assert!(
