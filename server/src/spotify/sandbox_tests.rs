@@ -397,7 +397,7 @@ async fn playlist_lifecycle_and_foreign_playlists() {
 #[tokio::test]
 async fn spotify_error_behaviours_map_to_specific_errors() {
     let sb = sandbox(SandboxOptions {
-        idle_player: true,
+        active_device_at_start: false,
         ..Default::default()
     })
     .await;
