@@ -29,6 +29,7 @@ setup_tools() {
   export PATH="$helm_bin:$k8s_bin:$PATH"
   # Keep helm's caches and repository config out of the user's home.
   HELM_TEST_HOME=$(mktemp -d)
+  DRY_RUN_OUT="$HELM_TEST_HOME/dry-run.out"
   export HELM_CACHE_HOME="$HELM_TEST_HOME/cache" HELM_CONFIG_HOME="$HELM_TEST_HOME/config" HELM_DATA_HOME="$HELM_TEST_HOME/data"
 }
 
@@ -48,7 +49,8 @@ servicemonitor_crd() {
 # Not scripts/k8s-cluster.sh (the operator's shared test cluster): the chart tests need two API
 # server settings of their own, so they get a private, throw-away cluster:
 # - the OwnerReferencesPermissionEnforcement admission plugin (on in e.g. OpenShift), under which
-#   the operator's owner references need the spotifymcps/finalizers rule: every rule is exercised;
+#   owner references with blockOwnerDeletion would need a spotifymcps/finalizers rule the chart
+#   does not grant: if the operator ever sets it, the tests fail instead of the users' clusters;
 # - an audit log of the requests made by ServiceAccounts, from which the tests read which
 #   API calls the operator made with the chart's ServiceAccount and which were denied.
 CLUSTER_NAME=""
@@ -91,7 +93,9 @@ EOF
   }
   AUDIT_LOG="$KWOK_WORKDIR/clusters/$CLUSTER_NAME/logs/audit.log"
   kwokctl scale node --name "$CLUSTER_NAME" --replicas 2 >/dev/null 2>&1 || fail "kwokctl scale node"
-  kubectl wait --for=condition=Ready node --all --timeout=60s >/dev/null
+  # Nodes appear before kwok reports their conditions: wait until both are Ready.
+  TIMEOUT=60 eventually bash -c '[ "$(kubectl get nodes --no-headers 2>/dev/null | grep -c " Ready ")" = 2 ]' ||
+    fail "kwok nodes not Ready"
 }
 
 stop_cluster() {

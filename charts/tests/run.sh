@@ -3,6 +3,8 @@
 #
 #   charts/tests/run.sh            # everything
 #   charts/tests/run.sh static     # only the checks without a cluster (schema, lint, typos)
+#   charts/tests/run.sh server     # static + the spotify-mcp chart on the cluster
+#   charts/tests/run.sh operator   # static + the spotify-mcp-operator chart on the cluster
 #
 # Tools come from scripts/helm-toolchain.sh and scripts/k8s-toolchain.sh (cached builds), or from
 # SPOTIFY_MCP_HELM_BIN / SPOTIFY_MCP_K8S_BIN when the caller already ran them.
@@ -13,6 +15,7 @@ source "$CHARTS_TESTS_DIR/server_chart.sh"
 source "$CHARTS_TESTS_DIR/operator_chart.sh"
 
 what="${1:-all}"
+case "$what" in all | static | server | operator) ;; *) fail "usage: $0 [all|static|server|operator]" ;; esac
 setup_tools
 trap 'stop_host_operator; stop_cluster; rm -rf "$HELM_TEST_HOME"' EXIT
 
@@ -28,13 +31,18 @@ test_operator_render_rules
 
 start_cluster "spotify-mcp-charts-$$"
 kubectl apply --server-side -f "$(servicemonitor_crd)" >/dev/null
-kubectl wait --for=condition=Established crd/servicemonitors.monitoring.coreos.com --timeout=60s >/dev/null
+TIMEOUT=60 eventually kubectl wait --for=condition=Established crd/servicemonitors.monitoring.coreos.com --timeout=5s ||
+  fail "the ServiceMonitor CRD is not Established"
 
-test_server_dry_run
-test_server_servicemonitor_gate
-test_server_lifecycle
-test_operator_dry_run
-# test_operator_lifecycle  (wired once the controller is on main)
-# test_operator_namespaced
+if [ "$what" != operator ]; then
+  test_server_dry_run
+  test_server_servicemonitor_gate
+  test_server_lifecycle
+fi
+if [ "$what" != server ]; then
+  test_operator_dry_run
+  test_operator_lifecycle
+  test_operator_namespaced
+fi
 
 log "all $TESTS_RUN chart checks passed"

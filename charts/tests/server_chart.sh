@@ -9,8 +9,8 @@ test_server_dry_run() {
   restricted_namespace "$ns"
   helm template r1 "$SERVER_CHART" -n "$ns" | dry_run_server "spotify-mcp defaults" >/dev/null
   helm template r1 "$SERVER_CHART" -n "$ns" -f "$SERVER_CHART/ci/everything-values.yaml" \
-    --api-versions monitoring.coreos.com/v1/ServiceMonitor | dry_run_server "spotify-mcp everything-on" |
-    grep -q '^servicemonitor.monitoring.coreos.com/spotify-everything created' ||
+    --api-versions monitoring.coreos.com/v1/ServiceMonitor | dry_run_server "spotify-mcp everything-on" >"$DRY_RUN_OUT"
+  grep -q '^servicemonitor.monitoring.coreos.com/spotify-everything created' "$DRY_RUN_OUT" ||
     fail "everything-on render has no ServiceMonitor"
   # Negative controls: the same checks reject a pod that escalates privileges and an unknown field.
   if helm template r1 "$SERVER_CHART" -n "$ns" --set securityContext.allowPrivilegeEscalation=true |
@@ -31,7 +31,7 @@ test_server_servicemonitor_gate() {
   local n
   n=$(helm template r1 "$SERVER_CHART" --set serviceMonitor.enabled=true | grep -c '^kind: ServiceMonitor' || true)
   [ "$n" = 0 ] || fail "ServiceMonitor rendered although the cluster capabilities lack monitoring.coreos.com/v1"
-  helm template r1 "$SERVER_CHART" --set serviceMonitor.enabled=true | grep -q 'no ServiceMonitor was created' &&
+  helm template r1 "$SERVER_CHART" --set serviceMonitor.enabled=true | grep 'no ServiceMonitor was created' >/dev/null &&
     fail "NOTES leaked into the manifests"
   n=$(helm template r1 "$SERVER_CHART" --api-versions monitoring.coreos.com/v1/ServiceMonitor | grep -c '^kind: ServiceMonitor' || true)
   [ "$n" = 0 ] || fail "ServiceMonitor rendered although serviceMonitor.enabled=false"
@@ -74,7 +74,7 @@ test_server_lifecycle() {
   out=$(helm upgrade "$rel" "$SERVER_CHART" -n "$ns" --wait --timeout 120s --reuse-values \
     --set replicaCount=2 --set auth.existingSecret=mcp-tokens --set server.readOnly=true 2>&1) ||
     fail "helm upgrade spotify-mcp: $out"
-  kubectl -n "$ns" get deployment music-spotify-mcp -o jsonpath='{.status.readyReplicas}' | grep -qx 2 ||
+  kubectl -n "$ns" get deployment music-spotify-mcp -o jsonpath='{.status.readyReplicas}' | grep -x 2 >/dev/null ||
     fail "upgrade to 2 replicas not rolled out"
   kubectl -n "$ns" get deployment music-spotify-mcp -o jsonpath='{.spec.template.spec.containers[0].env[*].name}' |
     grep -q 'SPOTIFY_MCP_AUTH_TOKENS_FILE' || fail "upgrade did not add the auth tokens file"
@@ -99,7 +99,7 @@ expect_only_unfinished_test_pod() {
   local ns="$1" found="$2" pod="$3"
   [ -z "$found" ] && return 0
   [ "$found" = "$pod" ] || fail "helm uninstall left objects behind: $found"
-  kubectl get -n "$ns" "$pod" -o jsonpath='{.metadata.annotations.helm\.sh/hook}' | grep -qx test ||
+  kubectl get -n "$ns" "$pod" -o jsonpath='{.metadata.annotations.helm\.sh/hook}' | grep -x test >/dev/null ||
     fail "left behind: $pod is not a test hook"
   kubectl delete -n "$ns" "$pod" --wait=false >/dev/null
 }
@@ -119,7 +119,7 @@ helm_test_on_kwok() {
   [ "$phase" = Running ] || fail "kwok reports hook pod phase '$phase', expected Running"
   args=$(kubectl -n "$ns" get pod "$pod" -o jsonpath="{.spec.containers[?(@.name==\"$container\")].args}")
   grep -qF "$url" <<<"$args" || fail "hook pod probes $args, expected $url"
-  kubectl -n "$ns" get pod "$pod" -o jsonpath='{.metadata.annotations.helm\.sh/hook}' | grep -qx test ||
+  kubectl -n "$ns" get pod "$pod" -o jsonpath='{.metadata.annotations.helm\.sh/hook}' | grep -x test >/dev/null ||
     fail "hook pod is not a helm test hook"
   log "helm test on kwok: hook pod $pod created, scheduled, phase $phase; helm said: $(tail -n 1 <<<"$out")"
   pass "$rel: helm test creates its hook pod (restricted PSS admitted, kwok: $phase, probes $url)"
