@@ -24,6 +24,7 @@ for chart in $(charts_list); do
   test_schema_closed "$chart"
   test_lint "$chart"
   test_typos_rejected "$chart"
+  test_package "$chart"
 done
 test_crd_in_sync
 test_operator_render_rules

@@ -135,3 +135,19 @@ assert env.get("SPOTIFY_MCP_OPERATOR_NAMESPACE") == "music", env
 EOF2
   pass "spotify-mcp-operator: Recreate unless leader election; replicas>1 need it; namespace mode renders Role/RoleBinding + --namespace"
 }
+
+# `helm package` works; the archive carries the schema (and the CRD) but not the test values.
+test_package() {
+  local chart="$1" dir tgz
+  dir=$(mktemp -d)
+  helm package "$CHARTS_DIR/$chart" -d "$dir" >/dev/null || fail "$chart: helm package"
+  tgz=$(ls "$dir"/*.tgz)
+  tar tzf "$tgz" >"$dir/list"
+  grep -qx "$chart/values.schema.json" "$dir/list" || fail "$chart: package lacks values.schema.json"
+  grep -q "^$chart/ci/" "$dir/list" && fail "$chart: package ships the ci/ test values"
+  if [ "$chart" = spotify-mcp-operator ]; then
+    grep -qx "$chart/crds/spotifymcp.dev_spotifymcps.yaml" "$dir/list" || fail "$chart: package lacks the CRD"
+  fi
+  rm -rf "$dir"
+  pass "$chart: helm package (schema$([ "$chart" = spotify-mcp-operator ] && echo ", CRD") included, ci/ excluded)"
+}
