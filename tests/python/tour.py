@@ -165,14 +165,33 @@ async def _tour_extended(launcher: Launcher, sandbox: SandboxProcess, api: Any, 
         async with mcp_http(extended.mcp_url) as client:
             base = await Tools.connect(client)
             t = RecordingTools(client, list(base.listed.values()), sandbox, observed)
-            for name, tool in t.listed.items():
+            calls = [(name, fill_args(tool.input_schema, uris)) for name, tool in t.listed.items()]
+            calls += _batch_calls(api, uris, set(t.listed))
+            for name, args in calls:
                 try:
-                    await t.ok(name, fill_args(tool.input_schema, uris))
+                    await t.ok(name, args)
                 except Exception as e:
-                    failures.append(f"{name}: {type(e).__name__}: {e}")
+                    failures.append(f"{name}({args}): {type(e).__name__}: {e}")
     finally:
         sandbox.set_faults(extended_quota=False)
         extended.stop()
+
+
+def _batch_calls(api: Any, uris: dict[str, str], listed: set[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Calls that reach the batch and by-id variants of the extended endpoints: several items of
+    every kind, audio features of several tracks, one browse category."""
+    res = api.get("/search", q="a", type="track,album,artist,show,episode,audiobook", limit=2)
+    pairs = {k: [i["uri"] for i in res[f"{k}s"]["items"]] for k in ("track", "album", "artist", "show", "episode", "audiobook")}
+    book = pairs["audiobook"][0].rsplit(":", 1)[1]
+    pairs["chapter"] = [c["uri"] for c in api.get(f"/audiobooks/{book}/chapters", limit=2)["items"]]
+    calls: list[tuple[str, dict[str, Any]]] = []
+    if "get_several_items" in listed:
+        calls += [("get_several_items", {"ids": two}) for two in pairs.values()]
+    if "get_audio_features" in listed:
+        calls.append(("get_audio_features", {"tracks": pairs["track"]}))
+    if "get_categories" in listed and "category" in uris:
+        calls.append(("get_categories", {"category": uris["category"]}))
+    return calls
 
 
 def coverage(observed: list[Observed], ops: list[Operation]) -> tuple[dict[Operation, set[str]], list[dict[str, Any]]]:
