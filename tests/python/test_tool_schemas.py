@@ -199,11 +199,13 @@ async def _names(url: str) -> set[str]:
 )
 async def test_toolsets_flag_selects_exactly_those_toolsets(launcher, selection):
     server = launcher.http_server("--toolsets", ",".join(selection), name=f"toolsets-{'-'.join(selection)}")
+    expected = {t for s in selection for t in TOOLSETS[s]}
     try:
         names = await _names(server.mcp_url)
+        if "get_profile" not in expected:
+            await _refused(server.mcp_url, "get_profile", {})
     finally:
         server.stop()
-    expected = {t for s in selection for t in TOOLSETS[s]}
     assert names == expected, f"missing {sorted(expected - names)}, extra {sorted(names - expected)}"
 
 
@@ -216,10 +218,25 @@ async def test_toolsets_from_environment(launcher):
     assert names == set(TOOLSETS["profile"] + TOOLSETS["search"])
 
 
+async def _refused(url: str, name: str, args: dict) -> None:
+    """Calling a tool the configuration hides must fail, not run it."""
+    from mcp import MCPError
+
+    async with mcp_http(url) as client:
+        try:
+            result = await client.call_tool(name, args)
+        except MCPError as e:
+            assert name in str(e) or "not found" in str(e).lower() or "unknown" in str(e).lower(), str(e)
+            return
+        assert result.is_error, f"hidden tool {name} ran: {result}"
+
+
 async def test_read_only_keeps_only_read_only_tools(launcher):
     server = launcher.http_server("--read-only", name="read-only")
     try:
         tools = await list_tools_json(server.mcp_url)
+        await _refused(server.mcp_url, "pause", {})
+        await _refused(server.mcp_url, "create_playlist", {"name": "should not exist"})
     finally:
         server.stop()
     names = {t["name"] for t in tools}
