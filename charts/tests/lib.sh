@@ -131,6 +131,11 @@ dry_run_server() {
   printf '%s\n' "$out"
 }
 
+# Succeeds when GET $1 answers 2xx (no curl needed).
+http_ok() {
+  python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=3)' "$1" 2>/dev/null
+}
+
 # Polls "$@" until it succeeds, at most $TIMEOUT seconds (default 60).
 eventually() {
   local deadline=$((SECONDS + ${TIMEOUT:-60}))

@@ -92,7 +92,7 @@ EOF
   env -i PATH="$PATH" HOME="$dir" KUBECONFIG="$dir/kubeconfig" "${envs[@]}" "$OPERATOR_BIN" "${args[@]}" \
     >"$HOST_OPERATOR_LOG" 2>&1 &
   HOST_OPERATOR_PID=$!
-  TIMEOUT=60 eventually curl -fsS "http://127.0.0.1:$HOST_OPERATOR_PORT/readyz" || {
+  TIMEOUT=60 eventually http_ok "http://127.0.0.1:$HOST_OPERATOR_PORT/readyz" || {
     tail -n 30 "$HOST_OPERATOR_LOG" >&2
     fail "the host operator did not become ready"
   }

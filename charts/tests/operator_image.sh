@@ -24,9 +24,16 @@ flags=(--locked --target "$target" -p spotify-mcp-operator --bin spotify-mcp-ope
 cargo build "${flags[@]}" >&2
 binary="target/$target/$profile/spotify-mcp-operator"
 [ -x "$binary" ] || fail "no binary at $binary"
-if file "$binary" | grep -q 'dynamically linked'; then
-  fail "$binary is dynamically linked; a FROM scratch image needs a static binary"
-fi
+# A FROM scratch image has no loader and no libc: the ELF must have no PT_INTERP program header.
+python3 - "$binary" <<'EOF' || fail "$binary is dynamically linked; a FROM scratch image needs a static binary"
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+assert data[:4] == b"\x7fELF" and data[4] == 2, "not a 64-bit ELF"
+phoff, = struct.unpack_from("<Q", data, 0x20)
+phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+types = [struct.unpack_from("<I", data, phoff + i * phentsize)[0] for i in range(phnum)]
+sys.exit(1 if 3 in types else 0)  # PT_INTERP
+EOF
 
 tag="localhost/spotify-mcp-operator:test-$$"
 cleanup() { "$SPOTIFY_MCP_PODMAN" rmi -f "$tag" >/dev/null 2>&1 || true; }
