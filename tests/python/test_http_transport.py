@@ -232,11 +232,12 @@ async def test_unknown_method_in_a_session_is_method_not_found(sandbox_server):
 # --- graceful shutdown -------------------------------------------------------------------------
 
 
-async def test_sigterm_finishes_the_in_flight_call_and_exits_zero(launcher):
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_sigterm_finishes_the_in_flight_call_and_exits_zero(launcher, mode):
     sb = launcher.sandbox(name="slow-sandbox", record=False)
     server = launcher.http_server_on(sb, name="shutdown")
     try:
-        async with mcp_http(server.mcp_url) as client:
+        async with mcp_http(server.mcp_url, mode=mode) as client:
             await client.list_tools()
             sb.set_faults(latency_ms=1500)
             results: list = []
@@ -255,6 +256,8 @@ async def test_sigterm_finishes_the_in_flight_call_and_exits_zero(launcher):
         assert elapsed >= 0.5, "the call finished before the slow sandbox answered"
         code = await anyio.to_thread.run_sync(server.wait_exit, 15.0)
         assert code == 0, f"exit status {code} after SIGTERM"
+        # Open streams (a legacy session's GET stream) must not hold the process for the whole grace period.
+        assert time.monotonic() - started < 6, f"exit took {time.monotonic() - started:.1f}s after SIGTERM"
     finally:
         server.stop()
         sb.stop()

@@ -62,3 +62,24 @@ async def test_sandbox_only_options_need_sandbox(binary, tmp_path):
     )
     assert r.returncode != 0, "--sandbox-free-user without --sandbox should be refused"
     assert "sandbox" in r.stderr
+
+
+async def test_sandbox_subcommand_is_seeded_and_deterministic(launcher):
+    from world import SpotifyApi
+
+    def catalog(sb) -> list[str]:
+        api = SpotifyApi(sb)
+        return [t["track"]["uri"] for t in api.get("/me/tracks", limit=20)["items"]] + [
+            a["uri"] for a in api.get("/search", q="the", type="album", limit=10)["albums"]["items"]
+        ]
+
+    a = launcher.sandbox("--seed", "7", name="seed-7a", record=False)
+    b = launcher.sandbox("--seed", "7", name="seed-7b", record=False)
+    c = launcher.sandbox("--seed", "8", name="seed-8", record=False)
+    try:
+        first, second, other = catalog(a), catalog(b), catalog(c)
+        assert first and first == second, "the same seed must give the same catalog"
+        assert other != first, "another seed should give another catalog"
+    finally:
+        for sb in (a, b, c):
+            sb.stop()
