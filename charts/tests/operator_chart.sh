@@ -133,6 +133,18 @@ test_operator_lifecycle() {
   kubectl -n "$ns" get servicemonitor "$deploy" >/dev/null 2>&1 || fail "no ServiceMonitor for the operator"
   pass "spotify-mcp-operator: helm install --wait; CRD, Deployment Available (Recreate), metrics Service, ServiceMonitor"
 
+  # People: the aggregated roles give namespace editors SpotifyMcp rights and viewers read access.
+  kubectl -n "$apps" create rolebinding alice-edit --clusterrole=edit --user=alice >/dev/null
+  kubectl -n "$apps" create rolebinding bob-view --clusterrole=view --user=bob >/dev/null
+  TIMEOUT=30 eventually bash -c "[ \"\$(kubectl auth can-i create spotifymcps.spotifymcp.dev -n $apps --as alice)\" = yes ]" ||
+    fail "the edit role does not include SpotifyMcp rights (aggregation)"
+  [ "$(kubectl auth can-i list spotifymcps.spotifymcp.dev -n "$apps" --as bob)" = yes ] || fail "the view role cannot list SpotifyMcps"
+  [ "$(kubectl auth can-i create spotifymcps.spotifymcp.dev -n "$apps" --as bob || true)" = no ] || fail "the view role can create SpotifyMcps"
+  [ "$(kubectl auth can-i patch spotifymcps.spotifymcp.dev --subresource=status -n "$apps" --as alice || true)" = no ] ||
+    fail "the edit role can write the status (the operator's job)"
+  kubectl -n "$apps" delete rolebinding alice-edit bob-view >/dev/null
+  pass "spotify-mcp-operator: aggregated roles: edit manages SpotifyMcps (not their status), view reads them"
+
   start_host_operator "$ns" "$deploy" host-operator-0
   # The helm test hook's command, run on the host against the real operator process.
   if [ -x "$SERVER_BIN" ]; then

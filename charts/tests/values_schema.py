@@ -389,7 +389,13 @@ OPERATOR_PROPERTIES = {
         },
         required=["logLevel", "logFormat"],
     ),
-    "rbac": obj({"create": boolean("Create the ClusterRole/Role and bindings.")}, required=["create"]),
+    "rbac": obj(
+        {
+            "create": boolean("Create the ClusterRole/Role and bindings."),
+            "aggregateToDefaultRoles": boolean("Aggregate SpotifyMcp rights into the built-in admin/edit/view ClusterRoles."),
+        },
+        required=["create"],
+    ),
     "service": obj(
         {
             "port": integer("Port of the operator's metrics/health Service.", minimum=1, maximum=65535),
