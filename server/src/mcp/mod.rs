@@ -84,6 +84,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct SpotifyMcp {
     inner: Arc<Inner>,
+    /// Tool-call metrics (issue 3); disabled unless [`SpotifyMcp::with_metrics`] is used.
+    metrics: crate::metrics::Metrics,
 }
 
 impl std::fmt::Debug for SpotifyMcp {
@@ -117,7 +119,16 @@ impl SpotifyMcp {
                 hidden,
                 prompts: prompts::router(),
             }),
+            metrics: crate::metrics::Metrics::disabled(),
         }
+    }
+
+    /// Records every tool call (count by outcome, duration, calls in flight) into `metrics`;
+    /// the enabled tools get their own `tool` label value.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        metrics.register_tools(self.inner.tools.map.keys().map(|name| name.as_ref()));
+        self.metrics = metrics;
+        self
     }
 
     /// The Spotify client the tools call.
@@ -276,17 +287,27 @@ impl ServerHandler for SpotifyMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.to_string();
+        // metrics (issue 3): names that are not enabled tools count as tool="unknown"
+        let timer = self.metrics.start_tool_call(&name);
         if let Some(why) = self.inner.hidden.get(&name) {
+            timer.finish(false);
             return Err(self.hidden_error(&name, *why));
         }
         if !self.inner.tools.has_route(&name) {
+            timer.finish(false);
             return Err(ErrorData::invalid_params(
                 format!("unknown tool `{name}`: call tools/list for the available tools"),
                 None,
             ));
         }
         let call = ToolCallContext::new(self, request, context);
-        self.inner.tools.call(call).await
+        let response = self.inner.tools.call(call).await;
+        timer.finish(match &response {
+            Ok(CallToolResponse::Complete(result)) => result.is_error != Some(true),
+            Ok(_) => true,
+            Err(_) => false,
+        });
+        response
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
