@@ -10,7 +10,7 @@ use crate::spotify::ids::{ItemKind, SpotifyId};
 use crate::spotify::models::AlbumGroup;
 
 use super::args::{ItemType, bounded, parse_id};
-use super::output::{Item, Items};
+use super::output::{Item, Items, Listed};
 use super::{SpotifyMcp, ToolError};
 
 const DETAIL_KINDS: [ItemKind; 7] = [
@@ -133,12 +133,13 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Children of an item: album tracks, artist albums, show episodes or audiobook chapters.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_item_children(
         &self,
         Parameters(args): Parameters<ChildrenArgs>,
-    ) -> Result<Json<Items>, ToolError> {
+    ) -> Result<Listed<Items>, ToolError> {
         let id = parse_id("id", &args.id, &PARENT_KINDS, args.kind.map(ItemType::from))?;
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
         let offset = args.offset.unwrap_or(0);
@@ -195,6 +196,6 @@ impl SpotifyMcp {
                 )
             }
         };
-        Ok(Json(items))
+        Ok(Listed(items))
     }
 }

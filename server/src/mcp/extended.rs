@@ -13,7 +13,7 @@ use crate::spotify::ids::ItemKind;
 use crate::spotify::models::{self as m, RecommendationsRequest, Tunable};
 
 use super::args::{ItemType, bounded, parse_id, parse_ids, required_text};
-use super::output::{Item, Items, format_duration};
+use super::output::{Item, Items, Listed, format_duration};
 use super::{SpotifyMcp, ToolError};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -304,12 +304,13 @@ pub fn recommendations_request(
 impl SpotifyMcp {
     #[tool(
         description = "Several items of one type in one call (batch get). Extended-quota apps only.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_several_items(
         &self,
         Parameters(args): Parameters<SeveralArgs>,
-    ) -> Result<Json<Items>, ToolError> {
+    ) -> Result<Listed<Items>, ToolError> {
         const KINDS: [ItemKind; 7] = [
             ItemKind::Track,
             ItemKind::Album,
@@ -378,7 +379,7 @@ impl SpotifyMcp {
                 .map(Item::from)
                 .collect(),
         };
-        Ok(Json(Items {
+        Ok(Listed(Items {
             items,
             ..Items::default()
         }))
@@ -386,17 +387,18 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Track recommendations from up to 5 seeds (artists, tracks, genres) with optional targets. Extended-quota apps only.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_recommendations(
         &self,
         Parameters(args): Parameters<RecommendationArgs>,
-    ) -> Result<Json<Items>, ToolError> {
+    ) -> Result<Listed<Items>, ToolError> {
         let request = recommendations_request(args)?;
         let recs = self
             .call(self.client().get_recommendations(&request))
             .await?;
-        Ok(Json(Items {
+        Ok(Listed(Items {
             items: recs.tracks.iter().map(Item::from).collect(),
             ..Items::default()
         }))
@@ -447,15 +449,16 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Artists similar to an artist. Extended-quota apps only.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_related_artists(
         &self,
         Parameters(args): Parameters<ArtistArgs>,
-    ) -> Result<Json<Items>, ToolError> {
+    ) -> Result<Listed<Items>, ToolError> {
         let id = parse_id("artist", &args.artist, &[ItemKind::Artist], None)?;
         let artists = self.call(self.client().get_related_artists(&id)).await?;
-        Ok(Json(Items {
+        Ok(Listed(Items {
             items: artists.iter().map(Item::from).collect(),
             ..Items::default()
         }))
@@ -463,18 +466,19 @@ impl SpotifyMcp {
 
     #[tool(
         description = "An artist's most popular tracks. Extended-quota apps only.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_artist_top_tracks(
         &self,
         Parameters(args): Parameters<ArtistArgs>,
-    ) -> Result<Json<Items>, ToolError> {
+    ) -> Result<Listed<Items>, ToolError> {
         let id = parse_id("artist", &args.artist, &[ItemKind::Artist], None)?;
         let market = market(args.market)?;
         let tracks = self
             .call(self.client().get_artist_top_tracks(&id, market.as_deref()))
             .await?;
-        Ok(Json(Items {
+        Ok(Listed(Items {
             items: tracks.iter().map(Item::from).collect(),
             ..Items::default()
         }))
@@ -482,18 +486,19 @@ impl SpotifyMcp {
 
     #[tool(
         description = "New album releases. Extended-quota apps only.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_new_releases(
         &self,
         Parameters(args): Parameters<BrowseArgs>,
-    ) -> Result<Json<Items>, ToolError> {
+    ) -> Result<Listed<Items>, ToolError> {
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
         let offset = args.offset.unwrap_or(0);
         let page = self
             .call(self.client().get_new_releases(Page::new(limit, offset)))
             .await?;
-        Ok(Json(Items::paged(
+        Ok(Listed(Items::paged(
             page.items.iter().map(Item::from).collect(),
             Some(page.total),
             offset,
@@ -544,12 +549,13 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Playlists of a browse category. Extended-quota apps only.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_category_playlists(
         &self,
         Parameters(args): Parameters<CategoryArgs>,
-    ) -> Result<Json<Items>, ToolError> {
+    ) -> Result<Listed<Items>, ToolError> {
         let category = required_text("category", &args.category)?;
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
         let offset = args.offset.unwrap_or(0);
@@ -560,7 +566,7 @@ impl SpotifyMcp {
             )
             .await?
             .playlists;
-        Ok(Json(Items::paged(
+        Ok(Listed(Items::paged(
             page.items.iter().map(Item::from).collect(),
             Some(page.total),
             offset,
@@ -569,12 +575,13 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Spotify's featured playlists. Extended-quota apps only.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_featured_playlists(
         &self,
         Parameters(args): Parameters<BrowseArgs>,
-    ) -> Result<Json<Items>, ToolError> {
+    ) -> Result<Listed<Items>, ToolError> {
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
         let offset = args.offset.unwrap_or(0);
         let page = self
@@ -584,7 +591,7 @@ impl SpotifyMcp {
             )
             .await?
             .playlists;
-        Ok(Json(Items::paged(
+        Ok(Listed(Items::paged(
             page.items.iter().map(Item::from).collect(),
             Some(page.total),
             offset,

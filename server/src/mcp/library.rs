@@ -10,7 +10,7 @@ use crate::spotify::api::Page;
 use crate::spotify::ids::ItemKind;
 
 use super::args::{ItemType, bounded, parse_ids};
-use super::output::{Ack, Item, Items, LibraryCheck, Saved};
+use super::output::{Ack, Item, Items, LibraryCheck, Listed, Saved};
 use super::{SpotifyMcp, ToolError};
 
 /// `/me/library` takes at most 40 URIs per call.
@@ -94,12 +94,13 @@ pub struct FollowedArgs {
 impl SpotifyMcp {
     #[tool(
         description = "The user's saved tracks, albums, episodes, shows or audiobooks, newest first.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_saved_items(
         &self,
         Parameters(args): Parameters<SavedArgs>,
-    ) -> Result<Json<Items>, ToolError> {
+    ) -> Result<Listed<Items>, ToolError> {
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
         let offset = args.offset.unwrap_or(0);
         let page = Page::new(limit, offset);
@@ -146,7 +147,7 @@ impl SpotifyMcp {
                 )
             }
         };
-        Ok(Json(items))
+        Ok(Listed(items))
     }
 
     #[tool(
@@ -240,12 +241,13 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Artists the user follows.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_followed_artists(
         &self,
         Parameters(args): Parameters<FollowedArgs>,
-    ) -> Result<Json<Items>, ToolError> {
+    ) -> Result<Listed<Items>, ToolError> {
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
         let after = args
             .after
@@ -255,7 +257,7 @@ impl SpotifyMcp {
         let page = self
             .call(self.client().get_followed_artists(after, Some(limit)))
             .await?;
-        Ok(Json(Items {
+        Ok(Listed(Items {
             items: page.items.iter().map(Item::from).collect(),
             total: page.total,
             next: page

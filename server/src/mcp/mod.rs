@@ -372,4 +372,6 @@ impl ServerHandler for SpotifyMcp {
 }
 
 #[cfg(test)]
+mod sandbox_tests;
+#[cfg(test)]
 mod tests;

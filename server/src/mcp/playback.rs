@@ -11,7 +11,8 @@ use crate::spotify::models::{PlayOffset, PlayRequest, RepeatState, TimeCursor};
 
 use super::args::{bounded, device, parse_id, parse_ids};
 use super::output::{
-    Ack, Device, Devices, NowPlaying, PlaybackState, Played, Queue, RecentlyPlayed, playable,
+    Ack, Device, Devices, Listed, NowPlaying, PlaybackState, Played, Queue, RecentlyPlayed,
+    playable,
 };
 use super::{SpotifyMcp, ToolError};
 
@@ -388,11 +389,12 @@ impl SpotifyMcp {
 
     #[tool(
         description = "The current item and the upcoming queue.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Queue>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
-    async fn get_queue(&self) -> Result<Json<Queue>, ToolError> {
+    async fn get_queue(&self) -> Result<Listed<Queue>, ToolError> {
         let queue = self.call(self.client().get_queue()).await?;
-        Ok(Json(Queue {
+        Ok(Listed(Queue {
             current: queue.currently_playing.as_ref().and_then(playable),
             queue: queue.queue.iter().filter_map(playable).collect(),
         }))
@@ -436,12 +438,13 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Recently played tracks, newest first.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<RecentlyPlayed>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_recently_played(
         &self,
         Parameters(args): Parameters<RecentArgs>,
-    ) -> Result<Json<RecentlyPlayed>, ToolError> {
+    ) -> Result<Listed<RecentlyPlayed>, ToolError> {
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
         let cursor = match args.before.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -452,7 +455,7 @@ impl SpotifyMcp {
         let page = self
             .call(self.client().get_recently_played(Some(limit), cursor))
             .await?;
-        Ok(Json(RecentlyPlayed {
+        Ok(Listed(RecentlyPlayed {
             items: page
                 .items
                 .iter()

@@ -13,7 +13,7 @@ use crate::spotify::models::{PlaylistDetails, ReorderItems};
 
 use super::args::{bounded, parse_id, parse_ids, required_text};
 use super::output::{
-    Ack, Image, Images, Item, Items, PlaylistChange, PlaylistEntry, PlaylistItems, playable,
+    Ack, Image, Images, Item, Items, Listed, PlaylistChange, PlaylistEntry, PlaylistItems, playable,
 };
 use super::{SpotifyMcp, ToolError};
 
@@ -152,18 +152,19 @@ pub fn cover_payload(input: &str) -> Result<String, ToolError> {
 impl SpotifyMcp {
     #[tool(
         description = "The user's playlists (own and followed).",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_my_playlists(
         &self,
         Parameters(args): Parameters<PageArgs>,
-    ) -> Result<Json<Items>, ToolError> {
+    ) -> Result<Listed<Items>, ToolError> {
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
         let offset = args.offset.unwrap_or(0);
         let page = self
             .call(self.client().get_my_playlists(Page::new(limit, offset)))
             .await?;
-        Ok(Json(Items::paged(
+        Ok(Listed(Items::paged(
             page.items.iter().map(Item::from).collect(),
             Some(page.total),
             offset,
@@ -187,12 +188,13 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Items of a playlist the user owns or collaborates on, with positions.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<PlaylistItems>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_playlist_items(
         &self,
         Parameters(args): Parameters<ItemsArgs>,
-    ) -> Result<Json<PlaylistItems>, ToolError> {
+    ) -> Result<Listed<PlaylistItems>, ToolError> {
         let id = playlist_id(&args.playlist)?;
         let limit = bounded("limit", args.limit, 50, 1, 50)?;
         let offset = args.offset.unwrap_or(0);
@@ -217,7 +219,7 @@ impl SpotifyMcp {
             })
             .collect();
         let end = offset.saturating_add(count);
-        Ok(Json(PlaylistItems {
+        Ok(Listed(PlaylistItems {
             items,
             total: Some(page.total),
             next: (end < page.total && count > 0).then_some(end),

@@ -9,7 +9,7 @@ use crate::spotify::api::Page;
 use crate::spotify::models::TimeRange;
 
 use super::args::bounded;
-use super::output::{Item, Items, Profile, non_empty};
+use super::output::{Item, Items, Listed, Profile, non_empty};
 use super::{SpotifyMcp, ToolError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -104,15 +104,18 @@ impl SpotifyMcp {
 
     #[tool(
         description = "The user's top artists or tracks over a time range.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn get_top_items(
         &self,
         Parameters(args): Parameters<TopArgs>,
-    ) -> Result<Json<Items>, ToolError> {
+    ) -> Result<Listed<Items>, ToolError> {
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
         let offset = args.offset.unwrap_or(0);
         let range = args.time_range.map(TimeRange::from).unwrap_or_default();
-        Ok(Json(self.top_items(args.kind, range, limit, offset).await?))
+        Ok(Listed(
+            self.top_items(args.kind, range, limit, offset).await?,
+        ))
     }
 }

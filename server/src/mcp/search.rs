@@ -1,7 +1,7 @@
 //! Search toolset: one `search` tool over every item type. Spotify returns at most 10 items
 //! per type per request; the tool pages for the model, up to 50.
 
-use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::spotify::models::{SearchRequest, SearchType};
 
 use super::args::{bounded, required_text};
-use super::output::{Item, SearchResults};
+use super::output::{Item, Listed, SearchResults};
 use super::{SpotifyMcp, ToolError};
 
 /// Spotify's per-request search limit.
@@ -192,14 +192,15 @@ pub fn query(args: SearchArgs) -> Result<Query, ToolError> {
 impl SpotifyMcp {
     #[tool(
         description = "Search tracks, albums, artists, playlists, shows, episodes or audiobooks; results carry the URIs other tools take.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<SearchResults>(),
         annotations(read_only_hint = true, open_world_hint = true)
     )]
     async fn search(
         &self,
         Parameters(args): Parameters<SearchArgs>,
-    ) -> Result<Json<SearchResults>, ToolError> {
+    ) -> Result<Listed<SearchResults>, ToolError> {
         let q = query(args)?;
-        Ok(Json(self.search_paged(&q).await?))
+        Ok(Listed(self.search_paged(&q).await?))
     }
 }
 

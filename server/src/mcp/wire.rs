@@ -92,4 +92,15 @@ impl Wire {
     pub async fn request(&mut self, method: &str, params: Value) -> Value {
         self.request_raw(method, params).await.0
     }
+
+    /// Calls a tool; returns the `result` object (an `error` response fails the test).
+    pub async fn call(&mut self, tool: &str, arguments: Value) -> Value {
+        let answer = self
+            .request("tools/call", json!({"name": tool, "arguments": arguments}))
+            .await;
+        match answer.get("result") {
+            Some(result) => result.clone(),
+            None => panic!("{tool}: JSON-RPC error {answer}"),
+        }
+    }
 }

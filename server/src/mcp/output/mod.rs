@@ -8,11 +8,13 @@
 mod catalog;
 mod convert;
 mod playback;
+mod text;
 mod user;
 
 pub use catalog::*;
 pub use convert::playable;
 pub use playback::*;
+pub use text::{Listed, Render};
 pub use user::*;
 
 use schemars::JsonSchema;
