@@ -516,3 +516,146 @@ async fn pkce_login_against_the_sandbox_then_use_the_token_file() {
     );
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn extended_endpoints_decode_for_extended_quota_apps() {
+    let sb = sandbox(SandboxOptions {
+        extended_quota: true,
+        ..Default::default()
+    })
+    .await;
+    let c = premium(&sb);
+    let saved = c.get_saved_tracks(None, Page::new(3, 0)).await.unwrap();
+    let tracks: Vec<SpotifyId> = saved
+        .items
+        .iter()
+        .map(|s| id(ItemKind::Track, s.track.id.as_deref().unwrap()))
+        .collect();
+    let first = &saved.items[0].track;
+    let album = id(ItemKind::Album, first.album.id.as_deref().unwrap());
+    let artist = id(ItemKind::Artist, first.artists[0].id.as_deref().unwrap());
+
+    assert_eq!(
+        c.get_several_tracks(&tracks, None).await.unwrap().len(),
+        tracks.len()
+    );
+    assert_eq!(
+        c.get_several_albums(std::slice::from_ref(&album), None)
+            .await
+            .unwrap()[0]
+            .id,
+        album.id()
+    );
+    assert_eq!(
+        c.get_several_artists(std::slice::from_ref(&artist))
+            .await
+            .unwrap()[0]
+            .id,
+        artist.id()
+    );
+
+    let show = c.get_saved_shows(Page::new(1, 0)).await.unwrap().items[0]
+        .show
+        .id
+        .clone();
+    let shows = c
+        .get_several_shows(&[id(ItemKind::Show, &show)], None)
+        .await
+        .unwrap();
+    assert_eq!(shows[0].id, show);
+    let episode = c
+        .get_show_episodes(&id(ItemKind::Show, &show), None, Page::new(1, 0))
+        .await
+        .unwrap()
+        .items[0]
+        .id
+        .clone();
+    assert_eq!(
+        c.get_several_episodes(&[id(ItemKind::Episode, &episode)], None)
+            .await
+            .unwrap()[0]
+            .id,
+        episode
+    );
+    let book = c.get_saved_audiobooks(Page::new(1, 0)).await.unwrap().items[0]
+        .audiobook
+        .id
+        .clone();
+    let book_id = id(ItemKind::Audiobook, &book);
+    assert_eq!(
+        c.get_several_audiobooks(std::slice::from_ref(&book_id), None)
+            .await
+            .unwrap()[0]
+            .id,
+        book
+    );
+    let chapter = c
+        .get_audiobook_chapters(&book_id, None, Page::new(1, 0))
+        .await
+        .unwrap()
+        .items[0]
+        .id
+        .clone();
+    assert_eq!(
+        c.get_several_chapters(&[id(ItemKind::Chapter, &chapter)], None)
+            .await
+            .unwrap()[0]
+            .id,
+        chapter
+    );
+
+    let features = c.get_audio_features(&tracks[0]).await.unwrap();
+    assert_eq!(features.id, tracks[0].id());
+    assert_eq!(
+        c.get_several_audio_features(&tracks).await.unwrap().len(),
+        tracks.len()
+    );
+    let analysis = c.get_audio_analysis(&tracks[0]).await.unwrap();
+    assert!(analysis.track.tempo > 0.0);
+
+    let genres = c.get_genre_seeds().await.unwrap();
+    assert!(!genres.is_empty());
+    let recs = c
+        .get_recommendations(&RecommendationsRequest {
+            seed_tracks: vec![tracks[0].clone()],
+            seed_genres: vec![genres[0].clone()],
+            limit: Some(5),
+            tunables: vec![(
+                "energy".into(),
+                crate::spotify::models::Tunable {
+                    min: Some(0.0),
+                    max: Some(1.0),
+                    target: None,
+                },
+            )],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!recs.seeds.is_empty());
+    assert!(recs.tracks.len() <= 5);
+
+    c.get_related_artists(&artist).await.unwrap();
+    c.get_artist_top_tracks(&artist, Some("US")).await.unwrap();
+    assert!(
+        !c.get_new_releases(Page::new(5, 0))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    c.get_featured_playlists(None, Page::new(5, 0))
+        .await
+        .unwrap();
+    let categories = c
+        .get_categories(Some("en_US"), Page::new(5, 0))
+        .await
+        .unwrap();
+    let category = &categories.items[0].id;
+    assert_eq!(&c.get_category(category, None).await.unwrap().id, category);
+    c.get_category_playlists(category, Page::new(5, 0))
+        .await
+        .unwrap();
+    assert!(!c.get_markets().await.unwrap().is_empty());
+    sb.shutdown().await;
+}
