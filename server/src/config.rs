@@ -1,1 +1,441 @@
-//! placeholder until the lead lands it
+//! Command line and environment configuration, parsed with clap and validated once at start.
+//!
+//! Every option has a flag and an environment variable so a Kubernetes Deployment (or the
+//! operator) can configure the server without a config file. Secrets are only ever read from
+//! the environment or from files, never from flags, so they do not show up in `ps`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::mcp::Toolset;
+
+/// Default port for `/mcp`, `/metrics`, `/healthz` and `/readyz`.
+pub const DEFAULT_PORT: u16 = 8000;
+
+/// A Spotify MCP server: streamable HTTP and stdio, with a built-in sandbox of the Spotify Web API.
+#[derive(Debug, Parser)]
+#[command(name = "spotify-mcp-server", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Without a subcommand: serve MCP over streamable HTTP at /mcp.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve MCP over stdin/stdout, for desktop clients that launch the server themselves.
+    Stdio(Box<CommonArgs>),
+    /// Log in to Spotify (Authorization Code with PKCE) and manage the stored token.
+    Auth {
+        #[command(subcommand)]
+        action: AuthAction,
+    },
+    /// Serve only the fake Spotify Web API (the sandbox), for any Spotify client to point at.
+    Sandbox(SandboxArgs),
+    /// Exit 0 when the server at --url answers /healthz (for container HEALTHCHECKs).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthAction {
+    /// Open the Spotify consent page, receive the callback on 127.0.0.1 and store the token.
+    Login(LoginArgs),
+    /// Show whether a token is stored and when it expires (never prints the token).
+    Status(SpotifyArgs),
+    /// Delete the stored token file.
+    Logout(SpotifyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub spotify: SpotifyArgs,
+    /// Loopback port for the OAuth callback; register http://127.0.0.1:PORT/callback in your Spotify app.
+    #[arg(long, env = "SPOTIFY_REDIRECT_PORT", default_value_t = 8888)]
+    pub redirect_port: u16,
+    /// Do not try to open a browser; only print the URL.
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+/// Options shared by every mode that talks to Spotify (HTTP and stdio).
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    #[command(flatten)]
+    pub spotify: SpotifyArgs,
+
+    /// Run against the built-in sandbox (a fake Spotify Web API on an ephemeral loopback port).
+    #[arg(long, env = "SPOTIFY_MCP_SANDBOX")]
+    pub sandbox: bool,
+
+    /// Toolsets to expose, comma separated (playback, search, catalog, library, playlists,
+    /// profile, composite, extended). Default: all but extended.
+    #[arg(long, env = "SPOTIFY_MCP_TOOLSETS", value_delimiter = ',')]
+    pub toolsets: Vec<Toolset>,
+
+    /// Expose only tools that change nothing.
+    #[arg(long, env = "SPOTIFY_MCP_READ_ONLY")]
+    pub read_only: bool,
+
+    /// Response cache: `memory`, `none`, or a `redis://` URL.
+    #[arg(long, env = "SPOTIFY_MCP_CACHE", default_value = "memory")]
+    pub cache: String,
+
+    /// Upper bound of the in-memory cache, in MiB.
+    #[arg(long, env = "SPOTIFY_MCP_CACHE_SIZE_MB", default_value_t = 64)]
+    pub cache_size_mb: u64,
+
+    /// Log filter (tracing syntax, e.g. `info` or `spotify_mcp_server=debug`).
+    #[arg(long, env = "SPOTIFY_MCP_LOG", default_value = "info")]
+    pub log_level: String,
+
+    /// Log format on stderr.
+    #[arg(long, env = "SPOTIFY_MCP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Where Spotify is and who we are to it. Secrets come from the environment only.
+#[derive(Debug, Clone, Args)]
+pub struct SpotifyArgs {
+    /// Spotify app client ID.
+    #[arg(long, env = "SPOTIFY_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// Spotify Web API base URL.
+    #[arg(
+        long,
+        env = "SPOTIFY_API_BASE_URL",
+        default_value = "https://api.spotify.com/v1"
+    )]
+    pub api_base_url: String,
+
+    /// Spotify accounts (OAuth) base URL.
+    #[arg(
+        long,
+        env = "SPOTIFY_ACCOUNTS_BASE_URL",
+        default_value = "https://accounts.spotify.com"
+    )]
+    pub accounts_base_url: String,
+
+    /// Token file written by `auth login` (default: the platform config dir).
+    #[arg(long, env = "SPOTIFY_MCP_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Longest Retry-After wait honoured before a call fails as rate limited, in seconds.
+    #[arg(long, env = "SPOTIFY_MCP_MAX_RETRY_WAIT", default_value_t = 10)]
+    pub max_retry_wait_secs: u64,
+
+    /// Timeout of each request to Spotify, in seconds.
+    #[arg(long, env = "SPOTIFY_MCP_REQUEST_TIMEOUT", default_value_t = 10)]
+    pub request_timeout_secs: u64,
+}
+
+/// Options of the HTTP server.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Address to bind. Loopback by default; use 0.0.0.0 in a container.
+    #[arg(long, env = "SPOTIFY_MCP_BIND", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub bind: IpAddr,
+
+    /// Port for /mcp, /metrics, /healthz and /readyz.
+    #[arg(long, env = "SPOTIFY_MCP_PORT", default_value_t = DEFAULT_PORT)]
+    pub port: u16,
+
+    /// Extra Host header values accepted on /mcp (loopback names are always accepted),
+    /// e.g. the Service DNS names of a pod.
+    #[arg(long, env = "SPOTIFY_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
+    /// Browser origins accepted on /mcp (scheme://host[:port], `:*` for any port). Requests
+    /// with another Origin get 403; requests without an Origin header are accepted.
+    #[arg(long, env = "SPOTIFY_MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// File with accepted bearer tokens for /mcp, one per line (e.g. a mounted Kubernetes
+    /// Secret; re-read when it changes). With this or SPOTIFY_MCP_AUTH_TOKENS set, /mcp
+    /// requires `Authorization: Bearer <token>`.
+    #[arg(long, env = "SPOTIFY_MCP_AUTH_TOKENS_FILE")]
+    pub auth_tokens_file: Option<PathBuf>,
+
+    /// How long in-flight calls may finish after SIGTERM/SIGINT, in seconds.
+    #[arg(long, env = "SPOTIFY_MCP_SHUTDOWN_GRACE", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Address for the fake Spotify Web API.
+    #[arg(long, default_value = "127.0.0.1:8900")]
+    pub bind: SocketAddr,
+    /// Seed of the generated catalog and user.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Serve the endpoints only extended-quota apps still have.
+    #[arg(long)]
+    pub extended_quota: bool,
+    /// Record every exchange, readable at /sandbox/requests.
+    #[arg(long)]
+    pub record_requests: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// Health endpoint to probe.
+    #[arg(long, default_value = "http://127.0.0.1:8000/healthz")]
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Validation failures of the configuration, reported before anything starts.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "no Spotify credentials: set SPOTIFY_CLIENT_ID (plus SPOTIFY_CLIENT_SECRET and/or SPOTIFY_REFRESH_TOKEN), run `spotify-mcp-server auth login`, or try `--sandbox`"
+    )]
+    MissingClientId,
+    #[error("invalid {name} URL {value:?}: {reason}")]
+    InvalidUrl {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("invalid --cache value {0:?}: expected `memory`, `none` or a redis:// URL")]
+    InvalidCache(String),
+    #[error("--cache-size-mb must be between 1 and 65536, got {0}")]
+    InvalidCacheSize(u64),
+    #[error(
+        "invalid allowed origin {0:?}: it must include a scheme, e.g. https://app.example.com:443"
+    )]
+    InvalidOrigin(String),
+    #[error("cannot read the auth tokens file {path}: {source}")]
+    TokensFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the auth tokens file {0} holds no token")]
+    EmptyTokensFile(PathBuf),
+}
+
+/// Which response cache backs the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheBackend {
+    None,
+    Memory,
+    Redis(String),
+}
+
+impl CommonArgs {
+    /// The validated cache choice.
+    pub fn cache_backend(&self) -> Result<CacheBackend, ConfigError> {
+        if !(1..=65536).contains(&self.cache_size_mb) {
+            return Err(ConfigError::InvalidCacheSize(self.cache_size_mb));
+        }
+        match self.cache.as_str() {
+            "memory" => Ok(CacheBackend::Memory),
+            "none" | "off" => Ok(CacheBackend::None),
+            url if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                Ok(CacheBackend::Redis(url.to_owned()))
+            }
+            other => Err(ConfigError::InvalidCache(other.to_owned())),
+        }
+    }
+
+    /// The toolsets to expose: the given ones, or the default set.
+    pub fn toolsets(&self) -> Vec<Toolset> {
+        if self.toolsets.is_empty() {
+            Toolset::defaults().to_vec()
+        } else {
+            self.toolsets.clone()
+        }
+    }
+}
+
+impl SpotifyArgs {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs.max(1))
+    }
+
+    pub fn max_retry_wait(&self) -> Duration {
+        Duration::from_secs(self.max_retry_wait_secs)
+    }
+
+    /// Checks that both base URLs parse as http(s) URLs.
+    pub fn validate_urls(&self) -> Result<(), ConfigError> {
+        for (name, value) in [
+            ("SPOTIFY_API_BASE_URL", &self.api_base_url),
+            ("SPOTIFY_ACCOUNTS_BASE_URL", &self.accounts_base_url),
+        ] {
+            let parsed = url::Url::parse(value).map_err(|e| ConfigError::InvalidUrl {
+                name,
+                value: value.clone(),
+                reason: e.to_string(),
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ConfigError::InvalidUrl {
+                    name,
+                    value: value.clone(),
+                    reason: "the scheme must be http or https".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ServeArgs {
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// Host header values accepted on /mcp: loopback names plus the configured ones, each
+    /// with and without the port.
+    pub fn allowed_hosts(&self) -> Vec<String> {
+        let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        for host in self
+            .allowed_hosts
+            .iter()
+            .map(|h| h.trim())
+            .filter(|h| !h.is_empty())
+        {
+            hosts.push(host.to_owned());
+        }
+        let mut with_ports: Vec<String> = hosts
+            .iter()
+            .filter(|h| !h.contains(':') || h.starts_with('['))
+            .map(|h| format!("{h}:{}", self.port))
+            .collect();
+        hosts.append(&mut with_ports);
+        hosts.sort();
+        hosts.dedup();
+        hosts
+    }
+
+    /// Allowed browser origins, validated to carry a scheme.
+    pub fn allowed_origins(&self) -> Result<Vec<String>, ConfigError> {
+        self.allowed_origins
+            .iter()
+            .map(|o| o.trim())
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                if o == "null" || o.contains("://") {
+                    Ok(o.to_owned())
+                } else {
+                    Err(ConfigError::InvalidOrigin(o.to_owned()))
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        let mut full = vec!["spotify-mcp-server"];
+        full.extend_from_slice(args);
+        Cli::try_parse_from(full).expect("valid arguments")
+    }
+
+    #[test]
+    fn defaults_bind_loopback_on_8000() {
+        let cli = parse(&[]);
+        assert_eq!(cli.serve.addr(), "127.0.0.1:8000".parse().unwrap());
+        assert!(cli.command.is_none());
+    }
+
+    #[test]
+    fn allowed_hosts_include_loopback_and_configured_names_with_port() {
+        let cli = parse(&[
+            "--allowed-hosts",
+            "smcp.music.svc,smcp.music.svc.cluster.local",
+        ]);
+        let hosts = cli.serve.allowed_hosts();
+        for h in [
+            "localhost",
+            "127.0.0.1:8000",
+            "smcp.music.svc",
+            "smcp.music.svc:8000",
+            "smcp.music.svc.cluster.local:8000",
+        ] {
+            assert!(hosts.iter().any(|x| x == h), "{h} missing from {hosts:?}");
+        }
+    }
+
+    #[test]
+    fn origins_without_scheme_are_rejected() {
+        let cli = parse(&["--allowed-origins", "app.example.com"]);
+        assert!(matches!(
+            cli.serve.allowed_origins(),
+            Err(ConfigError::InvalidOrigin(_))
+        ));
+        let cli = parse(&["--allowed-origins", "https://app.example.com:443"]);
+        assert_eq!(cli.serve.allowed_origins().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn cache_values_are_validated() {
+        let cli = parse(&["--cache", "redis://127.0.0.1:6379"]);
+        assert_eq!(
+            cli.serve.common.cache_backend().unwrap(),
+            CacheBackend::Redis("redis://127.0.0.1:6379".into())
+        );
+        let cli = parse(&["--cache", "memcached://x"]);
+        assert!(cli.serve.common.cache_backend().is_err());
+        let cli = parse(&["--cache-size-mb", "0"]);
+        assert!(cli.serve.common.cache_backend().is_err());
+    }
+
+    #[test]
+    fn base_urls_must_be_http() {
+        let cli = parse(&["--api-base-url", "ftp://example.com"]);
+        assert!(cli.serve.common.spotify.validate_urls().is_err());
+        let cli = parse(&["--api-base-url", "not a url"]);
+        assert!(cli.serve.common.spotify.validate_urls().is_err());
+    }
+
+    #[test]
+    fn unknown_toolset_is_an_error() {
+        let r = Cli::try_parse_from(["spotify-mcp-server", "--toolsets", "playback,nope"]);
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn subcommands_parse() {
+        assert!(matches!(
+            parse(&["stdio", "--sandbox"]).command,
+            Some(Command::Stdio(_))
+        ));
+        assert!(matches!(
+            parse(&["sandbox", "--bind", "127.0.0.1:9999"]).command,
+            Some(Command::Sandbox(_))
+        ));
+        assert!(matches!(
+            parse(&["auth", "login", "--no-browser"]).command,
+            Some(Command::Auth { .. })
+        ));
+    }
+}

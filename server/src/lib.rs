@@ -3,6 +3,7 @@
 //! Data flows one way: [`http`] (transport) → [`mcp`] (tool handlers) → [`spotify`] (typed Web API
 //! client with auth, limiter, retries and cache) → Spotify or the [`sandbox`].
 
+pub mod app;
 pub mod config;
 pub mod http;
 pub mod mcp;

@@ -1,0 +1,262 @@
+//! Wiring: builds the Spotify client (against Spotify or the built-in sandbox), the MCP
+//! handler, and runs the mode the command line chose.
+
+use std::time::Duration;
+
+use crate::config::{AuthAction, CacheBackend, Cli, Command, CommonArgs, ConfigError, LogFormat};
+use crate::http::{self, BearerAuth, HttpOptions, Readiness};
+use crate::mcp::{McpOptions, SpotifyMcp};
+use crate::sandbox::{self, SandboxHandle, SandboxOptions};
+use crate::spotify::{self, Credentials, Secret, SpotifyClient, SpotifyConfig, SpotifyError};
+
+/// Everything that can stop the process, with a message for a person.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Spotify(#[from] SpotifyError),
+    #[error(transparent)]
+    Http(#[from] http::HttpError),
+    #[error(transparent)]
+    Auth(#[from] http::BearerAuthError),
+    #[error("sandbox: {0}")]
+    Sandbox(#[from] sandbox::SandboxError),
+    #[error("MCP over stdio failed: {0}")]
+    Stdio(String),
+    #[error("health check of {url} failed: {reason}")]
+    Unhealthy { url: String, reason: String },
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> Result<(), AppError> {
+    match cli.command {
+        None => serve_http(cli.serve).await,
+        Some(Command::Stdio(common)) => serve_stdio(*common).await,
+        Some(Command::Auth { action }) => auth(action).await,
+        Some(Command::Sandbox(args)) => {
+            init_logging("info", LogFormat::Text);
+            let opts = SandboxOptions {
+                seed: args.seed,
+                extended_quota: args.extended_quota,
+                record_requests: args.record_requests,
+                ..SandboxOptions::default()
+            };
+            let handle = sandbox::spawn(args.bind, opts).await?;
+            tracing::info!(
+                api = %handle.api_base_url(),
+                accounts = %handle.accounts_base_url(),
+                client_id = sandbox::SANDBOX_CLIENT_ID,
+                "sandbox Spotify Web API is up"
+            );
+            http::shutdown_signal().await;
+            handle.shutdown().await;
+            Ok(())
+        }
+        Some(Command::Healthcheck(args)) => healthcheck(&args.url).await,
+    }
+}
+
+fn init_logging(filter: &str, format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (tests running several servers in one process) is harmless.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// The Spotify client for the configured credentials, or for a freshly spawned sandbox.
+/// The sandbox handle must live as long as the client is used.
+pub async fn build_client(
+    common: &CommonArgs,
+) -> Result<(SpotifyClient, Option<SandboxHandle>), AppError> {
+    let cache = common.cache_backend()?;
+    let spotify_args = &common.spotify;
+    spotify_args.validate_urls()?;
+    let (mut cfg, handle) = if common.sandbox {
+        let handle = sandbox::spawn(
+            "127.0.0.1:0".parse().expect("literal socket address"),
+            SandboxOptions::default(),
+        )
+        .await?;
+        tracing::info!(api = %handle.api_base_url(), "running against the built-in sandbox");
+        let cfg = SpotifyConfig::new(
+            handle.api_base_url(),
+            handle.accounts_base_url(),
+            sandbox::SANDBOX_CLIENT_ID.to_owned(),
+            Some(Secret::new(sandbox::SANDBOX_CLIENT_SECRET.to_owned())),
+            Credentials::RefreshToken(Secret::new(sandbox::SANDBOX_REFRESH_TOKEN.to_owned())),
+        );
+        (cfg, Some(handle))
+    } else {
+        let client_id = spotify_args
+            .client_id
+            .clone()
+            .filter(|id| !id.trim().is_empty())
+            .ok_or(ConfigError::MissingClientId)?;
+        let secret = env_secret("SPOTIFY_CLIENT_SECRET");
+        let credentials = match (
+            env_secret("SPOTIFY_REFRESH_TOKEN"),
+            &spotify_args.token_file,
+        ) {
+            (Some(refresh), _) => Credentials::RefreshToken(refresh),
+            (None, Some(path)) => Credentials::TokenFile(path.clone()),
+            (None, None) => match spotify::auth::default_token_path() {
+                Some(path) if path.exists() => Credentials::TokenFile(path),
+                _ if secret.is_some() => Credentials::ClientCredentials,
+                _ => return Err(ConfigError::MissingClientId.into()),
+            },
+        };
+        let cfg = SpotifyConfig::new(
+            spotify_args.api_base_url.clone(),
+            spotify_args.accounts_base_url.clone(),
+            client_id,
+            secret,
+            credentials,
+        );
+        (cfg, None)
+    };
+    cfg.request_timeout = spotify_args.request_timeout();
+    cfg.max_retry_wait = spotify_args.max_retry_wait();
+    cfg.cache = match cache {
+        CacheBackend::None => None,
+        CacheBackend::Memory => Some(spotify::CacheConfig::memory(
+            common.cache_size_mb * 1024 * 1024,
+        )),
+        CacheBackend::Redis(url) => Some(spotify::CacheConfig::redis(url)),
+    };
+    let client = SpotifyClient::new(cfg)?;
+    Ok((client, handle))
+}
+
+fn env_secret(name: &str) -> Option<Secret> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .map(Secret::new)
+}
+
+fn mcp_options(common: &CommonArgs) -> McpOptions {
+    McpOptions {
+        toolsets: common.toolsets(),
+        read_only: common.read_only,
+    }
+}
+
+async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
+    init_logging(&args.common.log_level, args.common.log_format);
+    let allowed_origins = args.allowed_origins()?;
+    let auth = BearerAuth::from_sources(
+        std::env::var("SPOTIFY_MCP_AUTH_TOKENS").ok().as_deref(),
+        args.auth_tokens_file.as_deref(),
+    )?
+    .map(std::sync::Arc::new);
+    if auth.is_none() && !args.bind.is_loopback() {
+        tracing::warn!(
+            "listening on a non-loopback address without MCP access tokens: anyone who reaches this port controls the Spotify account"
+        );
+    }
+    let (client, sandbox) = build_client(&args.common).await?;
+    let mcp = SpotifyMcp::new(client.clone(), mcp_options(&args.common));
+    let opts = HttpOptions {
+        addr: args.addr(),
+        allowed_hosts: args.allowed_hosts(),
+        allowed_origins,
+        auth,
+        shutdown_grace: args.shutdown_grace(),
+    };
+    http::serve(
+        mcp,
+        Readiness::new(client),
+        opts,
+        axum::Router::new(),
+        http::shutdown_signal(),
+    )
+    .await?;
+    if let Some(handle) = sandbox {
+        handle.shutdown().await;
+    }
+    Ok(())
+}
+
+async fn serve_stdio(common: CommonArgs) -> Result<(), AppError> {
+    use rmcp::ServiceExt;
+    init_logging(&common.log_level, common.log_format);
+    let (client, sandbox) = build_client(&common).await?;
+    let mcp = SpotifyMcp::new(client, mcp_options(&common));
+    let service = mcp
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| AppError::Stdio(e.to_string()))?;
+    tokio::select! {
+        done = service.waiting() => {
+            done.map_err(|e| AppError::Stdio(e.to_string()))?;
+        }
+        () = http::shutdown_signal() => {}
+    }
+    if let Some(handle) = sandbox {
+        handle.shutdown().await;
+    }
+    Ok(())
+}
+
+async fn auth(action: AuthAction) -> Result<(), AppError> {
+    init_logging("warn", LogFormat::Text);
+    match action {
+        AuthAction::Login(args) => {
+            let client_id = args
+                .spotify
+                .client_id
+                .clone()
+                .ok_or(ConfigError::MissingClientId)?;
+            args.spotify.validate_urls()?;
+            let path = spotify::auth::login(spotify::auth::LoginOptions {
+                accounts_base_url: args.spotify.accounts_base_url.clone(),
+                client_id,
+                redirect_port: args.redirect_port,
+                open_browser: !args.no_browser,
+                token_path: args.spotify.token_file.clone(),
+            })
+            .await?;
+            println!("Logged in. Token stored in {}", path.display());
+        }
+        AuthAction::Status(args) => {
+            println!("{}", spotify::auth::status(args.token_file.as_deref())?);
+        }
+        AuthAction::Logout(args) => {
+            let removed = spotify::auth::logout(args.token_file.as_deref())?;
+            match removed {
+                Some(path) => println!("Removed {}", path.display()),
+                None => println!("No stored token."),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn healthcheck(url: &str) -> Result<(), AppError> {
+    let unhealthy = |reason: String| AppError::Unhealthy {
+        url: url.to_owned(),
+        reason,
+    };
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .map_err(|e| unhealthy(e.to_string()))?;
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| unhealthy(e.to_string()))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(unhealthy(format!("HTTP {}", response.status())))
+    }
+}

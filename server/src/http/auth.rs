@@ -1,0 +1,259 @@
+//! Optional bearer-token access control for `/mcp`.
+//!
+//! Tokens come from `SPOTIFY_MCP_AUTH_TOKENS` (comma separated) and/or a file with one token
+//! per line, such as a mounted Kubernetes Secret; the file is re-read when it changes. Only
+//! SHA-256 digests of the tokens are kept in memory, and comparisons are constant time.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+/// How often the tokens file's modification time is checked.
+const FILE_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+type TokenDigest = [u8; 32];
+
+#[derive(Debug, thiserror::Error)]
+pub enum BearerAuthError {
+    #[error("cannot read the auth tokens file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no MCP access token configured: the tokens file {0} is empty")]
+    Empty(PathBuf),
+}
+
+#[derive(Debug)]
+struct FileTokens {
+    path: PathBuf,
+    modified: Option<SystemTime>,
+    checked: Instant,
+    digests: HashSet<TokenDigest>,
+}
+
+/// The set of accepted bearer tokens.
+#[derive(Debug)]
+pub struct BearerAuth {
+    env: HashSet<TokenDigest>,
+    file: Option<RwLock<FileTokens>>,
+}
+
+fn digest(token: &str) -> TokenDigest {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn parse_tokens(text: &str, sep: char) -> HashSet<TokenDigest> {
+    text.split(sep)
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !t.starts_with('#'))
+        .map(digest)
+        .collect()
+}
+
+fn read_file(path: &Path) -> Result<(Option<SystemTime>, HashSet<TokenDigest>), BearerAuthError> {
+    let read_err = |source| BearerAuthError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let modified = std::fs::metadata(path).map_err(read_err)?.modified().ok();
+    let text = std::fs::read_to_string(path).map_err(read_err)?;
+    Ok((modified, parse_tokens(&text, '\n')))
+}
+
+impl BearerAuth {
+    /// Builds the token set; `None` when no token source is configured (access control off).
+    pub fn from_sources(
+        env_tokens: Option<&str>,
+        file: Option<&Path>,
+    ) -> Result<Option<Self>, BearerAuthError> {
+        let env = env_tokens.map(|t| parse_tokens(t, ',')).unwrap_or_default();
+        let file = match file {
+            Some(path) => {
+                let (modified, digests) = read_file(path)?;
+                if digests.is_empty() && env.is_empty() {
+                    return Err(BearerAuthError::Empty(path.to_owned()));
+                }
+                Some(RwLock::new(FileTokens {
+                    path: path.to_owned(),
+                    modified,
+                    checked: Instant::now(),
+                    digests,
+                }))
+            }
+            None => None,
+        };
+        if env.is_empty() && file.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Self { env, file }))
+    }
+
+    /// Re-reads the file when its modification time changed (checked every few seconds).
+    fn refresh_file(&self) {
+        let Some(file) = &self.file else { return };
+        let due = file
+            .read()
+            .map(|f| f.checked.elapsed() >= FILE_CHECK_INTERVAL)
+            .unwrap_or(false);
+        if !due {
+            return;
+        }
+        let Ok(mut f) = file.write() else { return };
+        f.checked = Instant::now();
+        let modified = std::fs::metadata(&f.path)
+            .ok()
+            .and_then(|m| m.modified().ok());
+        if modified == f.modified {
+            return;
+        }
+        match read_file(&f.path) {
+            Ok((modified, digests)) => {
+                tracing::info!(path = %f.path.display(), tokens = digests.len(), "reloaded MCP access tokens");
+                f.modified = modified;
+                f.digests = digests;
+            }
+            // Keep the last good set: a half-written Secret update must not lock everyone out.
+            Err(e) => tracing::warn!(error = %e, "keeping the previous MCP access tokens"),
+        }
+    }
+
+    /// Whether `token` is accepted.
+    pub fn accepts(&self, token: &str) -> bool {
+        self.refresh_file();
+        let candidate = digest(token);
+        let in_set = |set: &HashSet<TokenDigest>| {
+            // Constant-time over every stored digest, so timing says nothing about which matched.
+            set.iter()
+                .fold(false, |found, d| found | ct_eq(d, &candidate))
+        };
+        let from_file = self
+            .file
+            .as_ref()
+            .and_then(|f| f.read().ok().map(|f| in_set(&f.digests)))
+            .unwrap_or(false);
+        in_set(&self.env) | from_file
+    }
+}
+
+fn ct_eq(a: &TokenDigest, b: &TokenDigest) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn unauthorized(error: &'static str, description: &'static str) -> Response {
+    let challenge = format!(
+        "Bearer realm=\"spotify-mcp\", error=\"{error}\", error_description=\"{description}\""
+    );
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(serde_json::json!({ "error": error, "error_description": description })),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// Middleware: `/mcp` requires `Authorization: Bearer <token>` with an accepted token.
+pub async fn require_bearer(
+    State(auth): State<Arc<BearerAuth>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let Some(value) = header else {
+        return unauthorized("invalid_request", "missing Authorization: Bearer token");
+    };
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim);
+    match token {
+        Some(token) if !token.is_empty() && auth.accepts(token) => next.run(request).await,
+        Some(_) => unauthorized("invalid_token", "the bearer token is not accepted"),
+        None => unauthorized(
+            "invalid_request",
+            "the Authorization header must use the Bearer scheme",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_sources_means_no_access_control() {
+        assert!(BearerAuth::from_sources(None, None).unwrap().is_none());
+        assert!(
+            BearerAuth::from_sources(Some(" , "), None)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn env_tokens_are_accepted_and_others_rejected() {
+        let auth = BearerAuth::from_sources(Some("alpha, beta"), None)
+            .unwrap()
+            .unwrap();
+        assert!(auth.accepts("alpha"));
+        assert!(auth.accepts("beta"));
+        assert!(!auth.accepts("gamma"));
+        assert!(!auth.accepts(""));
+    }
+
+    #[test]
+    fn file_tokens_reload_when_the_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens");
+        std::fs::write(&path, "# comment\nfirst\n").unwrap();
+        let auth = BearerAuth::from_sources(None, Some(&path))
+            .unwrap()
+            .unwrap();
+        assert!(auth.accepts("first"));
+        assert!(!auth.accepts("# comment"));
+
+        std::fs::write(&path, "second\n").unwrap();
+        let later = SystemTime::now() + Duration::from_secs(10);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        if let Some(f) = &auth.file {
+            f.write().unwrap().checked = Instant::now() - FILE_CHECK_INTERVAL;
+        }
+        assert!(auth.accepts("second"));
+        assert!(!auth.accepts("first"));
+    }
+
+    #[test]
+    fn empty_file_is_an_error_and_missing_file_names_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens");
+        std::fs::write(&path, "\n\n").unwrap();
+        assert!(matches!(
+            BearerAuth::from_sources(None, Some(&path)),
+            Err(BearerAuthError::Empty(_))
+        ));
+        let missing = dir.path().join("nope");
+        let err = BearerAuth::from_sources(None, Some(&missing)).unwrap_err();
+        assert!(err.to_string().contains("nope"));
+    }
+}
