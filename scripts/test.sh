@@ -9,6 +9,9 @@ log() { printf '\n==> %s\n' "$*" >&2; }
 
 log "provisioning test tools"
 eval "$(scripts/test-env.sh)"
+eval "$(scripts/infra-tools.sh)"
+SPOTIFY_MCP_HELM_BIN=$(scripts/helm-toolchain.sh)
+export SPOTIFY_MCP_HELM_BIN
 if [ -x scripts/k8s-toolchain.sh ] && [ -d operator ]; then
   SPOTIFY_MCP_K8S_BIN=$(scripts/k8s-toolchain.sh)
   export SPOTIFY_MCP_K8S_BIN
