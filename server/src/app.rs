@@ -24,6 +24,8 @@ pub enum AppError {
     Sandbox(#[from] sandbox::SandboxError),
     #[error("MCP over stdio failed: {0}")]
     Stdio(String),
+    #[error("metrics: {0}")]
+    Metrics(#[from] crate::metrics::MetricsError),
     #[error("health check of {url} failed: {reason}")]
     Unhealthy { url: String, reason: String },
 }
@@ -162,6 +164,7 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
             "listening on a non-loopback address without MCP access tokens: anyone who reaches this port controls the Spotify account"
         );
     }
+    let metrics = crate::metrics::Metrics::new()?;
     let (client, sandbox) = build_client(&args.common).await?;
     let mcp = SpotifyMcp::new(client.clone(), mcp_options(&args.common));
     let opts = HttpOptions {
@@ -175,7 +178,7 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
         mcp,
         Readiness::new(client),
         opts,
-        axum::Router::new(),
+        crate::metrics::router(metrics),
         http::shutdown_signal(),
     )
     .await?;
