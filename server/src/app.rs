@@ -1,13 +1,16 @@
 //! Wiring: builds the Spotify client (against Spotify or the built-in sandbox), the MCP
 //! handler, and runs the mode the command line chose.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::config::{AuthAction, CacheBackend, Cli, Command, CommonArgs, ConfigError, LogFormat};
 use crate::http::{self, BearerAuth, HttpOptions, Readiness};
 use crate::mcp::{McpOptions, SpotifyMcp};
 use crate::sandbox::{self, SandboxHandle, SandboxOptions};
-use crate::spotify::{self, Credentials, Secret, SpotifyClient, SpotifyConfig, SpotifyError};
+use crate::metrics::Metrics;
+use crate::spotify::auth::TokenStore;
+use crate::spotify::{Credentials, Secret, SpotifyClient, SpotifyConfig, SpotifyError};
 
 /// Everything that can stop the process, with a message for a person.
 #[derive(Debug, thiserror::Error)]
@@ -76,24 +79,32 @@ fn init_logging(filter: &str, format: LogFormat) {
 /// The sandbox handle must live as long as the client is used.
 pub async fn build_client(
     common: &CommonArgs,
+    metrics: &Metrics,
 ) -> Result<(SpotifyClient, Option<SandboxHandle>), AppError> {
     let cache = common.cache_backend()?;
     let spotify_args = &common.spotify;
     spotify_args.validate_urls()?;
     let (mut cfg, handle) = if common.sandbox {
         let handle = sandbox::spawn(
-            "127.0.0.1:0".parse().expect("literal socket address"),
-            SandboxOptions::default(),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            SandboxOptions {
+                record_requests: common.sandbox_record_requests,
+                ..SandboxOptions::default()
+            },
         )
         .await?;
         tracing::info!(api = %handle.api_base_url(), "running against the built-in sandbox");
+        let refresh = if common.sandbox_free_user {
+            sandbox::SANDBOX_FREE_REFRESH_TOKEN
+        } else {
+            sandbox::SANDBOX_REFRESH_TOKEN
+        };
         let cfg = SpotifyConfig::new(
-            handle.api_base_url(),
-            handle.accounts_base_url(),
-            sandbox::SANDBOX_CLIENT_ID.to_owned(),
-            Some(Secret::new(sandbox::SANDBOX_CLIENT_SECRET.to_owned())),
-            Credentials::RefreshToken(Secret::new(sandbox::SANDBOX_REFRESH_TOKEN.to_owned())),
-        );
+            sandbox::SANDBOX_CLIENT_ID,
+            Credentials::RefreshToken(Secret::new(refresh)),
+        )
+        .with_base_urls(handle.api_base_url(), handle.accounts_base_url())
+        .with_client_secret(Secret::new(sandbox::SANDBOX_CLIENT_SECRET));
         (cfg, Some(handle))
     } else {
         let client_id = spotify_args
@@ -102,36 +113,29 @@ pub async fn build_client(
             .filter(|id| !id.trim().is_empty())
             .ok_or(ConfigError::MissingClientId)?;
         let secret = env_secret("SPOTIFY_CLIENT_SECRET");
-        let credentials = match (
-            env_secret("SPOTIFY_REFRESH_TOKEN"),
-            &spotify_args.token_file,
-        ) {
+        let token_file = spotify_args
+            .token_file
+            .clone()
+            .or_else(SpotifyConfig::default_token_path);
+        let credentials = match (env_secret("SPOTIFY_REFRESH_TOKEN"), token_file) {
             (Some(refresh), _) => Credentials::RefreshToken(refresh),
-            (None, Some(path)) => Credentials::TokenFile(path.clone()),
-            (None, None) => match spotify::auth::default_token_path() {
-                Some(path) if path.exists() => Credentials::TokenFile(path),
-                _ if secret.is_some() => Credentials::ClientCredentials,
-                _ => return Err(ConfigError::MissingClientId.into()),
-            },
+            (None, Some(path)) if path.exists() => Credentials::TokenFile(path),
+            _ if secret.is_some() => Credentials::ClientCredentials,
+            _ => return Err(ConfigError::MissingClientId.into()),
         };
-        let cfg = SpotifyConfig::new(
-            spotify_args.api_base_url.clone(),
-            spotify_args.accounts_base_url.clone(),
-            client_id,
-            secret,
-            credentials,
-        );
+        let mut cfg = SpotifyConfig::new(client_id, credentials)
+            .with_base_urls(&spotify_args.api_base_url, &spotify_args.accounts_base_url);
+        cfg.client_secret = secret;
         (cfg, None)
     };
     cfg.request_timeout = spotify_args.request_timeout();
     cfg.max_retry_wait = spotify_args.max_retry_wait();
-    cfg.cache = match cache {
-        CacheBackend::None => None,
-        CacheBackend::Memory => Some(spotify::CacheConfig::memory(
-            common.cache_size_mb * 1024 * 1024,
-        )),
-        CacheBackend::Redis(url) => Some(spotify::CacheConfig::redis(url)),
-    };
+    match cache {
+        CacheBackend::None => cfg.cache.enabled = false,
+        CacheBackend::Memory => cfg.cache.max_bytes = common.cache_size_mb * 1024 * 1024,
+        CacheBackend::Redis(_) => return Err(ConfigError::RedisUnsupported.into()),
+    }
+    let _ = metrics;
     let client = SpotifyClient::new(cfg)?;
     Ok((client, handle))
 }
@@ -164,8 +168,8 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
             "listening on a non-loopback address without MCP access tokens: anyone who reaches this port controls the Spotify account"
         );
     }
-    let metrics = crate::metrics::Metrics::new()?;
-    let (client, sandbox) = build_client(&args.common).await?;
+    let metrics = Metrics::new()?;
+    let (client, sandbox) = build_client(&args.common, &metrics).await?;
     let mcp = SpotifyMcp::new(client.clone(), mcp_options(&args.common));
     let opts = HttpOptions {
         addr: args.addr(),
@@ -178,7 +182,7 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
         mcp,
         Readiness::new(client),
         opts,
-        crate::metrics::router(metrics),
+        crate::metrics::router(metrics.clone()),
         http::shutdown_signal(),
     )
     .await?;
@@ -191,7 +195,7 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
 async fn serve_stdio(common: CommonArgs) -> Result<(), AppError> {
     use rmcp::ServiceExt;
     init_logging(&common.log_level, common.log_format);
-    let (client, sandbox) = build_client(&common).await?;
+    let (client, sandbox) = build_client(&common, &Metrics::disabled()).await?;
     let mcp = SpotifyMcp::new(client, mcp_options(&common));
     let service = mcp
         .serve(rmcp::transport::stdio())
@@ -209,6 +213,13 @@ async fn serve_stdio(common: CommonArgs) -> Result<(), AppError> {
     Ok(())
 }
 
+fn token_store(path: Option<&std::path::Path>) -> Result<TokenStore, SpotifyError> {
+    match path {
+        Some(p) => Ok(TokenStore::new(p)),
+        None => TokenStore::default_location(),
+    }
+}
+
 async fn auth(action: AuthAction) -> Result<(), AppError> {
     init_logging("warn", LogFormat::Text);
     match action {
@@ -217,26 +228,49 @@ async fn auth(action: AuthAction) -> Result<(), AppError> {
                 .spotify
                 .client_id
                 .clone()
+                .filter(|id| !id.trim().is_empty())
                 .ok_or(ConfigError::MissingClientId)?;
             args.spotify.validate_urls()?;
-            let path = spotify::auth::login(spotify::auth::LoginOptions {
+            let store = token_store(args.spotify.token_file.as_deref())?;
+            let login = crate::spotify::auth::login::LoginOptions {
                 accounts_base_url: args.spotify.accounts_base_url.clone(),
                 client_id,
                 redirect_port: args.redirect_port,
                 open_browser: !args.no_browser,
-                token_path: args.spotify.token_file.clone(),
-            })
-            .await?;
-            println!("Logged in. Token stored in {}", path.display());
+                timeout: Duration::from_secs(300),
+            };
+            crate::spotify::auth::login::login(&login, &store).await?;
+            println!("Logged in. Token stored in {}", store.path().display());
         }
         AuthAction::Status(args) => {
-            println!("{}", spotify::auth::status(args.token_file.as_deref())?);
+            let status = token_store(args.token_file.as_deref())?.status()?;
+            if !status.logged_in {
+                println!(
+                    "Not logged in (no token at {}). Run `spotify-mcp-server auth login`.",
+                    status.path.display()
+                );
+            } else {
+                println!("Logged in; token file {}", status.path.display());
+                if let Some(id) = &status.client_id {
+                    println!("client ID: {id}");
+                }
+                println!("refresh token stored: {}", status.has_refresh_token);
+                if let Some(secs) = status.access_token_expires_in_secs {
+                    if secs > 0 {
+                        println!("access token expires in {secs} s");
+                    } else {
+                        println!("access token expired {} s ago (refreshed on next use)", -secs);
+                    }
+                }
+                println!("scopes: {}", status.scopes.join(" "));
+            }
         }
         AuthAction::Logout(args) => {
-            let removed = spotify::auth::logout(args.token_file.as_deref())?;
-            match removed {
-                Some(path) => println!("Removed {}", path.display()),
-                None => println!("No stored token."),
+            let store = token_store(args.token_file.as_deref())?;
+            if store.delete()? {
+                println!("Removed {}", store.path().display());
+            } else {
+                println!("No stored token at {}.", store.path().display());
             }
         }
     }

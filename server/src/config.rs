@@ -75,6 +75,14 @@ pub struct CommonArgs {
     #[arg(long, env = "SPOTIFY_MCP_SANDBOX")]
     pub sandbox: bool,
 
+    /// With --sandbox: record every exchange with the fake API (readable at its /sandbox/requests).
+    #[arg(long, env = "SPOTIFY_MCP_SANDBOX_RECORD", requires = "sandbox")]
+    pub sandbox_record_requests: bool,
+
+    /// With --sandbox: act as the sandbox's free (non-Premium) user.
+    #[arg(long, env = "SPOTIFY_MCP_SANDBOX_FREE_USER", requires = "sandbox")]
+    pub sandbox_free_user: bool,
+
     /// Toolsets to expose, comma separated (playback, search, catalog, library, playlists,
     /// profile, composite, extended). Default: all but extended.
     #[arg(long, env = "SPOTIFY_MCP_TOOLSETS", value_delimiter = ',')]
@@ -216,6 +224,8 @@ pub enum ConfigError {
     },
     #[error("invalid --cache value {0:?}: expected `memory`, `none` or a redis:// URL")]
     InvalidCache(String),
+    #[error("the Redis cache backend is not available in this build yet; use --cache memory")]
+    RedisUnsupported,
     #[error("--cache-size-mb must be between 1 and 65536, got {0}")]
     InvalidCacheSize(u64),
     #[error(
