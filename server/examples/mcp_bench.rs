@@ -20,7 +20,7 @@ use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
 use rmcp::serve_client;
 use serde_json::{Value, json};
-use spotify_mcp_server::sandbox::{SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN};
+use spotify_mcp_server::sandbox::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN};
 
 type Client = RunningService<RoleClient, ()>;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -82,9 +82,9 @@ fn server_command(bin: &Path, api: &str, accounts: &str, in_process_sandbox: boo
     if in_process_sandbox {
         cmd.arg("--sandbox");
     } else {
-        cmd.env("SPOTIFY_CLIENT_ID", SANDBOX_CLIENT_ID)
-            .env("SPOTIFY_CLIENT_SECRET", SANDBOX_CLIENT_SECRET)
-            .env("SPOTIFY_REFRESH_TOKEN", SANDBOX_REFRESH_TOKEN)
+        cmd.env("SPOTIFY_CLIENT_ID", CLIENT_ID)
+            .env("SPOTIFY_CLIENT_SECRET", CLIENT_SECRET)
+            .env("SPOTIFY_REFRESH_TOKEN", PREMIUM_REFRESH_TOKEN)
             .env("SPOTIFY_API_BASE_URL", api)
             .env("SPOTIFY_ACCOUNTS_BASE_URL", accounts)
             .env_remove("SPOTIFY_MCP_TOKEN_FILE");
@@ -178,8 +178,8 @@ async fn main() -> Result<(), BoxError> {
     // 2. Search result size versus Spotify's raw JSON for the same request.
     let token: Value = http
         .post(format!("{base}/api/token"))
-        .basic_auth(SANDBOX_CLIENT_ID, Some(SANDBOX_CLIENT_SECRET))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", SANDBOX_REFRESH_TOKEN)])
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", PREMIUM_REFRESH_TOKEN)])
         .send()
         .await?
         .json()

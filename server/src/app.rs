@@ -51,7 +51,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             tracing::info!(
                 api = %handle.api_base_url(),
                 accounts = %handle.accounts_base_url(),
-                client_id = sandbox::SANDBOX_CLIENT_ID,
+                client_id = sandbox::CLIENT_ID,
                 "sandbox Spotify Web API is up"
             );
             http::shutdown_signal().await;
@@ -95,16 +95,16 @@ pub async fn build_client(
         .await?;
         tracing::info!(api = %handle.api_base_url(), "running against the built-in sandbox");
         let refresh = if common.sandbox_free_user {
-            sandbox::SANDBOX_FREE_REFRESH_TOKEN
+            sandbox::FREE_REFRESH_TOKEN
         } else {
-            sandbox::SANDBOX_REFRESH_TOKEN
+            sandbox::PREMIUM_REFRESH_TOKEN
         };
         let cfg = SpotifyConfig::new(
-            sandbox::SANDBOX_CLIENT_ID,
+            sandbox::CLIENT_ID,
             Credentials::RefreshToken(Secret::new(refresh)),
         )
         .with_base_urls(handle.api_base_url(), handle.accounts_base_url())
-        .with_client_secret(Secret::new(sandbox::SANDBOX_CLIENT_SECRET));
+        .with_client_secret(Secret::new(sandbox::CLIENT_SECRET));
         (cfg, Some(handle))
     } else {
         let client_id = spotify_args
