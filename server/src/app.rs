@@ -2,14 +2,19 @@
 //! handler, and runs the mode the command line chose.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{AuthAction, CacheBackend, Cli, Command, CommonArgs, ConfigError, LogFormat};
 use crate::http::{self, BearerAuth, HttpOptions, Readiness};
 use crate::mcp::{McpOptions, SpotifyMcp};
+use crate::metrics::{InstrumentedCache, Metrics};
+use crate::redis_cache::{RedisCache, RedisCacheError};
 use crate::sandbox::{self, SandboxHandle, SandboxOptions};
-use crate::metrics::Metrics;
 use crate::spotify::auth::TokenStore;
+use crate::spotify::cache::{MemoryCache, ResponseCache};
+use crate::spotify::pipeline::PipelineObserver;
+use crate::spotify::{self, ClientOptions};
 use crate::spotify::{Credentials, Secret, SpotifyClient, SpotifyConfig, SpotifyError};
 
 /// Everything that can stop the process, with a message for a person.
@@ -27,6 +32,8 @@ pub enum AppError {
     Sandbox(#[from] sandbox::SandboxError),
     #[error("MCP over stdio failed: {0}")]
     Stdio(String),
+    #[error(transparent)]
+    Cache(#[from] RedisCacheError),
     #[error("metrics: {0}")]
     Metrics(#[from] crate::metrics::MetricsError),
     #[error("health check of {url} failed: {reason}")]
@@ -130,13 +137,23 @@ pub async fn build_client(
     };
     cfg.request_timeout = spotify_args.request_timeout();
     cfg.max_retry_wait = spotify_args.max_retry_wait();
-    match cache {
-        CacheBackend::None => cfg.cache.enabled = false,
-        CacheBackend::Memory => cfg.cache.max_bytes = common.cache_size_mb * 1024 * 1024,
-        CacheBackend::Redis(_) => return Err(ConfigError::RedisUnsupported.into()),
-    }
-    let _ = metrics;
-    let client = SpotifyClient::new(cfg)?;
+    cfg.cache.max_bytes = common.cache_size_mb * 1024 * 1024;
+    let backend: Option<Arc<dyn spotify::cache::CacheBackend>> = match cache {
+        CacheBackend::None => None,
+        CacheBackend::Memory => Some(Arc::new(InstrumentedCache::new(
+            Arc::new(MemoryCache::new(cfg.cache.max_bytes)),
+            metrics.clone(),
+        ))),
+        CacheBackend::Redis(url) => Some(Arc::new(RedisCache::new(&url, metrics.clone())?)),
+    };
+    cfg.cache.enabled = backend.is_some();
+    let options = ClientOptions {
+        observer: metrics
+            .is_enabled()
+            .then(|| Arc::new(metrics.clone()) as Arc<dyn PipelineObserver>),
+        cache: Some(backend.map(|b| ResponseCache::with_backend(b, cfg.cache.clone()))),
+    };
+    let client = SpotifyClient::with_options(cfg, options)?;
     Ok((client, handle))
 }
 
@@ -232,14 +249,15 @@ async fn auth(action: AuthAction) -> Result<(), AppError> {
                 .ok_or(ConfigError::MissingClientId)?;
             args.spotify.validate_urls()?;
             let store = token_store(args.spotify.token_file.as_deref())?;
-            let login = crate::spotify::auth::login::LoginOptions {
-                accounts_base_url: args.spotify.accounts_base_url.clone(),
-                client_id,
-                redirect_port: args.redirect_port,
-                open_browser: !args.no_browser,
-                timeout: Duration::from_secs(300),
+            let cfg =
+                SpotifyConfig::new(client_id, Credentials::TokenFile(store.path().to_owned()))
+                    .with_base_urls(&args.spotify.api_base_url, &args.spotify.accounts_base_url);
+            let options = crate::spotify::auth::login::LoginOptions {
+                port: args.redirect_port,
+                token_path: Some(store.path().to_owned()),
+                ..Default::default()
             };
-            crate::spotify::auth::login::login(&login, &store).await?;
+            crate::spotify::auth::login::login(&cfg, !args.no_browser, &options).await?;
             println!("Logged in. Token stored in {}", store.path().display());
         }
         AuthAction::Status(args) => {
@@ -259,7 +277,10 @@ async fn auth(action: AuthAction) -> Result<(), AppError> {
                     if secs > 0 {
                         println!("access token expires in {secs} s");
                     } else {
-                        println!("access token expired {} s ago (refreshed on next use)", -secs);
+                        println!(
+                            "access token expired {} s ago (refreshed on next use)",
+                            -secs
+                        );
                     }
                 }
                 println!("scopes: {}", status.scopes.join(" "));

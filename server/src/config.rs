@@ -224,8 +224,6 @@ pub enum ConfigError {
     },
     #[error("invalid --cache value {0:?}: expected `memory`, `none` or a redis:// URL")]
     InvalidCache(String),
-    #[error("the Redis cache backend is not available in this build yet; use --cache memory")]
-    RedisUnsupported,
     #[error("--cache-size-mb must be between 1 and 65536, got {0}")]
     InvalidCacheSize(u64),
     #[error(
