@@ -34,4 +34,8 @@ if [ -d tests/python ]; then
   log "end-to-end tests with the official Python MCP SDK"
   "$SPOTIFY_MCP_TEST_PYTHON" -m pytest tests/python -q
 fi
+if [ -x charts/tests/run.sh ]; then
+  log "Helm charts and the operator image on a real control plane"
+  charts/tests/run.sh
+fi
 log "all tests passed"
