@@ -16,9 +16,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::serve_client;
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
-use rmcp::serve_client;
 use serde_json::{Value, json};
 use spotify_mcp_server::sandbox::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN};
 
@@ -76,9 +76,16 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-fn server_command(bin: &Path, api: &str, accounts: &str, in_process_sandbox: bool) -> tokio::process::Command {
+fn server_command(
+    bin: &Path,
+    api: &str,
+    accounts: &str,
+    in_process_sandbox: bool,
+) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(bin);
-    cmd.arg("stdio").stderr(Stdio::null()).env("SPOTIFY_MCP_LOG", "warn");
+    cmd.arg("stdio")
+        .stderr(Stdio::null())
+        .env("SPOTIFY_MCP_LOG", "warn");
     if in_process_sandbox {
         cmd.arg("--sandbox");
     } else {
@@ -140,7 +147,12 @@ async fn main() -> Result<(), BoxError> {
     let api = format!("{base}/v1");
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while http.get(format!("{base}/sandbox/faults")).send().await.is_err() {
+    while http
+        .get(format!("{base}/sandbox/faults"))
+        .send()
+        .await
+        .is_err()
+    {
         if Instant::now() > deadline {
             return Err("sandbox did not start".into());
         }
@@ -164,22 +176,35 @@ async fn main() -> Result<(), BoxError> {
             "start → first tools/list ({label}, {} runs): p50 {:.1} ms, max {:.1} ms",
             args.startup_runs,
             percentile(&samples, 0.5).as_secs_f64() * 1e3,
-            samples.last().map(|d| d.as_secs_f64() * 1e3).unwrap_or_default()
+            samples
+                .last()
+                .map(|d| d.as_secs_f64() * 1e3)
+                .unwrap_or_default()
         );
     }
 
     let (client, pid) = connect(server_command(&args.bin, &api, &base, false)).await?;
     let tools = client.list_all_tools().await?;
     let list_bytes = serde_json::to_vec(&json!({ "tools": tools }))?.len();
-    println!("tools/list: {} tools, {} bytes of JSON", tools.len(), list_bytes);
+    println!(
+        "tools/list: {} tools, {} bytes of JSON",
+        tools.len(),
+        list_bytes
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    println!("idle RSS after initialize + tools/list: {:.1} MiB", rss_kib(pid)? as f64 / 1024.0);
+    println!(
+        "idle RSS after initialize + tools/list: {:.1} MiB",
+        rss_kib(pid)? as f64 / 1024.0
+    );
 
     // 2. Search result size versus Spotify's raw JSON for the same request.
     let token: Value = http
         .post(format!("{base}/api/token"))
         .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", PREMIUM_REFRESH_TOKEN)])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", PREMIUM_REFRESH_TOKEN),
+        ])
         .send()
         .await?
         .json()
@@ -188,12 +213,12 @@ async fn main() -> Result<(), BoxError> {
     let raw = http
         .get(format!("{api}/search"))
         .bearer_auth(access)
-        .query(&[("q", "love"), ("type", "track"), ("limit", "10")])
+        .query(&[("q", "night"), ("type", "track"), ("limit", "10")])
         .send()
         .await?
         .text()
         .await?;
-    let result = call(&client, search_params("love")).await?;
+    let result = call(&client, search_params("night")).await?;
     let text = text_of(&result);
     println!(
         "search text: {} bytes vs raw Spotify JSON {} bytes = {:.1}%",
@@ -204,12 +229,12 @@ async fn main() -> Result<(), BoxError> {
 
     // 3. Cached search latency, sequential.
     for _ in 0..200 {
-        call(&client, search_params("love")).await?;
+        call(&client, search_params("night")).await?;
     }
     let mut samples = Vec::with_capacity(args.latency_calls);
     for _ in 0..args.latency_calls {
         let start = Instant::now();
-        call(&client, search_params("love")).await?;
+        call(&client, search_params("night")).await?;
         samples.push(start.elapsed());
     }
     samples.sort();
@@ -229,7 +254,7 @@ async fn main() -> Result<(), BoxError> {
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
             while Instant::now() < until {
-                match peer.call_tool(search_params("love")).await {
+                match peer.call_tool(search_params("night")).await {
                     Ok(r) if r.is_error != Some(true) => n += 1,
                     Ok(r) => return Err(format!("tool error: {}", text_of(&r))),
                     Err(e) => return Err(e.to_string()),
@@ -252,7 +277,7 @@ async fn main() -> Result<(), BoxError> {
     // 5. RSS growth over many calls (mixed queries so the cache fills too).
     let before = rss_kib(pid)?;
     for i in 0..args.growth_calls {
-        let q = ["love", "night", "blue", "river", "dance"][i % 5];
+        let q = ["night", "summer", "garden", "signal", "window"][i % 5];
         call(&client, search_params(q)).await?;
     }
     let after = rss_kib(pid)?;
