@@ -15,10 +15,13 @@ use crate::spotify::SpotifyClient;
 /// How long a readiness answer is reused.
 const READY_TTL: Duration = Duration::from_secs(5);
 
+/// The last readiness answer and when it was computed.
+type LastCheck = Option<(Instant, Result<(), String>)>;
+
 #[derive(Clone)]
 pub struct Readiness {
     client: SpotifyClient,
-    last: Arc<Mutex<Option<(Instant, Result<(), String>)>>>,
+    last: Arc<Mutex<LastCheck>>,
 }
 
 impl Readiness {
