@@ -37,7 +37,8 @@ test_operator_dry_run() {
 # the chart's ServiceAccount. $1 namespace of the release, $2 Deployment name, $3 identity.
 start_host_operator() {
   local ns="$1" deploy="$2" identity="$3" sa dir server ca token
-  [ -x "$OPERATOR_BIN" ] || fail "no operator binary at $OPERATOR_BIN (cargo build --bins, or set SPOTIFY_MCP_OPERATOR_BIN)"
+  [ -n "${OPERATOR_IMAGE:-}" ] || [ -x "$OPERATOR_BIN" ] ||
+    fail "no operator binary at $OPERATOR_BIN (cargo build --bins, or set SPOTIFY_MCP_OPERATOR_BIN)"
   dir=$(mktemp -d)
   sa=$(kubectl -n "$ns" get deployment "$deploy" -o jsonpath='{.spec.template.spec.serviceAccountName}')
   token=$(kubectl -n "$ns" create token "$sa" --duration 1h) || fail "kubectl create token $sa"
@@ -88,9 +89,24 @@ EOF
   mapfile -d '' -t envs <"$dir/env"
   mapfile -d '' -t args <"$dir/args"
   HOST_OPERATOR_LOG="$dir/operator.log"
-  log "host operator as $ns/$sa: ${envs[*]} spotify-mcp-operator ${args[*]}"
-  env -i PATH="$PATH" HOME="$dir" KUBECONFIG="$dir/kubeconfig" "${envs[@]}" "$OPERATOR_BIN" "${args[@]}" \
-    >"$HOST_OPERATOR_LOG" 2>&1 &
+  if [ -n "${OPERATOR_IMAGE:-}" ]; then
+    # The operator image instead of the host binary: host network (to reach the API server on
+    # loopback), the restricted settings of the chart's securityContext, the token kubeconfig mounted.
+    local -a penv=()
+    local e
+    for e in "${envs[@]}"; do penv+=(-e "$e"); done
+    chmod 755 "$dir" && chmod 644 "$dir/kubeconfig"
+    log "operator image $OPERATOR_IMAGE as $ns/$sa: ${envs[*]} ${args[*]}"
+    "$SPOTIFY_MCP_PODMAN" --runtime runc run --rm --network host --read-only --cap-drop ALL \
+      --security-opt no-new-privileges --user 65532:65532 \
+      --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+      -v "$dir/kubeconfig:/etc/spotify-mcp-operator/kubeconfig:ro" -e KUBECONFIG=/etc/spotify-mcp-operator/kubeconfig \
+      "${penv[@]}" "$OPERATOR_IMAGE" "${args[@]}" >"$HOST_OPERATOR_LOG" 2>&1 &
+  else
+    log "host operator as $ns/$sa: ${envs[*]} spotify-mcp-operator ${args[*]}"
+    env -i PATH="$PATH" HOME="$dir" KUBECONFIG="$dir/kubeconfig" "${envs[@]}" "$OPERATOR_BIN" "${args[@]}" \
+      >"$HOST_OPERATOR_LOG" 2>&1 &
+  fi
   HOST_OPERATOR_PID=$!
   TIMEOUT=60 eventually http_ok "http://127.0.0.1:$HOST_OPERATOR_PORT/readyz" || {
     tail -n 30 "$HOST_OPERATOR_LOG" >&2
