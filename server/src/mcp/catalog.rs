@@ -90,8 +90,10 @@ pub struct ChildrenArgs {
     /// Default 20.
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
+    /// Start index.
     pub offset: Option<u32>,
     /// Artist albums only; default all.
+    #[schemars(length(max = 4))]
     pub groups: Option<Vec<Group>>,
 }
 
@@ -121,7 +123,12 @@ impl SpotifyMcp {
 impl SpotifyMcp {
     #[tool(
         description = "Details of a track, album, artist, show, episode, audiobook or chapter.",
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_item(
         &self,
@@ -132,9 +139,14 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Children of an item: album tracks, artist albums, show episodes or audiobook chapters.",
+        description = "Album tracks, artist albums, show episodes or audiobook chapters.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_item_children(
         &self,

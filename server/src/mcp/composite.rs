@@ -26,12 +26,12 @@ const MAX_QUERIES: usize = 100;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct BestMatchArgs {
-    /// What to play, e.g. "bohemian rhapsody queen" or "kind of blue".
+    /// What to play, e.g. "bohemian rhapsody queen".
     pub query: String,
-    /// Restrict to one type; default: choose among track, album, artist, playlist.
+    /// Only this type; default: best of track/album/artist/playlist.
     #[serde(rename = "type")]
     pub kind: Option<Kind>,
-    /// Default: the active device.
+    /// Default: the active one.
     pub device_id: Option<String>,
 }
 
@@ -43,10 +43,12 @@ pub struct BestMatch {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FromQueriesArgs {
+    /// Playlist name.
     pub name: String,
     /// One search per track, e.g. "artist - title".
     #[schemars(length(min = 1, max = 100))]
     pub queries: Vec<String>,
+    /// Playlist description.
     pub description: Option<String>,
     /// Default false.
     pub public: Option<bool>,
@@ -194,7 +196,7 @@ impl SpotifyMcp {
 #[tool_router(router = composite_router, vis = "pub(super)")]
 impl SpotifyMcp {
     #[tool(
-        description = "Search and play the best match in one call: an exact artist/album/playlist name plays it whole, else the top track. Premium.",
+        description = "Search and play the best match: an exact artist/album/playlist name plays it whole, else the top track. Premium.",
         annotations(
             read_only_hint = false,
             destructive_hint = false,
@@ -238,8 +240,11 @@ impl SpotifyMcp {
                 ..PlayRequest::default()
             }
         };
-        self.call(self.client().play(&request, device_id.as_deref()))
-            .await?;
+        self.call_on(
+            device_id.as_deref(),
+            self.client().play(&request, device_id.as_deref()),
+        )
+        .await?;
         let by = if item.artists.is_empty() {
             String::new()
         } else {

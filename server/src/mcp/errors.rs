@@ -57,6 +57,20 @@ impl ToolError {
     }
 }
 
+impl ToolError {
+    /// A player command named a device Spotify does not know (any more).
+    pub fn device_not_found(id: &str, devices: Option<&[Device]>) -> Self {
+        let known = match devices {
+            Some([]) => " The account has no available device right now.".to_string(),
+            Some(devices) => format!(" Available devices: {}.", device_list(devices)),
+            None => " Call get_devices for the current device_id values.".to_string(),
+        };
+        Self {
+            message: format!("Device `{id}` was not found or is offline.{known}"),
+        }
+    }
+}
+
 impl From<IdError> for ToolError {
     fn from(err: IdError) -> Self {
         Self::invalid(err.to_string())
@@ -82,14 +96,7 @@ fn no_active_device(devices: Option<&[Device]>) -> String {
              speaker (signed in to this account), then call get_devices."
             .to_string(),
         Some(devices) => {
-            let list = devices
-                .iter()
-                .map(|d| match &d.id {
-                    Some(id) => format!("{} ({}, device_id {id})", d.name, d.kind),
-                    None => format!("{} ({}, no device_id: cannot be targeted)", d.name, d.kind),
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
+            let list = device_list(devices);
             format!(
                 "No active Spotify device. Available devices: {list}. Call transfer_playback \
                  with one of these device_id values, or pass device_id to this tool."
@@ -99,6 +106,17 @@ fn no_active_device(devices: Option<&[Device]>) -> String {
              transfer_playback to one, or pass device_id to this tool."
             .to_string(),
     }
+}
+
+fn device_list(devices: &[Device]) -> String {
+    devices
+        .iter()
+        .map(|d| match &d.id {
+            Some(id) => format!("{} ({}, device_id {id})", d.name, d.kind),
+            None => format!("{} ({}, no device_id: cannot be targeted)", d.name, d.kind),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]
@@ -154,6 +172,16 @@ mod tests {
         ));
         assert!(none.contains("No Spotify device is available"), "{none}");
         let unknown = text(ToolError::spotify(&SpotifyError::NoActiveDevice));
+        assert!(unknown.contains("get_devices"), "{unknown}");
+    }
+
+    #[test]
+    fn unknown_device_lists_the_known_ones() {
+        let devices = [device(Some("abc123"), "Kitchen")];
+        let msg = text(ToolError::device_not_found("gone-1", Some(&devices)));
+        assert!(msg.contains("Device `gone-1` was not found"), "{msg}");
+        assert!(msg.contains("Kitchen (Speaker, device_id abc123)"), "{msg}");
+        let unknown = text(ToolError::device_not_found("gone-1", None));
         assert!(unknown.contains("get_devices"), "{unknown}");
     }
 

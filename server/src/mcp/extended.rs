@@ -29,9 +29,13 @@ pub struct SeveralArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RecommendationArgs {
     /// Up to 5 seeds in total across artists, tracks and genres.
+    #[schemars(length(max = 5))]
     pub seed_artists: Option<Vec<String>>,
+    /// Track URIs/links/IDs.
+    #[schemars(length(max = 5))]
     pub seed_tracks: Option<Vec<String>>,
     /// From get_genre_seeds.
+    #[schemars(length(max = 5))]
     pub seed_genres: Option<Vec<String>>,
     /// Default 20.
     #[schemars(range(min = 1, max = 100))]
@@ -40,10 +44,13 @@ pub struct RecommendationArgs {
     #[schemars(range(min = 0.0, max = 1.0))]
     pub target_energy: Option<f64>,
     #[schemars(range(min = 0.0, max = 1.0))]
+    /// 0.0-1.0 (sad to happy)
     pub target_valence: Option<f64>,
     #[schemars(range(min = 0.0, max = 1.0))]
+    /// 0.0-1.0
     pub target_danceability: Option<f64>,
     #[schemars(range(min = 0.0, max = 1.0))]
+    /// 0.0-1.0
     pub target_acousticness: Option<f64>,
     /// BPM
     #[schemars(range(min = 0.0, max = 300.0))]
@@ -76,6 +83,7 @@ pub struct BrowseArgs {
     /// Default 20.
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
+    /// Start index.
     pub offset: Option<u32>,
 }
 
@@ -86,6 +94,7 @@ pub struct CategoriesArgs {
     /// Default 20.
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
+    /// Start index.
     pub offset: Option<u32>,
 }
 
@@ -96,6 +105,7 @@ pub struct CategoryArgs {
     /// Default 20.
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
+    /// Start index.
     pub offset: Option<u32>,
 }
 
@@ -305,7 +315,12 @@ impl SpotifyMcp {
     #[tool(
         description = "Several items of one type in one call (batch get). Extended-quota apps only.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_several_items(
         &self,
@@ -388,7 +403,12 @@ impl SpotifyMcp {
     #[tool(
         description = "Track recommendations from up to 5 seeds (artists, tracks, genres) with optional targets. Extended-quota apps only.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_recommendations(
         &self,
@@ -406,7 +426,12 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Genre names usable as seed_genres. Extended-quota apps only.",
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_genre_seeds(&self) -> Result<Json<Names>, ToolError> {
         let seeds = self.call(self.client().get_genre_seeds()).await?;
@@ -415,7 +440,12 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Audio features (tempo, key, energy, valence...) of up to 100 tracks. Extended-quota apps only.",
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_audio_features(
         &self,
@@ -436,7 +466,12 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Summary of a track's audio analysis: tempo, key, sections. Extended-quota apps only.",
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_audio_analysis(
         &self,
@@ -450,7 +485,12 @@ impl SpotifyMcp {
     #[tool(
         description = "Artists similar to an artist. Extended-quota apps only.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_related_artists(
         &self,
@@ -467,7 +507,12 @@ impl SpotifyMcp {
     #[tool(
         description = "An artist's most popular tracks. Extended-quota apps only.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_artist_top_tracks(
         &self,
@@ -487,7 +532,12 @@ impl SpotifyMcp {
     #[tool(
         description = "New album releases. Extended-quota apps only.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_new_releases(
         &self,
@@ -507,7 +557,12 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Browse categories (id, name), or one category by id. Extended-quota apps only.",
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_categories(
         &self,
@@ -550,7 +605,12 @@ impl SpotifyMcp {
     #[tool(
         description = "Playlists of a browse category. Extended-quota apps only.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_category_playlists(
         &self,
@@ -576,7 +636,12 @@ impl SpotifyMcp {
     #[tool(
         description = "Spotify's featured playlists. Extended-quota apps only.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_featured_playlists(
         &self,
@@ -600,7 +665,12 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Country codes where Spotify is available. Extended-quota apps only.",
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_markets(&self) -> Result<Json<Names>, ToolError> {
         let markets = self.call(self.client().get_markets()).await?;

@@ -37,11 +37,13 @@ pub enum SavedKind {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SavedArgs {
+    /// What to list.
     #[serde(rename = "type")]
     pub kind: SavedKind,
     /// Default 20.
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
+    /// Start index.
     pub offset: Option<u32>,
 }
 
@@ -93,9 +95,14 @@ pub struct FollowedArgs {
 #[tool_router(router = library_router, vis = "pub(super)")]
 impl SpotifyMcp {
     #[tool(
-        description = "The user's saved tracks, albums, episodes, shows or audiobooks, newest first.",
+        description = "Saved tracks, albums, episodes, shows or audiobooks, newest first.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_saved_items(
         &self,
@@ -206,7 +213,12 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Whether each item is saved (or followed). Up to 40.",
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn check_library(
         &self,
@@ -242,7 +254,12 @@ impl SpotifyMcp {
     #[tool(
         description = "Artists the user follows.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_followed_artists(
         &self,

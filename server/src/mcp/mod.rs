@@ -195,6 +195,35 @@ impl SpotifyMcp {
         ToolError::from_spotify(&err, &hints)
     }
 
+    /// Like [`Self::fail`] for a player command sent to `device`: a 404 then means the device
+    /// is unknown, and the message lists the devices that exist.
+    pub(crate) async fn fail_on(&self, device: Option<&str>, err: SpotifyError) -> ToolError {
+        match (&err, device) {
+            (SpotifyError::NotFound { .. }, Some(id)) => {
+                let devices = self
+                    .client()
+                    .get_devices()
+                    .await
+                    .ok()
+                    .map(|devices| devices.iter().map(Device::from).collect::<Vec<_>>());
+                ToolError::device_not_found(id, devices.as_deref())
+            }
+            _ => self.fail(err).await,
+        }
+    }
+
+    /// Awaits a player command sent to `device`, mapping its error with [`Self::fail_on`].
+    pub(crate) async fn call_on<T>(
+        &self,
+        device: Option<&str>,
+        fut: impl Future<Output = Result<T, SpotifyError>>,
+    ) -> Result<T, ToolError> {
+        match fut.await {
+            Ok(value) => Ok(value),
+            Err(err) => Err(self.fail_on(device, err).await),
+        }
+    }
+
     /// Awaits a client call, mapping its error with [`Self::fail`].
     pub(crate) async fn call<T>(
         &self,

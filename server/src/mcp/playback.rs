@@ -27,7 +27,7 @@ const CONTEXTS: [ItemKind; 5] = [
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DeviceArgs {
-    /// Default: the active device.
+    /// Default: the active one.
     pub device_id: Option<String>,
 }
 
@@ -53,7 +53,7 @@ pub struct PlayArgs {
     pub offset_uri: Option<String>,
     /// Start position in the first item.
     pub position_ms: Option<u64>,
-    /// Default: the active device.
+    /// Default: the active one.
     pub device_id: Option<String>,
 }
 
@@ -69,22 +69,24 @@ pub enum Direction {
 pub struct SkipArgs {
     /// Default next.
     pub direction: Option<Direction>,
-    /// Default: the active device.
+    /// Default: the active one.
     pub device_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SeekArgs {
+    /// Position in ms.
     pub position_ms: u64,
-    /// Default: the active device.
+    /// Default: the active one.
     pub device_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct VolumeArgs {
+    /// 0-100.
     #[schemars(range(max = 100))]
     pub volume_percent: u32,
-    /// Default: the active device.
+    /// Default: the active one.
     pub device_id: Option<String>,
 }
 
@@ -108,9 +110,11 @@ impl From<Repeat> for RepeatState {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ModeArgs {
+    /// off, track or context.
     pub repeat: Option<Repeat>,
+    /// On or off.
     pub shuffle: Option<bool>,
-    /// Default: the active device.
+    /// Default: the active one.
     pub device_id: Option<String>,
 }
 
@@ -119,7 +123,7 @@ pub struct QueueArgs {
     /// Tracks/episodes to append to the queue, in order.
     #[schemars(length(min = 1, max = 20))]
     pub uris: Vec<String>,
-    /// Default: the active device.
+    /// Default: the active one.
     pub device_id: Option<String>,
 }
 
@@ -142,8 +146,13 @@ fn on(device: &Option<String>) -> String {
 #[tool_router(router = playback_router, vis = "pub(super)")]
 impl SpotifyMcp {
     #[tool(
-        description = "Player state: device, item, progress, shuffle, repeat, context; active=false if idle.",
-        annotations(read_only_hint = true, open_world_hint = true)
+        description = "The player: device, item, progress, shuffle, repeat, context.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_playback_state(&self) -> Result<Json<PlaybackState>, ToolError> {
         let state = self.call(self.client().get_playback_state(None)).await?;
@@ -154,7 +163,12 @@ impl SpotifyMcp {
 
     #[tool(
         description = "What is playing now and how far in (lighter than get_playback_state).",
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_currently_playing(&self) -> Result<Json<NowPlaying>, ToolError> {
         let now = self.call(self.client().get_currently_playing(None)).await?;
@@ -163,7 +177,12 @@ impl SpotifyMcp {
 
     #[tool(
         description = "The user's Spotify Connect devices with their device_id.",
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_devices(&self) -> Result<Json<Devices>, ToolError> {
         let devices = self.call(self.client().get_devices()).await?;
@@ -188,15 +207,18 @@ impl SpotifyMcp {
         let Some(device_id) = device(Some(args.device_id))? else {
             return Err(ToolError::invalid("`device_id` is required"));
         };
-        self.call(self.client().transfer_playback(&device_id, args.play))
-            .await?;
+        self.call_on(
+            Some(&device_id),
+            self.client().transfer_playback(&device_id, args.play),
+        )
+        .await?;
         Ok(Json(Ack::new(format!(
             "Playback transferred to device {device_id}"
         ))))
     }
 
     #[tool(
-        description = "Start/resume playback: no args resumes; else uris (tracks/episodes) or a context (album/playlist/artist/show). Premium. To play by name use play_best_match.",
+        description = "Play uris (tracks/episodes) or a context (album/playlist/artist/show); no args resumes. Premium. By name: play_best_match.",
         annotations(
             read_only_hint = false,
             destructive_hint = false,
@@ -252,8 +274,11 @@ impl SpotifyMcp {
             offset,
             position_ms: args.position_ms,
         };
-        self.call(self.client().play(&request, device_id.as_deref()))
-            .await?;
+        self.call_on(
+            device_id.as_deref(),
+            self.client().play(&request, device_id.as_deref()),
+        )
+        .await?;
         Ok(Json(Ack::new(format!("{what}{}", on(&device_id)))))
     }
 
@@ -271,7 +296,11 @@ impl SpotifyMcp {
         Parameters(args): Parameters<DeviceArgs>,
     ) -> Result<Json<Ack>, ToolError> {
         let device_id = device(args.device_id)?;
-        self.call(self.client().pause(device_id.as_deref())).await?;
+        self.call_on(
+            device_id.as_deref(),
+            self.client().pause(device_id.as_deref()),
+        )
+        .await?;
         Ok(Json(Ack::new(format!("Paused{}", on(&device_id)))))
     }
 
@@ -289,12 +318,18 @@ impl SpotifyMcp {
         let direction = args.direction.unwrap_or_default();
         match direction {
             Direction::Next => {
-                self.call(self.client().skip_next(device_id.as_deref()))
-                    .await?
+                self.call_on(
+                    device_id.as_deref(),
+                    self.client().skip_next(device_id.as_deref()),
+                )
+                .await?
             }
             Direction::Previous => {
-                self.call(self.client().skip_previous(device_id.as_deref()))
-                    .await?
+                self.call_on(
+                    device_id.as_deref(),
+                    self.client().skip_previous(device_id.as_deref()),
+                )
+                .await?
             }
         }
         let word = match direction {
@@ -318,8 +353,11 @@ impl SpotifyMcp {
     )]
     async fn seek(&self, Parameters(args): Parameters<SeekArgs>) -> Result<Json<Ack>, ToolError> {
         let device_id = device(args.device_id)?;
-        self.call(self.client().seek(args.position_ms, device_id.as_deref()))
-            .await?;
+        self.call_on(
+            device_id.as_deref(),
+            self.client().seek(args.position_ms, device_id.as_deref()),
+        )
+        .await?;
         Ok(Json(Ack::new(format!(
             "Seeked to {}{}",
             super::output::format_duration(args.position_ms),
@@ -343,8 +381,11 @@ impl SpotifyMcp {
         let device_id = device(args.device_id)?;
         let volume = bounded("volume_percent", Some(args.volume_percent), 0, 0, 100)?;
         let volume = u8::try_from(volume).unwrap_or(100);
-        self.call(self.client().set_volume(volume, device_id.as_deref()))
-            .await?;
+        self.call_on(
+            device_id.as_deref(),
+            self.client().set_volume(volume, device_id.as_deref()),
+        )
+        .await?;
         Ok(Json(Ack::new(format!(
             "Volume set to {volume}%{}",
             on(&device_id)
@@ -371,13 +412,19 @@ impl SpotifyMcp {
         let mut done = Vec::new();
         if let Some(repeat) = args.repeat {
             let state = RepeatState::from(repeat);
-            self.call(self.client().set_repeat(state, device_id.as_deref()))
-                .await?;
+            self.call_on(
+                device_id.as_deref(),
+                self.client().set_repeat(state, device_id.as_deref()),
+            )
+            .await?;
             done.push(format!("repeat {}", state.as_str()));
         }
         if let Some(shuffle) = args.shuffle {
-            self.call(self.client().set_shuffle(shuffle, device_id.as_deref()))
-                .await?;
+            self.call_on(
+                device_id.as_deref(),
+                self.client().set_shuffle(shuffle, device_id.as_deref()),
+            )
+            .await?;
             done.push(format!("shuffle {}", if shuffle { "on" } else { "off" }));
         }
         Ok(Json(Ack::new(format!(
@@ -390,7 +437,12 @@ impl SpotifyMcp {
     #[tool(
         description = "The current item and the upcoming queue.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<Queue>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_queue(&self) -> Result<Listed<Queue>, ToolError> {
         let queue = self.call(self.client().get_queue()).await?;
@@ -417,7 +469,7 @@ impl SpotifyMcp {
         let ids = parse_ids("uris", &args.uris, &PLAYABLE, None, 20)?;
         for (done, id) in ids.iter().enumerate() {
             if let Err(err) = self.client().add_to_queue(id, device_id.as_deref()).await {
-                let err = self.fail(err).await;
+                let err = self.fail_on(device_id.as_deref(), err).await;
                 return Err(if done == 0 {
                     err
                 } else {
@@ -439,7 +491,12 @@ impl SpotifyMcp {
     #[tool(
         description = "Recently played tracks, newest first.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<RecentlyPlayed>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_recently_played(
         &self,

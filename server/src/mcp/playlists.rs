@@ -28,6 +28,7 @@ pub struct PageArgs {
     /// Default 20.
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
+    /// Start index.
     pub offset: Option<u32>,
 }
 
@@ -44,15 +45,19 @@ pub struct ItemsArgs {
     /// Default 50.
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
+    /// Start index.
     pub offset: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreateArgs {
+    /// Playlist name.
     pub name: String,
+    /// Playlist description.
     pub description: Option<String>,
     /// Default false.
     pub public: Option<bool>,
+    /// Others can edit.
     pub collaborative: Option<bool>,
 }
 
@@ -60,9 +65,13 @@ pub struct CreateArgs {
 pub struct DetailsArgs {
     /// Playlist URI/link/ID.
     pub playlist: String,
+    /// New name.
     pub name: Option<String>,
+    /// Playlist description.
     pub description: Option<String>,
+    /// Public on the profile.
     pub public: Option<bool>,
+    /// Others can edit.
     pub collaborative: Option<bool>,
 }
 
@@ -84,6 +93,7 @@ pub struct RemoveArgs {
     /// Every occurrence is removed.
     #[schemars(length(min = 1, max = 100))]
     pub uris: Vec<String>,
+    /// Playlist version to edit.
     pub snapshot_id: Option<String>,
 }
 
@@ -91,16 +101,17 @@ pub struct RemoveArgs {
 pub struct ReorderArgs {
     /// Playlist URI/link/ID.
     pub playlist: String,
-    /// Reorder: first position to move.
+    /// First position to move.
     pub range_start: Option<u32>,
-    /// Reorder: position to move them before.
+    /// Move them before this position.
     pub insert_before: Option<u32>,
-    /// Reorder: how many; default 1.
+    /// How many; default 1.
     #[schemars(range(min = 1))]
     pub range_length: Option<u32>,
-    /// Or replace all items with these (empty clears).
+    /// Or replace all items (empty clears).
     #[schemars(length(max = 100))]
     pub replace_with: Option<Vec<String>>,
+    /// Playlist version to edit.
     pub snapshot_id: Option<String>,
 }
 
@@ -153,7 +164,12 @@ impl SpotifyMcp {
     #[tool(
         description = "The user's playlists (own and followed).",
         output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_my_playlists(
         &self,
@@ -173,7 +189,12 @@ impl SpotifyMcp {
 
     #[tool(
         description = "Playlist details: name, owner, item count, visibility, description.",
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_playlist(
         &self,
@@ -189,7 +210,12 @@ impl SpotifyMcp {
     #[tool(
         description = "Items of a playlist the user owns or collaborates on, with positions.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<PlaylistItems>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_playlist_items(
         &self,
@@ -401,7 +427,12 @@ impl SpotifyMcp {
 
     #[tool(
         description = "A playlist's cover image URLs.",
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_playlist_cover(
         &self,

@@ -40,6 +40,7 @@ impl From<Range> for TimeRange {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct TopArgs {
+    /// artists or tracks.
     #[serde(rename = "type")]
     pub kind: TopKind,
     /// ~4 weeks, ~6 months (default) or ~1 year.
@@ -47,6 +48,7 @@ pub struct TopArgs {
     /// Default 20.
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
+    /// Start index.
     pub offset: Option<u32>,
 }
 
@@ -89,7 +91,12 @@ impl SpotifyMcp {
 impl SpotifyMcp {
     #[tool(
         description = "The user's Spotify profile.",
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_profile(&self) -> Result<Json<Profile>, ToolError> {
         let me = self.call(self.client().get_current_user()).await?;
@@ -105,7 +112,12 @@ impl SpotifyMcp {
     #[tool(
         description = "The user's top artists or tracks over a time range.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<Items>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn get_top_items(
         &self,

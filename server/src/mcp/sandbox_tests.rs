@@ -402,6 +402,29 @@ async fn no_active_device_names_the_devices() {
 }
 
 #[tokio::test]
+async fn an_unknown_device_id_is_named_with_the_known_devices() {
+    let mut e = env().await;
+    for (tool, args) in [
+        (
+            "transfer_playback",
+            json!({"device_id": "no-such-device-0000"}),
+        ),
+        ("pause", json!({"device_id": "no-such-device-0000"})),
+    ] {
+        let msg = err(&mut e.wire, tool, args).await;
+        assert!(
+            msg.contains("Device `no-such-device-0000` was not found"),
+            "{tool}: {msg}"
+        );
+        let first = e.world["devices"]["premium"][0]["name"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(msg.contains(first), "{tool}: {msg} should name {first}");
+    }
+    e.sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn free_users_are_told_premium_is_needed() {
     let mut e = env_with(
         SandboxOptions::default(),

@@ -48,10 +48,12 @@ pub struct SearchArgs {
     /// Free text; filters like artist:, album:, year:1990-1999, genre: work.
     pub query: String,
     /// Default [track].
+    #[schemars(length(max = 7))]
     pub types: Option<Vec<Kind>>,
     /// Per type; default 10.
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
+    /// Start index.
     #[schemars(range(max = 1000))]
     pub offset: Option<u32>,
     /// ISO country code.
@@ -191,9 +193,14 @@ pub fn query(args: SearchArgs) -> Result<Query, ToolError> {
 #[tool_router(router = search_router, vis = "pub(super)")]
 impl SpotifyMcp {
     #[tool(
-        description = "Search tracks, albums, artists, playlists, shows, episodes or audiobooks; results carry the URIs other tools take.",
+        description = "Search the catalog (every item type); results carry URIs for other tools.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<SearchResults>(),
-        annotations(read_only_hint = true, open_world_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn search(
         &self,

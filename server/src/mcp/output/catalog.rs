@@ -9,10 +9,10 @@ use serde::Serialize;
 
 /// A Spotify item; fields that do not apply to its kind are absent.
 ///
-/// Its output schema is written by hand: only `name` and `uri`, the fields every item has;
-/// the optional fields are listed once, in the server instructions ([`ITEM_FIELDS`]). Items
-/// appear in most tools' results, and a full property list in every output schema would cost
-/// ~7 KB of `tools/list` (model context) and tell a model nothing the result does not.
+/// Its output schema is written by hand: an object that always has `name` and `uri`; the
+/// optional fields are listed once, in the server instructions ([`ITEM_FIELDS`]). Items appear
+/// in most tools' results, and a full property list in every output schema would cost ~8 KB of
+/// `tools/list` (model context) and tell a model nothing the result itself does not.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Item {
     pub name: String,
@@ -57,7 +57,6 @@ impl JsonSchema for Item {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "object",
-            "properties": {"name": {"type": "string"}, "uri": {"type": "string"}},
             "required": ["name", "uri"]
         })
     }
