@@ -314,3 +314,38 @@ async def test_concurrent_calls_on_one_connection(sandbox_server, mode):
         for uri, r in results.items():
             assert not r.is_error, r
             assert uri in str(r.structured_content), "answers got mixed up between concurrent calls"
+
+
+# --- bind address ----------------------------------------------------------------------------------
+
+
+def _host_address() -> str | None:
+    """A non-loopback IPv4 address of this machine, if it has one."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))
+            addr = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if addr.startswith("127.") else addr
+
+
+async def test_loopback_by_default_and_bind_changes_it(launcher, sandbox_server):
+    assert f"127.0.0.1:{sandbox_server.port}" in sandbox_server.log()
+    addr = _host_address()
+    if addr is not None:
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://{addr}:{sandbox_server.port}/healthz", timeout=2)
+    server = launcher.http_server("--bind", "0.0.0.0", "--allowed-hosts", addr or "localhost", name="bind-all")
+    try:
+        assert f"0.0.0.0:{server.port}" in server.log()
+        assert "without" in server.log() and "token" in server.log(), "no warning about an open, token-less bind"
+        if addr is not None:
+            r = httpx.get(f"http://{addr}:{server.port}/healthz", timeout=5)
+            assert r.status_code == 200
+            r = post(f"http://{addr}:{server.port}/mcp", initialize_body())
+            assert r.status_code == 200, r.text[:200]
+    finally:
+        server.stop()
