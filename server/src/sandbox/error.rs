@@ -28,15 +28,26 @@ pub struct ApiError {
     pub message: String,
     pub reason: Option<&'static str>,
     pub retry_after: Option<u64>,
+    /// Also repeat `status` and `message` at the top level of the body (see [`ApiError::flat`]).
+    pub flat: bool,
 }
 
 impl ApiError {
+    /// The definition documents the 400 answers of `/me/library` as a bare `ErrorObject`
+    /// (`{"status","message"}`) while every other error is wrapped in `{"error": ...}`; a flat
+    /// error carries both shapes, so it matches the definition and clients that parse the
+    /// usual wrapper alike.
+    pub fn flat(self) -> ApiError {
+        ApiError { flat: true, ..self }
+    }
+
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             message: message.into(),
             reason: None,
             retry_after: None,
+            flat: false,
         }
     }
 
@@ -95,6 +106,7 @@ impl From<PlayerError> for ApiError {
             message: e.to_string(),
             reason: e.reason(),
             retry_after: None,
+            flat: false,
         }
     }
 }
@@ -105,7 +117,12 @@ impl IntoResponse for ApiError {
         if let (Some(reason), Some(obj)) = (self.reason, error.as_object_mut()) {
             obj.insert("reason".into(), reason.into());
         }
-        let mut resp = (self.status, axum::Json(json!({ "error": error }))).into_response();
+        let body = if self.flat {
+            json!({ "error": error, "status": self.status.as_u16(), "message": self.message })
+        } else {
+            json!({ "error": error })
+        };
+        let mut resp = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {

@@ -8,6 +8,7 @@
 
 mod error;
 mod faults;
+mod fields;
 mod json;
 mod record;
 mod routes;

@@ -80,7 +80,25 @@ fn scope_for(kind: &str, write: bool) -> &'static [&'static str] {
     }
 }
 
+/// The URIs of a `/me/library` call; its 400s use the definition's flat error body.
 fn parse_uris(
+    s: &SandboxState,
+    world: &WorldState,
+    me: &Me,
+    q: &Params,
+    strict: bool,
+    write: bool,
+) -> Result<Vec<LibraryItem>, ApiError> {
+    parse_uris_inner(s, world, me, q, strict, write).map_err(|e| {
+        if e.status == axum::http::StatusCode::BAD_REQUEST {
+            e.flat()
+        } else {
+            e
+        }
+    })
+}
+
+fn parse_uris_inner(
     s: &SandboxState,
     world: &WorldState,
     me: &Me,

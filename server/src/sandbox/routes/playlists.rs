@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use super::{Me, Origin, Params, empty_ok, json_body, list, ok, render, split_uri};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
+use crate::sandbox::fields;
 use crate::sandbox::json::{paging, window};
 use crate::sandbox::world::catalog::{Catalog, Kind};
 use crate::sandbox::world::ids::{base62_id, is_base62_id};
@@ -112,6 +113,17 @@ fn snapshot(p: &Playlist) -> Response {
     ok(json!({ "snapshot_id": p.snapshot_id() }))
 }
 
+/// Applies the optional `fields` filter.
+fn filtered(q: &Params, v: Value) -> Result<Value, ApiError> {
+    match q.get("fields").filter(|f| !f.trim().is_empty()) {
+        None => Ok(v),
+        Some(expr) => {
+            let f = fields::parse(expr).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            Ok(fields::apply(v, &f))
+        }
+    }
+}
+
 async fn get_playlist(
     State(s): State<SandboxState>,
     me: Me,
@@ -124,12 +136,8 @@ async fn get_playlist(
     let extended = s.knobs().extended_quota;
     let p = visible(&w, &id, extended)?;
     let items_visible = p.editable_by(me.user) || (p.editorial && extended);
-    Ok(ok(render(s.catalog(), &o.api()).playlist(
-        &w,
-        p,
-        &o.0,
-        items_visible,
-    )))
+    let v = render(s.catalog(), &o.api()).playlist(&w, p, &o.0, items_visible);
+    Ok(ok(filtered(&q, v)?))
 }
 
 #[derive(Deserialize, Default)]
@@ -214,14 +222,15 @@ async fn get_items(
         .iter()
         .map(|e| r.playlist_entry(&w, e))
         .collect();
-    Ok(ok(paging(
+    let v = paging(
         &format!("{base}/playlists/{id}/items"),
         "",
         items,
         p.entries.len(),
         limit,
         offset,
-    )))
+    );
+    Ok(ok(filtered(&q, v)?))
 }
 
 #[derive(Deserialize, Default)]
