@@ -7,6 +7,8 @@
 CHARTS_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$CHARTS_TESTS_DIR/../.." && pwd)
 CHARTS_DIR="$REPO_ROOT/charts"
+# The server binary (host-run checks and the helm test hook's command).
+SERVER_BIN="${SPOTIFY_MCP_BIN:-$REPO_ROOT/target/debug/spotify-mcp-server}"
 
 log() { printf '[charts] %s\n' "$*" >&2; }
 fail() {

@@ -8,7 +8,6 @@
 
 OPERATOR_CHART="$CHARTS_DIR/spotify-mcp-operator"
 OPERATOR_BIN="${SPOTIFY_MCP_OPERATOR_BIN:-$REPO_ROOT/target/debug/spotify-mcp-operator}"
-SERVER_BIN="${SPOTIFY_MCP_BIN:-$REPO_ROOT/target/debug/spotify-mcp-server}"
 HOST_OPERATOR_PID=""
 HOST_OPERATOR_LOG=""
 HOST_OPERATOR_PORT=""
@@ -163,10 +162,9 @@ test_operator_lifecycle() {
 
   start_host_operator "$ns" "$deploy" host-operator-0
   # The helm test hook's command, run on the host against the real operator process.
-  if [ -x "$SERVER_BIN" ]; then
-    "$SERVER_BIN" healthcheck --url "http://127.0.0.1:$HOST_OPERATOR_PORT/readyz" >/dev/null 2>&1 ||
-      fail "the hook's command (spotify-mcp-server healthcheck) fails against the running operator"
-  fi
+  [ -x "$SERVER_BIN" ] || fail "no server binary at $SERVER_BIN (cargo build --bins, or set SPOTIFY_MCP_BIN)"
+  "$SERVER_BIN" healthcheck --url "http://127.0.0.1:$HOST_OPERATOR_PORT/readyz" >/dev/null 2>&1 ||
+    fail "the hook's command (spotify-mcp-server healthcheck) fails against the running operator"
 
   # examples/sandbox.yaml: no Secrets; examples/spotifymcp.yaml: Secrets + access token + ServiceMonitor.
   kubectl -n "$apps" apply -f "$REPO_ROOT/examples/sandbox.yaml" >/dev/null

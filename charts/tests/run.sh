@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tests of the Helm charts (and the operator image), on a real control plane with kwok nodes.
 #
-#   charts/tests/run.sh            # everything
+#   charts/tests/run.sh            # everything, then charts/tests/operator_image.sh
 #   charts/tests/run.sh static     # only the checks without a cluster (schema, lint, typos)
 #   charts/tests/run.sh server     # static + the spotify-mcp chart on the cluster
 #   charts/tests/run.sh operator   # static + the spotify-mcp-operator chart on the cluster
@@ -17,7 +17,7 @@ source "$CHARTS_TESTS_DIR/operator_chart.sh"
 what="${1:-all}"
 case "$what" in all | static | server | operator) ;; *) fail "usage: $0 [all|static|server|operator]" ;; esac
 setup_tools
-trap 'stop_host_operator; stop_cluster; rm -rf "$HELM_TEST_HOME"' EXIT
+trap 'stop_server; stop_host_operator; stop_cluster; rm -rf "$HELM_TEST_HOME"' EXIT
 
 test_schema_generated
 for chart in $(charts_list); do
@@ -39,6 +39,7 @@ if [ "$what" != operator ]; then
   test_server_dry_run
   test_server_servicemonitor_gate
   test_server_lifecycle
+  test_server_env_with_binary
 fi
 if [ "$what" != server ]; then
   test_operator_dry_run
@@ -47,3 +48,9 @@ if [ "$what" != server ]; then
 fi
 
 log "all $TESTS_RUN chart checks passed"
+if [ "$what" = all ]; then
+  stop_host_operator
+  stop_cluster
+  log "operator image (charts/tests/operator_image.sh)"
+  "$CHARTS_TESTS_DIR/operator_image.sh"
+fi

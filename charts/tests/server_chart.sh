@@ -124,3 +124,84 @@ helm_test_on_kwok() {
   log "helm test on kwok: hook pod $pod created, scheduled, phase $phase; helm said: $(tail -n 1 <<<"$out")"
   pass "$rel: helm test creates its hook pod (restricted PSS admitted, kwok: $phase, probes $url)"
 }
+
+SERVER_PID=""
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+
+# HTTP status of an MCP initialize POST to $1 with Host header $2 and bearer token $3 (may be empty).
+mcp_initialize_status() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, sys, urllib.request, urllib.error
+url, host, token = sys.argv[1:4]
+body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "chart-test", "version": "0"}}}).encode()
+req = urllib.request.Request(url, data=body, method="POST", headers={
+    "Host": host, "Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
+if token:
+    req.add_header("Authorization", "Bearer " + token)
+try:
+    print(urllib.request.urlopen(req, timeout=10).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+PY
+}
+
+# The chart's server configuration against the real server binary (kwok runs no container): the
+# environment of the rendered Deployment, with the access-token Secret "mounted" where the chart
+# mounts it, given to spotify-mcp-server on the host. /readyz answers through the helm test hook's
+# own command; /mcp accepts the Service DNS name with the token, and refuses another Host or no token.
+test_server_env_with_binary() {
+  [ -x "$SERVER_BIN" ] || fail "no server binary at $SERVER_BIN (cargo build --bins, or set SPOTIFY_MCP_BIN)"
+  local dir port token=chart-test-token svc_host=music-spotify-mcp.spotify-mcp.svc.cluster.local:80 code
+  dir=$(mktemp -d)
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf '%s\n' "$token" >"$dir/tokens"
+  helm template music "$SERVER_CHART" -n spotify-mcp --set sandbox=true --set auth.existingSecret=mcp-tokens \
+    --set server.readOnly=true --set service.port=80 >"$dir/rendered.yaml"
+  python3 - "$dir" "$port" <<'PY' || fail "cannot turn the rendered Deployment into a host command"
+import os, sys, yaml
+out, port = sys.argv[1], sys.argv[2]
+docs = [d for d in yaml.safe_load_all(open(f"{out}/rendered.yaml")) if d]
+dep = next(d for d in docs if d["kind"] == "Deployment")
+pod = dep["spec"]["template"]["spec"]
+c = pod["containers"][0]
+mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
+volumes = {v["name"]: v for v in pod.get("volumes", [])}
+env = {}
+for e in c["env"]:
+    assert "value" in e, f"sandbox values should need no Secret in the environment: {e}"
+    env[e["name"]] = e["value"]
+tokens_file = env["SPOTIFY_MCP_AUTH_TOKENS_FILE"]
+# The file must be what the chart mounts: the auth Secret's key projected at that path.
+vol = next(n for n, p in mounts.items() if tokens_file.startswith(p + "/"))
+item = volumes[vol]["secret"]["items"][0]
+assert volumes[vol]["secret"]["secretName"] == "mcp-tokens" and os.path.join(mounts[vol], item["path"]) == tokens_file, volumes[vol]
+env["SPOTIFY_MCP_AUTH_TOKENS_FILE"] = f"{out}/tokens"
+assert env["SPOTIFY_MCP_BIND"] == "0.0.0.0" and env["SPOTIFY_MCP_PORT"] == "8000", env
+env["SPOTIFY_MCP_BIND"], env["SPOTIFY_MCP_PORT"] = "127.0.0.1", port
+open(f"{out}/env", "w").write("".join(f"{k}={v}\0" for k, v in env.items()))
+PY
+  local -a envs
+  mapfile -d '' -t envs <"$dir/env"
+  env -i PATH="$PATH" HOME="$dir" "${envs[@]}" "$SERVER_BIN" >"$dir/server.log" 2>&1 &
+  SERVER_PID=$!
+  TIMEOUT=60 eventually "$SERVER_BIN" healthcheck --url "http://127.0.0.1:$port/readyz" || {
+    tail -n 20 "$dir/server.log" >&2
+    fail "the server with the chart's environment is not ready (helm test's healthcheck command)"
+  }
+  code=$(mcp_initialize_status "http://127.0.0.1:$port/mcp" "$svc_host" "$token")
+  [ "$code" = 200 ] || fail "initialize via the Service DNS name with the token: HTTP $code (allowed hosts/auth wiring)"
+  code=$(mcp_initialize_status "http://127.0.0.1:$port/mcp" "evil.example.com" "$token")
+  [ "$code" = 403 ] || fail "initialize with a foreign Host: HTTP $code, expected 403"
+  code=$(mcp_initialize_status "http://127.0.0.1:$port/mcp" "$svc_host" "")
+  [ "$code" = 401 ] || fail "initialize without the token: HTTP $code, expected 401"
+  stop_server
+  rm -rf "$dir"
+  pass "spotify-mcp: the chart's environment runs the real server: ready, Service DNS host + mounted token accepted, foreign Host 403, no token 401"
+}
