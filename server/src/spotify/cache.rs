@@ -200,6 +200,7 @@ pub struct ResponseCache {
     backend: Arc<dyn CacheBackend>,
     config: CacheConfig,
     stats: Arc<CacheStats>,
+    epoch: Arc<AtomicU64>,
 }
 
 impl ResponseCache {
@@ -216,6 +217,7 @@ impl ResponseCache {
             backend,
             config,
             stats: Arc::new(CacheStats::default()),
+            epoch: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -259,7 +261,36 @@ impl ResponseCache {
 
     pub async fn invalidate(&self, scope: &str, what: &Invalidation) {
         self.stats.invalidations.fetch_add(1, Ordering::Relaxed);
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         self.backend.invalidate(scope, &what.tag()).await;
+    }
+
+    /// Counter of invalidations, read before a GET is sent: an answer fetched while a write
+    /// invalidated something may predate that write, so it must not be cached.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Store an answer fetched when the epoch was `epoch`, unless an invalidation happened
+    /// meanwhile (then the answer may be stale). Returns whether it was stored.
+    pub async fn insert_if_current(
+        &self,
+        key: CacheKey,
+        body: Bytes,
+        class: CacheClass,
+        epoch: u64,
+    ) -> bool {
+        if self.epoch() != epoch || self.ttl(class).is_zero() {
+            return false;
+        }
+        let (scope, tag) = (key.scope.clone(), key.tag.clone());
+        self.insert(key, body, class).await;
+        if self.epoch() != epoch {
+            // An invalidation raced with the insert: drop what may have survived it.
+            self.backend.invalidate(&scope, &tag).await;
+            return false;
+        }
+        true
     }
 }
 
@@ -383,6 +414,38 @@ mod tests {
             memory.weighted_size()
         );
         assert!(memory.entry_count() < 100);
+    }
+
+    #[tokio::test]
+    async fn answers_fetched_across_an_invalidation_are_not_cached() {
+        let cache = ResponseCache::with_backend(Arc::new(MemoryCache::new(1 << 20)), config());
+        let k = key("u1", Tag::Playlist("p".into()), "/playlists/p/items");
+        let before = cache.epoch();
+        cache
+            .invalidate("u1", &Invalidation::Playlist("p".into()))
+            .await;
+        let stored = cache
+            .insert_if_current(
+                k.clone(),
+                Bytes::from_static(b"old"),
+                CacheClass::Playlist,
+                before,
+            )
+            .await;
+        assert!(!stored);
+        assert_eq!(cache.get(&k).await, None);
+        let now = cache.epoch();
+        assert!(
+            cache
+                .insert_if_current(
+                    k.clone(),
+                    Bytes::from_static(b"new"),
+                    CacheClass::Playlist,
+                    now
+                )
+                .await
+        );
+        assert_eq!(cache.get(&k).await.as_deref(), Some(&b"new"[..]));
     }
 
     #[test]

@@ -156,6 +156,7 @@ impl SpotifyClient {
         {
             return Ok(Some(body));
         }
+        let epoch = cache.map(ResponseCache::epoch);
         let response = self.inner.pipeline.execute(&request).await?;
         if let Some(cache) = &self.inner.cache {
             for what in &request.invalidates {
@@ -165,9 +166,9 @@ impl SpotifyClient {
         if response.status == reqwest::StatusCode::NO_CONTENT || response.body.is_empty() {
             return Ok(None);
         }
-        if let (Some(cache), Some(key)) = (cache, key) {
+        if let (Some(cache), Some(key), Some(epoch)) = (cache, key, epoch) {
             cache
-                .insert(key, response.body.clone(), request.cache)
+                .insert_if_current(key, response.body.clone(), request.cache, epoch)
                 .await;
         }
         Ok(Some(response.body))
@@ -403,6 +404,18 @@ mod tests {
             1,
             "invalid calls are refused locally"
         );
+    }
+
+    #[test]
+    fn debug_output_of_a_client_holds_no_secret() {
+        let mut cfg = SpotifyConfig::new(
+            "id",
+            Credentials::RefreshToken(Secret::new("RT-top-secret")),
+        );
+        cfg.client_secret = Some(Secret::new("CS-top-secret"));
+        let client = SpotifyClient::new(cfg).unwrap();
+        let text = format!("{client:?} {:?}", client.config());
+        assert!(!text.contains("top-secret"), "{text}");
     }
 
     #[test]
