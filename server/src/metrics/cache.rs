@@ -1,4 +1,4 @@
-//! Counting the operations of a cache backend that cannot fail (the in-memory one).
+//! Counting the operations of the in-memory cache, which cannot fail.
 //! Backends that can fail (Redis) count their own operations, including errors.
 
 use std::sync::Arc;
@@ -7,26 +7,30 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 
-use crate::spotify::cache::{CacheBackend, CacheKey, Tag};
+use crate::spotify::cache::{CacheBackend, CacheKey, MemoryCache, Tag};
 
 use super::{CacheOperation, CacheResult, Metrics};
 
-/// Wraps a backend: every get is a hit or a miss, every insert and invalidation `ok`, and the
-/// size gauges follow the backend's own counts.
+/// Wraps the in-memory cache: every get is a hit or a miss, every insert and invalidation `ok`,
+/// and after each change the size gauges follow the cache's counts (pending evictions applied
+/// first, so they are exact; a write already paid for a Spotify request).
 #[derive(Debug)]
 pub struct InstrumentedCache {
-    inner: Arc<dyn CacheBackend>,
+    inner: Arc<MemoryCache>,
     metrics: Metrics,
 }
 
 impl InstrumentedCache {
-    pub fn new(inner: Arc<dyn CacheBackend>, metrics: Metrics) -> Self {
+    pub fn new(inner: Arc<MemoryCache>, metrics: Metrics) -> Self {
         Self { inner, metrics }
     }
 
-    fn report_size(&self) {
-        self.metrics
-            .set_cache_size(self.inner.entry_count(), self.inner.weighted_size());
+    async fn report_size(&self) {
+        if self.metrics.is_enabled() {
+            self.inner.sync().await;
+            self.metrics
+                .set_cache_size(self.inner.entry_count(), self.inner.weighted_size());
+        }
     }
 }
 
@@ -49,7 +53,7 @@ impl CacheBackend for InstrumentedCache {
             self.inner.insert(key, body, ttl).await;
             self.metrics
                 .record_cache(CacheOperation::Set, CacheResult::Ok);
-            self.report_size();
+            self.report_size().await;
         })
     }
 
@@ -58,7 +62,7 @@ impl CacheBackend for InstrumentedCache {
             self.inner.invalidate(scope, tag).await;
             self.metrics
                 .record_cache(CacheOperation::Invalidate, CacheResult::Ok);
-            self.report_size();
+            self.report_size().await;
         })
     }
 
@@ -94,9 +98,20 @@ mod tests {
                 Duration::from_secs(60),
             )
             .await;
+        let entries = |m: &Metrics| {
+            m.render().unwrap().lines().find_map(|l| {
+                l.strip_prefix("spotify_mcp_cache_entries ")?
+                    .parse::<f64>()
+                    .ok()
+            })
+        };
+        assert_eq!(
+            entries(&metrics),
+            Some(1.0),
+            "size is exact right after the insert"
+        );
         assert!(cache.get(&key).await.is_some());
         assert!(cache.get(&key).await.is_some());
-        memory.sync().await;
         cache.invalidate("u", &Tag::Library).await;
         assert!(cache.get(&key).await.is_none());
         let text = metrics.render().unwrap();
@@ -118,6 +133,6 @@ mod tests {
         assert_eq!(op("set", "ok"), Some(1.0));
         assert_eq!(op("invalidate", "ok"), Some(1.0));
         assert_eq!(value("spotify_mcp_cache_hit_rate"), Some(0.5));
-        assert!(value("spotify_mcp_cache_bytes").unwrap() > 0.0, "{text}");
+        assert_eq!(value("spotify_mcp_cache_entries"), Some(0.0), "{text}");
     }
 }
