@@ -158,19 +158,6 @@ fn filter_ok(cat: &Catalog, item: ItemRef, field: &str, value: &str) -> bool {
     }
 }
 
-fn name_of(cat: &Catalog, item: ItemRef) -> String {
-    let n = match item.kind {
-        Kind::Track => cat.tracks.get(item.index).map(|x| x.name.as_str()),
-        Kind::Album => cat.albums.get(item.index).map(|x| x.name.as_str()),
-        Kind::Artist => cat.artists.get(item.index).map(|x| x.name.as_str()),
-        Kind::Show => cat.shows.get(item.index).map(|x| x.name.as_str()),
-        Kind::Episode => cat.episodes.get(item.index).map(|x| x.name.as_str()),
-        Kind::Audiobook => cat.audiobooks.get(item.index).map(|x| x.name.as_str()),
-        Kind::Chapter => cat.chapters.get(item.index).map(|x| x.name.as_str()),
-    };
-    n.unwrap_or("").to_lowercase()
-}
-
 /// Matching catalog items of `kind`, best first.
 pub fn matches(cat: &Catalog, kind: Kind, q: &Query) -> Vec<usize> {
     let phrase = q.words.join(" ");
@@ -184,7 +171,7 @@ pub fn matches(cat: &Catalog, kind: Kind, q: &Query) -> Vec<usize> {
             if !q.filters.iter().all(|(f, v)| filter_ok(cat, item, f, v)) {
                 return None;
             }
-            let name = name_of(cat, item);
+            let name = cat.name_lower(item);
             let tier = if !phrase.is_empty() && name == phrase {
                 0
             } else if !phrase.is_empty() && name.starts_with(&phrase) {

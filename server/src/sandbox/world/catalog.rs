@@ -193,6 +193,8 @@ pub struct Catalog {
     by_id: HashMap<String, ItemRef>,
     /// Lower-cased search text per kind, parallel to the item vectors.
     search_text: HashMap<Kind, Vec<String>>,
+    /// Lower-cased names per kind, parallel to the item vectors.
+    names_lower: HashMap<Kind, Vec<String>>,
 }
 
 /// Sizes of the generated catalog.
@@ -559,6 +561,39 @@ impl Catalog {
                 .collect(),
         );
         self.search_text = text;
+        let lower = |it: &mut dyn Iterator<Item = &String>| {
+            it.map(|n| n.to_lowercase()).collect::<Vec<_>>()
+        };
+        let mut names = HashMap::new();
+        names.insert(
+            Kind::Artist,
+            lower(&mut self.artists.iter().map(|x| &x.name)),
+        );
+        names.insert(Kind::Album, lower(&mut self.albums.iter().map(|x| &x.name)));
+        names.insert(Kind::Track, lower(&mut self.tracks.iter().map(|x| &x.name)));
+        names.insert(Kind::Show, lower(&mut self.shows.iter().map(|x| &x.name)));
+        names.insert(
+            Kind::Episode,
+            lower(&mut self.episodes.iter().map(|x| &x.name)),
+        );
+        names.insert(
+            Kind::Audiobook,
+            lower(&mut self.audiobooks.iter().map(|x| &x.name)),
+        );
+        names.insert(
+            Kind::Chapter,
+            lower(&mut self.chapters.iter().map(|x| &x.name)),
+        );
+        self.names_lower = names;
+    }
+
+    /// Lower-cased name of an item.
+    pub fn name_lower(&self, item: ItemRef) -> &str {
+        self.names_lower
+            .get(&item.kind)
+            .and_then(|v| v.get(item.index))
+            .map(String::as_str)
+            .unwrap_or("")
     }
 
     /// Resolves an id to the item it names (of any kind).
