@@ -187,7 +187,8 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
     }
     let metrics = Metrics::new()?;
     let (client, sandbox) = build_client(&args.common, &metrics).await?;
-    let mcp = SpotifyMcp::new(client.clone(), mcp_options(&args.common));
+    let mcp =
+        SpotifyMcp::new(client.clone(), mcp_options(&args.common)).with_metrics(metrics.clone());
     let opts = HttpOptions {
         addr: args.addr(),
         allowed_hosts: args.allowed_hosts(),

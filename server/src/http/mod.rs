@@ -4,6 +4,7 @@
 
 mod auth;
 mod health;
+mod jsonrpc;
 mod shutdown;
 
 use std::net::SocketAddr;
@@ -45,6 +46,9 @@ pub enum HttpError {
     Serve(#[source] std::io::Error),
 }
 
+/// Browser origins always accepted: pages served from this machine.
+const LOOPBACK_ORIGINS: &[&str] = &["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
+
 /// Builds the MCP service: sessions for 2025-11-25 clients, stateless for 2026-07-28 (which
 /// rmcp always serves statelessly, so any replica can answer).
 fn mcp_service(
@@ -52,13 +56,19 @@ fn mcp_service(
     opts: &HttpOptions,
     cancel: CancellationToken,
 ) -> StreamableHttpService<SpotifyMcp, LocalSessionManager> {
-    let mut config = StreamableHttpServerConfig::default()
+    // Origin validation is always on: browsers on loopback pages (local inspectors) and the
+    // configured origins may call; any other page a browser has open gets 403.
+    let origins = LOOPBACK_ORIGINS
+        .iter()
+        .map(|o| (*o).to_owned())
+        .chain(opts.allowed_origins.iter().cloned());
+    let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(opts.allowed_hosts.clone())
+        .with_allowed_origins(origins)
+        .enforce_origin_validation()
+        .with_max_request_body_bytes(jsonrpc::MAX_BODY_BYTES)
         .with_legacy_session_mode(true)
         .with_cancellation_token(cancel);
-    if !opts.allowed_origins.is_empty() {
-        config = config.with_allowed_origins(opts.allowed_origins.clone());
-    }
     StreamableHttpService::new(
         move || Ok(mcp.clone()),
         Arc::new(LocalSessionManager::default()),
@@ -77,6 +87,7 @@ pub fn router(
 ) -> Router {
     let mcp_routes = Router::new()
         .nest_service("/mcp", mcp_service(mcp, opts, cancel))
+        .layer(axum::middleware::from_fn(jsonrpc::jsonrpc_errors))
         .layer(axum::middleware::from_fn_with_state(
             in_flight,
             shutdown::track_in_flight,
