@@ -26,6 +26,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 log "cargo build (binaries the end-to-end tests run)"
 cargo build --workspace --locked --bins
 export SPOTIFY_MCP_BIN="$root/target/debug/spotify-mcp-server"
+export SPOTIFY_MCP_OPERATOR_BIN="$root/target/debug/spotify-mcp-operator"
 
 log "cargo test --workspace"
 cargo test --workspace --locked
