@@ -212,7 +212,7 @@ test_operator_lifecycle() {
   [ -z "$out" ] || fail "the upgraded operator hit RBAC denials: $out"
   pass "spotify-mcp-operator: helm upgrade (leader election, 2 replicas, RollingUpdate); the host operator holds the Lease and reconciles"
 
-  check_rbac_exact "$ns" "$deploy"
+  check_rbac_exact "$ns" "$deploy" "clusterrole/$deploy" "$ns:role/$deploy-leader-election"
 
   # A missing rule must fail: without spotifymcps/status a new SpotifyMcp gets no status and the
   # operator is told "forbidden".
@@ -266,17 +266,25 @@ test_operator_namespaced() {
     fail "namespace-scoped mode created cluster-wide RBAC"
   start_host_operator "$ns" "$deploy" scoped-operator-0
   kubectl -n "$watched" apply -f "$REPO_ROOT/examples/sandbox.yaml" >/dev/null
+  kubectl -n "$watched" apply -f "$REPO_ROOT/examples/spotifymcp.yaml" >/dev/null
   kubectl -n "$other" apply -f "$REPO_ROOT/examples/sandbox.yaml" >/dev/null
-  TIMEOUT=90 eventually bash -c "[ \"\$(kubectl -n $watched get smcp spotify-mcp-sandbox -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]" || {
-    tail -n 20 "$HOST_OPERATOR_LOG" >&2
-    fail "namespace-scoped: the SpotifyMcp in $watched did not become Ready"
-  }
+  for smcp in spotify-mcp-sandbox spotify-mcp; do
+    TIMEOUT=90 eventually bash -c "[ \"\$(kubectl -n $watched get smcp $smcp -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]" || {
+      tail -n 5 "$HOST_OPERATOR_LOG" | cut -c1-400 >&2
+      fail "namespace-scoped: SpotifyMcp $smcp in $watched did not become Ready ($(operator_forbidden | head -3))"
+    }
+  done
+  kubectl -n "$watched" get servicemonitor spotify-mcp >/dev/null 2>&1 || fail "namespace-scoped: no ServiceMonitor"
+  kubectl -n "$watched" patch smcp spotify-mcp --type merge -p '{"spec":{"metrics":{"serviceMonitor":{"enabled":false}}}}' >/dev/null
+  TIMEOUT=60 eventually bash -c "! kubectl -n $watched get servicemonitor spotify-mcp >/dev/null 2>&1" ||
+    fail "namespace-scoped: the ServiceMonitor was not deleted"
   sleep 3
   kubectl -n "$other" get deployment spotify-mcp-sandbox >/dev/null 2>&1 && fail "namespace-scoped operator reconciled namespace $other"
   [ -z "$(smcp_condition "$other" spotify-mcp-sandbox Ready)" ] || fail "namespace-scoped operator wrote a status in $other"
   out=$(operator_forbidden)
   [ -z "$out" ] || fail "namespace-scoped operator hit RBAC denials: $out"
   pass "spotify-mcp-operator namespace-scoped: Role/RoleBinding only; Ready in $watched, $other untouched, no 403"
+  check_rbac_exact "$ns" "$deploy" "$watched:role/$deploy"
   kubectl -n "$watched" delete smcp --all --wait=true --timeout=60s >/dev/null
   kubectl -n "$other" delete smcp --all --wait=false >/dev/null
   stop_host_operator
@@ -288,14 +296,19 @@ test_operator_namespaced() {
 # Compares what the chart's RBAC grants the operator's ServiceAccount with the API calls the operator
 # made during the scenario (the API server's audit log): every call was allowed, and every granted
 # verb was used, except the two the scenario cannot show in the audit log (listed with the reason).
+# $1 release namespace, $2 Deployment; then the roles granting the rules, as kind/name or
+# namespace:kind/name.
 check_rbac_exact() {
-  local ns="$1" deploy="$2" sa granted
+  local ns="$1" deploy="$2" sa granted src
+  shift 2
   sa=$(kubectl -n "$ns" get deployment "$deploy" -o jsonpath='{.spec.template.spec.serviceAccountName}')
   granted=$(mktemp)
-  {
-    kubectl get clusterrole "$deploy" -o json
-    kubectl -n "$ns" get role "$deploy-leader-election" -o json
-  } | python3 -c 'import json,sys; d=json.JSONDecoder(); t=sys.stdin.read(); out=[]; i=0
+  for src in "$@"; do
+    case "$src" in
+      *:*) kubectl -n "${src%%:*}" get "${src#*:}" -o json ;;
+      *) kubectl get "$src" -o json ;;
+    esac
+  done | python3 -c 'import json,sys; d=json.JSONDecoder(); t=sys.stdin.read(); out=[]; i=0
 while i < len(t):
     t2=t[i:].lstrip()
     if not t2: break
@@ -304,11 +317,16 @@ print(json.dumps(out))' >"$granted"
   python3 - "$AUDIT_LOG" "system:serviceaccount:$ns:$sa" "$granted" <<'EOF' || fail "the chart's RBAC and the operator's API calls differ (see above)"
 import json, sys
 audit, user, granted_file = sys.argv[1], sys.argv[2], sys.argv[3]
-used, denied = {}, {}
+used, denied, seen = {}, {}, set()
 for line in open(audit):
     e = json.loads(line)
-    if e.get("user", {}).get("username") != user or e.get("stage") != "ResponseComplete":
+    # A watch logs ResponseStarted when it begins and ResponseComplete only when it ends: take the
+    # first response stage of each request.
+    if e.get("user", {}).get("username") != user or e.get("stage") not in ("ResponseStarted", "ResponseComplete"):
         continue
+    if e["auditID"] in seen:
+        continue
+    seen.add(e["auditID"])
     ref = e.get("objectRef", {})
     if "resource" not in ref:
         continue  # discovery (/apis/...): non-resource URLs, open to every authenticated client
@@ -347,5 +365,5 @@ if problems:
     sys.exit(1)
 EOF
   rm -f "$granted"
-  pass "RBAC is exact: every API call of the operator was allowed, every granted verb was used (audit log)"
+  pass "RBAC is exact ($*): every API call of the operator was allowed, every granted verb was used (audit log)"
 }
