@@ -321,6 +321,26 @@ async fn player_state_machine_over_http() -> TestResult {
         assert_eq!(st, StatusCode::FORBIDDEN);
     }
 
+    // A playing episode is only shown with additional_types=episode, as Spotify does.
+    let (_, eps) = api.get("/me/episodes?limit=1").await?;
+    let episode = s(&eps["items"][0]["episode"]["uri"]);
+    let (st, _) = api
+        .call(
+            Method::PUT,
+            "/me/player/play",
+            Some(json!({ "uris": [episode] })),
+        )
+        .await?;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (_, p) = api.get("/me/player").await?;
+    assert!(p.get("item").is_none());
+    assert_eq!(p["currently_playing_type"], "episode");
+    let (_, p) = api
+        .get("/me/player/currently-playing?additional_types=track,episode")
+        .await?;
+    assert_eq!(p["item"]["uri"], episode);
+    assert_eq!(p["item"]["type"], "episode");
+
     // The free user may read but not control.
     let free = Api::new(&sb, FREE_REFRESH_TOKEN).await?;
     let (st, _) = free.get("/me/player/devices").await?;

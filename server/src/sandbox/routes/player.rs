@@ -15,7 +15,7 @@ use super::{Me, Origin, Params, json_body, ok, render, split_uri};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::world::catalog::{Catalog, Kind};
-use crate::sandbox::world::player::{Context, Load, Repeat};
+use crate::sandbox::world::player::{Context, Load, Repeat, Snapshot};
 use crate::sandbox::world::playlists::Playable;
 use crate::sandbox::world::{WorldState, now_ms};
 
@@ -55,6 +55,28 @@ fn control(world: &WorldState, me: &Me) -> Result<(), ApiError> {
 }
 
 /// Drops null `context`/`item` fields, which the definition does not allow.
+/// Without `additional_types=episode` Spotify leaves out a playing episode (`item` absent,
+/// `currently_playing_type` still says `episode`).
+fn episodes_wanted(q: &Params) -> bool {
+    q.get("additional_types")
+        .is_some_and(|t| t.split(',').any(|x| x.trim() == "episode"))
+}
+
+fn hide_episode(mut snap: Snapshot, q: &Params) -> (Snapshot, bool) {
+    let hidden = matches!(snap.item, Some(Playable::Episode(_))) && !episodes_wanted(q);
+    if hidden {
+        snap.item = None;
+    }
+    (snap, hidden)
+}
+
+fn with_type(mut v: Value, hidden: bool) -> Value {
+    if hidden && let Some(o) = v.as_object_mut() {
+        o.insert("currently_playing_type".into(), json!("episode"));
+    }
+    v
+}
+
 fn strip_nulls(mut v: Value) -> Value {
     if let Some(o) = v.as_object_mut() {
         o.retain(|_, x| !x.is_null());
@@ -70,7 +92,9 @@ async fn state(State(s): State<SandboxState>, me: Me, o: Origin, q: Params) -> R
     let Some(snap) = w.accounts[me.user].player.snapshot(cat, now_ms()) else {
         return Ok(no_content());
     };
-    Ok(ok(strip_nulls(render(cat, &o.api()).playback(&snap))))
+    let (snap, hidden) = hide_episode(snap, &q);
+    let v = render(cat, &o.api()).playback(&snap);
+    Ok(ok(strip_nulls(with_type(v, hidden))))
 }
 
 async fn currently_playing(State(s): State<SandboxState>, me: Me, o: Origin, q: Params) -> R {
@@ -79,9 +103,11 @@ async fn currently_playing(State(s): State<SandboxState>, me: Me, o: Origin, q: 
     let cat = s.catalog();
     let mut w = s.shared.world.lock();
     match w.accounts[me.user].player.snapshot(cat, now_ms()) {
-        Some(snap) if snap.item.is_some() => Ok(ok(strip_nulls(
-            render(cat, &o.api()).currently_playing(&snap),
-        ))),
+        Some(snap) if snap.item.is_some() => {
+            let (snap, hidden) = hide_episode(snap, &q);
+            let v = render(cat, &o.api()).currently_playing(&snap);
+            Ok(ok(strip_nulls(with_type(v, hidden))))
+        }
         _ => Ok(no_content()),
     }
 }
