@@ -101,7 +101,7 @@ pub struct CommonArgs {
     pub cache_size_mb: u64,
 
     /// Log filter (tracing syntax, e.g. `info` or `spotify_mcp_server=debug`).
-    #[arg(long, env = "SPOTIFY_MCP_LOG", default_value = "info")]
+    #[arg(long, env = "SPOTIFY_MCP_LOG", default_value = "info,rmcp=warn")]
     pub log_level: String,
 
     /// Log format on stderr.
