@@ -167,7 +167,6 @@ pub fn router(state: SandboxState) -> axum::Router {
 /// A running sandbox.
 pub struct SandboxHandle {
     addr: SocketAddr,
-    state: SandboxState,
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), std::io::Error>>,
 }
@@ -187,11 +186,6 @@ impl SandboxHandle {
         self.addr
     }
 
-    /// The state, for in-process inspection.
-    pub fn state(&self) -> &SandboxState {
-        &self.state
-    }
-
     /// Stops accepting, finishes in-flight requests and waits for the server to end.
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
@@ -204,28 +198,27 @@ impl SandboxHandle {
 }
 
 /// Serves a sandbox on `addr` (port 0 picks an ephemeral port).
+///
+/// Returns as soon as the port is bound: the world is generated on a blocking thread in the
+/// background, and connections made meanwhile wait in the listen backlog until it is ready.
 pub async fn spawn(addr: SocketAddr, opts: SandboxOptions) -> Result<SandboxHandle, SandboxError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| SandboxError::Bind { addr, source })?;
     let addr = listener.local_addr().map_err(SandboxError::LocalAddr)?;
-    let state = SandboxState::new(opts);
-    let app = router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        let state = tokio::task::spawn_blocking(move || SandboxState::new(opts))
+            .await
+            .map_err(std::io::Error::other)?;
+        axum::serve(listener, router(state))
             .with_graceful_shutdown(async move {
                 let _ = stopped.await;
             })
             .await
     });
     tracing::info!(%addr, "sandbox Spotify Web API listening");
-    Ok(SandboxHandle {
-        addr,
-        state,
-        stop,
-        task,
-    })
+    Ok(SandboxHandle { addr, stop, task })
 }
 
 /// Serves a sandbox on `addr` until `shutdown` completes (for `sandbox --bind ADDR`).
