@@ -21,6 +21,7 @@ mod resources;
 mod schema;
 mod search;
 mod toolsets;
+mod validate;
 #[cfg(test)]
 mod wire;
 
@@ -28,6 +29,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use rmcp::handler::server::router::prompt::PromptRouter;
+use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::handler::server::tool::{ToolCallContext, ToolRouter};
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
@@ -329,8 +331,30 @@ impl ServerHandler for SpotifyMcp {
                 None,
             ));
         }
+        let schema = self.inner.tools.get(&name).map(|t| t.input_schema.clone());
+        let args = request.arguments.clone().unwrap_or_default();
+        if let Some(problem) = schema
+            .as_deref()
+            .and_then(|s| validate::unknown_arguments(s, &args))
+        {
+            timer.finish(false);
+            return ToolError::invalid(problem).into_call_tool_result();
+        }
         let call = ToolCallContext::new(self, request, context);
-        let response = self.inner.tools.call(call).await;
+        let mut response = self.inner.tools.call(call).await;
+        // serde's message for a wrongly typed argument does not name it: add the name.
+        if let Ok(CallToolResponse::Complete(result)) = &mut response
+            && result.is_error == Some(true)
+            && let Some(schema) = schema.as_deref()
+            && let Some(problem) = validate::mistyped_argument(schema, &args)
+            && let Some(first) = result.content.first().and_then(|c| c.as_text())
+            && first.text.starts_with("failed to deserialize parameters")
+        {
+            result.content = vec![rmcp::model::ContentBlock::text(format!(
+                "Invalid arguments: {problem} ({})",
+                first.text
+            ))];
+        }
         timer.finish(match &response {
             Ok(CallToolResponse::Complete(result)) => result.is_error != Some(true),
             Ok(_) => true,

@@ -341,7 +341,21 @@ async fn bad_arguments_are_tool_errors_not_panics() {
             json!({"volume_percent": 101}),
             "volume_percent",
         ),
-        ("seek", json!({"position_ms": -5}), "-5"),
+        (
+            "seek",
+            json!({"position_ms": -5}),
+            "argument `position_ms`: -5 is below",
+        ),
+        (
+            "set_volume",
+            json!({"volume_percent": "loud"}),
+            "argument `volume_percent`",
+        ),
+        (
+            "pause",
+            json!({"device": "kitchen"}),
+            "unknown argument `device`",
+        ),
         ("skip", json!({"direction": "sideways"}), "sideways"),
         ("get_item", json!({"id": "spotify:track:short"}), "`id`"),
         ("get_item", json!({"id": "4uLU6hMCjMI75M1A2tKUQC"}), "kind"),
