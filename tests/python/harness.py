@@ -366,6 +366,8 @@ async def mcp_stdio(launcher: Launcher, *args: str, env: dict[str, str] | None =
     from mcp.client.stdio import stdio_client
 
     params, log_path = launcher.stdio_params(*args, env=env)
+    # Listed with the started processes so a failing test shows the server's stderr.
+    STARTED.append(ServerProcess("stdio", [params.command, *params.args], {}, log_path))
     with open(log_path, "w") as errlog:
         async with Client(stdio_client(params, errlog=errlog), mode="legacy", read_timeout_seconds=60) as client:
             yield client
