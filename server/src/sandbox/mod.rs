@@ -2,9 +2,36 @@
 //! service, served by axum over a seeded in-memory world.
 //!
 //! The server reaches it only over HTTP through the normal Spotify client, so it speaks the
-//! real paths, parameters, status codes and JSON shapes of Spotify's OpenAPI definition.
-//! [`spawn`] serves it on a loopback port for tests and `--sandbox`; [`router`] gives the axum
-//! app for `spotify-mcp-server sandbox --bind ADDR`.
+//! real paths, parameters, status codes and JSON shapes of Spotify's OpenAPI definition
+//! (`tests/python/test_sandbox_openapi.py` checks every operation against it). [`spawn`] serves
+//! it on a loopback port for tests and `--sandbox`; [`router`] and [`serve`] give the app for
+//! `spotify-mcp-server sandbox --bind ADDR`.
+//!
+//! # What it holds
+//! - A catalog generated from [`SandboxOptions::seed`] (same seed, same catalog): about 90
+//!   artists, 220 albums, 1,700 tracks, 30 shows with 450 episodes, 25 audiobooks with 300
+//!   chapters; unique, searchable names (genre words like "Jazz" or "Synth" appear in names).
+//! - The Premium user ([`PREMIUM_REFRESH_TOKEN`]): saved tracks, albums, shows, episodes and
+//!   audiobooks, followed artists, four owned playlists, a collaborative one, a followed one of
+//!   another user (readable, its items 403), Spotify editorial playlists (`37i9dQZF1DX…`, 404
+//!   unless `extended_quota`), top items, a recently-played history, and four devices: a laptop
+//!   (active at start, an album paused on it, unless [`SandboxOptions::active_device_at_start`]
+//!   is off), a phone without volume control, a speaker, and a restricted TV.
+//! - The free user ([`FREE_REFRESH_TOKEN`]): reads work, player control answers 403
+//!   `PREMIUM_REQUIRED`.
+//!
+//! # Accounts
+//! `POST /api/token` (client credentials, authorization code with PKCE S256 or the secret,
+//! refresh token; the fixed refresh tokens never rotate, PKCE-issued ones do) and
+//! `GET /authorize`, which approves at once and redirects to `redirect_uri` with `code` and
+//! `state` (`sandbox_user=free` logs in the free user).
+//!
+//! # Control endpoints (not Spotify's)
+//! `GET/PUT /sandbox/faults` (latency, 429 + Retry-After, 502/503/504 probabilities,
+//! extended quota, recording), `GET/DELETE /sandbox/requests` (the exchange log),
+//! `POST /sandbox/reset`, `POST /sandbox/tokens/revoke` (`{"refresh_token", "access_tokens"}`),
+//! `POST /sandbox/player/deactivate` (`{"user": "premium"|"free"}`), `GET /sandbox/world`
+//! (fixture ids), `GET /sandbox/covers/{id}` (an uploaded cover).
 
 mod error;
 mod faults;
