@@ -15,6 +15,10 @@ set -euo pipefail
 ACTION="${1:-create}"
 NAME="${2:-${SPOTIFY_MCP_KWOK_CLUSTER:-spotify-mcp-test}}"
 NODES="${SPOTIFY_MCP_KWOK_NODES:-3}"
+# Service IP range: kube-apiserver's default /24 runs out after ~250 Services.
+SERVICE_CIDR="${SPOTIFY_MCP_KWOK_SERVICE_CIDR:-10.96.0.0/16}"
+# Set to 1 to lift the client QPS limits of the control-plane components (benchmarks).
+NO_QPS_LIMITS="${SPOTIFY_MCP_KWOK_DISABLE_QPS_LIMITS:-0}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_ROOT="${SPOTIFY_MCP_TEST_CACHE:-$HOME/.cache/spotify-mcp-test}"
 export KWOK_WORKDIR="${KWOK_WORKDIR:-$CACHE_ROOT/kwok}"
@@ -25,7 +29,8 @@ BIN="$("$ROOT/scripts/k8s-toolchain.sh")"
 export PATH="$BIN:$PATH"
 KUBECONFIG_PATH="$KWOK_WORKDIR/clusters/$NAME/kubeconfig.yaml"
 
-exists() { kwokctl get clusters 2>/dev/null | grep -qx "$NAME"; }
+# grep reads all input: with pipefail, `grep -q` closing the pipe early would fail kwokctl (SIGPIPE).
+exists() { kwokctl get clusters 2>/dev/null | grep -x "$NAME" >/dev/null; }
 healthy() {
   [ -f "$KUBECONFIG_PATH" ] &&
     kubectl --kubeconfig "$KUBECONFIG_PATH" --request-timeout=5s get --raw /readyz >/dev/null 2>&1
@@ -44,7 +49,10 @@ case "$ACTION" in
     fi
     log "creating cluster $NAME (kwokctl --runtime binary)"
     start=$(date +%s)
-    kwokctl create cluster \
+    extra=()
+    [ "$NO_QPS_LIMITS" = 1 ] && extra+=(--disable-qps-limits)
+    kwokctl create cluster "${extra[@]}" \
+      --extra-args "kube-apiserver=service-cluster-ip-range=$SERVICE_CIDR" \
       --name "$NAME" \
       --runtime binary \
       --etcd-binary "$BIN/etcd" \

@@ -107,6 +107,23 @@ pub enum Error {
 }
 
 impl Error {
+    /// One line for a status condition: the API server's message, without the client's debug dump.
+    pub fn summary(&self) -> String {
+        let api_message = |e: &kube::Error| match e {
+            kube::Error::Api(status) => status.message.clone(),
+            other => other.to_string(),
+        };
+        match self {
+            Self::Apply(ApplyError::Kube { kind, name, source }) => {
+                format!("applying {kind} {name}: {}", api_message(source))
+            }
+            Self::DeleteServiceMonitor { name, source } => {
+                format!("deleting ServiceMonitor {name}: {}", api_message(source))
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// Bounded label for the failures metric.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -303,8 +320,9 @@ pub async fn run(
                 Err(ControllerError::ObjectNotFound(object)) => {
                     debug!(object = %object, "object gone before reconcile")
                 }
+                // error_policy already logged it with the retry delay.
                 Err(ControllerError::ReconcilerFailed(e, object)) => {
-                    warn!(object = %object, error = %e, "reconcile failed")
+                    debug!(object = %object, error = %e, "reconcile failed")
                 }
                 Err(e) => warn!(error = %e, "controller stream error"),
             }
@@ -433,40 +451,63 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
     let digest = secrets::digest(&refs, &found);
     drop(found);
 
-    // 2. Deployment and Service.
+    // 2. Deployment, Service, ServiceMonitor: each attempted; the first failure is reported in the
+    //    status (Degraded/ApplyFailed) and then returned for a retry with backoff.
+    let mut failure: Option<Error> = None;
     let desired = deployment::build(smcp, &ctx.settings.params, &digest.hash)?;
     let cached = ctx.deployments.get(&ObjectRef::new(&name).within(&ns));
-    let dep = apply::ensure(
+    let dep = match apply::ensure(
         &Api::namespaced(client.clone(), &ns),
         desired,
         cached.as_deref(),
     )
-    .await?;
-    if dep.wrote {
-        ctx.metrics.wrote("deployments", "apply");
-    }
+    .await
+    {
+        Ok(applied) => {
+            if applied.wrote {
+                ctx.metrics.wrote("deployments", "apply");
+            }
+            Some(applied.object)
+        }
+        Err(e) => {
+            failure = Some(e.into());
+            cached.map(|d| (*d).clone())
+        }
+    };
 
     let desired = service::build(smcp)?;
     let cached = ctx.services.get(&ObjectRef::new(&name).within(&ns));
-    let svc = apply::ensure(
+    match apply::ensure(
         &Api::<Service>::namespaced(client.clone(), &ns),
         desired,
         cached.as_deref(),
     )
-    .await?;
-    if svc.wrote {
-        ctx.metrics.wrote("services", "apply");
+    .await
+    {
+        Ok(applied) if applied.wrote => ctx.metrics.wrote("services", "apply"),
+        Ok(_) => {}
+        Err(e) => {
+            failure.get_or_insert(e.into());
+        }
     }
 
-    // 3. ServiceMonitor.
-    let sm_state = reconcile_service_monitor(smcp, ctx, &name, &ns).await?;
+    let sm_state = match reconcile_service_monitor(smcp, ctx, &name, &ns).await {
+        Ok(state) => state,
+        Err(e) => {
+            let state = ServiceMonitorState::Failed(e.to_string());
+            failure.get_or_insert(e);
+            state
+        }
+    };
 
-    // 4. Status, written only when it differs.
+    // 3. Status, written only when it differs.
+    let apply_error = failure.as_ref().map(Error::summary);
     let observed = Observed {
         generation: smcp.metadata.generation,
         desired_replicas: smcp.spec.replicas,
-        deployment: Some(&dep.object),
+        deployment: dep.as_ref(),
         missing_secrets: &digest.missing_secrets,
+        apply_error: apply_error.as_deref(),
         service_monitor: sm_state.clone(),
         endpoint: resources::endpoint_url(&name, &ns, smcp.spec.service.port),
     };
@@ -493,6 +534,9 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
         publish_transitions(smcp, ctx, &new_status).await;
     }
 
+    if let Some(e) = failure {
+        return Err(e);
+    }
     if let ServiceMonitorState::Failed(msg) = sm_state {
         return Err(Error::ServiceMonitor(msg));
     }

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Affinity, ResourceRequirements, Toleration};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, CustomResourceExt, KubeSchema};
 use serde::{Deserialize, Serialize};
@@ -451,10 +452,58 @@ pub struct SpotifyMcpStatus {
     pub conditions: Vec<Condition>,
 }
 
-/// The CRD as the API server receives it.
-pub fn crd()
--> k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition {
-    SpotifyMcp::crd()
+/// The CRD as the API server receives it. Doc comments become descriptions; their source line
+/// breaks are joined so that `kubectl explain` can wrap the text itself (blank lines stay).
+pub fn crd() -> CustomResourceDefinition {
+    let mut crd = SpotifyMcp::crd();
+    for version in &mut crd.spec.versions {
+        let Some(schema) = version
+            .schema
+            .as_mut()
+            .and_then(|s| s.open_api_v3_schema.as_mut())
+        else {
+            continue;
+        };
+        let Ok(mut value) = serde_json::to_value(&*schema) else {
+            continue;
+        };
+        unwrap_descriptions(&mut value);
+        if let Ok(unwrapped) = serde_json::from_value(value) {
+            *schema = unwrapped;
+        }
+    }
+    crd
+}
+
+fn unwrap_descriptions(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match v {
+                    serde_json::Value::String(text) if key == "description" => {
+                        *text = unwrap_text(text)
+                    }
+                    _ => unwrap_descriptions(v),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
+}
+
+/// Joins the lines of each paragraph with spaces; paragraphs stay separated by a blank line.
+fn unwrap_text(text: &str) -> String {
+    text.split("\n\n")
+        .map(|paragraph| {
+            paragraph
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 impl SpotifyMcp {
@@ -562,6 +611,19 @@ mod tests {
         let creds = spec.spotify.expect("spotify set");
         assert_eq!(creds.client_id_key, "client-id");
         assert_eq!(creds.refresh_token_key, "refresh-token");
+    }
+
+    #[test]
+    fn descriptions_are_unwrapped_paragraphs() {
+        assert_eq!(
+            unwrap_text("one\ntwo\n\nthree\nfour"),
+            "one two\n\nthree four"
+        );
+        let schema = schema();
+        let image = schema["properties"]["spec"]["properties"]["image"]["description"]
+            .as_str()
+            .expect("image description");
+        assert!(!image.contains('\n'), "{image:?}");
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct Observed<'a> {
     pub deployment: Option<&'a Deployment>,
     /// Referenced Secrets that do not exist.
     pub missing_secrets: &'a [String],
+    /// A child could not be applied (API server message).
+    pub apply_error: Option<&'a str>,
     /// The ServiceMonitor outcome.
     pub service_monitor: ServiceMonitorState,
     /// In-cluster MCP URL.
@@ -201,6 +203,8 @@ pub fn compute(
                 observed.missing_secrets.join(", ")
             ),
         )
+    } else if let Some(msg) = observed.apply_error {
+        condition(types::DEGRADED, true, "ApplyFailed", msg.to_owned())
     } else if let Rollout::Stalled(msg) = &state {
         condition(
             types::DEGRADED,
@@ -273,7 +277,9 @@ pub fn compute(
     }
 }
 
-/// Conditions of `new` whose status differs from `old` (or that are new): one Event each.
+/// Conditions of `new` worth an Event: a status change of an existing condition (or a new reason
+/// for a warning), and for a first status only warnings and Ready=True. Messages that merely
+/// narrate a rollout ("1 of 3 pods ...") do not make Events.
 pub fn transitions<'a>(
     old: Option<&SpotifyMcpStatus>,
     new: &'a SpotifyMcpStatus,
@@ -281,9 +287,9 @@ pub fn transitions<'a>(
     let old = old.map(|o| o.conditions.as_slice()).unwrap_or_default();
     new.conditions
         .iter()
-        .filter(|c| {
-            !old.iter()
-                .any(|o| o.type_ == c.type_ && o.status == c.status && o.reason == c.reason)
+        .filter(|c| match old.iter().find(|o| o.type_ == c.type_) {
+            Some(o) => o.status != c.status || (is_warning(c) && o.reason != c.reason),
+            None => is_warning(c) || (c.type_ == types::READY && c.status == "True"),
         })
         .collect()
 }
@@ -339,6 +345,7 @@ mod tests {
             desired_replicas: desired,
             deployment: d,
             missing_secrets: &[],
+            apply_error: None,
             service_monitor: ServiceMonitorState::Applied,
             endpoint: "http://music.media.svc:8000/mcp".to_owned(),
         }
@@ -455,6 +462,22 @@ mod tests {
     }
 
     #[test]
+    fn failed_apply_is_degraded_with_the_api_message() {
+        let d = healthy(1);
+        let mut o = observed(Some(&d), 1);
+        o.apply_error =
+            Some("applying Service music: failed to allocate a serviceIP: range is full");
+        let s = compute(None, &o, &at(100));
+        let degraded = get(&s, types::DEGRADED);
+        assert_eq!(
+            (degraded.status.as_str(), degraded.reason.as_str()),
+            ("True", "ApplyFailed")
+        );
+        assert!(degraded.message.contains("range is full"));
+        assert!(is_warning(degraded));
+    }
+
+    #[test]
     fn scaled_to_zero_is_not_ready_and_not_degraded() {
         let d = healthy(0);
         let s = compute(None, &observed(Some(&d), 0), &at(100));
@@ -514,12 +537,48 @@ mod tests {
     }
 
     #[test]
-    fn first_status_reports_every_condition_as_a_transition() {
+    fn first_status_reports_only_warnings_and_readiness() {
         let s = compute(None, &observed(None, 1), &at(1));
-        assert_eq!(transitions(None, &s).len(), 4);
+        assert!(
+            transitions(None, &s).is_empty(),
+            "{:?}",
+            transitions(None, &s)
+        );
         assert_eq!(
             find(Some(&s), types::READY).map(|c| c.status.as_str()),
             Some("False")
         );
+
+        let d = healthy(1);
+        let mut o = observed(Some(&d), 1);
+        o.service_monitor = ServiceMonitorState::CrdMissing;
+        let s = compute(None, &o, &at(1));
+        let types: Vec<&str> = transitions(None, &s)
+            .iter()
+            .map(|c| c.type_.as_str())
+            .collect();
+        assert_eq!(types, [types::READY, types::SERVICE_MONITOR_READY]);
+    }
+
+    #[test]
+    fn rollout_progress_messages_do_not_make_events() {
+        let d = healthy(2);
+        let mut rolling = healthy(2);
+        if let Some(st) = rolling.status.as_mut() {
+            st.updated_replicas = Some(1);
+        }
+        let first = compute(None, &observed(Some(&rolling), 2), &at(1));
+        if let Some(st) = rolling.status.as_mut() {
+            st.available_replicas = Some(1);
+            st.updated_replicas = Some(2);
+        }
+        let second = compute(Some(&first), &observed(Some(&rolling), 2), &at(2));
+        assert!(transitions(Some(&first), &second).is_empty());
+        let done = compute(Some(&second), &observed(Some(&d), 2), &at(3));
+        let moved: Vec<&str> = transitions(Some(&second), &done)
+            .iter()
+            .map(|c| c.type_.as_str())
+            .collect();
+        assert_eq!(moved, [types::READY, types::PROGRESSING]);
     }
 }

@@ -408,6 +408,8 @@ fn invalid_objects_are_rejected_with_the_cel_messages() {
 #[test]
 fn a_resync_with_nothing_changed_writes_nothing() {
     let c = cluster();
+    // The example enables a ServiceMonitor: the CRD must not come or go during the quiet period.
+    let _crd = service_monitor_crd_lock();
     let ns = c.namespace("e2e-resync");
     let ns = ns.name.as_str();
     let op = Operator::start(c, ns, &[]);
