@@ -110,6 +110,14 @@ pub fn bounded(
     }
 }
 
+/// Highest `offset` accepted (Spotify's own cap on offset-paged lists is lower or equal).
+pub const MAX_OFFSET: u32 = 100_000;
+
+/// An `offset` argument (default 0), bounded so offset arithmetic cannot overflow.
+pub fn offset(value: Option<u32>) -> Result<u32, ToolError> {
+    bounded("offset", value, 0, 0, MAX_OFFSET)
+}
+
 /// A non-empty, trimmed string argument.
 pub fn required_text(arg: &str, value: &str) -> Result<String, ToolError> {
     let v = value.trim();
@@ -202,6 +210,13 @@ mod tests {
         assert_eq!(bounded("limit", Some(50), 20, 1, 50).unwrap(), 50);
         let err = bounded("limit", Some(51), 20, 1, 50).unwrap_err();
         assert_eq!(err.message(), "`limit` must be between 1 and 50, got 51");
+        assert_eq!(offset(None).unwrap(), 0);
+        assert!(
+            offset(Some(u32::MAX))
+                .unwrap_err()
+                .message()
+                .contains("`offset`")
+        );
         assert!(required_text("name", "  ").is_err());
         assert_eq!(required_text("name", " x ").unwrap(), "x");
         assert!(device(Some(" ".into())).is_err());

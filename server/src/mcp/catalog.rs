@@ -9,7 +9,7 @@ use crate::spotify::api::Page;
 use crate::spotify::ids::{ItemKind, SpotifyId};
 use crate::spotify::models::AlbumGroup;
 
-use super::args::{ItemType, bounded, parse_id};
+use super::args::{ItemType, bounded, offset, parse_id};
 use super::output::{Item, Items, Listed};
 use super::{SpotifyMcp, ToolError};
 
@@ -154,7 +154,7 @@ impl SpotifyMcp {
     ) -> Result<Listed<Items>, ToolError> {
         let id = parse_id("id", &args.id, &PARENT_KINDS, args.kind.map(ItemType::from))?;
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = args.offset.unwrap_or(0);
+        let offset = offset(args.offset)?;
         let page = Page::new(limit, offset);
         let c = self.client();
         let items = match id.kind() {

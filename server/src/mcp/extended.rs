@@ -12,7 +12,7 @@ use crate::spotify::api::Page;
 use crate::spotify::ids::ItemKind;
 use crate::spotify::models::{self as m, RecommendationsRequest, Tunable};
 
-use super::args::{ItemType, bounded, parse_id, parse_ids, required_text};
+use super::args::{ItemType, bounded, offset, parse_id, parse_ids, required_text};
 use super::output::{Item, Items, Listed, format_duration};
 use super::{SpotifyMcp, ToolError};
 
@@ -544,7 +544,7 @@ impl SpotifyMcp {
         Parameters(args): Parameters<BrowseArgs>,
     ) -> Result<Listed<Items>, ToolError> {
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = args.offset.unwrap_or(0);
+        let offset = offset(args.offset)?;
         let page = self
             .call(self.client().get_new_releases(Page::new(limit, offset)))
             .await?;
@@ -584,7 +584,7 @@ impl SpotifyMcp {
             }));
         }
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = args.offset.unwrap_or(0);
+        let offset = offset(args.offset)?;
         let page = self
             .call(self.client().get_categories(None, Page::new(limit, offset)))
             .await?;
@@ -618,7 +618,7 @@ impl SpotifyMcp {
     ) -> Result<Listed<Items>, ToolError> {
         let category = required_text("category", &args.category)?;
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = args.offset.unwrap_or(0);
+        let offset = offset(args.offset)?;
         let page = self
             .call(
                 self.client()
@@ -648,7 +648,7 @@ impl SpotifyMcp {
         Parameters(args): Parameters<BrowseArgs>,
     ) -> Result<Listed<Items>, ToolError> {
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = args.offset.unwrap_or(0);
+        let offset = offset(args.offset)?;
         let page = self
             .call(
                 self.client()

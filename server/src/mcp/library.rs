@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::spotify::api::Page;
 use crate::spotify::ids::ItemKind;
 
-use super::args::{ItemType, bounded, parse_ids};
+use super::args::{ItemType, bounded, offset, parse_ids};
 use super::output::{Ack, Item, Items, LibraryCheck, Listed, Saved};
 use super::{SpotifyMcp, ToolError};
 
@@ -109,7 +109,7 @@ impl SpotifyMcp {
         Parameters(args): Parameters<SavedArgs>,
     ) -> Result<Listed<Items>, ToolError> {
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = args.offset.unwrap_or(0);
+        let offset = offset(args.offset)?;
         let page = Page::new(limit, offset);
         let c = self.client();
         let items = match args.kind {

@@ -11,7 +11,7 @@ use crate::spotify::api::Page;
 use crate::spotify::ids::{ItemKind, SpotifyId};
 use crate::spotify::models::{PlaylistDetails, ReorderItems};
 
-use super::args::{bounded, parse_id, parse_ids, required_text};
+use super::args::{bounded, offset, parse_id, parse_ids, required_text};
 use super::output::{
     Ack, Image, Images, Item, Items, Listed, PlaylistChange, PlaylistEntry, PlaylistItems, playable,
 };
@@ -176,7 +176,7 @@ impl SpotifyMcp {
         Parameters(args): Parameters<PageArgs>,
     ) -> Result<Listed<Items>, ToolError> {
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = args.offset.unwrap_or(0);
+        let offset = offset(args.offset)?;
         let page = self
             .call(self.client().get_my_playlists(Page::new(limit, offset)))
             .await?;
@@ -223,7 +223,7 @@ impl SpotifyMcp {
     ) -> Result<Listed<PlaylistItems>, ToolError> {
         let id = playlist_id(&args.playlist)?;
         let limit = bounded("limit", args.limit, 50, 1, 50)?;
-        let offset = args.offset.unwrap_or(0);
+        let offset = offset(args.offset)?;
         let page = self
             .call(
                 self.client()

@@ -9,6 +9,7 @@ use crate::spotify::api::Page;
 use crate::spotify::models::TimeRange;
 
 use super::args::bounded;
+use super::args::offset;
 use super::output::{Item, Items, Listed, Profile, non_empty};
 use super::{SpotifyMcp, ToolError};
 
@@ -124,7 +125,7 @@ impl SpotifyMcp {
         Parameters(args): Parameters<TopArgs>,
     ) -> Result<Listed<Items>, ToolError> {
         let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = args.offset.unwrap_or(0);
+        let offset = offset(args.offset)?;
         let range = args.time_range.map(TimeRange::from).unwrap_or_default();
         Ok(Listed(
             self.top_items(args.kind, range, limit, offset).await?,
