@@ -506,3 +506,31 @@ def test_same_seed_same_world_and_reset(fresh):
     after = api.get(f"/playlists/{pid}").json()
     assert after["snapshot_id"] == snap and after["name"] != "changed"
     assert api.get("/search", params={"q": "the", "type": "track", "limit": 10}).json() == first
+
+
+def test_the_validator_is_not_vacuous(spec):
+    """The checks above would catch unfaithful answers: wrong types, missing required fields,
+    nulls where the definition has none, undeclared or out-of-range parameters, removed fields."""
+    paging = {"href": "h", "items": [], "limit": 5, "next": None, "offset": 0, "previous": None, "total": 0}
+    assert ov.validate_response(spec, "GET", "/v1/albums/x/tracks", 200, paging) == []
+    assert ov.validate_response(spec, "GET", "/v1/albums/x/tracks", 200, {**paging, "total": "0"})
+    missing = dict(paging)
+    del missing["previous"]
+    assert ov.validate_response(spec, "GET", "/v1/albums/x/tracks", 200, missing)
+    assert ov.validate_response(spec, "GET", "/v1/albums/x/tracks", 200, {**paging, "href": None})
+    image = {"url": "u", "height": None, "width": None}
+    assert ov.validate_response(spec, "GET", "/v1/playlists/x/images", 200, [image]) == []
+    assert ov.validate_response(spec, "GET", "/v1/playlists/x/images", 200, [{"url": "u"}])
+    assert ov.validate_response(spec, "GET", "/v1/me/player/devices", 201, {"devices": []})
+    assert ov.validate_response(spec, "PUT", "/v1/me/player/pause", 204, {"unexpected": True})
+    assert ov.validate_response(spec, "GET", "/v1/me", 404, {"message": "flat"})
+    assert ov.validate_request(spec, "GET", "/v1/search", "q=a&type=track&limit=5") == []
+    assert ov.validate_request(spec, "GET", "/v1/search", "q=a&type=track&limit=50")
+    assert ov.validate_request(spec, "GET", "/v1/search", "q=a&type=song")
+    assert ov.validate_request(spec, "GET", "/v1/search", "type=track")
+    assert ov.validate_request(spec, "GET", "/v1/tracks/x", "bogus=1")
+    assert ov.validate_request(spec, "GET", "/v1/no/such/path", None)
+    assert ov.validate_request(spec, "DELETE", "/v1/playlists/x/items", None, {"snapshot_id": "s"})
+    assert ov.match_operation(spec, "GET", "/v1/me/player/queue").operation_id == "get-queue"
+    track = {"id": "x", "popularity": 3, "album": {"available_markets": [], "name": "a"}}
+    assert ov.deprecated_fields(spec, "GET", "/v1/tracks/x", 200, track) == ["$.popularity"]
