@@ -656,3 +656,12 @@ async def test_tool_succeeds(ctx, name):
 async def test_tool_error_path(ctx, name):
     await FAILURE[name](ctx)
     assert any(n == name and not ok for n, _, ok in ctx.t.calls), f"{name} never failed"
+
+
+async def test_unknown_or_mistyped_arguments_are_named(ctx):
+    """A misspelt argument is not silently ignored: the error names it and what is accepted."""
+    track = ctx.w.first("track").uri
+    await ctx.t.err("get_item", {"id": track, "market_code": "DE"}, "market_code", "id")
+    await ctx.t.err("get_profile", {"user": "someone-else"}, "user")
+    await ctx.t.err("set_volume", {"volume_percent": "loud"}, "volume_percent")
+    await ctx.t.err("search", {"query": "a", "limit": "ten"}, "limit")
