@@ -126,17 +126,15 @@ impl Playlist {
     ) -> Result<(), EditError> {
         self.check_snapshot(snapshot)?;
         let len = self.entries.len();
-        if range_length == 0 || range_start >= len || range_start + range_length > len {
+        let end = range_start.checked_add(range_length).unwrap_or(usize::MAX);
+        if range_length == 0 || range_start >= len || end > len {
             return Err(EditError::InvalidRange);
         }
         if insert_before > len {
             return Err(EditError::IndexOutOfBounds);
         }
-        if insert_before < range_start || insert_before > range_start + range_length {
-            let moved: Vec<Entry> = self
-                .entries
-                .drain(range_start..range_start + range_length)
-                .collect();
+        if insert_before < range_start || insert_before > end {
+            let moved: Vec<Entry> = self.entries.drain(range_start..end).collect();
             let at = if insert_before > range_start {
                 insert_before - range_length
             } else {
@@ -246,6 +244,14 @@ mod tests {
         assert_eq!(order(&p), vec![0, 2, 3, 4, 1]);
         assert_eq!(p.reorder(4, 0, 2, None), Err(EditError::InvalidRange));
         assert_eq!(p.reorder(0, 9, 1, None), Err(EditError::IndexOutOfBounds));
+        assert_eq!(
+            p.reorder(1, 0, usize::MAX, None),
+            Err(EditError::InvalidRange)
+        );
+        assert_eq!(
+            p.reorder(usize::MAX, 0, 1, None),
+            Err(EditError::InvalidRange)
+        );
     }
 
     #[test]
