@@ -126,7 +126,7 @@ impl Playlist {
     ) -> Result<(), EditError> {
         self.check_snapshot(snapshot)?;
         let len = self.entries.len();
-        let end = range_start.checked_add(range_length).unwrap_or(usize::MAX);
+        let end = range_start.saturating_add(range_length);
         if range_length == 0 || range_start >= len || end > len {
             return Err(EditError::InvalidRange);
         }
