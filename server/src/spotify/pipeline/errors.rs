@@ -3,16 +3,12 @@
 
 use super::request::ApiRequest;
 use crate::spotify::error::SpotifyError;
-use crate::spotify::models::ErrorBody;
+use crate::spotify::models::{ErrorBody, ErrorObject};
 
 /// Map a non-success answer (other than 429, handled by the retry loop) to an error.
 pub fn map_error(request: &ApiRequest, status: u16, body: &[u8]) -> SpotifyError {
-    let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
-    let (message, reason) = match &parsed {
-        Some(b) => (
-            clean(&b.error.message),
-            b.error.reason.clone().unwrap_or_default(),
-        ),
+    let (message, reason) = match parse_error_object(body) {
+        Some(e) => (clean(&e.message), e.reason.unwrap_or_default()),
         None => (String::new(), String::new()),
     };
     let lower = message.to_ascii_lowercase();
@@ -70,6 +66,19 @@ pub fn map_error(request: &ApiRequest, status: u16, body: &[u8]) -> SpotifyError
             },
         },
     }
+}
+
+/// Spotify's error object, wrapped (`{"error": {...}}`, the usual shape) or flat
+/// (`{"status", "message"}`, what the definition gives for `/me/library` 400s).
+fn parse_error_object(body: &[u8]) -> Option<ErrorObject> {
+    if let Ok(wrapped) = serde_json::from_slice::<ErrorBody>(body)
+        && !wrapped.error.message.is_empty()
+    {
+        return Some(wrapped.error);
+    }
+    serde_json::from_slice::<ErrorObject>(body)
+        .ok()
+        .filter(|e| !e.message.is_empty())
 }
 
 /// "the track 4uLU..." style description of what a 404 was about.
@@ -137,6 +146,19 @@ mod tests {
             ),
         );
         assert!(matches!(e, SpotifyError::PremiumRequired));
+    }
+
+    #[test]
+    fn flat_error_objects_are_read_too() {
+        let req = ApiRequest::put("/me/library", "/me/library");
+        let e = map_error(
+            &req,
+            400,
+            br#"{"status":400,"message":"Too many ids requested"}"#,
+        );
+        assert!(e.to_string().contains("Too many ids requested"), "{e}");
+        let e = map_error(&req, 400, br#"{"error":"invalid"}"#);
+        assert!(matches!(e, SpotifyError::InvalidArgument { .. }), "{e:?}");
     }
 
     #[test]
