@@ -103,6 +103,7 @@ def main():
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--resync", default="20s")
+    ap.add_argument("--concurrency", default="16", help="operator --concurrency (its default is 16)")
     ap.add_argument("--operator", default=str(ROOT / "target/release/spotify-mcp-operator"))
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
@@ -123,6 +124,7 @@ def main():
     log = open("/tmp/spotify-mcp-operator-bench.log", "w")
     op = subprocess.Popen(
         [args.operator, "run", "--namespace", NS, "--bind", f"127.0.0.1:{PORT}", "--resync", args.resync,
+         "--concurrency", args.concurrency,
          "--log", "warn", "--default-image", "ghcr.io/spotify-mcp/spotify-mcp-server:bench"],
         env=dict(os.environ, KUBECONFIG=kubeconfig), stdout=log, stderr=log)
     try:
@@ -139,16 +141,18 @@ def main():
         deployments = Watch(kubectl, "deployments", "{.metadata.name}{\"\\n\"}")
         ready = Watch(kubectl, "spotifymcps", "{.metadata.name} {.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}")
         time.sleep(1)
-        to_deployment, to_ready = [], []
+        to_deployment, to_ready, kubectl_apply = [], [], []
         for i in range(args.samples):
             name = f"latency-{i}"
             t0 = time.monotonic()
             sh(*kubectl, "-n", NS, "apply", "-f", "-", stdin=cr(name))
+            kubectl_apply.append(time.monotonic() - t0)
             to_deployment.append(deployments.wait(name) - t0)
             to_ready.append(ready.wait(name) - t0)
         deployments.stop()
         ready.stop()
         results["apply_to_deployment_ms"] = (1000 * statistics.median(to_deployment), 1000 * pct(to_deployment, 90))
+        results["kubectl_apply_process_ms"] = (1000 * statistics.median(kubectl_apply), 1000 * pct(kubectl_apply, 90))
         results["apply_to_ready_ms"] = (1000 * statistics.median(to_ready), 1000 * pct(to_ready, 90))
 
         # 2. COUNT objects at once.
@@ -197,6 +201,7 @@ def main():
         print("| measure | result | target |")
         print("|---|---|---|")
         print(f"| `kubectl apply` -> Deployment exists | p50 {results['apply_to_deployment_ms'][0]:.0f} ms, p90 {results['apply_to_deployment_ms'][1]:.0f} ms | p50 < 200 ms |")
+        print(f"| the `kubectl apply` process alone (included above) | p50 {results['kubectl_apply_process_ms'][0]:.0f} ms, p90 {results['kubectl_apply_process_ms'][1]:.0f} ms | - |")
         print(f"| `kubectl apply` -> Ready (pod running on a kwok node) | p50 {results['apply_to_ready_ms'][0]:.0f} ms, p90 {results['apply_to_ready_ms'][1]:.0f} ms | - |")
         print(f"| {args.count} SpotifyMcps applied at once -> all Ready | {results['bulk_converge_s']:.1f} s (creating them took {applied:.1f} s) | < 60 s |")
         print(f"| full resyncs with nothing changed ({results['resync_reconciles']:.0f} reconciles) | {results['resync_writes']:.0f} writes | 0 writes |")
