@@ -373,6 +373,7 @@ def test_error_paths_are_spotify_errors(fresh, spec):
     _error(api.put(f"/playlists/{owned}/images", content=b"not base64!", headers={"Content-Type": "image/jpeg"}), 400)
     big = base64.b64encode(TINY_JPEG[:-2] + b"\0" * 300_000 + TINY_JPEG[-2:])
     _error(api.put(f"/playlists/{owned}/images", content=big, headers={"Content-Type": "image/jpeg"}), 413)
+    _error(api.put(f"/playlists/{owned}/images", content=b"A" * 3_000_000, headers={"Content-Type": "image/jpeg"}), 413)
     _error(api.put(f"/playlists/{owned}/images", content=base64.b64encode(b"GIF89a...."), headers={"Content-Type": "image/jpeg"}), 400)
     # Auth.
     _error(httpx.get(f"{sb.base}/v1/me"), 401)

@@ -446,9 +446,16 @@ async fn upload_cover(
     State(s): State<SandboxState>,
     me: Me,
     Path(id): Path<String>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> R {
     me.require(&["ugc-image-upload"])?;
+    // Base64 of 256 KB is about 342 KB: anything beyond 1 MiB is refused before buffering it all.
+    let body = axum::body::to_bytes(body, 1 << 20).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The image is larger than 256 KB",
+        )
+    })?;
     let text: Vec<u8> = body
         .iter()
         .copied()
