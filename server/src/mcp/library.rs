@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::spotify::api::Page;
-use crate::spotify::ids::ItemKind;
+use crate::spotify::ids::{ItemKind, SpotifyId};
 
 use super::args::{ItemType, bounded, offset, parse_ids};
 use super::output::{Ack, Item, Items, LibraryCheck, Listed, Saved};
@@ -81,6 +81,19 @@ pub struct UrisArgs {
     /// For bare IDs.
     #[serde(rename = "type")]
     pub kind: Option<LibraryType>,
+}
+
+impl UrisArgs {
+    /// The parsed library IDs (save, remove and contains take the same list).
+    fn ids(&self) -> Result<Vec<SpotifyId>, ToolError> {
+        parse_ids(
+            "uris",
+            &self.uris,
+            &LIBRARY_KINDS,
+            self.kind.map(ItemType::from),
+            MAX_URIS,
+        )
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -170,13 +183,7 @@ impl SpotifyMcp {
         &self,
         Parameters(args): Parameters<UrisArgs>,
     ) -> Result<Json<Ack>, ToolError> {
-        let ids = parse_ids(
-            "uris",
-            &args.uris,
-            &LIBRARY_KINDS,
-            args.kind.map(ItemType::from),
-            MAX_URIS,
-        )?;
+        let ids = args.ids()?;
         self.call(self.client().save_to_library(&ids)).await?;
         Ok(Json(Ack::new(format!(
             "Saved {} item(s) to the library",
@@ -197,13 +204,7 @@ impl SpotifyMcp {
         &self,
         Parameters(args): Parameters<UrisArgs>,
     ) -> Result<Json<Ack>, ToolError> {
-        let ids = parse_ids(
-            "uris",
-            &args.uris,
-            &LIBRARY_KINDS,
-            args.kind.map(ItemType::from),
-            MAX_URIS,
-        )?;
+        let ids = args.ids()?;
         self.call(self.client().remove_from_library(&ids)).await?;
         Ok(Json(Ack::new(format!(
             "Removed {} item(s) from the library",
@@ -224,13 +225,7 @@ impl SpotifyMcp {
         &self,
         Parameters(args): Parameters<UrisArgs>,
     ) -> Result<Json<LibraryCheck>, ToolError> {
-        let ids = parse_ids(
-            "uris",
-            &args.uris,
-            &LIBRARY_KINDS,
-            args.kind.map(ItemType::from),
-            MAX_URIS,
-        )?;
+        let ids = args.ids()?;
         let saved = self.call(self.client().check_library(&ids)).await?;
         if saved.len() != ids.len() {
             return Err(ToolError::invalid(format!(
