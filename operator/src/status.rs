@@ -279,19 +279,26 @@ pub fn compute(
 
 /// Conditions of `new` worth an Event: a status change of an existing condition (or a new reason
 /// for a warning), and for a first status only warnings and Ready=True. Messages that merely
-/// narrate a rollout ("1 of 3 pods ...") do not make Events.
+/// narrate a rollout ("1 of 3 pods ...") do not make Events, and a Normal Progressing change that
+/// comes with a Ready change (a finished rollout making the object Ready, lost pods making it
+/// unready) is told by the Ready Event alone: one Event per state change, not one per condition.
 pub fn transitions<'a>(
     old: Option<&SpotifyMcpStatus>,
     new: &'a SpotifyMcpStatus,
 ) -> Vec<&'a Condition> {
     let old = old.map(|o| o.conditions.as_slice()).unwrap_or_default();
-    new.conditions
+    let mut moved: Vec<&Condition> = new
+        .conditions
         .iter()
         .filter(|c| match old.iter().find(|o| o.type_ == c.type_) {
             Some(o) => o.status != c.status || (is_warning(c) && o.reason != c.reason),
             None => is_warning(c) || (c.type_ == types::READY && c.status == "True"),
         })
-        .collect()
+        .collect();
+    if moved.iter().any(|c| c.type_ == types::READY) {
+        moved.retain(|c| c.type_ != types::PROGRESSING || is_warning(c));
+    }
+    moved
 }
 
 /// Whether a condition in this state deserves a Warning event rather than a Normal one.
@@ -579,6 +586,23 @@ mod tests {
             .iter()
             .map(|c| c.type_.as_str())
             .collect();
-        assert_eq!(moved, [types::READY, types::PROGRESSING]);
+        assert_eq!(
+            moved,
+            [types::READY],
+            "the finished rollout is told by Ready"
+        );
+
+        // A spec change on a Ready object starts a rollout: one Event (Ready=False, RollingOut).
+        let mut updating = healthy(2);
+        if let Some(st) = updating.status.as_mut() {
+            st.updated_replicas = Some(0);
+        }
+        let rolling_again = compute(Some(&done), &observed(Some(&updating), 2), &at(4));
+        let moved: Vec<(&str, &str)> = transitions(Some(&done), &rolling_again)
+            .iter()
+            .map(|c| (c.type_.as_str(), c.reason.as_str()))
+            .collect();
+        assert_eq!(moved, [(types::READY, "RollingOut")]);
+        assert_eq!(get(&rolling_again, types::PROGRESSING).status, "True");
     }
 }

@@ -154,6 +154,27 @@ fn example_becomes_ready_and_the_service_monitor_follows_its_crd() {
                 .then_some(())
         },
     );
+    // Becoming Ready is one Normal Event; the finished rollout is not told a second time.
+    let normal = wait_for("a Normal Event with reason Available", TIMEOUT, || {
+        let out = c.kubectl_ok(&[
+            "-n",
+            ns,
+            "get",
+            "events",
+            "--field-selector",
+            "type=Normal,involvedObject.kind=SpotifyMcp",
+            "-o",
+            "json",
+        ]);
+        let v: Value = serde_json::from_str(&out).ok()?;
+        let reasons: Vec<String> = v["items"]
+            .as_array()?
+            .iter()
+            .filter_map(|e| e["reason"].as_str().map(str::to_owned))
+            .collect();
+        reasons.iter().any(|r| r == "Available").then_some(reasons)
+    });
+    assert_eq!(normal, ["Available"], "Normal Events: {normal:?}");
 
     // Installing the CRD makes the ServiceMonitor appear without touching the SpotifyMcp.
     c.install_service_monitor_crd();
