@@ -86,7 +86,8 @@ impl SpotifyClient {
             &config.accounts_base_url,
             &config.client_id,
             config.client_secret.clone(),
-        );
+        )
+        .with_retries(config.max_retries, config.retry_base_delay);
         let auth = Arc::new(TokenManager::new(
             endpoint,
             &config.credentials,

@@ -79,6 +79,8 @@ pub struct FakeState {
     /// PKCE: code -> (challenge, redirect_uri).
     pub codes: Mutex<HashMap<String, (String, String)>>,
     pub script: Mutex<VecDeque<Reply>>,
+    /// Answers the token endpoint gives (in order) before it answers normally again.
+    pub token_script: Mutex<VecDeque<Reply>>,
     pub seen: Mutex<Vec<Seen>>,
 }
 
@@ -139,6 +141,10 @@ async fn token(State(state): State<Arc<FakeState>>, headers: HeaderMap, body: St
     let n = state.token_requests.fetch_add(1, Ordering::SeqCst) + 1;
     let delay = *state.token_delay.lock().unwrap();
     tokio::time::sleep(delay).await;
+    let scripted = state.token_script.lock().unwrap().pop_front();
+    if let Some(reply) = scripted {
+        return reply.into_response();
+    }
     let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect();
@@ -264,9 +270,15 @@ async fn api(
         .pop_front()
         .unwrap_or_else(|| Reply::json(200, serde_json::json!({})));
     tokio::time::sleep(reply.delay).await;
-    let mut response = (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
-    for (name, value) in reply.headers {
-        response.headers_mut().insert(name, value.parse().unwrap());
+    reply.into_response()
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let mut response = (StatusCode::from_u16(self.status).unwrap(), self.body).into_response();
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value.parse().unwrap());
+        }
+        response
     }
-    response
 }

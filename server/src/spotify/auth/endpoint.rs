@@ -1,11 +1,24 @@
 //! The accounts service's token endpoint (`POST {accounts_base}/api/token`): client
 //! credentials, refresh and authorization-code (PKCE) grants, with Spotify's OAuth errors
-//! mapped to [`SpotifyError`]s.
+//! mapped to [`SpotifyError`]s. Transient failures (no answer, 429, 500/502/503/504) are retried
+//! a few times with jittered backoff, waiting at least what `Retry-After` asks for; OAuth errors
+//! (`invalid_grant`, `invalid_client`, …) are final.
 
 use crate::spotify::error::SpotifyError;
+use crate::spotify::pipeline::retry_after::parse_retry_after;
 use crate::spotify::secret::Secret;
+use backon::{BackoffBuilder, ExponentialBuilder};
 use serde::Deserialize;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+/// Retries of a transient token endpoint failure, unless [`TokenEndpoint::with_retries`] says
+/// otherwise.
+const DEFAULT_RETRIES: u32 = 2;
+/// First retry delay; doubles per retry (with jitter), at most [`MAX_RETRY_DELAY`].
+const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(250);
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
+/// A `Retry-After` longer than this is not waited out: the token is needed now.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// A successful token answer.
 #[derive(Clone, Deserialize)]
@@ -57,6 +70,19 @@ pub struct TokenEndpoint {
     url: String,
     client_id: String,
     client_secret: Option<Secret>,
+    retries: u32,
+    retry_delay: Duration,
+}
+
+/// How one request to the token endpoint failed.
+enum Failure {
+    /// Worth another try, after at least `retry_after` when the answer said so.
+    Transient {
+        error: SpotifyError,
+        retry_after: Option<Duration>,
+    },
+    /// An answer that another try would not change.
+    Final(SpotifyError),
 }
 
 impl TokenEndpoint {
@@ -72,7 +98,16 @@ impl TokenEndpoint {
             url: format!("{}/api/token", accounts_base_url.trim_end_matches('/')),
             client_id: client_id.to_owned(),
             client_secret,
+            retries: DEFAULT_RETRIES,
+            retry_delay: DEFAULT_RETRY_DELAY,
         }
+    }
+
+    /// Retry a transient failure up to `retries` times, the first after about `first_delay`.
+    pub fn with_retries(mut self, retries: u32, first_delay: Duration) -> Self {
+        self.retries = retries;
+        self.retry_delay = first_delay;
+        self
     }
 
     /// The client ID this endpoint authenticates as.
@@ -137,6 +172,39 @@ impl TokenEndpoint {
         form: &[(&str, &str)],
         grant: Grant,
     ) -> Result<TokenResponse, SpotifyError> {
+        let mut backoff = ExponentialBuilder::default()
+            .with_jitter()
+            .with_min_delay(self.retry_delay)
+            .with_max_delay(MAX_RETRY_DELAY)
+            .with_max_times(self.retries as usize)
+            .build();
+        loop {
+            let (error, retry_after) = match self.post_once(form, grant).await {
+                Ok(token) => return Ok(token),
+                Err(Failure::Final(error)) => return Err(error),
+                Err(Failure::Transient { error, retry_after }) => (error, retry_after),
+            };
+            if retry_after.is_some_and(|wait| wait > MAX_RETRY_AFTER) {
+                return Err(error);
+            }
+            let Some(delay) = backoff.next() else {
+                return Err(error);
+            };
+            let delay = delay.max(retry_after.unwrap_or_default());
+            tracing::debug!(error = %error, ?delay, "token endpoint failed; retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn post_once(
+        &self,
+        form: &[(&str, &str)],
+        grant: Grant,
+    ) -> Result<TokenResponse, Failure> {
+        let transient = |error| Failure::Transient {
+            error,
+            retry_after: None,
+        };
         let mut fields: Vec<(&str, &str)> = form.to_vec();
         let mut request = self.http.post(&self.url);
         match &self.client_secret {
@@ -147,24 +215,37 @@ impl TokenEndpoint {
             .form(&fields)
             .send()
             .await
-            .map_err(transport_error)?;
+            .map_err(|e| transient(transport_error(e)))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(transport_error)?;
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transient(transport_error(e)))?;
         if status.is_success() {
-            let token: TokenResponse =
-                serde_json::from_slice(&body).map_err(|e| SpotifyError::Decode {
+            let token: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
+                Failure::Final(SpotifyError::Decode {
                     endpoint: "POST /api/token".into(),
                     message: e.to_string(),
-                })?;
+                })
+            })?;
             if token.access_token.is_empty() {
-                return Err(SpotifyError::Decode {
+                return Err(Failure::Final(SpotifyError::Decode {
                     endpoint: "POST /api/token".into(),
                     message: "empty access_token".into(),
-                });
+                }));
             }
             return Ok(token);
         }
-        Err(map_oauth_error(status.as_u16(), &body, grant))
+        let error = map_oauth_error(status.as_u16(), &body, grant, retry_after);
+        Err(match status.as_u16() {
+            429 | 500 | 502 | 503 | 504 => Failure::Transient { error, retry_after },
+            _ => Failure::Final(error),
+        })
     }
 }
 
@@ -188,7 +269,12 @@ fn transport_error(err: reqwest::Error) -> SpotifyError {
     }
 }
 
-fn map_oauth_error(status: u16, body: &[u8], grant: Grant) -> SpotifyError {
+fn map_oauth_error(
+    status: u16,
+    body: &[u8],
+    grant: Grant,
+    retry_after: Option<Duration>,
+) -> SpotifyError {
     let parsed: OAuthError = serde_json::from_slice(body).unwrap_or_default();
     let description = parsed
         .error_description
@@ -215,7 +301,7 @@ fn map_oauth_error(status: u16, body: &[u8], grant: Grant) -> SpotifyError {
             ),
         },
         _ if status == 429 => SpotifyError::RateLimited {
-            retry_after: Duration::from_secs(1),
+            retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
         },
         _ => SpotifyError::Api {
             status,
@@ -241,6 +327,7 @@ mod tests {
             400,
             br#"{"error":"invalid_grant","error_description":"Refresh token revoked"}"#,
             Grant::Refresh,
+            None,
         );
         assert!(matches!(err, SpotifyError::ReauthRequired { .. }));
         assert!(err.to_string().contains("auth login"), "{err}");
@@ -253,13 +340,152 @@ mod tests {
             400,
             br#"{"error":"invalid_client"}"#,
             Grant::ClientCredentials,
+            None,
         );
         assert!(matches!(err, SpotifyError::Config { .. }), "{err}");
-        let err = map_oauth_error(500, b"<html>oops</html>", Grant::Refresh);
+        let err = map_oauth_error(500, b"<html>oops</html>", Grant::Refresh, None);
         assert!(
             matches!(err, SpotifyError::Api { status: 500, .. }),
             "{err}"
         );
+    }
+
+    use crate::spotify::test_support::{Fake, Reply};
+    use std::time::Instant;
+
+    fn endpoint(fake: &Fake) -> TokenEndpoint {
+        TokenEndpoint::new(
+            reqwest::Client::new(),
+            &fake.accounts_base(),
+            "test-client",
+            None,
+        )
+        .with_retries(2, Duration::from_millis(10))
+    }
+
+    fn busy(status: u16) -> Reply {
+        Reply::json(status, serde_json::json!({"error": "server_error"}))
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_and_oauth_errors_are_not() {
+        let fake = Fake::start().await;
+        fake.state
+            .token_script
+            .lock()
+            .unwrap()
+            .extend([busy(503), Reply::empty(502)]);
+        let token = endpoint(&fake).refresh(&Secret::new("rt-1")).await.unwrap();
+        assert_eq!(token.access_token.expose(), "access-3");
+        assert_eq!(fake.state.token_requests(), 3);
+
+        fake.state
+            .dead_refresh_tokens
+            .lock()
+            .unwrap()
+            .push("rt-dead".into());
+        let err = endpoint(&fake)
+            .refresh(&Secret::new("rt-dead"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, SpotifyError::ReauthRequired { .. }),
+            "{err:?}"
+        );
+        assert_eq!(fake.state.token_requests(), 4, "invalid_grant is final");
+    }
+
+    #[tokio::test]
+    async fn retries_run_out_with_the_last_error() {
+        let fake = Fake::start().await;
+        fake.state.token_script.lock().unwrap().extend([
+            busy(500),
+            busy(504),
+            busy(503),
+            busy(503),
+        ]);
+        let err = endpoint(&fake)
+            .refresh(&Secret::new("rt-1"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, SpotifyError::Api { status: 503, .. }),
+            "{err:?}"
+        );
+        assert_eq!(fake.state.token_requests(), 3, "one try and two retries");
+    }
+
+    #[tokio::test]
+    async fn retry_after_is_waited_out_unless_it_is_long() {
+        let fake = Fake::start().await;
+        fake.state
+            .token_script
+            .lock()
+            .unwrap()
+            .push_back(busy(429).header("retry-after", "1"));
+        let started = Instant::now();
+        endpoint(&fake).refresh(&Secret::new("rt-1")).await.unwrap();
+        assert!(
+            started.elapsed() >= Duration::from_millis(950),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(fake.state.token_requests(), 2);
+
+        fake.state
+            .token_script
+            .lock()
+            .unwrap()
+            .push_back(busy(503).header("retry-after", "60"));
+        let started = Instant::now();
+        let err = endpoint(&fake)
+            .refresh(&Secret::new("rt-1"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, SpotifyError::Api { status: 503, .. }),
+            "{err:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(
+            fake.state.token_requests(),
+            3,
+            "a long Retry-After is not waited out"
+        );
+
+        fake.state
+            .token_script
+            .lock()
+            .unwrap()
+            .push_back(busy(429).header("retry-after", "90"));
+        let err = endpoint(&fake)
+            .refresh(&Secret::new("rt-1"))
+            .await
+            .unwrap_err();
+        match err {
+            SpotifyError::RateLimited { retry_after } => {
+                assert_eq!(retry_after, Duration::from_secs(90))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_that_does_not_answer_is_retried_then_reported() {
+        // A port nobody listens on: every attempt fails to connect.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let endpoint = TokenEndpoint::new(
+            reqwest::Client::new(),
+            &format!("http://{addr}"),
+            "test-client",
+            None,
+        )
+        .with_retries(2, Duration::from_millis(10));
+        let err = endpoint.refresh(&Secret::new("rt-1")).await.unwrap_err();
+        assert!(matches!(err, SpotifyError::Transport { .. }), "{err:?}");
+        assert!(!err.to_string().contains("rt-1"), "{err}");
     }
 
     #[test]

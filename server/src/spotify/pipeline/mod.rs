@@ -1,7 +1,9 @@
 //! The request pipeline every Web API call goes through:
 //! rate limiter (per client ID) → bearer token → HTTP with timeout → 429 handling
 //! (`Retry-After`, bounded) → retries of 502/503/504 and transport errors with jittered
-//! exponential backoff (idempotent methods only) → one token refresh on 401 → error mapping.
+//! exponential backoff, never shorter than a 503's `Retry-After` (idempotent methods only) → one
+//! token refresh on 401 → error mapping. The token endpoint retries its own transient failures
+//! ([`crate::spotify::auth::TokenEndpoint`]).
 
 pub mod errors;
 pub mod limiter;
@@ -139,11 +141,7 @@ impl Pipeline {
             }
             match status.as_u16() {
                 429 => {
-                    let wait = headers
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| retry_after::parse_retry_after(v, SystemTime::now()))
-                        .unwrap_or(DEFAULT_RETRY_AFTER);
+                    let wait = retry_after_of(&headers).unwrap_or(DEFAULT_RETRY_AFTER);
                     if let Some(observer) = &self.observer {
                         observer.rate_limited(wait);
                     }
@@ -158,13 +156,19 @@ impl Pipeline {
                     refreshed_after_401 = true;
                     bearer = self.auth.invalidate(bearer.generation).await?;
                 }
-                502..=504 if request.is_idempotent() => match backoff.next() {
-                    Some(delay) => {
-                        tracing::debug!(endpoint = %request.endpoint(), status = status.as_u16(), ?delay, "retrying");
-                        tokio::time::sleep(delay).await;
+                // A 503 may say when to come back: wait at least that, or give up at once when
+                // it is longer than we would wait for a 429.
+                502..=504 if request.is_idempotent() => {
+                    let asked = retry_after_of(&headers);
+                    match backoff.next() {
+                        Some(delay) if asked.is_none_or(|wait| wait <= self.max_retry_wait) => {
+                            let delay = delay.max(asked.unwrap_or_default());
+                            tracing::debug!(endpoint = %request.endpoint(), status = status.as_u16(), ?delay, "retrying");
+                            tokio::time::sleep(delay).await;
+                        }
+                        _ => return Err(errors::map_error(request, status.as_u16(), &body)),
                     }
-                    None => return Err(errors::map_error(request, status.as_u16(), &body)),
-                },
+                }
                 code => return Err(errors::map_error(request, code, &body)),
             }
         }
@@ -229,6 +233,14 @@ impl Pipeline {
             }
         }
     }
+}
+
+/// The wait a `Retry-After` header asks for, if it has a usable one.
+fn retry_after_of(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| retry_after::parse_retry_after(v, SystemTime::now()))
 }
 
 #[cfg(test)]
@@ -325,6 +337,35 @@ mod tests {
             2,
             "429 means not processed: safe to repeat"
         );
+    }
+
+    #[tokio::test]
+    async fn retry_after_on_a_503_sets_the_least_wait_and_a_long_one_gives_up() {
+        let fake = Fake::start().await;
+        let mut cfg = config(&fake);
+        cfg.max_retry_wait = Duration::from_secs(5);
+        let client = SpotifyClient::new(cfg).unwrap();
+        client.check_credentials().await.unwrap();
+        let busy = || Reply::json(503, json!({"error": {"status": 503, "message": "busy"}}));
+        fake.state.push(busy().header("retry-after", "1"));
+        let started = Instant::now();
+        client.get_track(&track(), None).await.unwrap();
+        assert!(
+            started.elapsed() >= Duration::from_millis(950),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(fake.state.seen().len(), 2);
+
+        fake.state.push(busy().header("retry-after", "120"));
+        let started = Instant::now();
+        let err = client.get_track(&track(), None).await.unwrap_err();
+        assert!(
+            matches!(err, SpotifyError::Api { status: 503, .. }),
+            "{err:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(fake.state.seen().len(), 3, "not retried");
     }
 
     #[tokio::test]
