@@ -62,6 +62,28 @@ fn env_value(d: &Value, name: &str) -> Option<Value> {
         .cloned()
 }
 
+/// Reasons of the Events in `ns` that match a field selector.
+fn event_reasons(c: &Cluster, ns: &str, selector: &str) -> Option<Vec<String>> {
+    let out = c.kubectl_ok(&[
+        "-n",
+        ns,
+        "get",
+        "events",
+        "--field-selector",
+        selector,
+        "-o",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&out).ok()?;
+    Some(
+        v["items"]
+            .as_array()?
+            .iter()
+            .filter_map(|e| e["reason"].as_str().map(str::to_owned))
+            .collect(),
+    )
+}
+
 fn sandbox_cr(name: &str) -> String {
     json!({
         "apiVersion": "spotifymcp.dev/v1alpha1",
@@ -136,42 +158,13 @@ fn example_becomes_ready_and_the_service_monitor_follows_its_crd() {
         "a Warning Event with reason CRDNotInstalled",
         TIMEOUT,
         || {
-            let out = c.kubectl_ok(&[
-                "-n",
-                ns,
-                "get",
-                "events",
-                "--field-selector",
-                "reason=CRDNotInstalled",
-                "-o",
-                "json",
-            ]);
-            let v: Value = serde_json::from_str(&out).ok()?;
-            v["items"]
-                .as_array()?
-                .iter()
-                .any(|e| e["type"] == "Warning")
-                .then_some(())
+            let reasons = event_reasons(c, ns, "type=Warning,reason=CRDNotInstalled")?;
+            (!reasons.is_empty()).then_some(())
         },
     );
     // Becoming Ready is one Normal Event; the finished rollout is not told a second time.
     let normal = wait_for("a Normal Event with reason Available", TIMEOUT, || {
-        let out = c.kubectl_ok(&[
-            "-n",
-            ns,
-            "get",
-            "events",
-            "--field-selector",
-            "type=Normal,involvedObject.kind=SpotifyMcp",
-            "-o",
-            "json",
-        ]);
-        let v: Value = serde_json::from_str(&out).ok()?;
-        let reasons: Vec<String> = v["items"]
-            .as_array()?
-            .iter()
-            .filter_map(|e| e["reason"].as_str().map(str::to_owned))
-            .collect();
+        let reasons = event_reasons(c, ns, "type=Normal,involvedObject.kind=SpotifyMcp")?;
         reasons.iter().any(|r| r == "Available").then_some(reasons)
     });
     assert_eq!(normal, ["Available"], "Normal Events: {normal:?}");

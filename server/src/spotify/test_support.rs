@@ -89,6 +89,11 @@ impl FakeState {
         self.script.lock().unwrap().push_back(reply);
     }
 
+    /// Script the token endpoint's next answers.
+    pub fn push_token(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.token_script.lock().unwrap().extend(replies);
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }

@@ -367,16 +367,23 @@ mod tests {
         Reply::json(status, serde_json::json!({"error": "server_error"}))
     }
 
+    /// A refresh against `fake`, with how long it took.
+    async fn refresh(fake: &Fake, token: &str) -> (Result<TokenResponse, SpotifyError>, Duration) {
+        let started = Instant::now();
+        let result = endpoint(fake).refresh(&Secret::new(token)).await;
+        (result, started.elapsed())
+    }
+
+    fn is_api(result: &Result<TokenResponse, SpotifyError>, code: u16) -> bool {
+        matches!(result, Err(SpotifyError::Api { status, .. }) if *status == code)
+    }
+
     #[tokio::test]
     async fn transient_failures_are_retried_and_oauth_errors_are_not() {
         let fake = Fake::start().await;
-        fake.state
-            .token_script
-            .lock()
-            .unwrap()
-            .extend([busy(503), Reply::empty(502)]);
-        let token = endpoint(&fake).refresh(&Secret::new("rt-1")).await.unwrap();
-        assert_eq!(token.access_token.expose(), "access-3");
+        fake.state.push_token([busy(503), Reply::empty(502)]);
+        let (token, _) = refresh(&fake, "rt-1").await;
+        assert_eq!(token.unwrap().access_token.expose(), "access-3");
         assert_eq!(fake.state.token_requests(), 3);
 
         fake.state
@@ -384,13 +391,10 @@ mod tests {
             .lock()
             .unwrap()
             .push("rt-dead".into());
-        let err = endpoint(&fake)
-            .refresh(&Secret::new("rt-dead"))
-            .await
-            .unwrap_err();
+        let (result, _) = refresh(&fake, "rt-dead").await;
         assert!(
-            matches!(err, SpotifyError::ReauthRequired { .. }),
-            "{err:?}"
+            matches!(result, Err(SpotifyError::ReauthRequired { .. })),
+            "{result:?}"
         );
         assert_eq!(fake.state.token_requests(), 4, "invalid_grant is final");
     }
@@ -398,20 +402,10 @@ mod tests {
     #[tokio::test]
     async fn retries_run_out_with_the_last_error() {
         let fake = Fake::start().await;
-        fake.state.token_script.lock().unwrap().extend([
-            busy(500),
-            busy(504),
-            busy(503),
-            busy(503),
-        ]);
-        let err = endpoint(&fake)
-            .refresh(&Secret::new("rt-1"))
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(err, SpotifyError::Api { status: 503, .. }),
-            "{err:?}"
-        );
+        fake.state
+            .push_token([busy(500), busy(504), busy(503), busy(503)]);
+        let (result, _) = refresh(&fake, "rt-1").await;
+        assert!(is_api(&result, 503), "{result:?}");
         assert_eq!(fake.state.token_requests(), 3, "one try and two retries");
     }
 
@@ -419,34 +413,19 @@ mod tests {
     async fn retry_after_is_waited_out_unless_it_is_long() {
         let fake = Fake::start().await;
         fake.state
-            .token_script
-            .lock()
-            .unwrap()
-            .push_back(busy(429).header("retry-after", "1"));
-        let started = Instant::now();
-        endpoint(&fake).refresh(&Secret::new("rt-1")).await.unwrap();
+            .push_token([busy(429).header("retry-after", "1")]);
+        let (result, took) = refresh(&fake, "rt-1").await;
         assert!(
-            started.elapsed() >= Duration::from_millis(950),
-            "{:?}",
-            started.elapsed()
+            result.is_ok() && took >= Duration::from_millis(950),
+            "{took:?}"
         );
         assert_eq!(fake.state.token_requests(), 2);
 
         fake.state
-            .token_script
-            .lock()
-            .unwrap()
-            .push_back(busy(503).header("retry-after", "60"));
-        let started = Instant::now();
-        let err = endpoint(&fake)
-            .refresh(&Secret::new("rt-1"))
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(err, SpotifyError::Api { status: 503, .. }),
-            "{err:?}"
-        );
-        assert!(started.elapsed() < Duration::from_secs(1));
+            .push_token([busy(503).header("retry-after", "60")]);
+        let (result, took) = refresh(&fake, "rt-1").await;
+        assert!(is_api(&result, 503), "{result:?}");
+        assert!(took < Duration::from_secs(1), "{took:?}");
         assert_eq!(
             fake.state.token_requests(),
             3,
@@ -454,20 +433,12 @@ mod tests {
         );
 
         fake.state
-            .token_script
-            .lock()
-            .unwrap()
-            .push_back(busy(429).header("retry-after", "90"));
-        let err = endpoint(&fake)
-            .refresh(&Secret::new("rt-1"))
-            .await
-            .unwrap_err();
-        match err {
-            SpotifyError::RateLimited { retry_after } => {
-                assert_eq!(retry_after, Duration::from_secs(90))
-            }
-            other => panic!("{other:?}"),
-        }
+            .push_token([busy(429).header("retry-after", "90")]);
+        let (result, _) = refresh(&fake, "rt-1").await;
+        assert!(
+            matches!(result, Err(SpotifyError::RateLimited { retry_after }) if retry_after == Duration::from_secs(90)),
+            "{result:?}"
+        );
     }
 
     #[tokio::test]
