@@ -45,6 +45,35 @@ pub fn window(total: usize, limit: usize, offset: usize) -> std::ops::Range<usiz
     start..(start + limit).min(total)
 }
 
+/// The `limit` and `offset` a request asked for (already validated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl Page {
+    /// The paging object at `url` for this page of `all`, each element rendered by `item`.
+    pub fn of<T>(self, url: &str, all: &[T], item: impl FnMut(&T) -> Value) -> Value {
+        self.of_with_query(url, "", all, item)
+    }
+
+    /// [`Page::of`] with more query parameters (`&name=value...`) kept in the links.
+    pub fn of_with_query<T>(
+        self,
+        url: &str,
+        extra_query: &str,
+        all: &[T],
+        item: impl FnMut(&T) -> Value,
+    ) -> Value {
+        let items = all[window(all.len(), self.limit, self.offset)]
+            .iter()
+            .map(item)
+            .collect();
+        paging(url, extra_query, items, all.len(), self.limit, self.offset)
+    }
+}
+
 fn images(kind: &str, id: &str) -> Value {
     let prefix = match kind {
         "artist" => "ab6761610000",
@@ -639,6 +668,23 @@ mod tests {
         assert!(p["next"].is_null());
         assert_eq!(p["href"], "http://h/v1/x?offset=20&limit=10&q=a");
         assert!(paging("u", "", vec![], 5, 10, 0)["previous"].is_null());
+    }
+
+    #[test]
+    fn pages_render_their_window_and_links() {
+        let page = Page {
+            limit: 2,
+            offset: 1,
+        };
+        let v = page.of("http://x/v1/things", &[10, 20, 30, 40], |n| json!(n));
+        assert_eq!(v["items"], json!([20, 30]));
+        assert_eq!(v["total"], 4);
+        assert_eq!(v["next"], "http://x/v1/things?offset=3&limit=2");
+        let past = Page {
+            limit: 2,
+            offset: 9,
+        };
+        assert_eq!(past.of("u", &[1], |n| json!(n))["items"], json!([]));
     }
 
     #[test]

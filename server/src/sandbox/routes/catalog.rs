@@ -9,7 +9,7 @@ use axum::routing::get;
 use super::{Caller, Origin, Params, find, ok, render};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
-use crate::sandbox::json::{paging, window};
+use crate::sandbox::json::Page;
 use crate::sandbox::world::catalog::Kind;
 
 pub fn routes() -> Router<SandboxState> {
@@ -49,24 +49,15 @@ async fn album_tracks(
     Path(id): Path<String>,
 ) -> R {
     q.market()?;
-    let limit = q.limit(20, 1, 50)?;
-    let offset = q.offset(100_000)?;
+    let page = q.page(20, 50)?;
     let cat = s.catalog();
     let i = find(cat, Kind::Album, &id)?;
     let base = o.api();
     let r = render(cat, &base);
-    let tracks = &cat.albums[i].tracks;
-    let items = tracks[window(tracks.len(), limit, offset)]
-        .iter()
-        .map(|&t| r.simplified_track(t))
-        .collect();
-    Ok(ok(paging(
+    Ok(ok(page.of(
         &format!("{base}/albums/{id}/tracks"),
-        "",
-        items,
-        tracks.len(),
-        limit,
-        offset,
+        &cat.albums[i].tracks,
+        |&t| r.simplified_track(t),
     )))
 }
 
@@ -86,8 +77,10 @@ async fn artist_albums(
     Path(id): Path<String>,
 ) -> R {
     q.market()?;
-    let limit = q.limit(5, 1, 10)?;
-    let offset = q.offset(100_000)?;
+    let page = Page {
+        limit: q.limit(5, 1, 10)?,
+        offset: q.offset(100_000)?,
+    };
     let groups: Vec<&str> = match q.get("include_groups") {
         None | Some("") => GROUPS.to_vec(),
         Some(g) => {
@@ -121,21 +114,15 @@ async fn artist_albums(
     }
     let base = o.api();
     let r = render(cat, &base);
-    let items = all[window(all.len(), limit, offset)]
-        .iter()
-        .map(|&(x, g)| r.discography_album(x, g))
-        .collect();
     let extra = q
         .get("include_groups")
         .map(|g| format!("&include_groups={g}"))
         .unwrap_or_default();
-    Ok(ok(paging(
+    Ok(ok(page.of_with_query(
         &format!("{base}/artists/{id}/albums"),
         &extra,
-        items,
-        all.len(),
-        limit,
-        offset,
+        &all,
+        |&(x, g)| r.discography_album(x, g),
     )))
 }
 
@@ -159,24 +146,15 @@ async fn show_episodes(
     Path(id): Path<String>,
 ) -> R {
     q.market()?;
-    let limit = q.limit(20, 1, 50)?;
-    let offset = q.offset(100_000)?;
+    let page = q.page(20, 50)?;
     let cat = s.catalog();
     let i = find(cat, Kind::Show, &id)?;
     let base = o.api();
     let r = render(cat, &base);
-    let eps = &cat.shows[i].episodes;
-    let items = eps[window(eps.len(), limit, offset)]
-        .iter()
-        .map(|&e| r.simplified_episode(e))
-        .collect();
-    Ok(ok(paging(
+    Ok(ok(page.of(
         &format!("{base}/shows/{id}/episodes"),
-        "",
-        items,
-        eps.len(),
-        limit,
-        offset,
+        &cat.shows[i].episodes,
+        |&e| r.simplified_episode(e),
     )))
 }
 
@@ -212,24 +190,15 @@ async fn audiobook_chapters(
     Path(id): Path<String>,
 ) -> R {
     q.market()?;
-    let limit = q.limit(20, 1, 50)?;
-    let offset = q.offset(100_000)?;
+    let page = q.page(20, 50)?;
     let cat = s.catalog();
     let i = find(cat, Kind::Audiobook, &id)?;
     let base = o.api();
     let r = render(cat, &base);
-    let ch = &cat.audiobooks[i].chapters;
-    let items = ch[window(ch.len(), limit, offset)]
-        .iter()
-        .map(|&c| r.simplified_chapter(c))
-        .collect();
-    Ok(ok(paging(
+    Ok(ok(page.of(
         &format!("{base}/audiobooks/{id}/chapters"),
-        "",
-        items,
-        ch.len(),
-        limit,
-        offset,
+        &cat.audiobooks[i].chapters,
+        |&c| r.simplified_chapter(c),
     )))
 }
 

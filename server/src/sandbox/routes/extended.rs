@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::{Caller, Origin, Params, find, list, ok, render};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
-use crate::sandbox::json::{Render, paging, window};
+use crate::sandbox::json::Render;
 use crate::sandbox::world::catalog::{Catalog, Kind};
 use crate::sandbox::world::ids::is_base62_id;
 use crate::sandbox::world::names::{GENRES, genre_word};
@@ -480,8 +480,7 @@ async fn recommendations(State(s): State<SandboxState>, _c: Caller, o: Origin, q
 
 async fn new_releases(State(s): State<SandboxState>, _c: Caller, o: Origin, q: Params) -> R {
     gate(&s, GONE_2026, "GET /browse/new-releases")?;
-    let limit = q.limit(20, 1, 50)?;
-    let offset = q.offset(100_000)?;
+    let page = q.page(20, 50)?;
     let cat = s.catalog();
     let mut albums: Vec<usize> = (0..cat.albums.len()).collect();
     albums.sort_by(|a, b| {
@@ -493,13 +492,10 @@ async fn new_releases(State(s): State<SandboxState>, _c: Caller, o: Origin, q: P
     albums.truncate(100);
     let base = o.api();
     let r = render(cat, &base);
-    let items = albums[window(albums.len(), limit, offset)]
-        .iter()
-        .map(|&a| r.simplified_album(a))
-        .collect();
-    Ok(ok(
-        json!({ "albums": paging(&format!("{base}/browse/new-releases"), "", items, albums.len(), limit, offset) }),
-    ))
+    let albums = page.of(&format!("{base}/browse/new-releases"), &albums, |&a| {
+        r.simplified_album(a)
+    });
+    Ok(ok(json!({ "albums": albums })))
 }
 
 fn editorial_for<'a>(
@@ -515,20 +511,17 @@ fn editorial_for<'a>(
 
 async fn featured_playlists(State(s): State<SandboxState>, _c: Caller, o: Origin, q: Params) -> R {
     gate(&s, GONE_2024, "GET /browse/featured-playlists")?;
-    let limit = q.limit(20, 1, 50)?;
-    let offset = q.offset(100_000)?;
+    let page = q.page(20, 50)?;
     let w = s.shared.world.lock();
     let lists = editorial_for(&w, None);
     let base = o.api();
     let r = render(s.catalog(), &base);
-    let items = lists[window(lists.len(), limit, offset)]
-        .iter()
-        .map(|p| r.simplified_playlist(&w, p, &o.0))
-        .collect();
-    Ok(ok(json!({
-        "message": "Popular Playlists",
-        "playlists": paging(&format!("{base}/browse/featured-playlists"), "", items, lists.len(), limit, offset),
-    })))
+    let playlists = page.of(&format!("{base}/browse/featured-playlists"), &lists, |p| {
+        r.simplified_playlist(&w, p, &o.0)
+    });
+    Ok(ok(
+        json!({ "message": "Popular Playlists", "playlists": playlists }),
+    ))
 }
 
 fn category_json(base: &str, id: &str, name: &str) -> Value {
@@ -542,17 +535,13 @@ fn category_json(base: &str, id: &str, name: &str) -> Value {
 
 async fn categories(State(s): State<SandboxState>, _c: Caller, o: Origin, q: Params) -> R {
     gate(&s, GONE_2026, "GET /browse/categories")?;
-    let limit = q.limit(20, 1, 50)?;
-    let offset = q.offset(100_000)?;
+    let page = q.page(20, 50)?;
     let cats = &s.catalog().categories;
     let base = o.api();
-    let items = cats[window(cats.len(), limit, offset)]
-        .iter()
-        .map(|c| category_json(&base, &c.id, &c.name))
-        .collect();
-    Ok(ok(
-        json!({ "categories": paging(&format!("{base}/browse/categories"), "", items, cats.len(), limit, offset) }),
-    ))
+    let categories = page.of(&format!("{base}/browse/categories"), cats, |c| {
+        category_json(&base, &c.id, &c.name)
+    });
+    Ok(ok(json!({ "categories": categories })))
 }
 
 async fn category(
@@ -579,8 +568,7 @@ async fn category_playlists(
     Path(id): Path<String>,
 ) -> R {
     gate(&s, GONE_2024, "GET /browse/categories/{id}/playlists")?;
-    let limit = q.limit(20, 1, 50)?;
-    let offset = q.offset(100_000)?;
+    let page = q.page(20, 50)?;
     let c = s
         .catalog()
         .categories
@@ -591,14 +579,12 @@ async fn category_playlists(
     let lists = editorial_for(&w, Some(c.genre));
     let base = o.api();
     let r = render(s.catalog(), &base);
-    let items = lists[window(lists.len(), limit, offset)]
-        .iter()
-        .map(|p| r.simplified_playlist(&w, p, &o.0))
-        .collect();
-    Ok(ok(json!({
-        "message": c.name,
-        "playlists": paging(&format!("{base}/browse/categories/{id}/playlists"), "", items, lists.len(), limit, offset),
-    })))
+    let playlists = page.of(
+        &format!("{base}/browse/categories/{id}/playlists"),
+        &lists,
+        |p| r.simplified_playlist(&w, p, &o.0),
+    );
+    Ok(ok(json!({ "message": c.name, "playlists": playlists })))
 }
 
 const MARKETS: &[&str] = &[

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{Me, Origin, Params, empty_ok, list, ok, render, split_uri};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
-use crate::sandbox::json::{paging, window};
+use crate::sandbox::json::window;
 use crate::sandbox::world::catalog::{Catalog, ItemRef, Kind};
 use crate::sandbox::world::library::LibraryItem;
 use crate::sandbox::world::{WorldState, now_ms};
@@ -157,24 +157,14 @@ fn saved_page(
 ) -> R {
     me.require(&["user-library-read"])?;
     q.market()?;
-    let limit = q.limit(20, 1, 50)?;
-    let offset = q.offset(100_000)?;
+    let page = q.page(20, 50)?;
     let w = s.shared.world.lock();
     let saved = w.accounts[me.user].library.list(kind);
     let base = o.api();
     let r = render(s.catalog(), &base);
-    let items = saved[window(saved.len(), limit, offset)]
-        .iter()
-        .map(|x| r.saved(key, x.added_at, object(&r, x.index)))
-        .collect();
-    Ok(ok(paging(
-        &format!("{base}{path}"),
-        "",
-        items,
-        saved.len(),
-        limit,
-        offset,
-    )))
+    Ok(ok(page.of(&format!("{base}{path}"), saved, |x| {
+        r.saved(key, x.added_at, object(&r, x.index))
+    })))
 }
 
 async fn saved_tracks(State(s): State<SandboxState>, me: Me, o: Origin, q: Params) -> R {

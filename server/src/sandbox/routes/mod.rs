@@ -24,7 +24,7 @@ use serde::de::DeserializeOwned;
 use super::SandboxState;
 use super::error::ApiError;
 use super::faults;
-use super::json::Render;
+use super::json::{Page, Render};
 use super::record;
 use super::tokens::Scopes;
 use super::world::catalog::{Catalog, Kind};
@@ -111,6 +111,14 @@ impl Params {
                 "Invalid offset: {n} (must be between 0 and {max})"
             ))),
         }
+    }
+
+    /// `limit` (1 to `max`, `default` when absent) and `offset` (0 to 100,000) of a paged list.
+    pub fn page(&self, default: usize, max: usize) -> Result<Page, ApiError> {
+        Ok(Page {
+            limit: self.limit(default, 1, max)?,
+            offset: self.offset(100_000)?,
+        })
     }
 
     /// An optional integer parameter.

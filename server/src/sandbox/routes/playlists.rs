@@ -17,7 +17,6 @@ use super::{Me, Origin, Params, empty_ok, json_body, list, ok, render, split_uri
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::fields;
-use crate::sandbox::json::{paging, window};
 use crate::sandbox::world::catalog::{Catalog, Kind};
 use crate::sandbox::world::ids::{base62_id, is_base62_id};
 use crate::sandbox::world::library::LibraryItem;
@@ -206,8 +205,7 @@ async fn get_items(
 ) -> R {
     me.require(&["playlist-read-private", "playlist-read-collaborative"])?;
     q.market()?;
-    let limit = q.limit(20, 1, 50)?;
-    let offset = q.offset(100_000)?;
+    let page = q.page(20, 50)?;
     let extended = s.knobs().extended_quota;
     let w = s.shared.world.lock();
     let p = visible(&w, &id, extended)?;
@@ -218,18 +216,9 @@ async fn get_items(
     }
     let base = o.api();
     let r = render(s.catalog(), &base);
-    let items = p.entries[window(p.entries.len(), limit, offset)]
-        .iter()
-        .map(|e| r.playlist_entry(&w, e))
-        .collect();
-    let v = paging(
-        &format!("{base}/playlists/{id}/items"),
-        "",
-        items,
-        p.entries.len(),
-        limit,
-        offset,
-    );
+    let v = page.of(&format!("{base}/playlists/{id}/items"), &p.entries, |e| {
+        r.playlist_entry(&w, e)
+    });
     Ok(ok(filtered(&q, v)?))
 }
 
@@ -366,8 +355,7 @@ async fn remove_items(
 
 async fn my_playlists(State(s): State<SandboxState>, me: Me, o: Origin, q: Params) -> R {
     me.require(&["playlist-read-private", "playlist-read-collaborative"])?;
-    let limit = q.limit(20, 1, 50)?;
-    let offset = q.offset(100_000)?;
+    let page = q.page(20, 50)?;
     let w = s.shared.world.lock();
     let mut ids: Vec<&str> = w.accounts[me.user].library.playlists().collect();
     for p in w.playlists.iter() {
@@ -378,18 +366,9 @@ async fn my_playlists(State(s): State<SandboxState>, me: Me, o: Origin, q: Param
     let lists: Vec<&Playlist> = ids.iter().filter_map(|id| w.playlists.get(id)).collect();
     let base = o.api();
     let r = render(s.catalog(), &base);
-    let items = lists[window(lists.len(), limit, offset)]
-        .iter()
-        .map(|p| r.simplified_playlist(&w, p, &o.0))
-        .collect();
-    Ok(ok(paging(
-        &format!("{base}/me/playlists"),
-        "",
-        items,
-        lists.len(),
-        limit,
-        offset,
-    )))
+    Ok(ok(page.of(&format!("{base}/me/playlists"), &lists, |p| {
+        r.simplified_playlist(&w, p, &o.0)
+    })))
 }
 
 async fn create(State(s): State<SandboxState>, me: Me, o: Origin, body: Bytes) -> R {

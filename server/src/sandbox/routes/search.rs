@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::{Caller, Origin, Params, ok, render};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
-use crate::sandbox::json::{paging, window};
+use crate::sandbox::json::Page;
 use crate::sandbox::world::catalog::{Catalog, ItemRef, Kind};
 
 pub fn routes() -> Router<SandboxState> {
@@ -217,8 +217,10 @@ async fn search(
     {
         return Err(ApiError::bad_request("include_external must be audio"));
     }
-    let limit = p.limit(5, 1, 10)?;
-    let offset = p.offset(1000)?;
+    let page = Page {
+        limit: p.limit(5, 1, 10)?,
+        offset: p.offset(1000)?,
+    };
     let query = Query::parse(q);
     let cat = s.catalog();
     let base = o.api();
@@ -228,7 +230,7 @@ async fn search(
     let mut out = Map::new();
     for t in types {
         let extra = format!("&query={}&type={t}", enc(q));
-        let (key, total, items): (&str, usize, Vec<Value>) = if t == "playlist" {
+        let (key, paged) = if t == "playlist" {
             let world = s.shared.world.lock();
             let phrase = query.words.join(" ");
             let hits: Vec<&crate::sandbox::world::playlists::Playlist> = world
@@ -241,11 +243,10 @@ async fn search(
                     !phrase.is_empty() && query.words.iter().all(|w| text.contains(w.as_str()))
                 })
                 .collect();
-            let items = hits[window(hits.len(), limit, offset)]
-                .iter()
-                .map(|pl| r.simplified_playlist(&world, pl, &o.0))
-                .collect();
-            ("playlists", hits.len(), items)
+            let paged = page.of_with_query(&url, &extra, &hits, |pl| {
+                r.simplified_playlist(&world, pl, &o.0)
+            });
+            ("playlists", paged)
         } else {
             let (key, kind) = match t {
                 "album" => ("albums", Kind::Album),
@@ -256,24 +257,17 @@ async fn search(
                 _ => ("audiobooks", Kind::Audiobook),
             };
             let hits = matches(cat, kind, &query);
-            let page = &hits[window(hits.len(), limit, offset)];
-            let items = page
-                .iter()
-                .map(|&i| match kind {
-                    Kind::Album => r.simplified_album(i),
-                    Kind::Artist => r.artist(i, false),
-                    Kind::Track => r.track(i),
-                    Kind::Show => r.simplified_show(i),
-                    Kind::Episode => r.simplified_episode(i),
-                    _ => r.simplified_audiobook(i),
-                })
-                .collect();
-            (key, hits.len(), items)
+            let paged = page.of_with_query(&url, &extra, &hits, |&i| match kind {
+                Kind::Album => r.simplified_album(i),
+                Kind::Artist => r.artist(i, false),
+                Kind::Track => r.track(i),
+                Kind::Show => r.simplified_show(i),
+                Kind::Episode => r.simplified_episode(i),
+                _ => r.simplified_audiobook(i),
+            });
+            (key, paged)
         };
-        out.insert(
-            key.to_string(),
-            paging(&url, &extra, items, total, limit, offset),
-        );
+        out.insert(key.to_string(), paged);
     }
     Ok(ok(Value::Object(out)))
 }

@@ -8,7 +8,6 @@ use axum::routing::get;
 use super::{Me, Origin, Params, ok, render};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
-use crate::sandbox::json::{paging, window};
 use crate::sandbox::world::time_range_index;
 
 pub fn routes() -> Router<SandboxState> {
@@ -42,8 +41,7 @@ async fn top(
             "Invalid time_range {range:?}: use short_term, medium_term or long_term"
         ))
     })?;
-    let limit = q.limit(20, 1, 50)?;
-    let offset = q.offset(100_000)?;
+    let page = q.page(20, 50)?;
     let w = s.shared.world.lock();
     let top = &w.accounts[me.user].top;
     let list = if kind == "artists" {
@@ -53,23 +51,17 @@ async fn top(
     };
     let base = o.api();
     let r = render(s.catalog(), &base);
-    let items = list[window(list.len(), limit, offset)]
-        .iter()
-        .map(|&i| {
+    let extra = format!("&time_range={range}");
+    Ok(ok(page.of_with_query(
+        &format!("{base}/me/top/{kind}"),
+        &extra,
+        list,
+        |&i| {
             if kind == "artists" {
                 r.artist(i, false)
             } else {
                 r.track(i)
             }
-        })
-        .collect();
-    let extra = format!("&time_range={range}");
-    Ok(ok(paging(
-        &format!("{base}/me/top/{kind}"),
-        &extra,
-        items,
-        list.len(),
-        limit,
-        offset,
+        },
     )))
 }
