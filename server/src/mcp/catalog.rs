@@ -10,7 +10,7 @@ use crate::spotify::ids::{ItemKind, SpotifyId};
 use crate::spotify::models::AlbumGroup;
 
 use super::args::{ItemType, bounded, offset, parse_id};
-use super::output::{Item, Items, Listed};
+use super::output::{self, Item, Items, Listed};
 use super::{SpotifyMcp, ToolError};
 
 const DETAIL_KINDS: [ItemKind; 7] = [
@@ -160,11 +160,7 @@ impl SpotifyMcp {
         let items = match id.kind() {
             ItemKind::Album => {
                 let p = self.call(c.get_album_tracks(&id, None, page)).await?;
-                Items::paged(
-                    p.items.iter().map(Item::from).collect(),
-                    Some(p.total),
-                    offset,
-                )
+                Items::page(&p, offset)
             }
             ItemKind::Artist => {
                 let groups: Vec<AlbumGroup> = args
@@ -184,7 +180,7 @@ impl SpotifyMcp {
                         .await?;
                     total = Some(p.total);
                     let got = p.items.len() as u32;
-                    items.extend(p.items.iter().map(Item::from));
+                    items.extend(output::items(&p.items));
                     if got < n || p.next.is_none() {
                         break;
                     }
@@ -193,19 +189,11 @@ impl SpotifyMcp {
             }
             ItemKind::Show => {
                 let p = self.call(c.get_show_episodes(&id, None, page)).await?;
-                Items::paged(
-                    p.items.iter().map(Item::from).collect(),
-                    Some(p.total),
-                    offset,
-                )
+                Items::page(&p, offset)
             }
             _ => {
                 let p = self.call(c.get_audiobook_chapters(&id, None, page)).await?;
-                Items::paged(
-                    p.items.iter().map(Item::from).collect(),
-                    Some(p.total),
-                    offset,
-                )
+                Items::page(&p, offset)
             }
         };
         Ok(Listed(items))

@@ -13,7 +13,7 @@ use crate::spotify::ids::ItemKind;
 use crate::spotify::models::{self as m, RecommendationsRequest, Tunable};
 
 use super::args::{ItemType, bounded, offset, parse_id, parse_ids, required_text};
-use super::output::{Item, Items, Listed, format_duration};
+use super::output::{Items, Listed, format_duration};
 use super::{SpotifyMcp, ToolError};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -350,53 +350,16 @@ impl SpotifyMcp {
             return Err(ToolError::invalid("at most 20 albums per call"));
         }
         let c = self.client();
-        let items: Vec<Item> = match kind {
-            ItemKind::Track => self
-                .call(c.get_several_tracks(&ids, None))
-                .await?
-                .iter()
-                .map(Item::from)
-                .collect(),
-            ItemKind::Album => self
-                .call(c.get_several_albums(&ids, None))
-                .await?
-                .iter()
-                .map(Item::from)
-                .collect(),
-            ItemKind::Artist => self
-                .call(c.get_several_artists(&ids))
-                .await?
-                .iter()
-                .map(Item::from)
-                .collect(),
-            ItemKind::Show => self
-                .call(c.get_several_shows(&ids, None))
-                .await?
-                .iter()
-                .map(Item::from)
-                .collect(),
-            ItemKind::Episode => self
-                .call(c.get_several_episodes(&ids, None))
-                .await?
-                .iter()
-                .map(Item::from)
-                .collect(),
-            ItemKind::Audiobook => self
-                .call(c.get_several_audiobooks(&ids, None))
-                .await?
-                .iter()
-                .map(Item::from)
-                .collect(),
-            _ => self
-                .call(c.get_several_chapters(&ids, None))
-                .await?
-                .iter()
-                .map(Item::from)
-                .collect(),
-        };
-        Ok(Listed(Items {
-            items,
-            ..Items::default()
+        Ok(Listed(match kind {
+            ItemKind::Track => Items::all(&self.call(c.get_several_tracks(&ids, None)).await?),
+            ItemKind::Album => Items::all(&self.call(c.get_several_albums(&ids, None)).await?),
+            ItemKind::Artist => Items::all(&self.call(c.get_several_artists(&ids)).await?),
+            ItemKind::Show => Items::all(&self.call(c.get_several_shows(&ids, None)).await?),
+            ItemKind::Episode => Items::all(&self.call(c.get_several_episodes(&ids, None)).await?),
+            ItemKind::Audiobook => {
+                Items::all(&self.call(c.get_several_audiobooks(&ids, None)).await?)
+            }
+            _ => Items::all(&self.call(c.get_several_chapters(&ids, None)).await?),
         }))
     }
 
@@ -418,10 +381,7 @@ impl SpotifyMcp {
         let recs = self
             .call(self.client().get_recommendations(&request))
             .await?;
-        Ok(Listed(Items {
-            items: recs.tracks.iter().map(Item::from).collect(),
-            ..Items::default()
-        }))
+        Ok(Listed(Items::all(&recs.tracks)))
     }
 
     #[tool(
@@ -498,10 +458,7 @@ impl SpotifyMcp {
     ) -> Result<Listed<Items>, ToolError> {
         let id = parse_id("artist", &args.artist, &[ItemKind::Artist], None)?;
         let artists = self.call(self.client().get_related_artists(&id)).await?;
-        Ok(Listed(Items {
-            items: artists.iter().map(Item::from).collect(),
-            ..Items::default()
-        }))
+        Ok(Listed(Items::all(&artists)))
     }
 
     #[tool(
@@ -523,10 +480,7 @@ impl SpotifyMcp {
         let tracks = self
             .call(self.client().get_artist_top_tracks(&id, market.as_deref()))
             .await?;
-        Ok(Listed(Items {
-            items: tracks.iter().map(Item::from).collect(),
-            ..Items::default()
-        }))
+        Ok(Listed(Items::all(&tracks)))
     }
 
     #[tool(
@@ -548,11 +502,7 @@ impl SpotifyMcp {
         let page = self
             .call(self.client().get_new_releases(Page::new(limit, offset)))
             .await?;
-        Ok(Listed(Items::paged(
-            page.items.iter().map(Item::from).collect(),
-            Some(page.total),
-            offset,
-        )))
+        Ok(Listed(Items::page(&page, offset)))
     }
 
     #[tool(
@@ -626,11 +576,7 @@ impl SpotifyMcp {
             )
             .await?
             .playlists;
-        Ok(Listed(Items::paged(
-            page.items.iter().map(Item::from).collect(),
-            Some(page.total),
-            offset,
-        )))
+        Ok(Listed(Items::page(&page, offset)))
     }
 
     #[tool(
@@ -656,11 +602,7 @@ impl SpotifyMcp {
             )
             .await?
             .playlists;
-        Ok(Listed(Items::paged(
-            page.items.iter().map(Item::from).collect(),
-            Some(page.total),
-            offset,
-        )))
+        Ok(Listed(Items::page(&page, offset)))
     }
 
     #[tool(

@@ -10,7 +10,7 @@ use crate::spotify::api::Page;
 use crate::spotify::ids::{ItemKind, SpotifyId};
 
 use super::args::{ItemType, bounded, offset, parse_ids};
-use super::output::{Ack, Item, Items, LibraryCheck, Listed, Saved};
+use super::output::{Ack, Item, Items, LibraryCheck, Listed, Saved, items};
 use super::{SpotifyMcp, ToolError};
 
 /// `/me/library` takes at most 40 URIs per call.
@@ -270,7 +270,7 @@ impl SpotifyMcp {
             .call(self.client().get_followed_artists(after, Some(limit)))
             .await?;
         Ok(Listed(Items {
-            items: page.items.iter().map(Item::from).collect(),
+            items: items(&page.items),
             total: page.total,
             next: page
                 .next

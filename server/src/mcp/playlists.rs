@@ -180,11 +180,7 @@ impl SpotifyMcp {
         let page = self
             .call(self.client().get_my_playlists(Page::new(limit, offset)))
             .await?;
-        Ok(Listed(Items::paged(
-            page.items.iter().map(Item::from).collect(),
-            Some(page.total),
-            offset,
-        )))
+        Ok(Listed(Items::page(&page, offset)))
     }
 
     #[tool(

@@ -10,7 +10,7 @@ use crate::spotify::models::TimeRange;
 
 use super::args::bounded;
 use super::args::offset;
-use super::output::{Item, Items, Listed, Profile, non_empty};
+use super::output::{Items, Listed, Profile, non_empty};
 use super::{SpotifyMcp, ToolError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -68,21 +68,13 @@ impl SpotifyMcp {
                 let p = self
                     .call(c.get_top_artists(Some(range), Page::new(limit, offset)))
                     .await?;
-                Items::paged(
-                    p.items.iter().map(Item::from).collect(),
-                    Some(p.total),
-                    offset,
-                )
+                Items::page(&p, offset)
             }
             TopKind::Tracks => {
                 let p = self
                     .call(c.get_top_tracks(Some(range), Page::new(limit, offset)))
                     .await?;
-                Items::paged(
-                    p.items.iter().map(Item::from).collect(),
-                    Some(p.total),
-                    offset,
-                )
+                Items::page(&p, offset)
             }
         })
     }

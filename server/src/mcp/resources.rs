@@ -10,7 +10,9 @@ use crate::spotify::SpotifyError;
 use crate::spotify::api::Page;
 use crate::spotify::ids::{ItemKind, SpotifyId};
 
-use super::output::{Device, Devices, Item, Items, NowPlaying, PlaylistEntry, Queue, playable};
+use super::output::{
+    Device, Devices, Item, Items, NowPlaying, PlaylistEntry, Queue, items, playable,
+};
 use super::{SpotifyMcp, ToolError};
 
 const JSON: &str = "application/json";
@@ -208,14 +210,7 @@ pub async fn read(server: &SpotifyMcp, uri: &str) -> Result<ReadResourceResult, 
                 Ok(p) => p,
                 Err(e) => return Err(spotify(e).await),
             };
-            json(
-                uri,
-                &Items::paged(
-                    page.items.iter().map(Item::from).collect(),
-                    Some(page.total),
-                    0,
-                ),
-            )
+            json(uri, &Items::page(&page, 0))
         }
         Target::Item(id) => match id.kind() {
             ItemKind::Playlist => {
@@ -256,7 +251,7 @@ pub async fn read(server: &SpotifyMcp, uri: &str) -> Result<ReadResourceResult, 
                     Ok(a) => a,
                     Err(e) => return Err(spotify(e).await),
                 };
-                let tracks: Vec<Item> = album.tracks.items.iter().map(Item::from).collect();
+                let tracks = items(&album.tracks.items);
                 json(
                     uri,
                     &WithChildren {
@@ -271,7 +266,7 @@ pub async fn read(server: &SpotifyMcp, uri: &str) -> Result<ReadResourceResult, 
                     Err(e) => return Err(spotify(e).await),
                 };
                 let albums = match c.get_artist_albums(&id, &[], None, Page::new(10, 0)).await {
-                    Ok(p) => p.items.iter().map(Item::from).collect::<Vec<_>>(),
+                    Ok(p) => items(&p.items),
                     Err(e) => return Err(spotify(e).await),
                 };
                 json(

@@ -6,10 +6,10 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::spotify::models::{SearchRequest, SearchType};
+use crate::spotify::models::{self as m, SearchRequest, SearchType};
 
 use super::args::{bounded, required_text};
-use super::output::{Item, Listed, SearchResults};
+use super::output::{Item, Listed, SearchResults, items};
 use super::{SpotifyMcp, ToolError};
 
 /// Spotify's per-request search limit.
@@ -91,67 +91,34 @@ impl SpotifyMcp {
                 include_external_audio: false,
             };
             let page = self.call(self.client().search(&request)).await?;
-            let mut more = false;
-            let mut take = |dst: &mut Vec<Item>, items: Vec<Item>, has_next: bool| {
-                more |= has_next && items.len() as u32 >= n;
-                dst.extend(items);
-            };
-            if let Some(p) = &page.tracks {
-                take(
-                    &mut out.tracks,
-                    p.items.iter().map(Item::from).collect(),
-                    p.next.is_some(),
-                );
-            }
-            if let Some(p) = &page.albums {
-                take(
-                    &mut out.albums,
-                    p.items.iter().map(Item::from).collect(),
-                    p.next.is_some(),
-                );
-            }
-            if let Some(p) = &page.artists {
-                take(
-                    &mut out.artists,
-                    p.items.iter().map(Item::from).collect(),
-                    p.next.is_some(),
-                );
-            }
-            if let Some(p) = &page.playlists {
-                take(
-                    &mut out.playlists,
-                    p.items.iter().map(Item::from).collect(),
-                    p.next.is_some(),
-                );
-            }
-            if let Some(p) = &page.shows {
-                take(
-                    &mut out.shows,
-                    p.items.iter().map(Item::from).collect(),
-                    p.next.is_some(),
-                );
-            }
-            if let Some(p) = &page.episodes {
-                take(
-                    &mut out.episodes,
-                    p.items.iter().map(Item::from).collect(),
-                    p.next.is_some(),
-                );
-            }
-            if let Some(p) = &page.audiobooks {
-                take(
-                    &mut out.audiobooks,
-                    p.items.iter().map(Item::from).collect(),
-                    p.next.is_some(),
-                );
-            }
+            let more = [
+                append(&mut out.tracks, page.tracks.as_ref(), n),
+                append(&mut out.albums, page.albums.as_ref(), n),
+                append(&mut out.artists, page.artists.as_ref(), n),
+                append(&mut out.playlists, page.playlists.as_ref(), n),
+                append(&mut out.shows, page.shows.as_ref(), n),
+                append(&mut out.episodes, page.episodes.as_ref(), n),
+                append(&mut out.audiobooks, page.audiobooks.as_ref(), n),
+            ];
             fetched += n;
-            if !more {
+            if !more.contains(&true) {
                 break;
             }
         }
         Ok(out)
     }
+}
+
+/// Appends the page of one type (if the answer has one); true when Spotify has more of it.
+fn append<T>(dst: &mut Vec<Item>, page: Option<&m::Paging<T>>, requested: u32) -> bool
+where
+    for<'a> Item: From<&'a T>,
+{
+    let Some(p) = page else {
+        return false;
+    };
+    dst.extend(items(&p.items));
+    p.next.is_some() && p.items.len() as u32 >= requested
 }
 
 /// Validates the search arguments into a [`Query`].

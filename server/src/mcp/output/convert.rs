@@ -3,8 +3,38 @@
 use crate::spotify::models as m;
 
 use super::{
-    Device, Item, NowPlaying, PlaybackState, format_duration, non_empty, release_year, truncate,
+    Device, Item, Items, NowPlaying, PlaybackState, format_duration, non_empty, release_year,
+    truncate,
 };
+
+/// Every element of `list` as an [`Item`].
+pub fn items<'a, T: 'a>(list: impl IntoIterator<Item = &'a T>) -> Vec<Item>
+where
+    Item: From<&'a T>,
+{
+    list.into_iter().map(Item::from).collect()
+}
+
+impl Items {
+    /// A whole list, without paging.
+    pub fn all<'a, T: 'a>(list: impl IntoIterator<Item = &'a T>) -> Self
+    where
+        Item: From<&'a T>,
+    {
+        Self {
+            items: items(list),
+            ..Self::default()
+        }
+    }
+
+    /// One page of a Spotify offset-paged list, fetched at `offset`.
+    pub fn page<T>(page: &m::Paging<T>, offset: u32) -> Self
+    where
+        for<'a> Item: From<&'a T>,
+    {
+        Self::paged(items(&page.items), Some(page.total), offset)
+    }
+}
 
 /// Longest description kept in item details.
 const DESCRIPTION_CHARS: usize = 300;

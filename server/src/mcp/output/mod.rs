@@ -12,7 +12,7 @@ mod text;
 mod user;
 
 pub use catalog::*;
-pub use convert::playable;
+pub use convert::{items, playable};
 pub use playback::*;
 pub use text::{Listed, Render};
 pub use user::*;
