@@ -200,7 +200,18 @@ pub struct ResponseCache {
     backend: Arc<dyn CacheBackend>,
     config: CacheConfig,
     stats: Arc<CacheStats>,
-    epoch: Arc<AtomicU64>,
+    /// Invalidation counters by tag (hashed into a fixed set of slots, so the memory stays
+    /// bounded; two tags sharing a slot only make caching more cautious).
+    epochs: Arc<[AtomicU64; EPOCH_SLOTS]>,
+}
+
+const EPOCH_SLOTS: usize = 64;
+
+fn slot(tag: &Tag) -> usize {
+    use std::hash::{BuildHasher, RandomState};
+    // One hasher for the process: every thread must map a tag to the same slot.
+    static STATE: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
+    (STATE.get_or_init(RandomState::new).hash_one(tag) % EPOCH_SLOTS as u64) as usize
 }
 
 impl ResponseCache {
@@ -217,7 +228,7 @@ impl ResponseCache {
             backend,
             config,
             stats: Arc::new(CacheStats::default()),
-            epoch: Arc::new(AtomicU64::new(0)),
+            epochs: Arc::new(std::array::from_fn(|_| AtomicU64::new(0))),
         }
     }
 
@@ -261,18 +272,20 @@ impl ResponseCache {
 
     pub async fn invalidate(&self, scope: &str, what: &Invalidation) {
         self.stats.invalidations.fetch_add(1, Ordering::Relaxed);
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-        self.backend.invalidate(scope, &what.tag()).await;
+        let tag = what.tag();
+        self.epochs[slot(&tag)].fetch_add(1, Ordering::SeqCst);
+        self.backend.invalidate(scope, &tag).await;
     }
 
-    /// Counter of invalidations, read before a GET is sent: an answer fetched while a write
-    /// invalidated something may predate that write, so it must not be cached.
-    pub fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::SeqCst)
+    /// Counter of invalidations of `tag`, read before a GET is sent: an answer fetched while a
+    /// write invalidated its tag may predate that write, so it must not be cached. Writes to
+    /// other tags (a play/pause during a catalog GET) do not matter.
+    pub fn epoch(&self, tag: &Tag) -> u64 {
+        self.epochs[slot(tag)].load(Ordering::SeqCst)
     }
 
-    /// Store an answer fetched when the epoch was `epoch`, unless an invalidation happened
-    /// meanwhile (then the answer may be stale). Returns whether it was stored.
+    /// Store an answer fetched when the epoch of its tag was `epoch`, unless that tag was
+    /// invalidated meanwhile (then the answer may be stale). Returns whether it was stored.
     pub async fn insert_if_current(
         &self,
         key: CacheKey,
@@ -280,12 +293,12 @@ impl ResponseCache {
         class: CacheClass,
         epoch: u64,
     ) -> bool {
-        if self.epoch() != epoch || self.ttl(class).is_zero() {
+        if self.epoch(&key.tag) != epoch || self.ttl(class).is_zero() {
             return false;
         }
         let (scope, tag) = (key.scope.clone(), key.tag.clone());
         self.insert(key, body, class).await;
-        if self.epoch() != epoch {
+        if self.epoch(&tag) != epoch {
             // An invalidation raced with the insert: drop what may have survived it.
             self.backend.invalidate(&scope, &tag).await;
             return false;
@@ -420,7 +433,7 @@ mod tests {
     async fn answers_fetched_across_an_invalidation_are_not_cached() {
         let cache = ResponseCache::with_backend(Arc::new(MemoryCache::new(1 << 20)), config());
         let k = key("u1", Tag::Playlist("p".into()), "/playlists/p/items");
-        let before = cache.epoch();
+        let before = cache.epoch(&k.tag);
         cache
             .invalidate("u1", &Invalidation::Playlist("p".into()))
             .await;
@@ -434,7 +447,7 @@ mod tests {
             .await;
         assert!(!stored);
         assert_eq!(cache.get(&k).await, None);
-        let now = cache.epoch();
+        let now = cache.epoch(&k.tag);
         assert!(
             cache
                 .insert_if_current(
@@ -446,6 +459,27 @@ mod tests {
                 .await
         );
         assert_eq!(cache.get(&k).await.as_deref(), Some(&b"new"[..]));
+    }
+
+    #[tokio::test]
+    async fn writes_to_other_tags_do_not_stop_caching() {
+        let cache = ResponseCache::with_backend(Arc::new(MemoryCache::new(1 << 20)), config());
+        let track = key("u1", Tag::Catalog, "/tracks/t");
+        let before = cache.epoch(&track.tag);
+        // A play/pause while the track was being fetched.
+        cache.invalidate("u1", &Invalidation::Player).await;
+        assert_eq!(cache.epoch(&Tag::Catalog), before);
+        assert!(
+            cache
+                .insert_if_current(
+                    track.clone(),
+                    Bytes::from_static(b"{}"),
+                    CacheClass::Catalog,
+                    before
+                )
+                .await
+        );
+        assert!(cache.get(&track).await.is_some());
     }
 
     #[test]

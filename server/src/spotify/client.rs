@@ -157,7 +157,7 @@ impl SpotifyClient {
         {
             return Ok(Some(body));
         }
-        let epoch = cache.map(ResponseCache::epoch);
+        let epoch = cache.zip(key.as_ref()).map(|(c, k)| c.epoch(&k.tag));
         let response = self.inner.pipeline.execute(&request).await?;
         if let Some(cache) = &self.inner.cache {
             for what in &request.invalidates {
