@@ -5,11 +5,11 @@
 //! (`invalid_grant`, `invalid_client`, …) are final.
 
 use crate::spotify::error::SpotifyError;
-use crate::spotify::pipeline::retry_after::parse_retry_after;
+use crate::spotify::pipeline::retry_after;
 use crate::spotify::secret::Secret;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use serde::Deserialize;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// Retries of a transient token endpoint failure, unless [`TokenEndpoint::with_retries`] says
 /// otherwise.
@@ -217,11 +217,7 @@ impl TokenEndpoint {
             .await
             .map_err(|e| transient(transport_error(e)))?;
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let retry_after = retry_after::from_headers(response.headers());
         let body = response
             .bytes()
             .await

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use limiter::SharedLimiter;
 use reqwest::StatusCode;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// Waited when a 429 carries no usable `Retry-After`.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -123,7 +123,7 @@ impl Pipeline {
                     started.elapsed(),
                 );
             }
-            let (status, headers, body) = match outcome {
+            let (status, retry_after, body) = match outcome {
                 Ok(parts) => parts,
                 Err(error) => {
                     if request.is_idempotent()
@@ -141,7 +141,7 @@ impl Pipeline {
             }
             match status.as_u16() {
                 429 => {
-                    let wait = retry_after_of(&headers).unwrap_or(DEFAULT_RETRY_AFTER);
+                    let wait = retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
                     if let Some(observer) = &self.observer {
                         observer.rate_limited(wait);
                     }
@@ -159,7 +159,7 @@ impl Pipeline {
                 // A 503 may say when to come back: wait at least that, or give up at once when
                 // it is longer than we would wait for a 429.
                 502..=504 if request.is_idempotent() => {
-                    let asked = retry_after_of(&headers);
+                    let asked = retry_after;
                     match backoff.next() {
                         Some(delay) if asked.is_none_or(|wait| wait <= self.max_retry_wait) => {
                             let delay = delay.max(asked.unwrap_or_default());
@@ -178,7 +178,7 @@ impl Pipeline {
         &self,
         request: &ApiRequest,
         token: &str,
-    ) -> Result<(StatusCode, reqwest::header::HeaderMap, Bytes), SpotifyError> {
+    ) -> Result<(StatusCode, Option<Duration>, Bytes), SpotifyError> {
         let url = format!("{}{}", self.api_base, request.path);
         let mut builder = self
             .http
@@ -208,12 +208,12 @@ impl Pipeline {
             .await
             .map_err(|e| self.transport_error(request, &e))?;
         let status = response.status();
-        let headers = response.headers().clone();
+        let retry_after = retry_after::from_headers(response.headers());
         let body = response
             .bytes()
             .await
             .map_err(|e| self.transport_error(request, &e))?;
-        Ok((status, headers, body))
+        Ok((status, retry_after, body))
     }
 
     fn transport_error(&self, request: &ApiRequest, err: &reqwest::Error) -> SpotifyError {
@@ -233,14 +233,6 @@ impl Pipeline {
             }
         }
     }
-}
-
-/// The wait a `Retry-After` header asks for, if it has a usable one.
-fn retry_after_of(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| retry_after::parse_retry_after(v, SystemTime::now()))
 }
 
 #[cfg(test)]

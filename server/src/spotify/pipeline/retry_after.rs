@@ -2,6 +2,14 @@
 
 use std::time::{Duration, SystemTime};
 
+/// The wait a response's `Retry-After` header asks for, if it has a usable one.
+pub fn from_headers(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()))
+}
+
 /// The wait a `Retry-After` value asks for, relative to `now`. A date in the past means
 /// "now" (zero). Unparseable values give `None` (the caller picks a default).
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
