@@ -51,7 +51,7 @@ case "$ACTION" in
     start=$(date +%s)
     extra=()
     [ "$NO_QPS_LIMITS" = 1 ] && extra+=(--disable-qps-limits)
-    kwokctl create cluster "${extra[@]}" \
+    kwokctl create cluster ${extra[@]+"${extra[@]}"} \
       --extra-args "kube-apiserver=service-cluster-ip-range=$SERVICE_CIDR" \
       --name "$NAME" \
       --runtime binary \
@@ -64,16 +64,25 @@ case "$ACTION" in
       --wait 120s >&2
     # Fake nodes for the scheduler to place pods on.
     kwokctl scale node --name "$NAME" --replicas "$NODES" >&2
+    ready=0
     for _ in $(seq 1 60); do
       ready=$(kubectl --kubeconfig "$KUBECONFIG_PATH" get nodes --no-headers 2>/dev/null | grep -c ' Ready ' || true)
       [ "$ready" -ge "$NODES" ] && break
       sleep 1
     done
+    if [ "$ready" -lt "$NODES" ]; then
+      log "only $ready of $NODES fake nodes became Ready within 60 s (logs: $KWOK_WORKDIR/clusters/$NAME/logs)"
+      exit 1
+    fi
     # The default ServiceAccount is created by the controller-manager; pods need it.
     for _ in $(seq 1 60); do
       kubectl --kubeconfig "$KUBECONFIG_PATH" -n default get serviceaccount default >/dev/null 2>&1 && break
       sleep 1
     done
+    if ! kubectl --kubeconfig "$KUBECONFIG_PATH" -n default get serviceaccount default >/dev/null 2>&1; then
+      log "the controller-manager did not create the default ServiceAccount within 60 s (logs: $KWOK_WORKDIR/clusters/$NAME/logs)"
+      exit 1
+    fi
     log "cluster $NAME ready with $NODES fake nodes in $(($(date +%s) - start)) s"
     echo "$KUBECONFIG_PATH"
     ;;

@@ -494,7 +494,7 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
     let sm_state = match reconcile_service_monitor(smcp, ctx, &name, &ns).await {
         Ok(state) => state,
         Err(e) => {
-            let state = ServiceMonitorState::Failed(e.to_string());
+            let state = ServiceMonitorState::Failed(e.summary());
             failure.get_or_insert(e);
             state
         }
@@ -593,7 +593,7 @@ async fn reconcile_service_monitor(
         }
         Err(e) => match e.kube_error() {
             Some(kube::Error::Api(s)) if s.code == 404 => Ok(ServiceMonitorState::CrdMissing),
-            _ => Ok(ServiceMonitorState::Failed(e.to_string())),
+            _ => Ok(ServiceMonitorState::Failed(Error::from(e).summary())),
         },
     }
 }
@@ -673,12 +673,21 @@ mod tests {
     }
 
     #[test]
-    fn error_kinds_are_bounded_labels() {
-        let e = Error::ServiceMonitor("forbidden".into());
-        assert_eq!(e.kind(), "service_monitor");
+    fn status_messages_carry_the_api_message_not_the_client_dump() {
+        let status = kube::core::Status::failure(
+            "admission webhook denied the request: image not allowed",
+            "Forbidden",
+        )
+        .with_code(403);
+        let e = Error::Apply(ApplyError::Kube {
+            kind: "Deployment".into(),
+            name: "music".into(),
+            source: kube::Error::Api(status.into()),
+        });
         assert_eq!(
-            Error::Build(BuildError::MissingMetadata("uid")).kind(),
-            "build"
+            e.summary(),
+            "applying Deployment music: admission webhook denied the request: image not allowed"
         );
+        assert_eq!(e.kind(), "apply");
     }
 }
