@@ -511,14 +511,15 @@ fn an_operator_restarted_mid_way_converges_without_duplicates() {
     let c = cluster();
     let ns = c.namespace("e2e-restart");
     let ns = ns.name.as_str();
-    let names: Vec<String> = (0..12).map(|i| format!("server-{i}")).collect();
+    // Enough objects, reconciled one at a time, that the first operator is killed mid-way.
+    let names: Vec<String> = (0..60).map(|i| format!("server-{i}")).collect();
     let manifests: Vec<String> = names.iter().map(|n| sandbox_cr(n)).collect();
     c.kubectl_stdin(
         &["-n", ns, "apply", "-f", "-"],
         Some(&manifests.join("\n---\n")),
     );
 
-    let mut first = Operator::start(c, ns, &["--concurrency", "2"]);
+    let mut first = Operator::start(c, ns, &["--concurrency", "1"]);
     wait_for("the first Deployment", TIMEOUT, || {
         (!c.list(
             ns,
@@ -536,6 +537,11 @@ fn an_operator_restarted_mid_way_converges_without_duplicates() {
             "app.kubernetes.io/managed-by=spotify-mcp-operator",
         )
         .len();
+    assert!(
+        0 < done_before && done_before < names.len(),
+        "the first operator must be killed mid-way, but {done_before} of {} Deployments existed",
+        names.len()
+    );
 
     let mut second = Operator::start(c, ns, &[]);
     for name in &names {
