@@ -116,6 +116,12 @@ impl BearerAuth {
             return;
         }
         match read_file(&f.path) {
+            // Same rule as at start-up: a file without tokens is a mistake (or a write caught
+            // half-way), not a way to lock everyone out; replace the tokens to revoke them.
+            Ok((_, digests)) if digests.is_empty() && self.env.is_empty() => tracing::warn!(
+                path = %f.path.display(),
+                "the MCP access tokens file has no tokens now; keeping the previous ones"
+            ),
             Ok((modified, digests)) => {
                 tracing::info!(path = %f.path.display(), tokens = digests.len(), "reloaded MCP access tokens");
                 f.modified = modified;
@@ -229,18 +235,27 @@ mod tests {
         assert!(!auth.accepts("# comment"));
 
         std::fs::write(&path, "second\n").unwrap();
-        let later = SystemTime::now() + Duration::from_secs(10);
+        touch_later(&auth, &path, 10);
+        assert!(auth.accepts("second"));
+        assert!(!auth.accepts("first"));
+
+        // Truncated (a Secret update caught half-way): the last good set stays.
+        std::fs::write(&path, "").unwrap();
+        touch_later(&auth, &path, 20);
+        assert!(auth.accepts("second"));
+    }
+
+    /// Moves the file's mtime `secs` ahead and makes the next `accepts` re-check it.
+    fn touch_later(auth: &BearerAuth, path: &Path, secs: u64) {
         std::fs::File::options()
             .write(true)
-            .open(&path)
+            .open(path)
             .unwrap()
-            .set_modified(later)
+            .set_modified(SystemTime::now() + Duration::from_secs(secs))
             .unwrap();
         if let Some(f) = &auth.file {
             f.write().unwrap().checked = Instant::now() - FILE_CHECK_INTERVAL;
         }
-        assert!(auth.accepts("second"));
-        assert!(!auth.accepts("first"));
     }
 
     #[test]
