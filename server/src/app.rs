@@ -232,13 +232,6 @@ async fn serve_stdio(common: CommonArgs) -> Result<(), AppError> {
     Ok(())
 }
 
-fn token_store(path: Option<&std::path::Path>) -> Result<TokenStore, SpotifyError> {
-    match path {
-        Some(p) => Ok(TokenStore::new(p)),
-        None => TokenStore::default_location(),
-    }
-}
-
 async fn auth(action: AuthAction) -> Result<(), AppError> {
     init_logging("warn", LogFormat::Text);
     match action {
@@ -250,7 +243,7 @@ async fn auth(action: AuthAction) -> Result<(), AppError> {
                 .filter(|id| !id.trim().is_empty())
                 .ok_or(ConfigError::MissingClientId)?;
             args.spotify.validate_urls()?;
-            let store = token_store(args.spotify.token_file.as_deref())?;
+            let store = TokenStore::at_or_default(args.spotify.token_file.as_deref())?;
             let cfg =
                 SpotifyConfig::new(client_id, Credentials::TokenFile(store.path().to_owned()))
                     .with_base_urls(&args.spotify.api_base_url, &args.spotify.accounts_base_url);
@@ -263,7 +256,7 @@ async fn auth(action: AuthAction) -> Result<(), AppError> {
             println!("Logged in. Token stored in {}", store.path().display());
         }
         AuthAction::Status(args) => {
-            let status = token_store(args.token_file.as_deref())?.status()?;
+            let status = TokenStore::at_or_default(args.token_file.as_deref())?.status()?;
             if !status.logged_in {
                 println!(
                     "Not logged in (no token at {}). Run `spotify-mcp-server auth login`.",
@@ -289,7 +282,7 @@ async fn auth(action: AuthAction) -> Result<(), AppError> {
             }
         }
         AuthAction::Logout(args) => {
-            let store = token_store(args.token_file.as_deref())?;
+            let store = TokenStore::at_or_default(args.token_file.as_deref())?;
             if store.delete()? {
                 println!("Removed {}", store.path().display());
             } else {

@@ -230,14 +230,6 @@ pub enum ConfigError {
         "invalid allowed origin {0:?}: it must include a scheme, e.g. https://app.example.com:443"
     )]
     InvalidOrigin(String),
-    #[error("cannot read the auth tokens file {path}: {source}")]
-    TokensFile {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("the auth tokens file {0} holds no token")]
-    EmptyTokensFile(PathBuf),
 }
 
 /// Which response cache backs the client.

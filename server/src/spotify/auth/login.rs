@@ -185,10 +185,7 @@ pub async fn login_with(
     options: &LoginOptions,
     present: impl FnOnce(&str),
 ) -> Result<TokenSet, SpotifyError> {
-    let store = match &options.token_path {
-        Some(path) => TokenStore::new(path.clone()),
-        None => TokenStore::default_location()?,
-    };
+    let store = TokenStore::at_or_default(options.token_path.as_deref())?;
     let request = authorize_request(cfg, options)?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
         .await
@@ -252,26 +249,6 @@ pub async fn login_with(
     };
     store.save(&tokens)?;
     Ok(tokens)
-}
-
-/// `auth status`: what the token file holds, without secrets.
-pub fn status(
-    token_path: Option<PathBuf>,
-) -> Result<crate::spotify::auth::TokenStatus, SpotifyError> {
-    match token_path {
-        Some(path) => TokenStore::new(path),
-        None => TokenStore::default_location()?,
-    }
-    .status()
-}
-
-/// `auth logout`: delete the token file. Returns whether there was one.
-pub fn logout(token_path: Option<PathBuf>) -> Result<bool, SpotifyError> {
-    match token_path {
-        Some(path) => TokenStore::new(path),
-        None => TokenStore::default_location()?,
-    }
-    .delete()
 }
 
 fn open_in_browser(url: &str) -> std::io::Result<()> {
@@ -372,14 +349,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(stored, tokens);
-        let st = status(Some(dir.path().join("token.json"))).unwrap();
+        let store = TokenStore::at_or_default(Some(&dir.path().join("token.json"))).unwrap();
+        let st = store.status().unwrap();
         assert!(st.logged_in && st.has_refresh_token);
-        assert!(logout(Some(dir.path().join("token.json"))).unwrap());
-        assert!(
-            !status(Some(dir.path().join("token.json")))
-                .unwrap()
-                .logged_in
-        );
+        assert!(store.delete().unwrap());
+        assert!(!store.status().unwrap().logged_in);
     }
 
     #[tokio::test]

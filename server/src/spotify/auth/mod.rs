@@ -8,7 +8,7 @@ pub mod manager;
 pub mod store;
 
 pub use endpoint::{TokenEndpoint, TokenResponse};
-pub use login::{LoginOptions, login, logout, redirect_uri, status};
+pub use login::{LoginOptions, login, redirect_uri};
 pub use manager::{BearerToken, TokenManager};
 pub use store::{TokenSet, TokenStatus, TokenStore};
 

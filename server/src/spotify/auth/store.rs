@@ -65,6 +65,14 @@ impl TokenStore {
         Self { path: path.into() }
     }
 
+    /// The store at `path`, or at the default location when none is given.
+    pub fn at_or_default(path: Option<&std::path::Path>) -> Result<Self, SpotifyError> {
+        match path {
+            Some(p) => Ok(Self::new(p)),
+            None => Self::default_location(),
+        }
+    }
+
     /// The platform default: `dirs::config_dir()/spotify-mcp/token.json`.
     pub fn default_location() -> Result<Self, SpotifyError> {
         crate::spotify::config::SpotifyConfig::default_token_path()
