@@ -222,8 +222,12 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
-    #[error("invalid --cache value {0:?}: expected `memory`, `none` or a redis:// URL")]
+    #[error(
+        "invalid --cache value {0:?}: expected `memory`, `none` or a redis:// (or unix://) URL"
+    )]
     InvalidCache(String),
+    #[error("{0}")]
+    UnsupportedCacheUrl(String),
     #[error("--cache-size-mb must be between 1 and 65536, got {0}")]
     InvalidCacheSize(u64),
     #[error(
@@ -249,9 +253,10 @@ impl CommonArgs {
         match self.cache.as_str() {
             "memory" => Ok(CacheBackend::Memory),
             "none" | "off" => Ok(CacheBackend::None),
-            url if url.starts_with("redis://") || url.starts_with("rediss://") => {
-                Ok(CacheBackend::Redis(url.to_owned()))
-            }
+            url if url.contains("://") => match crate::redis_cache::check_scheme(url) {
+                Ok(()) => Ok(CacheBackend::Redis(url.to_owned())),
+                Err(e) => Err(ConfigError::UnsupportedCacheUrl(e.to_string())),
+            },
             other => Err(ConfigError::InvalidCache(other.to_owned())),
         }
     }
@@ -405,6 +410,12 @@ mod tests {
         );
         let cli = parse(&["--cache", "memcached://x"]);
         assert!(cli.serve.common.cache_backend().is_err());
+        // TLS is not built in: refused at start-up with the scheme named, never the password.
+        let cli = parse(&["--cache", "rediss://:hunter2@cache.example.com"]);
+        let err = cli.serve.common.cache_backend().unwrap_err().to_string();
+        assert!(err.contains("rediss") && !err.contains("hunter2"), "{err}");
+        let cli = parse(&["--cache", "unix:///run/redis.sock"]);
+        assert!(cli.serve.common.cache_backend().is_ok());
         let cli = parse(&["--cache-size-mb", "0"]);
         assert!(cli.serve.common.cache_backend().is_err());
     }

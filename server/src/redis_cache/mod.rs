@@ -129,16 +129,24 @@ impl std::fmt::Debug for RedisCache {
     }
 }
 
+/// Whether this build can talk to `url` (plain `redis://` or a Unix socket; no TLS). The error
+/// names only the scheme, never the URL (it may carry a password).
+pub fn check_scheme(url: &str) -> Result<(), RedisCacheError> {
+    let scheme = url.split("://").next().unwrap_or_default();
+    if matches!(scheme, "redis" | "unix" | "redis+unix") {
+        Ok(())
+    } else {
+        Err(RedisCacheError::UnsupportedScheme {
+            scheme: scheme.to_owned(),
+        })
+    }
+}
+
 impl RedisCache {
     /// A backend for `url`. Does not connect yet (Redis may come up later); the first
     /// operation does. Must be called inside a Tokio runtime (it starts the size refresher).
     pub fn new(url: &str, metrics: Metrics) -> Result<Self, RedisCacheError> {
-        let scheme = url.split("://").next().unwrap_or_default();
-        if !matches!(scheme, "redis" | "unix" | "redis+unix") {
-            return Err(RedisCacheError::UnsupportedScheme {
-                scheme: scheme.to_owned(),
-            });
-        }
+        check_scheme(url)?;
         let client = redis::Client::open(url).map_err(|e| RedisCacheError::InvalidUrl {
             reason: e.to_string().replace(url, "<url>"),
         })?;
