@@ -24,7 +24,7 @@ use crate::sandbox::world::names::{GENRES, genre_word};
 use crate::sandbox::world::playlists::Playlist;
 
 pub fn routes() -> Router<SandboxState> {
-    Router::new()
+    let mut router = Router::new()
         .route("/albums", get(several_albums))
         .route("/artists", get(several_artists))
         .route("/tracks", get(several_tracks))
@@ -45,42 +45,6 @@ pub fn routes() -> Router<SandboxState> {
         .route("/browse/categories/{id}", get(category))
         .route("/browse/categories/{id}/playlists", get(category_playlists))
         .route("/markets", get(markets))
-        // Removed for development-mode apps; the replacement is named in the error.
-        .route(
-            "/me/tracks",
-            axum::routing::put(removed_library).delete(removed_library),
-        )
-        .route(
-            "/me/albums",
-            axum::routing::put(removed_library).delete(removed_library),
-        )
-        .route(
-            "/me/episodes",
-            axum::routing::put(removed_library).delete(removed_library),
-        )
-        .route(
-            "/me/shows",
-            axum::routing::put(removed_library).delete(removed_library),
-        )
-        .route(
-            "/me/audiobooks",
-            axum::routing::put(removed_library).delete(removed_library),
-        )
-        .route("/me/tracks/contains", get(removed_contains))
-        .route("/me/albums/contains", get(removed_contains))
-        .route("/me/episodes/contains", get(removed_contains))
-        .route("/me/shows/contains", get(removed_contains))
-        .route("/me/audiobooks/contains", get(removed_contains))
-        .route(
-            "/me/following",
-            axum::routing::put(removed_library).delete(removed_library),
-        )
-        .route("/me/following/contains", get(removed_contains))
-        .route(
-            "/playlists/{id}/followers",
-            axum::routing::put(removed_library).delete(removed_library),
-        )
-        .route("/playlists/{id}/followers/contains", get(removed_contains))
         .route("/users/{id}", get(removed_user))
         .route(
             "/users/{id}/playlists",
@@ -92,7 +56,25 @@ pub fn routes() -> Router<SandboxState> {
                 .post(removed_playlist_tracks)
                 .put(removed_playlist_tracks)
                 .delete(removed_playlist_tracks),
-        )
+        );
+    // Removed for development-mode apps; the replacement is named in the error.
+    for path in [
+        "/me/tracks",
+        "/me/albums",
+        "/me/episodes",
+        "/me/shows",
+        "/me/audiobooks",
+        "/me/following",
+        "/playlists/{id}/followers",
+    ] {
+        router = router
+            .route(
+                path,
+                axum::routing::put(removed_library).delete(removed_library),
+            )
+            .route(&format!("{path}/contains"), get(removed_contains));
+    }
+    router
 }
 
 type R = Result<Response, ApiError>;
@@ -130,67 +112,59 @@ fn batch(
     Ok(out)
 }
 
-async fn several_albums(State(s): State<SandboxState>, _c: Caller, o: Origin, q: Params) -> R {
-    gate(&s, GONE_2026, "GET /albums")?;
+/// A batch get of one type (`GET /{key}?ids=...`), gone for development-mode apps in 2026.
+fn several(
+    (s, o, q): (&SandboxState, &Origin, &Params),
+    key: &str,
+    kind: Kind,
+    max: usize,
+    each: impl Fn(&Render<'_>, usize) -> Value,
+) -> R {
+    gate(s, GONE_2026, &format!("GET /{key}"))?;
     let base = o.api();
     let r = render(s.catalog(), &base);
-    Ok(ok(
-        json!({ "albums": batch(&s, &q, Kind::Album, 20, |i| r.album(i, 50))? }),
-    ))
+    let items = batch(s, q, kind, max, |i| each(&r, i))?;
+    Ok(ok(json!({ key: items })))
+}
+
+async fn several_albums(State(s): State<SandboxState>, _c: Caller, o: Origin, q: Params) -> R {
+    several((&s, &o, &q), "albums", Kind::Album, 20, |r, i| {
+        r.album(i, 50)
+    })
 }
 
 async fn several_artists(State(s): State<SandboxState>, _c: Caller, o: Origin, q: Params) -> R {
-    gate(&s, GONE_2026, "GET /artists")?;
-    let base = o.api();
-    let r = render(s.catalog(), &base);
-    Ok(ok(
-        json!({ "artists": batch(&s, &q, Kind::Artist, 50, |i| r.artist(i, true))? }),
-    ))
+    several((&s, &o, &q), "artists", Kind::Artist, 50, |r, i| {
+        r.artist(i, true)
+    })
 }
 
 async fn several_tracks(State(s): State<SandboxState>, _c: Caller, o: Origin, q: Params) -> R {
-    gate(&s, GONE_2026, "GET /tracks")?;
-    let base = o.api();
-    let r = render(s.catalog(), &base);
-    Ok(ok(
-        json!({ "tracks": batch(&s, &q, Kind::Track, 50, |i| r.track(i))? }),
-    ))
+    several((&s, &o, &q), "tracks", Kind::Track, 50, |r, i| r.track(i))
 }
 
 async fn several_shows(State(s): State<SandboxState>, _c: Caller, o: Origin, q: Params) -> R {
-    gate(&s, GONE_2026, "GET /shows")?;
-    let base = o.api();
-    let r = render(s.catalog(), &base);
-    Ok(ok(
-        json!({ "shows": batch(&s, &q, Kind::Show, 50, |i| r.simplified_show(i))? }),
-    ))
+    several((&s, &o, &q), "shows", Kind::Show, 50, |r, i| {
+        r.simplified_show(i)
+    })
 }
 
 async fn several_episodes(State(s): State<SandboxState>, _c: Caller, o: Origin, q: Params) -> R {
-    gate(&s, GONE_2026, "GET /episodes")?;
-    let base = o.api();
-    let r = render(s.catalog(), &base);
-    Ok(ok(
-        json!({ "episodes": batch(&s, &q, Kind::Episode, 50, |i| r.episode(i))? }),
-    ))
+    several((&s, &o, &q), "episodes", Kind::Episode, 50, |r, i| {
+        r.episode(i)
+    })
 }
 
 async fn several_audiobooks(State(s): State<SandboxState>, _c: Caller, o: Origin, q: Params) -> R {
-    gate(&s, GONE_2026, "GET /audiobooks")?;
-    let base = o.api();
-    let r = render(s.catalog(), &base);
-    Ok(ok(
-        json!({ "audiobooks": batch(&s, &q, Kind::Audiobook, 50, |i| r.audiobook(i, 50))? }),
-    ))
+    several((&s, &o, &q), "audiobooks", Kind::Audiobook, 50, |r, i| {
+        r.audiobook(i, 50)
+    })
 }
 
 async fn several_chapters(State(s): State<SandboxState>, _c: Caller, o: Origin, q: Params) -> R {
-    gate(&s, GONE_2026, "GET /chapters")?;
-    let base = o.api();
-    let r = render(s.catalog(), &base);
-    Ok(ok(
-        json!({ "chapters": batch(&s, &q, Kind::Chapter, 50, |i| r.chapter(i))? }),
-    ))
+    several((&s, &o, &q), "chapters", Kind::Chapter, 50, |r, i| {
+        r.chapter(i)
+    })
 }
 
 async fn top_tracks(

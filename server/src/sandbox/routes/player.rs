@@ -54,7 +54,6 @@ fn control(world: &WorldState, me: &Me) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Drops null `context`/`item` fields, which the definition does not allow.
 /// Without `additional_types=episode` Spotify leaves out a playing episode (`item` absent,
 /// `currently_playing_type` still says `episode`).
 fn episodes_wanted(q: &Params) -> bool {
@@ -77,6 +76,7 @@ fn with_type(mut v: Value, hidden: bool) -> Value {
     v
 }
 
+/// Drops null `context`/`item` fields, which the definition does not allow.
 fn strip_nulls(mut v: Value) -> Value {
     if let Some(o) = v.as_object_mut() {
         o.retain(|_, x| !x.is_null());

@@ -442,7 +442,7 @@ mod tests {
     }
 
     #[test]
-    fn by_default_no_device_is_active() {
+    fn without_an_active_device_at_start_none_is_active() {
         let cat = Catalog::generate(3);
         let mut w = WorldState::generate(
             &cat,
