@@ -373,6 +373,16 @@ async def mcp_stdio(launcher: Launcher, *args: str, env: dict[str, str] | None =
             yield client
 
 
+def parse_exposition(text: str) -> dict[str, float]:
+    """Prometheus text exposition as {series with labels: value}."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, _, value = line.rpartition(" ")
+            out[series] = float(value)
+    return out
+
+
 def tool_result_json(result: Any) -> dict[str, Any]:
     """A CallToolResult as plain JSON (camelCase, as on the wire)."""
     return result.model_dump(mode="json", by_alias=True, exclude_none=True)

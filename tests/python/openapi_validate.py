@@ -125,8 +125,8 @@ def match_operation(spec: Spec, method: str, path: str) -> Operation | None:
     return min(hits, key=lambda o: o.path.count("{"))
 
 
-def _resolve(spec: Spec, node: dict[str, Any]) -> dict[str, Any]:
-    """Follows `$ref`s of the raw document (parameters, responses, request bodies)."""
+def _resolve(spec: Spec, node: Any) -> Any:
+    """Follows `$ref`s of the raw document (parameters, responses, request bodies, schemas)."""
     seen = 0
     while isinstance(node, dict) and "$ref" in node and seen < 20:
         target: Any = spec.doc
@@ -290,20 +290,9 @@ def validate_exchange(spec: Spec, exchange: Mapping[str, Any]) -> list[str]:
 # --- deprecated (removed in 2026) fields ----------------------------------------------------
 
 
-def _deref(spec: Spec, node: Any) -> Any:
-    n = 0
-    while isinstance(node, dict) and "$ref" in node and n < 20:
-        target: Any = spec.doc
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-        n += 1
-    return node
-
-
 def _object_view(spec: Spec, schema: Any, instance: Any) -> tuple[dict[str, Any], set[str]]:
     """Properties and required names of a schema, merging allOf and picking the matching oneOf."""
-    schema = _deref(spec, schema)
+    schema = _resolve(spec, schema)
     props: dict[str, Any] = {}
     required: set[str] = set()
     if not isinstance(schema, dict):
@@ -315,7 +304,7 @@ def _object_view(spec: Spec, schema: Any, instance: Any) -> tuple[dict[str, Any]
     for key in ("oneOf", "anyOf"):
         if key in schema:
             for sub in schema[key]:
-                if not _schema_errors(spec, _deref(spec, sub), instance):
+                if not _schema_errors(spec, _resolve(spec, sub), instance):
                     p, r = _object_view(spec, sub, instance)
                     props.update(p)
                     required |= r
@@ -326,12 +315,12 @@ def _object_view(spec: Spec, schema: Any, instance: Any) -> tuple[dict[str, Any]
 
 
 def _walk_deprecated(spec: Spec, schema: Any, instance: Any, where: str, out: list[str]) -> None:
-    schema = _deref(spec, schema)
+    schema = _resolve(spec, schema)
     if isinstance(instance, list):
         items = schema.get("items") if isinstance(schema, dict) else None
         if items is None and isinstance(schema, dict):
             for sub in schema.get("allOf", []):
-                sub = _deref(spec, sub)
+                sub = _resolve(spec, sub)
                 items = items or (sub.get("items") if isinstance(sub, dict) else None)
         for i, x in enumerate(instance):
             if items is not None:
@@ -341,7 +330,7 @@ def _walk_deprecated(spec: Spec, schema: Any, instance: Any, where: str, out: li
         return
     props, required = _object_view(spec, schema, instance)
     for name, value in instance.items():
-        ps = _deref(spec, props.get(name))
+        ps = _resolve(spec, props.get(name))
         if ps is None:
             continue
         if isinstance(ps, dict) and ps.get("deprecated") and name not in required:

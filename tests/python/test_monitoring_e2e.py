@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness import mcp_http
+from harness import mcp_http, parse_exposition
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "infra"))
 import tooling  # noqa: E402
@@ -35,15 +35,6 @@ BAD = [
     ("get_item", {"id": "spotify:track:0000000000000000000000"}),  # not in the catalog
     ("get_item", {"id": "this is not an id"}),  # rejected before Spotify
 ]
-
-
-def parse_exposition(text: str) -> dict[str, float]:
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            series, _, value = line.rpartition(" ")
-            out[series] = float(value)
-    return out
 
 
 def total(samples: dict[str, float], prefix: str, **labels: str) -> float:

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness import mcp_http
+from harness import mcp_http, parse_exposition
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "infra"))
 import tooling  # noqa: E402
@@ -19,13 +19,7 @@ pytestmark = pytest.mark.anyio
 
 
 def metrics(server) -> dict[str, float]:
-    text = httpx.get(f"{server.base_url}/metrics", timeout=5).text
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            series, _, value = line.rpartition(" ")
-            out[series] = float(value)
-    return out
+    return parse_exposition(httpx.get(f"{server.base_url}/metrics", timeout=5).text)
 
 
 def cache_ops(server, op: str, result: str) -> float:
