@@ -133,11 +133,6 @@ impl SpotifyClient {
         self.inner.pipeline.auth().has_user()
     }
 
-    /// Token endpoint requests made so far (refreshes and client-credentials grants).
-    pub fn token_requests(&self) -> u64 {
-        self.inner.pipeline.auth().refresh_count()
-    }
-
     /// Send a request and return the raw body, through the cache for cacheable GETs, and
     /// invalidating what a successful write made stale.
     pub(crate) async fn send(&self, request: ApiRequest) -> Result<Option<Bytes>, SpotifyError> {

@@ -138,7 +138,8 @@ impl TokenManager {
         }
     }
 
-    /// Requests made to the token endpoint so far (successful or not).
+    /// Token grants asked of the token endpoint so far, successful or not (one grant may take
+    /// several requests when the endpoint retries a transient failure).
     pub fn refresh_count(&self) -> u64 {
         self.refreshes.load(Ordering::Relaxed)
     }
