@@ -11,9 +11,11 @@
 //! They are `#[ignore]`d because timings of a debug build under a shared CPU mean nothing; each
 //! still asserts its budget when run.
 
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::Redis;
 
 use spotify_mcp_server::metrics::{ApiStatus, InstrumentedCache, Metrics};
 use spotify_mcp_server::redis_cache::RedisCache;
@@ -114,56 +116,10 @@ async fn bookkeeping_overhead_on_a_cached_call() {
     sandbox.shutdown().await;
 }
 
-struct Redis(Child, u16);
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn redis() -> Redis {
-    let bin = std::env::var("SPOTIFY_MCP_REDIS_SERVER").unwrap_or_else(|_| {
-        let script =
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/infra-tools.sh");
-        let out = Command::new(script)
-            .env("SPOTIFY_MCP_INFRA_SKIP_IMAGE", "1")
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find_map(|l| l.strip_prefix("export SPOTIFY_MCP_REDIS_SERVER="))
-            .expect("SPOTIFY_MCP_REDIS_SERVER")
-            .to_owned()
-    });
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server = Redis(
-        Command::new(bin)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-        port,
-    );
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("redis-server did not start");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run in release with --ignored --nocapture"]
 async fn redis_hit_vs_memory_hit() {
-    let server = redis();
+    let server = Redis::start();
     let sandbox = sandbox::spawn("127.0.0.1:0".parse().unwrap(), SandboxOptions::default())
         .await
         .unwrap();
@@ -176,7 +132,7 @@ async fn redis_hit_vs_memory_hit() {
         )),
         &metrics,
     );
-    let url = format!("redis://127.0.0.1:{}/0", server.1);
+    let url = server.url();
     let shared = client(
         &sandbox,
         Arc::new(RedisCache::new(&url, metrics.clone()).unwrap()),
