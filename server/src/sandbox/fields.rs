@@ -87,34 +87,37 @@ pub fn parse(expr: &str) -> Result<Vec<Field>, FieldsError> {
             p.pos
         )));
     }
-    Ok(fields)
+    Ok(merge(&fields))
 }
 
+/// Folds repeated names at every level (`a(b),a(c)` is `a(b,c)`; a bare `a` keeps all of `a`),
+/// once at parse time, so [`apply`] does not redo it for every array element.
 fn merge(fields: &[Field]) -> Vec<Field> {
     let mut out: Vec<Field> = Vec::new();
     for f in fields {
         match out.iter_mut().find(|x| x.name == f.name) {
             Some(existing) => match (&mut existing.children, &f.children) {
-                (Some(a), Some(b)) => {
-                    a.extend(b.iter().cloned());
-                    *a = merge(a);
-                }
+                (Some(a), Some(b)) => a.extend(b.iter().cloned()),
                 _ => existing.children = None,
             },
             None => out.push(f.clone()),
         }
     }
+    for f in &mut out {
+        if let Some(children) = &f.children {
+            f.children = Some(merge(children));
+        }
+    }
     out
 }
 
-/// Keeps only the selected fields of `v`.
+/// Keeps only the selected fields of `v` (`fields` as [`parse`] returns them).
 pub fn apply(v: Value, fields: &[Field]) -> Value {
-    let fields = merge(fields);
     match v {
-        Value::Array(items) => Value::Array(items.into_iter().map(|x| apply(x, &fields)).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(|x| apply(x, fields)).collect()),
         Value::Object(mut obj) => {
             let mut out = Map::new();
-            for f in &fields {
+            for f in fields {
                 if let Some(x) = obj.remove(&f.name) {
                     let x = match &f.children {
                         Some(children) => apply(x, children),
@@ -163,6 +166,23 @@ mod tests {
         assert_eq!(
             apply(v, &f),
             json!({ "name": "P", "owner": { "id": "u" }, "items": { "items": [{ "item": { "uri": "u1" } }] } })
+        );
+    }
+
+    #[test]
+    fn repeated_names_are_merged_at_every_level() {
+        let f =
+            parse("items(item(name)),items(item(uri),added_at),owner,owner.id").unwrap_or_default();
+        let v = json!({
+            "owner": { "id": "u", "display_name": "U" },
+            "items": [{ "added_at": "t", "item": { "name": "a", "uri": "u1", "id": "i" }, "x": 1 }],
+        });
+        assert_eq!(
+            apply(v, &f),
+            json!({
+                "owner": { "id": "u", "display_name": "U" },
+                "items": [{ "added_at": "t", "item": { "name": "a", "uri": "u1" } }],
+            })
         );
     }
 }
