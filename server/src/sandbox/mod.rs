@@ -39,7 +39,7 @@ mod fields;
 mod json;
 mod record;
 mod routes;
-mod tokens;
+pub(crate) mod tokens;
 pub mod world;
 
 use std::collections::VecDeque;

@@ -8,8 +8,6 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use base64::Engine;
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -198,11 +196,8 @@ async fn token(State(state): State<Arc<FakeState>>, headers: HeaderMap, body: St
                 )
                     .into_response();
             };
-            let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(Sha256::digest(verifier.as_bytes()));
-            if computed != challenge
+            if !crate::sandbox::tokens::verify_pkce(&verifier, &challenge)
                 || form.get("redirect_uri") != Some(&redirect)
-                || !(43..=128).contains(&verifier.len())
             {
                 return (
                     StatusCode::BAD_REQUEST,
