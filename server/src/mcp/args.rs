@@ -1,4 +1,5 @@
-//! Argument pieces shared by several tools: item types, ID lists, bounds checks.
+//! Argument pieces shared by several tools: item types and kind lists, ID lists, paging,
+//! markets, bounds checks.
 //!
 //! Schemas advertise bounds, but clients do not have to honour them, so every bound is checked
 //! again here and a violation is a tool error naming the argument.
@@ -6,9 +7,41 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::spotify::api::Page;
 use crate::spotify::ids::{ItemKind, SpotifyId};
 
 use super::ToolError;
+
+/// Kinds that are played as items (not contexts): queued, added to playlists.
+pub const PLAYABLE: [ItemKind; 2] = [ItemKind::Track, ItemKind::Episode];
+
+/// Kinds with details of their own (get_item, get_several_items).
+pub const DETAIL_KINDS: [ItemKind; 7] = [
+    ItemKind::Track,
+    ItemKind::Album,
+    ItemKind::Artist,
+    ItemKind::Show,
+    ItemKind::Episode,
+    ItemKind::Audiobook,
+    ItemKind::Chapter,
+];
+
+/// `limit` and `offset` of an offset-paged list with the default page size.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct PageArgs {
+    /// Default 20.
+    #[schemars(range(min = 1, max = 50))]
+    pub limit: Option<u32>,
+    /// Start index.
+    pub offset: Option<u32>,
+}
+
+impl PageArgs {
+    /// The checked page (default limit 20).
+    pub fn paging(&self) -> Result<Paging, ToolError> {
+        paging(self.limit, self.offset, 20)
+    }
+}
 
 /// A Spotify item type, for bare IDs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -118,6 +151,50 @@ pub fn offset(value: Option<u32>) -> Result<u32, ToolError> {
     bounded("offset", value, 0, 0, MAX_OFFSET)
 }
 
+/// Highest `limit` of an offset-paged list (Spotify's usual page-size cap).
+pub const MAX_LIMIT: u32 = 50;
+
+/// A checked `limit` and `offset` of an offset-paged list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl Paging {
+    /// The page to request from Spotify.
+    pub fn page(self) -> Page {
+        Page::new(self.limit, self.offset)
+    }
+}
+
+/// Checks a `limit` (`default_limit` when absent, 1..=[`MAX_LIMIT`]) and then an `offset`
+/// argument (see [`offset`]).
+pub fn paging(
+    limit: Option<u32>,
+    offset_arg: Option<u32>,
+    default_limit: u32,
+) -> Result<Paging, ToolError> {
+    Ok(Paging {
+        limit: bounded("limit", limit, default_limit, 1, MAX_LIMIT)?,
+        offset: offset(offset_arg)?,
+    })
+}
+
+/// A `market` argument: absent or blank means none, else a two-letter country code
+/// (returned upper-case).
+pub fn market(value: Option<&str>) -> Result<Option<String>, ToolError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(m) if m.len() == 2 && m.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            Ok(Some(m.to_ascii_uppercase()))
+        }
+        Some(m) => Err(ToolError::invalid(format!(
+            "`market` must be a two-letter ISO 3166-1 country code, got `{m}`"
+        ))),
+    }
+}
+
 /// A non-empty, trimmed string argument.
 pub fn required_text(arg: &str, value: &str) -> Result<String, ToolError> {
     let v = value.trim();
@@ -221,5 +298,45 @@ mod tests {
         assert_eq!(required_text("name", " x ").unwrap(), "x");
         assert!(device(Some(" ".into())).is_err());
         assert_eq!(device(None).unwrap(), None);
+    }
+
+    #[test]
+    fn paging_and_market() {
+        assert_eq!(
+            paging(None, None, 20).unwrap(),
+            Paging {
+                limit: 20,
+                offset: 0
+            }
+        );
+        assert_eq!(
+            paging(Some(5), Some(7), 50).unwrap().page(),
+            Page::new(5, 7)
+        );
+        assert_eq!(
+            paging(Some(0), Some(u32::MAX), 20).unwrap_err().message(),
+            "`limit` must be between 1 and 50, got 0"
+        );
+        assert_eq!(
+            paging(None, Some(MAX_OFFSET + 1), 20)
+                .unwrap_err()
+                .message(),
+            format!(
+                "`offset` must be between 0 and {MAX_OFFSET}, got {}",
+                MAX_OFFSET + 1
+            )
+        );
+        let args = PageArgs {
+            limit: None,
+            offset: Some(3),
+        };
+        assert_eq!(args.paging().unwrap().offset, 3);
+        assert_eq!(market(None).unwrap(), None);
+        assert_eq!(market(Some(" ")).unwrap(), None);
+        assert_eq!(market(Some(" se ")).unwrap().as_deref(), Some("SE"));
+        assert_eq!(
+            market(Some("Sweden")).unwrap_err().message(),
+            "`market` must be a two-letter ISO 3166-1 country code, got `Sweden`"
+        );
     }
 }

@@ -9,19 +9,10 @@ use crate::spotify::api::Page;
 use crate::spotify::ids::{ItemKind, SpotifyId};
 use crate::spotify::models::AlbumGroup;
 
-use super::args::{ItemType, bounded, offset, parse_id};
+use super::args::{DETAIL_KINDS, ItemType, Paging, paging, parse_id};
 use super::output::{self, Item, Items, Listed};
 use super::{SpotifyMcp, ToolError};
 
-const DETAIL_KINDS: [ItemKind; 7] = [
-    ItemKind::Track,
-    ItemKind::Album,
-    ItemKind::Artist,
-    ItemKind::Show,
-    ItemKind::Episode,
-    ItemKind::Audiobook,
-    ItemKind::Chapter,
-];
 /// Spotify's page-size cap of `GET /artists/{id}/albums`.
 const ARTIST_ALBUMS_PAGE: u32 = 10;
 const PARENT_KINDS: [ItemKind; 4] = [
@@ -153,8 +144,7 @@ impl SpotifyMcp {
         Parameters(args): Parameters<ChildrenArgs>,
     ) -> Result<Listed<Items>, ToolError> {
         let id = parse_id("id", &args.id, &PARENT_KINDS, args.kind.map(ItemType::from))?;
-        let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = offset(args.offset)?;
+        let Paging { limit, offset } = paging(args.limit, args.offset, 20)?;
         let page = Page::new(limit, offset);
         let c = self.client();
         let items = match id.kind() {

@@ -8,12 +8,13 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::spotify::api::Page;
 use crate::spotify::ids::ItemKind;
 use crate::spotify::models::{self as m, RecommendationsRequest, Tunable};
 
-use super::args::{ItemType, bounded, offset, parse_id, parse_ids, required_text};
-use super::output::{Items, Listed, format_duration};
+use super::args::{
+    DETAIL_KINDS, ItemType, PageArgs, bounded, market, paging, parse_id, parse_ids, required_text,
+};
+use super::output::{Items, Listed, format_duration, next_offset};
 use super::{SpotifyMcp, ToolError};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -76,15 +77,6 @@ pub struct ArtistArgs {
     pub artist: String,
     /// ISO country code; default the user's.
     pub market: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct BrowseArgs {
-    /// Default 20.
-    #[schemars(range(min = 1, max = 50))]
-    pub limit: Option<u32>,
-    /// Start index.
-    pub offset: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -240,18 +232,6 @@ impl From<&m::AudioAnalysis> for Analysis {
     }
 }
 
-fn market(value: Option<String>) -> Result<Option<String>, ToolError> {
-    match value.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(m) if m.len() == 2 && m.bytes().all(|b| b.is_ascii_alphabetic()) => {
-            Ok(Some(m.to_ascii_uppercase()))
-        }
-        Some(m) => Err(ToolError::invalid(format!(
-            "`market` must be a two-letter ISO 3166-1 country code, got `{m}`"
-        ))),
-    }
-}
-
 /// Validates seeds and tunables into a recommendations request.
 pub fn recommendations_request(
     args: RecommendationArgs,
@@ -326,16 +306,7 @@ impl SpotifyMcp {
         &self,
         Parameters(args): Parameters<SeveralArgs>,
     ) -> Result<Listed<Items>, ToolError> {
-        const KINDS: [ItemKind; 7] = [
-            ItemKind::Track,
-            ItemKind::Album,
-            ItemKind::Artist,
-            ItemKind::Show,
-            ItemKind::Episode,
-            ItemKind::Audiobook,
-            ItemKind::Chapter,
-        ];
-        let ids = parse_ids("ids", &args.ids, &KINDS, args.kind, 50)?;
+        let ids = parse_ids("ids", &args.ids, &DETAIL_KINDS, args.kind, 50)?;
         let kind = ids[0].kind();
         if let Some(other) = ids.iter().find(|id| id.kind() != kind) {
             return Err(ToolError::invalid(format!(
@@ -476,7 +447,7 @@ impl SpotifyMcp {
         Parameters(args): Parameters<ArtistArgs>,
     ) -> Result<Listed<Items>, ToolError> {
         let id = parse_id("artist", &args.artist, &[ItemKind::Artist], None)?;
-        let market = market(args.market)?;
+        let market = market(args.market.as_deref())?;
         let tracks = self
             .call(self.client().get_artist_top_tracks(&id, market.as_deref()))
             .await?;
@@ -495,14 +466,13 @@ impl SpotifyMcp {
     )]
     async fn get_new_releases(
         &self,
-        Parameters(args): Parameters<BrowseArgs>,
+        Parameters(args): Parameters<PageArgs>,
     ) -> Result<Listed<Items>, ToolError> {
-        let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = offset(args.offset)?;
+        let paging = args.paging()?;
         let page = self
-            .call(self.client().get_new_releases(Page::new(limit, offset)))
+            .call(self.client().get_new_releases(paging.page()))
             .await?;
-        Ok(Listed(Items::page(&page, offset)))
+        Ok(Listed(Items::page(&page, paging.offset)))
     }
 
     #[tool(
@@ -533,12 +503,10 @@ impl SpotifyMcp {
                 next: None,
             }));
         }
-        let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = offset(args.offset)?;
+        let paging = paging(args.limit, args.offset, 20)?;
         let page = self
-            .call(self.client().get_categories(None, Page::new(limit, offset)))
+            .call(self.client().get_categories(None, paging.page()))
             .await?;
-        let end = offset.saturating_add(u32::try_from(page.items.len()).unwrap_or(u32::MAX));
         Ok(Json(Categories {
             categories: page
                 .items
@@ -548,7 +516,8 @@ impl SpotifyMcp {
                     name: c.name.clone(),
                 })
                 .collect(),
-            next: (end < page.total && !page.items.is_empty()).then(|| end.to_string()),
+            next: next_offset(paging.offset, page.items.len(), page.total)
+                .map(|end| end.to_string()),
         }))
     }
 
@@ -567,16 +536,15 @@ impl SpotifyMcp {
         Parameters(args): Parameters<CategoryArgs>,
     ) -> Result<Listed<Items>, ToolError> {
         let category = required_text("category", &args.category)?;
-        let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = offset(args.offset)?;
+        let paging = paging(args.limit, args.offset, 20)?;
         let page = self
             .call(
                 self.client()
-                    .get_category_playlists(&category, Page::new(limit, offset)),
+                    .get_category_playlists(&category, paging.page()),
             )
             .await?
             .playlists;
-        Ok(Listed(Items::page(&page, offset)))
+        Ok(Listed(Items::page(&page, paging.offset)))
     }
 
     #[tool(
@@ -591,18 +559,14 @@ impl SpotifyMcp {
     )]
     async fn get_featured_playlists(
         &self,
-        Parameters(args): Parameters<BrowseArgs>,
+        Parameters(args): Parameters<PageArgs>,
     ) -> Result<Listed<Items>, ToolError> {
-        let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = offset(args.offset)?;
+        let paging = args.paging()?;
         let page = self
-            .call(
-                self.client()
-                    .get_featured_playlists(None, Page::new(limit, offset)),
-            )
+            .call(self.client().get_featured_playlists(None, paging.page()))
             .await?
             .playlists;
-        Ok(Listed(Items::page(&page, offset)))
+        Ok(Listed(Items::page(&page, paging.offset)))
     }
 
     #[tool(

@@ -6,10 +6,9 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::spotify::api::Page;
 use crate::spotify::ids::{ItemKind, SpotifyId};
 
-use super::args::{ItemType, bounded, offset, parse_ids};
+use super::args::{ItemType, bounded, paging, parse_ids};
 use super::output::{Ack, Item, Items, LibraryCheck, Listed, Saved, items};
 use super::{SpotifyMcp, ToolError};
 
@@ -121,9 +120,8 @@ impl SpotifyMcp {
         &self,
         Parameters(args): Parameters<SavedArgs>,
     ) -> Result<Listed<Items>, ToolError> {
-        let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = offset(args.offset)?;
-        let page = Page::new(limit, offset);
+        let paging = paging(args.limit, args.offset, 20)?;
+        let (page, offset) = (paging.page(), paging.offset);
         let c = self.client();
         let items = match args.kind {
             SavedKind::Tracks => {

@@ -324,29 +324,30 @@ impl ServerHandler for SpotifyMcp {
             timer.finish(false);
             return Err(self.hidden_error(&name, *why));
         }
-        if !self.inner.tools.has_route(&name) {
+        let Some(tool) = self.inner.tools.get(&name) else {
             timer.finish(false);
             return Err(ErrorData::invalid_params(
                 format!("unknown tool `{name}`: call tools/list for the available tools"),
                 None,
             ));
-        }
-        let schema = self.inner.tools.get(&name).map(|t| t.input_schema.clone());
-        let args = request.arguments.clone().unwrap_or_default();
-        if let Some(problem) = schema
-            .as_deref()
-            .and_then(|s| validate::unknown_arguments(s, &args))
-        {
-            timer.finish(false);
-            return ToolError::invalid(problem).into_call_tool_result();
+        };
+        // Checked by reference: the call below consumes the request, and arguments can be
+        // large (a base64 cover image), so they are not copied.
+        let mut mistyped = None;
+        if let Some(args) = &request.arguments {
+            if let Some(problem) = validate::unknown_arguments(&tool.input_schema, args) {
+                timer.finish(false);
+                return ToolError::invalid(problem).into_call_tool_result();
+            }
+            // Only used if the arguments then fail to deserialize.
+            mistyped = validate::mistyped_argument(&tool.input_schema, args);
         }
         let call = ToolCallContext::new(self, request, context);
         let mut response = self.inner.tools.call(call).await;
         // serde's message for a wrongly typed argument does not name it: add the name.
         if let Ok(CallToolResponse::Complete(result)) = &mut response
             && result.is_error == Some(true)
-            && let Some(schema) = schema.as_deref()
-            && let Some(problem) = validate::mistyped_argument(schema, &args)
+            && let Some(problem) = mistyped
             && let Some(first) = result.content.first().and_then(|c| c.as_text())
             && first.text.starts_with("failed to deserialize parameters")
         {

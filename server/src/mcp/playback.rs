@@ -9,14 +9,13 @@ use serde::Deserialize;
 use crate::spotify::ids::ItemKind;
 use crate::spotify::models::{PlayOffset, PlayRequest, RepeatState, TimeCursor};
 
-use super::args::{bounded, device, parse_id, parse_ids};
+use super::args::{PLAYABLE, bounded, device, parse_id, parse_ids};
 use super::output::{
     Ack, Device, Devices, Listed, NowPlaying, PlaybackState, Played, Queue, RecentlyPlayed,
     playable,
 };
 use super::{SpotifyMcp, ToolError};
 
-const PLAYABLE: [ItemKind; 2] = [ItemKind::Track, ItemKind::Episode];
 const CONTEXTS: [ItemKind; 5] = [
     ItemKind::Album,
     ItemKind::Artist,

@@ -7,30 +7,20 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::spotify::api::Page;
 use crate::spotify::ids::{ItemKind, SpotifyId};
 use crate::spotify::models::{PlaylistDetails, ReorderItems};
 
-use super::args::{bounded, offset, parse_id, parse_ids, required_text};
+use super::args::{PLAYABLE, PageArgs, bounded, paging, parse_id, parse_ids, required_text};
 use super::output::{
-    Ack, Image, Images, Item, Items, Listed, PlaylistChange, PlaylistEntry, PlaylistItems, playable,
+    Ack, Image, Images, Item, Items, Listed, PlaylistChange, PlaylistEntry, PlaylistItems,
+    next_offset, playable,
 };
 use super::{SpotifyMcp, ToolError};
 
-const PLAYABLE: [ItemKind; 2] = [ItemKind::Track, ItemKind::Episode];
 /// Spotify's limit of URIs per add / remove / replace call.
 const MAX_ITEMS: usize = 100;
 /// Spotify's limit for a cover image, base64-encoded.
 const MAX_COVER_BASE64: usize = 256 * 1024;
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct PageArgs {
-    /// Default 20.
-    #[schemars(range(min = 1, max = 50))]
-    pub limit: Option<u32>,
-    /// Start index.
-    pub offset: Option<u32>,
-}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PlaylistArgs {
@@ -175,12 +165,11 @@ impl SpotifyMcp {
         &self,
         Parameters(args): Parameters<PageArgs>,
     ) -> Result<Listed<Items>, ToolError> {
-        let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = offset(args.offset)?;
+        let paging = args.paging()?;
         let page = self
-            .call(self.client().get_my_playlists(Page::new(limit, offset)))
+            .call(self.client().get_my_playlists(paging.page()))
             .await?;
-        Ok(Listed(Items::page(&page, offset)))
+        Ok(Listed(Items::page(&page, paging.offset)))
     }
 
     #[tool(
@@ -218,19 +207,14 @@ impl SpotifyMcp {
         Parameters(args): Parameters<ItemsArgs>,
     ) -> Result<Listed<PlaylistItems>, ToolError> {
         let id = playlist_id(&args.playlist)?;
-        let limit = bounded("limit", args.limit, 50, 1, 50)?;
-        let offset = offset(args.offset)?;
+        let paging = paging(args.limit, args.offset, 50)?;
         let page = self
-            .call(
-                self.client()
-                    .get_playlist_items(&id, None, Page::new(limit, offset)),
-            )
+            .call(self.client().get_playlist_items(&id, None, paging.page()))
             .await?;
-        let count = u32::try_from(page.items.len()).unwrap_or(u32::MAX);
         let items = page
             .items
             .iter()
-            .zip(offset..)
+            .zip(paging.offset..)
             .filter_map(|(entry, position)| {
                 let item = entry.item.as_ref().and_then(playable)?;
                 Some(PlaylistEntry {
@@ -240,11 +224,10 @@ impl SpotifyMcp {
                 })
             })
             .collect();
-        let end = offset.saturating_add(count);
         Ok(Listed(PlaylistItems {
             items,
             total: Some(page.total),
-            next: (end < page.total && count > 0).then_some(end),
+            next: next_offset(paging.offset, page.items.len(), page.total),
         }))
     }
 

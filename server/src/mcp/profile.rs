@@ -8,8 +8,7 @@ use serde::Deserialize;
 use crate::spotify::api::Page;
 use crate::spotify::models::TimeRange;
 
-use super::args::bounded;
-use super::args::offset;
+use super::args::{Paging, paging};
 use super::output::{Items, Listed, Profile, non_empty};
 use super::{SpotifyMcp, ToolError};
 
@@ -116,8 +115,7 @@ impl SpotifyMcp {
         &self,
         Parameters(args): Parameters<TopArgs>,
     ) -> Result<Listed<Items>, ToolError> {
-        let limit = bounded("limit", args.limit, 20, 1, 50)?;
-        let offset = offset(args.offset)?;
+        let Paging { limit, offset } = paging(args.limit, args.offset, 20)?;
         let range = args.time_range.map(TimeRange::from).unwrap_or_default();
         Ok(Listed(
             self.top_items(args.kind, range, limit, offset).await?,

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::spotify::models::{self as m, SearchRequest, SearchType};
 
-use super::args::{bounded, required_text};
+use super::args::{bounded, market, required_text};
 use super::output::{Item, Listed, SearchResults, items};
 use super::{SpotifyMcp, ToolError};
 
@@ -137,17 +137,7 @@ pub fn query(args: SearchArgs) -> Result<Query, ToolError> {
     }
     let limit = bounded("limit", args.limit, PAGE, 1, 50)?;
     let offset = bounded("offset", args.offset, 0, 0, MAX_OFFSET)?;
-    let market = match args.market.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(m) if m.len() == 2 && m.bytes().all(|b| b.is_ascii_alphabetic()) => {
-            Some(m.to_ascii_uppercase())
-        }
-        Some(m) => {
-            return Err(ToolError::invalid(format!(
-                "`market` must be a two-letter ISO 3166-1 country code, got `{m}`"
-            )));
-        }
-    };
+    let market = market(args.market.as_deref())?;
     Ok(Query {
         text,
         types,

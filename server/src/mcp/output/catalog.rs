@@ -97,14 +97,19 @@ pub struct Items {
     pub next: Option<String>,
 }
 
+/// The offset of the page after `count` items fetched at `offset` of a list of `total`: set
+/// when the page was not empty and `offset + count < total`.
+pub fn next_offset(offset: u32, count: usize, total: u32) -> Option<u32> {
+    let end = offset.saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
+    (end < total && count > 0).then_some(end)
+}
+
 impl Items {
-    /// An offset-paged list; `next` is set when `offset + items < total`.
+    /// An offset-paged list; `next` is set as [`next_offset`] says.
     pub fn paged(items: Vec<Item>, total: Option<u32>, offset: u32) -> Self {
-        let end = offset.saturating_add(u32::try_from(items.len()).unwrap_or(u32::MAX));
-        let next = match total {
-            Some(total) if end < total && !items.is_empty() => Some(end.to_string()),
-            _ => None,
-        };
+        let next = total
+            .and_then(|total| next_offset(offset, items.len(), total))
+            .map(|end| end.to_string());
         Self { items, total, next }
     }
 }
@@ -176,5 +181,9 @@ mod tests {
         assert_eq!(Items::paged(two.clone(), Some(4), 2).next, None);
         assert_eq!(Items::paged(two, None, 0).next, None);
         assert_eq!(Items::paged(vec![], Some(9), 0).next, None);
+        assert_eq!(next_offset(2, 2, 5), Some(4));
+        assert_eq!(next_offset(2, 2, 4), None);
+        assert_eq!(next_offset(0, 0, 9), None);
+        assert_eq!(next_offset(u32::MAX - 1, 5, u32::MAX), None);
     }
 }
