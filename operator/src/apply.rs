@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::quantity;
 use crate::resources::MANAGER;
 
 /// Annotation on every child: SHA-256 of the object as the operator last applied it.
@@ -120,15 +121,50 @@ pub fn hash_of<T: Serialize>(object: &T) -> Result<String, serde_json::Error> {
 }
 
 /// Whether every field of `wanted` is present in `live` with the same value. Objects may have
-/// extra keys in `live`; lists must have the same length and match element by element.
+/// extra keys in `live`; lists must have the same length and match element by element. Resource
+/// quantities (`resources.limits`/`resources.requests` values, `sizeLimit`) compare by value: the
+/// API server stores them canonicalised (`0.5` reads back as `500m`).
 pub fn is_subset(wanted: &Value, live: &Value) -> bool {
+    subset_at(wanted, live, Field::Other)
+}
+
+/// What kind of field a value is, as far as the comparison cares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Other,
+    /// A `resources` object (ResourceRequirements).
+    Resources,
+    /// Its `limits` or `requests` map.
+    QuantityMap,
+    /// A resource quantity.
+    Quantity,
+}
+
+impl Field {
+    fn child(self, key: &str) -> Self {
+        match (self, key) {
+            (Self::Resources, "limits" | "requests") => Self::QuantityMap,
+            (Self::QuantityMap, _) | (_, "sizeLimit") => Self::Quantity,
+            (_, "resources") => Self::Resources,
+            _ => Self::Other,
+        }
+    }
+}
+
+fn subset_at(wanted: &Value, live: &Value, field: Field) -> bool {
     match (wanted, live) {
         (Value::Object(w), Value::Object(l)) => w.iter().all(|(k, wv)| match l.get(k) {
-            Some(lv) => is_subset(wv, lv),
+            Some(lv) => subset_at(wv, lv, field.child(k)),
             None => wv.is_null(),
         }),
         (Value::Array(w), Value::Array(l)) => {
-            w.len() == l.len() && w.iter().zip(l).all(|(wv, lv)| is_subset(wv, lv))
+            w.len() == l.len()
+                && w.iter()
+                    .zip(l)
+                    .all(|(wv, lv)| subset_at(wv, lv, Field::Other))
+        }
+        (Value::String(w), Value::String(l)) if field == Field::Quantity => {
+            w == l || quantity::same_value(w, l)
         }
         _ => wanted == live,
     }
@@ -175,6 +211,53 @@ mod tests {
         assert!(!is_subset(
             &wanted,
             &json!({"env": [{"name": "A"}, {"name": "B"}]})
+        ));
+    }
+
+    #[test]
+    fn resource_quantities_compare_by_value() {
+        let resources = |cpu: &str, memory: &str| {
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "s",
+                "resources": {"requests": {"cpu": cpu, "memory": memory},
+                              "limits": {"cpu": cpu, "memory": memory}}}]}}}})
+        };
+        // What the user wrote vs what the API server stores.
+        assert!(is_subset(
+            &resources("0.5", "1073741824"),
+            &resources("500m", "1Gi")
+        ));
+        assert!(is_subset(
+            &resources("0.5", "1Gi"),
+            &resources("500m", "1073741824")
+        ));
+        assert!(is_subset(&resources("1", "1e3"), &resources("1000m", "1k")));
+        assert!(!is_subset(
+            &resources("0.5", "1G"),
+            &resources("500m", "1Gi")
+        ));
+        assert!(!is_subset(
+            &resources("100m", "1Gi"),
+            &resources("200m", "1Gi")
+        ));
+        let volume = |size: &str| json!({"volumes": [{"emptyDir": {"sizeLimit": size}}]});
+        assert!(is_subset(&volume("0.0625Gi"), &volume("64Mi")));
+        assert!(!is_subset(&volume("64M"), &volume("64Mi")));
+    }
+
+    #[test]
+    fn only_quantity_fields_compare_by_value() {
+        // An env value or label that happens to look like a quantity is still a plain string.
+        assert!(!is_subset(
+            &json!({"env": [{"name": "A", "value": "0.5"}]}),
+            &json!({"env": [{"name": "A", "value": "500m"}]})
+        ));
+        assert!(!is_subset(
+            &json!({"metadata": {"labels": {"cpu": "1k"}}}),
+            &json!({"metadata": {"labels": {"cpu": "1000"}}})
+        ));
+        assert!(!is_subset(
+            &json!({"resources": {"claims": [{"name": "1k"}]}}),
+            &json!({"resources": {"claims": [{"name": "1000"}]}})
         ));
     }
 

@@ -21,6 +21,7 @@ use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -304,6 +305,7 @@ pub async fn run(
         service_monitor_api: sm_rx,
         backoffs: Mutex::new(HashMap::new()),
     });
+    let backoffs_ctx = context.clone();
 
     Controller::for_stream(cr_stream, cr_reader)
         .with_config(ControllerConfig::default().concurrency(concurrency))
@@ -314,17 +316,26 @@ pub async fn run(
         .reconcile_all_on(reconcile_all_rx)
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, context)
-        .for_each(|result| async move {
-            match result {
-                Ok((object, _)) => debug!(object = %object, "reconciled"),
-                Err(ControllerError::ObjectNotFound(object)) => {
-                    debug!(object = %object, "object gone before reconcile")
+        .for_each(|result| {
+            // A failing object deleted without finalizers is never reconciled again: its retry
+            // finds it gone, so its backoff entry ends here.
+            if let Err(ControllerError::ObjectNotFound(object)) = &result {
+                let mut gone = ObjectRef::<SpotifyMcp>::new(&object.name);
+                gone.namespace.clone_from(&object.namespace);
+                lock(&backoffs_ctx.backoffs).remove(&gone);
+            }
+            async move {
+                match result {
+                    Ok((object, _)) => debug!(object = %object, "reconciled"),
+                    Err(ControllerError::ObjectNotFound(object)) => {
+                        debug!(object = %object, "object gone before reconcile")
+                    }
+                    // error_policy already logged it with the retry delay.
+                    Err(ControllerError::ReconcilerFailed(e, object)) => {
+                        debug!(object = %object, error = %e, "reconcile failed")
+                    }
+                    Err(e) => warn!(error = %e, "controller stream error"),
                 }
-                // error_policy already logged it with the retry delay.
-                Err(ControllerError::ReconcilerFailed(e, object)) => {
-                    debug!(object = %object, error = %e, "reconcile failed")
-                }
-                Err(e) => warn!(error = %e, "controller stream error"),
             }
         })
         .await;
@@ -382,7 +393,8 @@ async fn reconcile(smcp: Arc<SpotifyMcp>, ctx: Arc<Context>) -> Result<Action, E
         .reconcile_duration
         .with_label_values(&[outcome])
         .observe(started.elapsed().as_secs_f64());
-    if result.is_ok() {
+    // Success ends the backoff; so does deletion (the object is not retried any more).
+    if result.is_ok() || smcp.metadata.deletion_timestamp.is_some() {
         lock(&ctx.backoffs).remove(&ObjectRef::from(smcp.as_ref()));
     }
     result
@@ -426,15 +438,12 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
         // Owner references let the garbage collector remove the children.
         return Ok(Action::await_change());
     }
-    let name = smcp.name_any();
-    let ns = smcp
-        .namespace()
-        .ok_or(BuildError::MissingMetadata("namespace"))?;
+    let (name, ns) = resources::name_and_namespace(smcp)?;
     let client = &ctx.client;
 
     // 1. Referenced Secrets -> hash for the pod template. Values are dropped right after hashing.
     let refs = secrets::references(&smcp.spec);
-    let secret_api: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    let secret_api: Api<Secret> = Api::namespaced(client.clone(), ns);
     let mut found = BTreeMap::new();
     for secret_name in refs.keys() {
         let secret = secret_api
@@ -455,43 +464,23 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
     //    status (Degraded/ApplyFailed) and then returned for a retry with backoff.
     let mut failure: Option<Error> = None;
     let desired = deployment::build(smcp, &ctx.settings.params, &digest.hash)?;
-    let cached = ctx.deployments.get(&ObjectRef::new(&name).within(&ns));
-    let dep = match apply::ensure(
-        &Api::namespaced(client.clone(), &ns),
-        desired,
-        cached.as_deref(),
-    )
-    .await
-    {
-        Ok(applied) => {
-            if applied.wrote {
-                ctx.metrics.wrote("deployments", "apply");
-            }
-            Some(applied.object)
-        }
+    let dep = match apply_child(ctx, &ctx.deployments, ns, desired).await {
+        Ok(applied) => Some(applied.object),
         Err(e) => {
             failure = Some(e.into());
-            cached.map(|d| (*d).clone())
+            // The status still reports the Deployment as last seen.
+            ctx.deployments
+                .get(&ObjectRef::new(name).within(ns))
+                .map(|d| (*d).clone())
         }
     };
 
     let desired = service::build(smcp)?;
-    let cached = ctx.services.get(&ObjectRef::new(&name).within(&ns));
-    match apply::ensure(
-        &Api::<Service>::namespaced(client.clone(), &ns),
-        desired,
-        cached.as_deref(),
-    )
-    .await
-    {
-        Ok(applied) if applied.wrote => ctx.metrics.wrote("services", "apply"),
-        Ok(_) => {}
-        Err(e) => {
-            failure.get_or_insert(e.into());
-        }
+    if let Err(e) = apply_child(ctx, &ctx.services, ns, desired).await {
+        failure.get_or_insert(e.into());
     }
 
-    let sm_state = match reconcile_service_monitor(smcp, ctx, &name, &ns).await {
+    let sm_state = match reconcile_service_monitor(smcp, ctx, name, ns).await {
         Ok(state) => state,
         Err(e) => {
             let state = ServiceMonitorState::Failed(e.summary());
@@ -509,7 +498,7 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
         missing_secrets: &digest.missing_secrets,
         apply_error: apply_error.as_deref(),
         service_monitor: sm_state.clone(),
-        endpoint: resources::endpoint_url(&name, &ns, smcp.spec.service.port),
+        endpoint: resources::endpoint_url(name, ns, smcp.spec.service.port),
     };
     let now = Time(
         jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
@@ -522,9 +511,9 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
             "kind": "SpotifyMcp",
             "status": new_status,
         });
-        Api::<SpotifyMcp>::namespaced(client.clone(), &ns)
+        Api::<SpotifyMcp>::namespaced(client.clone(), ns)
             .patch_status(
-                &name,
+                name,
                 &PatchParams::apply(MANAGER).force(),
                 &Patch::Apply(&patch),
             )
@@ -543,6 +532,29 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
     Ok(Action::requeue(ctx.settings.resync))
 }
 
+/// Applies one child unless its cached copy (in `store`) already matches; counts the write.
+async fn apply_child<K>(
+    ctx: &Context,
+    store: &Store<K>,
+    ns: &str,
+    desired: K,
+) -> Result<apply::Applied<K>, ApplyError>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Serialize
+        + DeserializeOwned
+        + Clone
+        + std::fmt::Debug,
+{
+    let cached = store.get(&ObjectRef::new(&desired.name_any()).within(ns));
+    let api = Api::<K>::namespaced(ctx.client.clone(), ns);
+    let applied = apply::ensure(&api, desired, cached.as_deref()).await?;
+    if applied.wrote {
+        ctx.metrics.wrote(&K::plural(&()), "apply");
+    }
+    Ok(applied)
+}
+
 async fn reconcile_service_monitor(
     smcp: &SpotifyMcp,
     ctx: &Context,
@@ -550,10 +562,9 @@ async fn reconcile_service_monitor(
     ns: &str,
 ) -> Result<ServiceMonitorState, Error> {
     let api_available = *ctx.service_monitor_api.borrow();
-    let api: Api<ServiceMonitor> = Api::namespaced(ctx.client.clone(), ns);
-    let cached = ctx.service_monitors.get(&ObjectRef::new(name).within(ns));
-
     if !smcp.spec.metrics.service_monitor.enabled {
+        let api: Api<ServiceMonitor> = Api::namespaced(ctx.client.clone(), ns);
+        let cached = ctx.service_monitors.get(&ObjectRef::new(name).within(ns));
         let ours = cached.as_deref().is_some_and(|sm| {
             sm.owner_references()
                 .iter()
@@ -584,13 +595,8 @@ async fn reconcile_service_monitor(
         return Ok(ServiceMonitorState::CrdMissing);
     }
     let desired = service_monitor::build(smcp)?;
-    match apply::ensure(&api, desired, cached.as_deref()).await {
-        Ok(applied) => {
-            if applied.wrote {
-                ctx.metrics.wrote("servicemonitors", "apply");
-            }
-            Ok(ServiceMonitorState::Applied)
-        }
+    match apply_child(ctx, &ctx.service_monitors, ns, desired).await {
+        Ok(_) => Ok(ServiceMonitorState::Applied),
         Err(e) => match e.kube_error() {
             Some(kube::Error::Api(s)) if s.code == 404 => Ok(ServiceMonitorState::CrdMissing),
             _ => Ok(ServiceMonitorState::Failed(Error::from(e).summary())),

@@ -299,8 +299,9 @@ pub struct CacheSpec {
     #[serde(default = "default_cache_size_mb")]
     #[x_kube(validation = Rule::new("self >= 1 && self <= 4096").message("cache.sizeMb must be between 1 and 4096"))]
     pub size_mb: i32,
-    /// Use a shared Redis cache instead of memory: the Secret key holds the redis:// or rediss:// URL
-    /// (SPOTIFY_MCP_CACHE). A Secret because such URLs usually carry a password.
+    /// Use a shared Redis cache instead of memory: the Secret key holds the redis:// URL
+    /// (SPOTIFY_MCP_CACHE; TLS is not supported). A Secret because such URLs usually carry a
+    /// password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redis_url: Option<SecretKeyRef>,
 }

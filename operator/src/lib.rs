@@ -11,6 +11,7 @@ pub mod crd;
 pub mod http;
 pub mod leader;
 pub mod metrics;
+pub mod quantity;
 pub mod resources;
 pub mod secrets;
 pub mod status;

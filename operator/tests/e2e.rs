@@ -428,8 +428,32 @@ fn a_resync_with_nothing_changed_writes_nothing() {
     let ns = ns.name.as_str();
     let op = Operator::start(c, ns, &[]);
     c.apply_file(ns, &example("spotifymcp.yaml"));
+    // Quantities as users write them; the API server stores the Deployment's as "500m" and "1Gi".
+    let quantities = json!({
+        "apiVersion": "spotifymcp.dev/v1alpha1",
+        "kind": "SpotifyMcp",
+        "metadata": {"name": "quantities"},
+        "spec": {"sandbox": true,
+                 "resources": {"requests": {"cpu": "0.5", "memory": "1073741824"}}}
+    });
+    let out = c.kubectl_stdin(
+        &["-n", ns, "apply", "-f", "-"],
+        Some(&quantities.to_string()),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     wait_ready(c, ns, "spotify-mcp");
     deployment_available(c, ns, "spotify-mcp");
+    wait_ready(c, ns, "quantities");
+    let d = deployment_available(c, ns, "quantities");
+    assert_eq!(
+        at(&d, "spec.template.spec.containers.0.resources.requests.cpu"),
+        "500m",
+        "the API server canonicalises quantities"
+    );
     // Let the last status write and its watch events settle.
     std::thread::sleep(Duration::from_secs(3));
 
@@ -438,6 +462,8 @@ fn a_resync_with_nothing_changed_writes_nothing() {
             "smcp/spotify-mcp",
             "deployment/spotify-mcp",
             "service/spotify-mcp",
+            "smcp/quantities",
+            "deployment/quantities",
         ]
         .map(|what| resource_version(&c.get(ns, what).expect("object exists")))
     };
