@@ -162,6 +162,26 @@ def rss_mib(pid):
     return float("nan")
 
 
+def seconds(duration):
+    """A humantime duration as the operator's --resync takes it (`20s`, `1m`, `1m30s`, `500ms`)."""
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    total, number = 0.0, ""
+    i = 0
+    while i < len(duration):
+        if duration[i].isdigit():
+            number += duration[i]
+            i += 1
+            continue
+        unit = "ms" if duration.startswith("ms", i) else duration[i]
+        if not number or unit not in units:
+            sys.exit(f"--resync {duration!r}: use a duration like 20s, 1m or 500ms")
+        total += int(number) * units[unit]
+        number, i = "", i + len(unit)
+    if number:
+        total += int(number)  # a bare number is seconds
+    return total
+
+
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
@@ -206,6 +226,8 @@ def main():
             except OSError:
                 pass
             time.sleep(0.1)
+        else:
+            sys.exit("the operator did not become ready in 30 s; see /tmp/spotify-mcp-operator-bench.log")
         results = {}
 
         # 1. Latency, one object at a time: first with kubectl, then over a kept connection.
@@ -269,7 +291,7 @@ def main():
         # 3. Full resyncs with nothing changed.
         time.sleep(10)  # let status writes of the last rollouts settle
         writes0, rec0 = metric("spotify_mcp_operator_api_writes_total"), metric("spotify_mcp_operator_reconciliations_total")
-        resync_s = int(args.resync.rstrip("s"))
+        resync_s = seconds(args.resync)
         time.sleep(2 * resync_s + 5)
         writes1, rec1 = metric("spotify_mcp_operator_api_writes_total"), metric("spotify_mcp_operator_reconciliations_total")
         results["resync_reconciles"] = rec1 - rec0
