@@ -7,6 +7,22 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 log() { printf '\n==> %s\n' "$*" >&2; }
 
+# A one-shot build gains nothing from incremental state (6 GB of target/debug when it was on).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
+# A cold run writes about NEED_GIB GiB (target/, the tool caches, the Go build scratch).
+# A disk that fills up shows only as a linker "Bus error", so say it plainly first.
+NEED_GIB=8
+free_gib() { df -Pk "$1" | awk 'NR==2 { printf "%d", $4 / 1048576 }'; }
+cache_root="${SPOTIFY_MCP_TEST_CACHE:-$HOME/.cache/spotify-mcp-test}"
+mkdir -p "$cache_root"
+for dir in "$root" "$cache_root"; do
+  if [ "$(free_gib "$dir")" -lt "$NEED_GIB" ]; then
+    log "WARNING: $(free_gib "$dir") GiB free on the filesystem of $dir; a cold run needs about $NEED_GIB GiB" \
+      "(less when target/ and the tool caches are warm). A full disk makes the linker fail with 'Bus error'."
+  fi
+done
+
 log "provisioning test tools"
 eval "$(scripts/test-env.sh)"
 eval "$(scripts/infra-tools.sh)"
@@ -39,4 +55,4 @@ if [ -x charts/tests/run.sh ]; then
   log "Helm charts and the operator image on a real control plane"
   charts/tests/run.sh
 fi
-log "all tests passed"
+log "all tests passed (target/ holds $(du -sh target | cut -f1); $(free_gib "$root") GiB free)"
