@@ -145,7 +145,7 @@ pub async fn build_client(
             Arc::new(MemoryCache::new(cfg.cache.max_bytes)),
             metrics.clone(),
         ))),
-        CacheBackend::Redis(url) => Some(Arc::new(RedisCache::new(&url, metrics.clone())?)),
+        CacheBackend::Redis(url) => Some(Arc::new(RedisCache::new(url.as_str(), metrics.clone())?)),
     };
     cfg.cache.enabled = backend.is_some();
     let options = ClientOptions {

@@ -4,6 +4,7 @@
 //! operator) can configure the server without a config file. Secrets are only ever read from
 //! the environment or from files, never from flags, so they do not show up in `ps`.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -94,7 +95,7 @@ pub struct CommonArgs {
 
     /// Response cache: `memory`, `none`, or a `redis://` URL.
     #[arg(long, env = "SPOTIFY_MCP_CACHE", default_value = "memory")]
-    pub cache: String,
+    pub cache: CacheSetting,
 
     /// Upper bound of the in-memory cache, in MiB.
     #[arg(long, env = "SPOTIFY_MCP_CACHE_SIZE_MB", default_value_t = 64)]
@@ -241,7 +242,34 @@ pub enum ConfigError {
 pub enum CacheBackend {
     None,
     Memory,
-    Redis(String),
+    Redis(CacheSetting),
+}
+
+/// A `--cache` value as given. A Redis URL can carry a password (in its user part or, for
+/// a socket, its query), so `Debug` shows the scheme alone: a debug dump of the parsed
+/// arguments never holds the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CacheSetting(String);
+
+impl CacheSetting {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for CacheSetting {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl fmt::Debug for CacheSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.split_once("://") {
+            Some((scheme, _)) => write!(f, "\"{scheme}://<redacted>\""),
+            None => write!(f, "{:?}", self.0),
+        }
+    }
 }
 
 impl CommonArgs {
@@ -254,7 +282,7 @@ impl CommonArgs {
             "memory" => Ok(CacheBackend::Memory),
             "none" | "off" => Ok(CacheBackend::None),
             url if url.contains("://") => match crate::redis_cache::check_scheme(url) {
-                Ok(()) => Ok(CacheBackend::Redis(url.to_owned())),
+                Ok(()) => Ok(CacheBackend::Redis(self.cache.clone())),
                 Err(e) => Err(ConfigError::UnsupportedCacheUrl(e.to_string())),
             },
             other => Err(ConfigError::InvalidCache(other.to_owned())),
@@ -406,7 +434,7 @@ mod tests {
         let cli = parse(&["--cache", "redis://127.0.0.1:6379"]);
         assert_eq!(
             cli.serve.common.cache_backend().unwrap(),
-            CacheBackend::Redis("redis://127.0.0.1:6379".into())
+            CacheBackend::Redis(String::from("redis://127.0.0.1:6379").into())
         );
         let cli = parse(&["--cache", "memcached://x"]);
         assert!(cli.serve.common.cache_backend().is_err());
@@ -418,6 +446,25 @@ mod tests {
         assert!(cli.serve.common.cache_backend().is_ok());
         let cli = parse(&["--cache-size-mb", "0"]);
         assert!(cli.serve.common.cache_backend().is_err());
+    }
+
+    #[test]
+    fn debug_output_never_holds_the_cache_password() {
+        for url in [
+            "redis://:hunter2@cache.example.com:6379/0",
+            "redis://app:hunter2@cache.example.com",
+            "unix:///run/redis.sock?pass=hunter2",
+        ] {
+            let cli = parse(&["--cache", url]);
+            let parsed = format!("{cli:?}");
+            let backend = format!("{:?}", cli.serve.common.cache_backend().unwrap());
+            for dump in [parsed, backend] {
+                assert!(!dump.contains("hunter2"), "{dump}");
+                assert!(dump.contains("://<redacted>"), "{dump}");
+            }
+        }
+        let cli = parse(&["--cache", "memory"]);
+        assert!(format!("{cli:?}").contains(r#"cache: "memory""#));
     }
 
     #[test]
