@@ -6,7 +6,8 @@ use crate::spotify::auth::{TokenEndpoint, TokenManager};
 use crate::spotify::cache::{CacheClass, CacheKey, ResponseCache, tag_for};
 use crate::spotify::config::SpotifyConfig;
 use crate::spotify::error::SpotifyError;
-use crate::spotify::pipeline::{ApiRequest, Pipeline, PipelineObserver};
+use crate::spotify::inflight::{FlightId, InFlight};
+use crate::spotify::pipeline::{ApiRequest, ApiResponse, Pipeline, PipelineObserver};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ pub struct SpotifyClient {
 struct Inner {
     pipeline: Pipeline,
     cache: Option<ResponseCache>,
+    /// Cache misses in the air, so identical ones share one request.
+    inflight: InFlight,
     config: SpotifyConfig,
 }
 
@@ -108,6 +111,7 @@ impl SpotifyClient {
             inner: Arc::new(Inner {
                 pipeline,
                 cache,
+                inflight: InFlight::default(),
                 config,
             }),
         })
@@ -134,7 +138,8 @@ impl SpotifyClient {
     }
 
     /// Send a request and return the raw body, through the cache for cacheable GETs, and
-    /// invalidating what a successful write made stale.
+    /// invalidating what a successful write made stale. Identical concurrent misses share one
+    /// request (see [`crate::spotify::inflight`]).
     pub(crate) async fn send(&self, request: ApiRequest) -> Result<Option<Bytes>, SpotifyError> {
         let scope = self.inner.pipeline.auth().user_scope();
         let cache = self.inner.cache.as_ref().filter(|c| {
@@ -142,32 +147,53 @@ impl SpotifyClient {
                 && request.cache != CacheClass::None
                 && !c.ttl(request.cache).is_zero()
         });
-        let key = cache.map(|_| CacheKey {
-            scope: scope.to_owned(),
-            tag: tag_for(request.cache, request.template, &request.path),
-            request: request.path_and_query(),
-        });
-        if let (Some(cache), Some(key)) = (cache, &key)
-            && let Some(body) = cache.get(key).await
-        {
-            return Ok(Some(body));
-        }
-        let epoch = cache.zip(key.as_ref()).map(|(c, k)| c.epoch(&k.tag));
-        let response = self.inner.pipeline.execute(&request).await?;
-        if let Some(cache) = &self.inner.cache {
-            for what in &request.invalidates {
-                cache.invalidate(scope, what).await;
+        let response = match cache {
+            Some(cache) => {
+                let key = CacheKey {
+                    scope: scope.to_owned(),
+                    tag: tag_for(request.cache, request.template, &request.path),
+                    request: request.path_and_query(),
+                };
+                if let Some(body) = cache.get(&key).await {
+                    return Ok(Some(body));
+                }
+                let epoch = cache.epoch(&key.tag);
+                let flight: FlightId = (key, epoch);
+                let (client, store) = (self.clone(), flight.clone());
+                let fetch = async move { client.fetch(&request, Some(store)).await };
+                self.inner.inflight.run(flight, fetch).await?
             }
-        }
+            None => self.fetch(&request, None).await?,
+        };
         if response.status == reqwest::StatusCode::NO_CONTENT || response.body.is_empty() {
             return Ok(None);
         }
-        if let (Some(cache), Some(key), Some(epoch)) = (cache, key, epoch) {
-            cache
-                .insert_if_current(key, response.body.clone(), request.cache, epoch)
-                .await;
-        }
         Ok(Some(response.body))
+    }
+
+    /// One request to Spotify: what a write made stale is dropped, and a GET answer is
+    /// stored under `store` unless its tag was invalidated since the epoch recorded there.
+    async fn fetch(
+        &self,
+        request: &ApiRequest,
+        store: Option<FlightId>,
+    ) -> Result<ApiResponse, SpotifyError> {
+        let response = self.inner.pipeline.execute(request).await?;
+        if let Some(cache) = &self.inner.cache {
+            let scope = self.inner.pipeline.auth().user_scope();
+            for what in &request.invalidates {
+                cache.invalidate(scope, what).await;
+            }
+            if let Some((key, epoch)) = store
+                && response.status != reqwest::StatusCode::NO_CONTENT
+                && !response.body.is_empty()
+            {
+                cache
+                    .insert_if_current(key, response.body.clone(), request.cache, epoch)
+                    .await;
+            }
+        }
+        Ok(response)
     }
 
     /// Send and decode a JSON answer; an empty answer is an error.
@@ -254,6 +280,42 @@ mod tests {
         assert_eq!(fake.state.seen().len(), 3, "users do not share entries");
         let stats = alice.cache().unwrap().stats();
         assert_eq!(stats.hits.load(std::sync::atomic::Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn identical_concurrent_misses_share_one_request_but_not_across_a_write() {
+        let fake = Fake::start().await;
+        let c = client(&fake, "rt", true);
+        let slow = || Reply::json(200, json!({})).delayed(Duration::from_millis(150));
+        fake.state.push(slow());
+        let playlist = id(PLAYLIST);
+        let lookups = (0..8).map(|_| c.get_playlist_items(&playlist, None, Page::default()));
+        for answer in futures::future::join_all(lookups).await {
+            answer.unwrap();
+        }
+        assert_eq!(fake.state.seen().len(), 1, "eight misses, one request");
+
+        // A lookup still in flight when a write lands is not joined by a lookup after it.
+        let other = id("spotify:playlist:37i9dQZF1DXcBWIGoYBM5M");
+        fake.state.push(slow());
+        let before = c.get_playlist_items(&other, None, Page::default());
+        let write_then_read = async {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            fake.state
+                .push(Reply::json(201, json!({"snapshot_id": "s2"})));
+            c.add_playlist_items(&other, &[id(TRACK)], None)
+                .await
+                .unwrap();
+            c.get_playlist_items(&other, None, Page::default()).await
+        };
+        let (before, after) = tokio::join!(before, write_then_read);
+        before.unwrap();
+        after.unwrap();
+        let methods: Vec<_> = fake.state.seen().iter().map(|s| s.method.clone()).collect();
+        assert_eq!(
+            methods,
+            [Method::GET, Method::GET, Method::POST, Method::GET]
+        );
     }
 
     #[tokio::test]

@@ -21,6 +21,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod ids;
+mod inflight;
 pub mod models;
 pub mod pipeline;
 #[cfg(test)]
