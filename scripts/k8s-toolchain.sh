@@ -25,10 +25,6 @@ fi
 command -v go >/dev/null || { log "go is required"; exit 1; }
 mkdir -p "$BIN"
 start=$(date +%s)
-# Private Go caches, dropped once the build is done: the binaries are what is cached, and
-# the module and build caches of a Kubernetes build (about 7 GB) would otherwise stay on disk.
-# A build that stops half-way keeps them, so the next attempt resumes.
-export GOCACHE="$OUT/.go/build" GOMODCACHE="$OUT/.go/mod" GOFLAGS=-modcacherw
 
 # --- kube-* and kubectl: a throw-away wrapper module pinning k8s.io/kubernetes and its staging modules.
 kdir="$OUT/src/kubernetes"
@@ -63,12 +59,12 @@ ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.i
 (
   cd "$kdir"
   log "resolving k8s.io/kubernetes $K8S_VERSION modules"
-  GOFLAGS="-mod=mod -modcacherw" go mod tidy -e >/dev/null 2>&1 || true
-  GOFLAGS="-mod=mod -modcacherw" go get "k8s.io/kubernetes@$K8S_VERSION" >&2
+  GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true
+  GOFLAGS=-mod=mod go get "k8s.io/kubernetes@$K8S_VERSION" >&2
   for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
     if [ ! -x "$BIN/$cmd" ]; then
       log "building $cmd"
-      CGO_ENABLED=0 GOFLAGS="-mod=mod -modcacherw" go build -trimpath -ldflags "$ldflags" -o "$BIN/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
+      CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$BIN/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
       mv "$BIN/$cmd.tmp" "$BIN/$cmd"
     fi
   done
@@ -81,9 +77,9 @@ if [ ! -x "$BIN/etcd" ]; then
   (
     cd "$edir"
     [ -f go.mod ] || go mod init spotifymcp.dev/etcd-toolchain >/dev/null 2>&1
-    GOFLAGS="-mod=mod -modcacherw" go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2
+    GOFLAGS=-mod=mod go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2
     log "building etcd"
-    CGO_ENABLED=0 GOFLAGS="-mod=mod -modcacherw" go build -trimpath -ldflags "-s -w" -o "$BIN/etcd.tmp" go.etcd.io/etcd/server/v3
+    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$BIN/etcd.tmp" go.etcd.io/etcd/server/v3
     mv "$BIN/etcd.tmp" "$BIN/etcd"
   )
 fi
@@ -96,7 +92,6 @@ for cmd in kwok kwokctl; do
   fi
 done
 
-rm -rf "$OUT/.go" "$OUT/src"
 end=$(date +%s)
 log "control plane tools ready in $BIN (built in $((end - start)) s)"
 echo "$((end - start))" > "$OUT/build-seconds"

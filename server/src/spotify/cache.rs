@@ -200,18 +200,31 @@ pub struct ResponseCache {
     backend: Arc<dyn CacheBackend>,
     config: CacheConfig,
     stats: Arc<CacheStats>,
-    /// Invalidation counters by tag (hashed into a fixed set of slots, so the memory stays
-    /// bounded; two tags sharing a slot only make caching more cautious).
+    /// Invalidation counters by tag: one for each fixed tag, and playlists hashed into the
+    /// rest, so the memory stays bounded. Two playlists sharing a slot only make caching more
+    /// cautious; a fixed tag never shares one (a play/pause never stops catalog caching).
     epochs: Arc<[AtomicU64; EPOCH_SLOTS]>,
 }
 
 const EPOCH_SLOTS: usize = 64;
+/// Slots of the tags that are not playlists.
+const FIXED_SLOTS: usize = 5;
 
 fn slot(tag: &Tag) -> usize {
     use std::hash::{BuildHasher, RandomState};
-    // One hasher for the process: every thread must map a tag to the same slot.
+    // One hasher for the process: every thread must map a playlist to the same slot.
     static STATE: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
-    (STATE.get_or_init(RandomState::new).hash_one(tag) % EPOCH_SLOTS as u64) as usize
+    match tag {
+        Tag::Catalog => 0,
+        Tag::Search => 1,
+        Tag::Library => 2,
+        Tag::Player => 3,
+        Tag::MyPlaylists => 4,
+        Tag::Playlist(id) => {
+            let hash = STATE.get_or_init(RandomState::new).hash_one(id);
+            FIXED_SLOTS + (hash % (EPOCH_SLOTS - FIXED_SLOTS) as u64) as usize
+        }
+    }
 }
 
 impl ResponseCache {
@@ -480,6 +493,23 @@ mod tests {
                 .await
         );
         assert!(cache.get(&track).await.is_some());
+    }
+
+    #[test]
+    fn fixed_tags_never_share_an_epoch_slot() {
+        let fixed = [
+            Tag::Catalog,
+            Tag::Search,
+            Tag::Library,
+            Tag::Player,
+            Tag::MyPlaylists,
+        ];
+        let slots: std::collections::HashSet<_> = fixed.iter().map(slot).collect();
+        assert_eq!(slots.len(), fixed.len());
+        for i in 0..10_000 {
+            let s = slot(&Tag::Playlist(format!("playlist{i}")));
+            assert!((FIXED_SLOTS..EPOCH_SLOTS).contains(&s), "{s}");
+        }
     }
 
     #[test]
