@@ -118,10 +118,14 @@ impl BearerAuth {
         match read_file(&f.path) {
             // Same rule as at start-up: a file without tokens is a mistake (or a write caught
             // half-way), not a way to lock everyone out; replace the tokens to revoke them.
-            Ok((_, digests)) if digests.is_empty() && self.env.is_empty() => tracing::warn!(
-                path = %f.path.display(),
-                "the MCP access tokens file has no tokens now; keeping the previous ones"
-            ),
+            // Said once per change of the file: the next write is read again.
+            Ok((modified, digests)) if digests.is_empty() && self.env.is_empty() => {
+                tracing::warn!(
+                    path = %f.path.display(),
+                    "the MCP access tokens file has no tokens now; keeping the previous ones"
+                );
+                f.modified = modified;
+            }
             Ok((modified, digests)) => {
                 tracing::info!(path = %f.path.display(), tokens = digests.len(), "reloaded MCP access tokens");
                 f.modified = modified;
@@ -243,6 +247,15 @@ mod tests {
         std::fs::write(&path, "").unwrap();
         touch_later(&auth, &path, 20);
         assert!(auth.accepts("second"));
+        // ...and the empty file is not read (and warned about) again until it changes.
+        let on_disk = std::fs::metadata(&path).unwrap().modified().ok();
+        assert_eq!(
+            auth.file.as_ref().unwrap().read().unwrap().modified,
+            on_disk
+        );
+        std::fs::write(&path, "third\n").unwrap();
+        touch_later(&auth, &path, 30);
+        assert!(auth.accepts("third"));
     }
 
     /// Moves the file's mtime `secs` ahead and makes the next `accepts` re-check it.
