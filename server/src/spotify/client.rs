@@ -141,7 +141,6 @@ impl SpotifyClient {
     /// invalidating what a successful write made stale. Identical concurrent misses share one
     /// request (see [`crate::spotify::inflight`]).
     pub(crate) async fn send(&self, request: ApiRequest) -> Result<Option<Bytes>, SpotifyError> {
-        let scope = self.inner.pipeline.auth().user_scope();
         let cache = self.inner.cache.as_ref().filter(|c| {
             request.method == reqwest::Method::GET
                 && request.cache != CacheClass::None
@@ -150,7 +149,7 @@ impl SpotifyClient {
         let response = match cache {
             Some(cache) => {
                 let key = CacheKey {
-                    scope: scope.to_owned(),
+                    scope: self.inner.pipeline.auth().user_scope().to_owned(),
                     tag: tag_for(request.cache, request.template, &request.path),
                     request: request.path_and_query(),
                 };
@@ -165,10 +164,7 @@ impl SpotifyClient {
             }
             None => self.fetch(&request, None).await?,
         };
-        if response.status == reqwest::StatusCode::NO_CONTENT || response.body.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(response.body))
+        Ok(response.has_body().then_some(response.body))
     }
 
     /// One request to Spotify: what a write made stale is dropped, and a GET answer is
@@ -185,8 +181,7 @@ impl SpotifyClient {
                 cache.invalidate(scope, what).await;
             }
             if let Some((key, epoch)) = store
-                && response.status != reqwest::StatusCode::NO_CONTENT
-                && !response.body.is_empty()
+                && response.has_body()
             {
                 cache
                     .insert_if_current(key, response.body.clone(), request.cache, epoch)

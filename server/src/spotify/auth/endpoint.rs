@@ -7,7 +7,6 @@
 use crate::spotify::error::SpotifyError;
 use crate::spotify::pipeline::retry_after;
 use crate::spotify::secret::Secret;
-use backon::{BackoffBuilder, ExponentialBuilder};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -172,12 +171,7 @@ impl TokenEndpoint {
         form: &[(&str, &str)],
         grant: Grant,
     ) -> Result<TokenResponse, SpotifyError> {
-        let mut backoff = ExponentialBuilder::default()
-            .with_jitter()
-            .with_min_delay(self.retry_delay)
-            .with_max_delay(MAX_RETRY_DELAY)
-            .with_max_times(self.retries as usize)
-            .build();
+        let mut backoff = retry_after::backoff(self.retry_delay, MAX_RETRY_DELAY, self.retries);
         loop {
             let (error, retry_after) = match self.post_once(form, grant).await {
                 Ok(token) => return Ok(token),
@@ -201,9 +195,20 @@ impl TokenEndpoint {
         form: &[(&str, &str)],
         grant: Grant,
     ) -> Result<TokenResponse, Failure> {
-        let transient = |error| Failure::Transient {
-            error,
-            retry_after: None,
+        // A timeout has already spent the whole request budget, and an authorization code
+        // works once: a code request whose answer was lost may have used it up. Neither is
+        // tried again.
+        let transport = |e: reqwest::Error| {
+            let again = !e.is_timeout() && grant != Grant::Code;
+            let error = transport_error(e);
+            if again {
+                Failure::Transient {
+                    error,
+                    retry_after: None,
+                }
+            } else {
+                Failure::Final(error)
+            }
         };
         let mut fields: Vec<(&str, &str)> = form.to_vec();
         let mut request = self.http.post(&self.url);
@@ -211,17 +216,10 @@ impl TokenEndpoint {
             Some(secret) => request = request.basic_auth(&self.client_id, Some(secret.expose())),
             None => fields.push(("client_id", &self.client_id)),
         }
-        let response = request
-            .form(&fields)
-            .send()
-            .await
-            .map_err(|e| transient(transport_error(e)))?;
+        let response = request.form(&fields).send().await.map_err(transport)?;
         let status = response.status();
         let retry_after = retry_after::from_headers(response.headers());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transient(transport_error(e)))?;
+        let body = response.bytes().await.map_err(transport)?;
         if status.is_success() {
             let token: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
                 Failure::Final(SpotifyError::Decode {
@@ -239,7 +237,10 @@ impl TokenEndpoint {
         }
         let error = map_oauth_error(status.as_u16(), &body, grant, retry_after);
         Err(match status.as_u16() {
-            429 | 500 | 502 | 503 | 504 => Failure::Transient { error, retry_after },
+            // Told to come back: the request was not handled.
+            429 | 503 => Failure::Transient { error, retry_after },
+            // Failed somewhere: safe to repeat unless it was a one-time code.
+            500 | 502 | 504 if grant != Grant::Code => Failure::Transient { error, retry_after },
             _ => Failure::Final(error),
         })
     }
@@ -347,6 +348,8 @@ mod tests {
     }
 
     use crate::spotify::test_support::{Fake, Reply};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Instant;
 
     fn endpoint(fake: &Fake) -> TokenEndpoint {
@@ -453,6 +456,93 @@ mod tests {
         let err = endpoint.refresh(&Secret::new("rt-1")).await.unwrap_err();
         assert!(matches!(err, SpotifyError::Transport { .. }), "{err:?}");
         assert!(!err.to_string().contains("rt-1"), "{err}");
+    }
+
+    /// A token endpoint that accepts connections and counts them; it closes each at once, or
+    /// holds it without answering.
+    fn mute_endpoint(hold: bool) -> (String, Arc<AtomicUsize>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&accepted);
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
+                if hold {
+                    held.push(stream);
+                }
+            }
+        });
+        (url, accepted)
+    }
+
+    fn endpoint_at(url: &str, timeout: Duration) -> TokenEndpoint {
+        let http = reqwest::Client::builder().timeout(timeout).build().unwrap();
+        TokenEndpoint::new(http, url, "test-client", None)
+            .with_retries(2, Duration::from_millis(10))
+    }
+
+    #[tokio::test]
+    async fn a_lost_answer_is_retried_for_a_refresh_but_never_for_a_one_time_code() {
+        let (url, accepted) = mute_endpoint(false);
+        let endpoint = endpoint_at(&url, Duration::from_secs(5));
+        let err = endpoint.refresh(&Secret::new("rt-1")).await.unwrap_err();
+        assert!(matches!(err, SpotifyError::Transport { .. }), "{err:?}");
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            3,
+            "one try and two retries"
+        );
+
+        let err = endpoint
+            .exchange_code("code-1", "http://127.0.0.1/callback", "verifier")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SpotifyError::Transport { .. }), "{err:?}");
+        assert_eq!(accepted.load(Ordering::SeqCst), 4, "the code is sent once");
+    }
+
+    #[tokio::test]
+    async fn a_code_is_sent_again_only_when_the_server_says_it_did_not_handle_it() {
+        let fake = Fake::start().await;
+        let endpoint = endpoint(&fake);
+        fake.state.push_token([busy(500)]);
+        let result = endpoint
+            .exchange_code("code-1", "http://127.0.0.1/callback", "verifier")
+            .await;
+        assert!(is_api(&result, 500), "{result:?}");
+        assert_eq!(
+            fake.state.token_requests(),
+            1,
+            "a 500 may have used the code"
+        );
+
+        fake.state.push_token([busy(503), busy(503), busy(503)]);
+        let result = endpoint
+            .exchange_code("code-2", "http://127.0.0.1/callback", "verifier")
+            .await;
+        assert!(is_api(&result, 503), "{result:?}");
+        assert_eq!(
+            fake.state.token_requests(),
+            4,
+            "503 means not handled: retried"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_timeout_is_not_tried_again() {
+        let (url, accepted) = mute_endpoint(true);
+        let endpoint = endpoint_at(&url, Duration::from_millis(200));
+        let started = Instant::now();
+        let err = endpoint.refresh(&Secret::new("rt-1")).await.unwrap_err();
+        assert!(matches!(err, SpotifyError::Timeout { .. }), "{err:?}");
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        assert!(
+            started.elapsed() < Duration::from_millis(600),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

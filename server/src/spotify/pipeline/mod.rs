@@ -15,7 +15,6 @@ pub use request::{ApiRequest, Body, is_idempotent};
 use crate::spotify::auth::TokenManager;
 use crate::spotify::config::SpotifyConfig;
 use crate::spotify::error::SpotifyError;
-use backon::{BackoffBuilder, ExponentialBuilder};
 use bytes::Bytes;
 use limiter::SharedLimiter;
 use reqwest::StatusCode;
@@ -30,6 +29,13 @@ const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
 pub struct ApiResponse {
     pub status: StatusCode,
     pub body: Bytes,
+}
+
+impl ApiResponse {
+    /// Whether the answer carries a body (a 204 or an empty 200 does not).
+    pub fn has_body(&self) -> bool {
+        self.status != StatusCode::NO_CONTENT && !self.body.is_empty()
+    }
 }
 
 /// Observes what the pipeline does (metrics hook for issue 3; tests count with it).
@@ -99,12 +105,11 @@ impl Pipeline {
                 ),
             });
         }
-        let mut backoff = ExponentialBuilder::default()
-            .with_jitter()
-            .with_min_delay(self.retry_base_delay)
-            .with_max_delay(Duration::from_secs(10))
-            .with_max_times(self.max_retries as usize)
-            .build();
+        let mut backoff = retry_after::backoff(
+            self.retry_base_delay,
+            Duration::from_secs(10),
+            self.max_retries,
+        );
         let mut rate_limited_retries = 0u32;
         let mut refreshed_after_401 = false;
         let mut bearer = self.auth.bearer().await?;
@@ -158,17 +163,14 @@ impl Pipeline {
                 }
                 // A 503 may say when to come back: wait at least that, or give up at once when
                 // it is longer than we would wait for a 429.
-                502..=504 if request.is_idempotent() => {
-                    let asked = retry_after;
-                    match backoff.next() {
-                        Some(delay) if asked.is_none_or(|wait| wait <= self.max_retry_wait) => {
-                            let delay = delay.max(asked.unwrap_or_default());
-                            tracing::debug!(endpoint = %request.endpoint(), status = status.as_u16(), ?delay, "retrying");
-                            tokio::time::sleep(delay).await;
-                        }
-                        _ => return Err(errors::map_error(request, status.as_u16(), &body)),
+                502..=504 if request.is_idempotent() => match backoff.next() {
+                    Some(delay) if retry_after.is_none_or(|wait| wait <= self.max_retry_wait) => {
+                        let delay = delay.max(retry_after.unwrap_or_default());
+                        tracing::debug!(endpoint = %request.endpoint(), status = status.as_u16(), ?delay, "retrying");
+                        tokio::time::sleep(delay).await;
                     }
-                }
+                    _ => return Err(errors::map_error(request, status.as_u16(), &body)),
+                },
                 code => return Err(errors::map_error(request, code, &body)),
             }
         }

@@ -1,6 +1,18 @@
-//! Parsing of the `Retry-After` header: delta-seconds or an HTTP-date (RFC 9110 §10.2.3).
+//! When to try again: the `Retry-After` header (delta-seconds or an HTTP-date, RFC 9110
+//! §10.2.3) and the jittered exponential backoff used when a server does not say.
 
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use std::time::{Duration, SystemTime};
+
+/// Up to `times` delays, the first about `first`, doubling with jitter up to `max`.
+pub fn backoff(first: Duration, max: Duration, times: u32) -> ExponentialBackoff {
+    ExponentialBuilder::default()
+        .with_jitter()
+        .with_min_delay(first)
+        .with_max_delay(max)
+        .with_max_times(times as usize)
+        .build()
+}
 
 /// The wait a response's `Retry-After` header asks for, if it has a usable one.
 pub fn from_headers(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
