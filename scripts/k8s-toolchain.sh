@@ -25,6 +25,10 @@ fi
 command -v go >/dev/null || { log "go is required"; exit 1; }
 mkdir -p "$BIN"
 start=$(date +%s)
+# Private Go caches, dropped once the build is done: the binaries are what is cached, and
+# the module and build caches of a Kubernetes build (about 6 GB) would otherwise stay on disk.
+# A build that stops half-way keeps them, so the next attempt resumes.
+export GOCACHE="$OUT/.go/build" GOMODCACHE="$OUT/.go/mod"
 
 # --- kube-* and kubectl: a throw-away wrapper module pinning k8s.io/kubernetes and its staging modules.
 kdir="$OUT/src/kubernetes"
@@ -92,6 +96,7 @@ for cmd in kwok kwokctl; do
   fi
 done
 
+go clean -modcache && rm -rf "$OUT/.go" "$OUT/src"
 end=$(date +%s)
 log "control plane tools ready in $BIN (built in $((end - start)) s)"
 echo "$((end - start))" > "$OUT/build-seconds"
