@@ -393,8 +393,8 @@ async fn reconcile(smcp: Arc<SpotifyMcp>, ctx: Arc<Context>) -> Result<Action, E
         .reconcile_duration
         .with_label_values(&[outcome])
         .observe(started.elapsed().as_secs_f64());
-    // Success ends the backoff; so does deletion (the object is not retried any more).
-    if result.is_ok() || smcp.metadata.deletion_timestamp.is_some() {
+    // Success ends the backoff (an object being deleted reconciles to Ok as well).
+    if result.is_ok() {
         lock(&ctx.backoffs).remove(&ObjectRef::from(smcp.as_ref()));
     }
     result

@@ -296,7 +296,7 @@ pub fn transitions<'a>(
         })
         .collect();
     if moved.iter().any(|c| c.type_ == types::READY) {
-        moved.retain(|c| c.type_ != types::PROGRESSING || is_warning(c));
+        moved.retain(|c| c.type_ != types::PROGRESSING);
     }
     moved
 }

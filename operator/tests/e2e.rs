@@ -163,10 +163,17 @@ fn example_becomes_ready_and_the_service_monitor_follows_its_crd() {
         },
     );
     // Becoming Ready is one Normal Event; the finished rollout is not told a second time.
-    let normal = wait_for("a Normal Event with reason Available", TIMEOUT, || {
-        let reasons = event_reasons(c, ns, "type=Normal,involvedObject.kind=SpotifyMcp")?;
-        reasons.iter().any(|r| r == "Available").then_some(reasons)
+    let normal_events = || event_reasons(c, ns, "type=Normal,involvedObject.kind=SpotifyMcp");
+    wait_for("a Normal Event with reason Available", TIMEOUT, || {
+        normal_events()?
+            .iter()
+            .any(|r| r == "Available")
+            .then_some(())
     });
+    // Events of one reconcile are published one after the other: give a second one (the old
+    // RolloutComplete) time to arrive before counting.
+    std::thread::sleep(Duration::from_secs(2));
+    let normal = normal_events().expect("Events listed");
     assert_eq!(normal, ["Available"], "Normal Events: {normal:?}");
 
     // Installing the CRD makes the ServiceMonitor appear without touching the SpotifyMcp.
