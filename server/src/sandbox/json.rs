@@ -17,7 +17,7 @@ pub fn iso(ms: i64) -> String {
 }
 
 /// A paging object over an already-sliced page.
-pub fn paging(
+fn paging(
     url: &str,
     extra_query: &str,
     items: Vec<Value>,
@@ -50,6 +50,11 @@ pub fn window(total: usize, limit: usize, offset: usize) -> std::ops::Range<usiz
 pub struct Page {
     pub limit: usize,
     pub offset: usize,
+}
+
+/// The first page of `limit` items: how an object embeds the start of its children.
+fn first(limit: usize) -> Page {
+    Page { limit, offset: 0 }
 }
 
 impl Page {
@@ -190,16 +195,9 @@ impl Render<'_> {
         };
         let mut v = self.simplified_album(i);
         let url = format!("{}/tracks", self.href(Kind::Album, &a.id));
-        let w = window(a.tracks.len(), tracks_limit, 0);
-        let items = a.tracks[w]
-            .iter()
-            .map(|&t| self.simplified_track(t))
-            .collect();
+        let tracks = first(tracks_limit).of(&url, &a.tracks, |&t| self.simplified_track(t));
         if let Some(o) = v.as_object_mut() {
-            o.insert(
-                "tracks".into(),
-                paging(&url, "", items, a.tracks.len(), tracks_limit, 0),
-            );
+            o.insert("tracks".into(), tracks);
             o.insert(
                 "copyrights".into(),
                 json!([
@@ -280,16 +278,9 @@ impl Render<'_> {
         };
         let mut v = self.simplified_show(i);
         let url = format!("{}/episodes", self.href(Kind::Show, &s.id));
-        let w = window(s.episodes.len(), episodes_limit, 0);
-        let items = s.episodes[w]
-            .iter()
-            .map(|&e| self.simplified_episode(e))
-            .collect();
+        let episodes = first(episodes_limit).of(&url, &s.episodes, |&e| self.simplified_episode(e));
         if let Some(o) = v.as_object_mut() {
-            o.insert(
-                "episodes".into(),
-                paging(&url, "", items, s.episodes.len(), episodes_limit, 0),
-            );
+            o.insert("episodes".into(), episodes);
         }
         v
     }
@@ -365,16 +356,9 @@ impl Render<'_> {
         };
         let mut v = self.simplified_audiobook(i);
         let url = format!("{}/chapters", self.href(Kind::Audiobook, &b.id));
-        let w = window(b.chapters.len(), chapters_limit, 0);
-        let items = b.chapters[w]
-            .iter()
-            .map(|&c| self.simplified_chapter(c))
-            .collect();
+        let chapters = first(chapters_limit).of(&url, &b.chapters, |&c| self.simplified_chapter(c));
         if let Some(o) = v.as_object_mut() {
-            o.insert(
-                "chapters".into(),
-                paging(&url, "", items, b.chapters.len(), chapters_limit, 0),
-            );
+            o.insert("chapters".into(), chapters);
         }
         v
     }
@@ -553,23 +537,10 @@ impl Render<'_> {
             "followers": { "href": null, "total": p.followers },
         });
         if items_visible && let Some(o) = v.as_object_mut() {
-            let limit = 100;
-            let w = window(p.entries.len(), limit, 0);
-            let items = p.entries[w]
-                .iter()
-                .map(|e| self.playlist_entry(world, e))
-                .collect();
-            o.insert(
-                "items".into(),
-                paging(
-                    &format!("{href}/items"),
-                    "",
-                    items,
-                    p.entries.len(),
-                    limit,
-                    0,
-                ),
-            );
+            let items = first(100).of(&format!("{href}/items"), &p.entries, |e| {
+                self.playlist_entry(world, e)
+            });
+            o.insert("items".into(), items);
         }
         v
     }

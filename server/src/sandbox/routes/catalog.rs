@@ -9,7 +9,6 @@ use axum::routing::get;
 use super::{Caller, Origin, Params, find, ok, render};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
-use crate::sandbox::json::Page;
 use crate::sandbox::world::catalog::Kind;
 
 pub fn routes() -> Router<SandboxState> {
@@ -77,10 +76,7 @@ async fn artist_albums(
     Path(id): Path<String>,
 ) -> R {
     q.market()?;
-    let page = Page {
-        limit: q.limit(5, 1, 10)?,
-        offset: q.offset(100_000)?,
-    };
+    let page = q.page(5, 10)?;
     let groups: Vec<&str> = match q.get("include_groups") {
         None | Some("") => GROUPS.to_vec(),
         Some(g) => {
