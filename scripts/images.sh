@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the two product images from the repository's Dockerfiles with buildah (FROM scratch plus
+# the static musl release binaries; nothing is pulled) and saves them as OCI archives that a real
+# node imports. Prints `export` lines:
+#
+#     eval "$(scripts/images.sh)"
+#
+# Exports SPOTIFY_MCP_SERVER_IMAGE / SPOTIFY_MCP_OPERATOR_IMAGE (names, tag `test`) and
+# SPOTIFY_MCP_SERVER_IMAGE_TAR / SPOTIFY_MCP_OPERATOR_IMAGE_TAR (archives under target/images/).
+# Buildah uses a private storage root under target/, so the system's image store is not touched.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TARGET="${SPOTIFY_MCP_MUSL_TARGET:-x86_64-unknown-linux-musl}"
+OUT="$ROOT/target/images"
+SERVER_IMAGE=localhost/spotify-mcp/spotify-mcp-server:test
+OPERATOR_IMAGE=localhost/spotify-mcp/spotify-mcp-operator:test
+log() { printf '[images] %s\n' "$*" >&2; }
+mkdir -p "$OUT"
+start=$(date +%s)
+log "cargo build --release --target $TARGET (server and operator)"
+cargo build --release --locked --target "$TARGET" -p spotify-mcp-server -p spotify-mcp-operator \
+  --bin spotify-mcp-server --bin spotify-mcp-operator >&2
+store="$OUT/.buildah"
+ba=(buildah --root "$store/root" --runroot "$store/run" --storage-driver vfs)
+build() { # <image> <dockerfile> <ignorefile> <binary> <archive>
+  "${ba[@]}" bud --quiet --format docker --pull=never --ignorefile "$3" --build-arg "BINARY=$4" \
+    -f "$2" -t "$1" . >/dev/null
+  rm -f "$5.tmp"
+  "${ba[@]}" push --quiet "$1" "oci-archive:$5.tmp:$1" >&2
+  mv "$5.tmp" "$5"
+}
+build "$SERVER_IMAGE" Dockerfile .dockerignore "target/$TARGET/release/spotify-mcp-server" "$OUT/spotify-mcp-server.tar"
+build "$OPERATOR_IMAGE" operator/Dockerfile operator/Dockerfile.dockerignore \
+  "target/$TARGET/release/spotify-mcp-operator" "$OUT/spotify-mcp-operator.tar"
+"${ba[@]}" rmi --all --force >/dev/null 2>&1 || true
+rm -rf "$store"
+log "images built in $(($(date +%s) - start)) s"
+echo "export SPOTIFY_MCP_SERVER_IMAGE=$SERVER_IMAGE"
+echo "export SPOTIFY_MCP_OPERATOR_IMAGE=$OPERATOR_IMAGE"
+echo "export SPOTIFY_MCP_SERVER_IMAGE_TAR=$OUT/spotify-mcp-server.tar"
+echo "export SPOTIFY_MCP_OPERATOR_IMAGE_TAR=$OUT/spotify-mcp-operator.tar"
