@@ -29,12 +29,13 @@ use tracing::{debug, info, warn};
 use crate::apply::{self, ApplyError};
 use crate::crd::{GROUP, SpotifyMcp, VERSION};
 use crate::metrics::Metrics;
+use crate::resources::prometheus_rule::{self, PrometheusRule};
 use crate::resources::service_monitor::{self, ServiceMonitor};
 use crate::resources::{
     self, BuildError, BuildParams, MANAGED_BY_LABEL, MANAGER, deployment, service,
 };
 use crate::secrets;
-use crate::status::{self, Observed, ServiceMonitorState};
+use crate::status::{self, MonitoringState, Observed};
 
 /// How the controller runs.
 #[derive(Clone, Debug)]
@@ -47,7 +48,8 @@ pub struct Settings {
     pub concurrency: u16,
     /// Every object is reconciled again after this long even if nothing triggered it.
     pub resync: Duration,
-    /// How often the operator checks whether the ServiceMonitor API appeared or went away.
+    /// How often the operator checks whether the ServiceMonitor and PrometheusRule APIs appeared or
+    /// went away.
     pub discovery_interval: Duration,
     /// First retry delay of a failing object; doubles per failure.
     pub backoff_min: Duration,
@@ -90,10 +92,12 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
-    /// The ServiceMonitor of a disabled monitor could not be deleted.
-    #[error("deleting ServiceMonitor {name}: {source}")]
-    DeleteServiceMonitor {
-        /// ServiceMonitor name.
+    /// A disabled ServiceMonitor or PrometheusRule could not be deleted.
+    #[error("deleting {kind} {name}: {source}")]
+    DeleteMonitoring {
+        /// Kind of the child.
+        kind: String,
+        /// Its name.
         name: String,
         /// API error.
         #[source]
@@ -102,6 +106,9 @@ pub enum Error {
     /// The ServiceMonitor could not be applied (reported in the status too).
     #[error("ServiceMonitor not applied: {0}")]
     ServiceMonitor(String),
+    /// The PrometheusRule could not be applied (reported in the status too).
+    #[error("PrometheusRule not applied: {0}")]
+    PrometheusRule(String),
     /// The status could not be written.
     #[error("writing status: {0}")]
     Status(#[source] kube::Error),
@@ -118,8 +125,8 @@ impl Error {
             Self::Apply(ApplyError::Kube { kind, name, source }) => {
                 format!("applying {kind} {name}: {}", api_message(source))
             }
-            Self::DeleteServiceMonitor { name, source } => {
-                format!("deleting ServiceMonitor {name}: {}", api_message(source))
+            Self::DeleteMonitoring { kind, name, source } => {
+                format!("deleting {kind} {name}: {}", api_message(source))
             }
             other => other.to_string(),
         }
@@ -131,8 +138,9 @@ impl Error {
             Self::Build(_) => "build",
             Self::Apply(_) => "apply",
             Self::ReadSecret { .. } => "read_secret",
-            Self::DeleteServiceMonitor { .. } => "delete",
+            Self::DeleteMonitoring { .. } => "delete",
             Self::ServiceMonitor(_) => "service_monitor",
+            Self::PrometheusRule(_) => "prometheus_rule",
             Self::Status(_) => "status",
         }
     }
@@ -147,7 +155,8 @@ pub struct Context {
     deployments: Store<Deployment>,
     services: Store<Service>,
     service_monitors: Store<ServiceMonitor>,
-    service_monitor_api: watch::Receiver<bool>,
+    prometheus_rules: Store<PrometheusRule>,
+    monitoring_apis: watch::Receiver<MonitoringApis>,
     backoffs: Mutex<HashMap<ObjectRef<SpotifyMcp>, ExponentialBackoff>>,
 }
 
@@ -204,23 +213,25 @@ pub async fn run(
         .reflect(svc_writer)
         .touched_objects();
 
-    // The ServiceMonitor watch starts once the API exists; until then it would only fail.
-    let (sm_tx, sm_rx) = watch::channel(false);
+    // The ServiceMonitor and PrometheusRule watches start once their API exists; until then they
+    // would only fail.
+    let (apis_tx, apis_rx) = watch::channel(MonitoringApis::default());
     let (service_monitors, sm_writer) = reflector::store::<ServiceMonitor>();
-    let sm_api = scoped::<ServiceMonitor>(&client, ns);
-    let mut sm_wait = sm_rx.clone();
-    let sm_children = children.clone();
-    let sm_stream = stream::once(async move {
-        if sm_wait.wait_for(|available| *available).await.is_err() {
-            warn!("ServiceMonitor discovery stopped; ServiceMonitors will not be watched");
-        }
-        watcher(sm_api, sm_children)
-            .default_backoff()
-            .modify(strip_managed_fields)
-            .reflect(sm_writer)
-            .touched_objects()
-    })
-    .flatten();
+    let sm_stream = watch_when_served(
+        scoped::<ServiceMonitor>(&client, ns),
+        children.clone(),
+        sm_writer,
+        apis_rx.clone(),
+        |apis| apis.service_monitors,
+    );
+    let (prometheus_rules, pr_writer) = reflector::store::<PrometheusRule>();
+    let pr_stream = watch_when_served(
+        scoped::<PrometheusRule>(&client, ns),
+        children.clone(),
+        pr_writer,
+        apis_rx.clone(),
+        |apis| apis.prometheus_rules,
+    );
 
     // Metadata only: the mapper needs names, and Secret values stay out of the operator's memory.
     let secret_stream = watcher(
@@ -241,22 +252,23 @@ pub async fn run(
             .collect::<Vec<_>>()
     };
 
-    // Re-check the ServiceMonitor API periodically; when it appears, reconcile everything.
+    // Re-check the monitoring APIs periodically; when one appears or goes, reconcile everything.
     let (mut reconcile_all_tx, reconcile_all_rx) = mpsc::channel::<()>(1);
     let discovery_client = client.clone();
     let interval = settings.discovery_interval;
     tokio::spawn(async move {
         loop {
-            let available = service_monitor_api_available(&discovery_client).await;
-            let changed = sm_tx.send_if_modified(|current| {
+            let available = monitoring_apis(&discovery_client).await;
+            let changed = apis_tx.send_if_modified(|current| {
                 let changed = *current != available;
                 *current = available;
                 changed
             });
             if changed {
                 info!(
-                    available,
-                    "ServiceMonitor API (monitoring.coreos.com/v1) availability changed"
+                    service_monitors = available.service_monitors,
+                    prometheus_rules = available.prometheus_rules,
+                    "monitoring.coreos.com/v1 APIs changed"
                 );
                 // A full channel already holds a pending "reconcile all"; dropping this one is fine.
                 if let Err(e) = reconcile_all_tx.try_send(())
@@ -302,7 +314,8 @@ pub async fn run(
         deployments,
         services,
         service_monitors,
-        service_monitor_api: sm_rx,
+        prometheus_rules,
+        monitoring_apis: apis_rx,
         backoffs: Mutex::new(HashMap::new()),
     });
     let backoffs_ctx = context.clone();
@@ -312,6 +325,7 @@ pub async fn run(
         .owns_stream(dep_stream)
         .owns_stream(svc_stream)
         .owns_stream(sm_stream)
+        .owns_stream(pr_stream)
         .watches_stream(secret_stream, secret_mapper)
         .reconcile_all_on(reconcile_all_rx)
         .graceful_shutdown_on(shutdown)
@@ -359,8 +373,17 @@ where
     }
 }
 
-/// Whether the cluster serves monitoring.coreos.com/v1 servicemonitors.
-async fn service_monitor_api_available(client: &Client) -> bool {
+/// Which Prometheus Operator APIs the cluster serves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct MonitoringApis {
+    /// monitoring.coreos.com/v1 servicemonitors.
+    service_monitors: bool,
+    /// monitoring.coreos.com/v1 prometheusrules.
+    prometheus_rules: bool,
+}
+
+/// Asks discovery which monitoring.coreos.com/v1 resources the cluster serves (one request).
+async fn monitoring_apis(client: &Client) -> MonitoringApis {
     match client
         .list_api_group_resources(&format!(
             "{}/{}",
@@ -369,16 +392,53 @@ async fn service_monitor_api_available(client: &Client) -> bool {
         ))
         .await
     {
-        Ok(list) => list
-            .resources
-            .iter()
-            .any(|r| r.name == service_monitor::PLURAL),
-        Err(kube::Error::Api(status)) if status.code == 404 => false,
+        Ok(list) => {
+            let served = |plural: &str| list.resources.iter().any(|r| r.name == plural);
+            MonitoringApis {
+                service_monitors: served(service_monitor::PLURAL),
+                prometheus_rules: served(prometheus_rule::PLURAL),
+            }
+        }
+        Err(kube::Error::Api(status)) if status.code == 404 => MonitoringApis::default(),
         Err(e) => {
-            debug!(error = %e, "ServiceMonitor API discovery failed; assuming it is absent");
-            false
+            debug!(error = %e, "monitoring.coreos.com/v1 discovery failed; assuming it is absent");
+            MonitoringApis::default()
         }
     }
+}
+
+/// The label-selected watch of our children of kind `K`, started once `served` says discovery
+/// found its API (it stays open afterwards; a CRD removed later only makes it retry).
+fn watch_when_served<K>(
+    api: Api<K>,
+    config: watcher::Config,
+    writer: reflector::store::Writer<K>,
+    mut apis: watch::Receiver<MonitoringApis>,
+    served: fn(&MonitoringApis) -> bool,
+) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    stream::once(async move {
+        if apis.wait_for(served).await.is_err() {
+            warn!(
+                kind = %K::kind(&()),
+                "monitoring API discovery stopped; these children will not be watched"
+            );
+        }
+        watcher(api, config)
+            .default_backoff()
+            .modify(strip_managed_fields)
+            .reflect(writer)
+            .touched_objects()
+    })
+    .flatten()
 }
 
 async fn reconcile(smcp: Arc<SpotifyMcp>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -460,8 +520,8 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
     let digest = secrets::digest(&refs, &found);
     drop(found);
 
-    // 2. Deployment, Service, ServiceMonitor: each attempted; the first failure is reported in the
-    //    status (Degraded/ApplyFailed) and then returned for a retry with backoff.
+    // 2. Deployment, Service, ServiceMonitor, PrometheusRule: each attempted; the first failure is
+    //    reported in the status (Degraded/ApplyFailed) and then returned for a retry with backoff.
     let mut failure: Option<Error> = None;
     let desired = deployment::build(smcp, &ctx.settings.params, &digest.hash)?;
     let dep = match apply_child(ctx, &ctx.deployments, ns, desired).await {
@@ -480,10 +540,37 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
         failure.get_or_insert(e.into());
     }
 
-    let sm_state = match reconcile_service_monitor(smcp, ctx, name, ns).await {
+    let apis = *ctx.monitoring_apis.borrow();
+    let sm_state = match reconcile_monitoring_child(
+        smcp,
+        ctx,
+        &ctx.service_monitors,
+        smcp.spec.metrics.service_monitor.enabled,
+        apis.service_monitors,
+        service_monitor::build,
+    )
+    .await
+    {
         Ok(state) => state,
         Err(e) => {
-            let state = ServiceMonitorState::Failed(e.summary());
+            let state = MonitoringState::Failed(e.summary());
+            failure.get_or_insert(e);
+            state
+        }
+    };
+    let pr_state = match reconcile_monitoring_child(
+        smcp,
+        ctx,
+        &ctx.prometheus_rules,
+        smcp.spec.metrics.prometheus_rule.enabled,
+        apis.prometheus_rules,
+        prometheus_rule::build,
+    )
+    .await
+    {
+        Ok(state) => state,
+        Err(e) => {
+            let state = MonitoringState::Failed(e.summary());
             failure.get_or_insert(e);
             state
         }
@@ -498,6 +585,7 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
         missing_secrets: &digest.missing_secrets,
         apply_error: apply_error.as_deref(),
         service_monitor: sm_state.clone(),
+        prometheus_rule: pr_state.clone(),
         endpoint: resources::endpoint_url(name, ns, smcp.spec.service.port),
     };
     let now = Time(
@@ -526,8 +614,11 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
     if let Some(e) = failure {
         return Err(e);
     }
-    if let ServiceMonitorState::Failed(msg) = sm_state {
+    if let MonitoringState::Failed(msg) = sm_state {
         return Err(Error::ServiceMonitor(msg));
+    }
+    if let MonitoringState::Failed(msg) = pr_state {
+        return Err(Error::PrometheusRule(msg));
     }
     Ok(Action::requeue(ctx.settings.resync))
 }
@@ -555,51 +646,65 @@ where
     Ok(applied)
 }
 
-async fn reconcile_service_monitor(
+/// Reconciles an optional Prometheus Operator child (ServiceMonitor, PrometheusRule): when it is
+/// disabled, deletes the one this object owns; when its API is not served, says so; otherwise
+/// applies what `build` makes of the object.
+async fn reconcile_monitoring_child<K>(
     smcp: &SpotifyMcp,
     ctx: &Context,
-    name: &str,
-    ns: &str,
-) -> Result<ServiceMonitorState, Error> {
-    let api_available = *ctx.service_monitor_api.borrow();
-    if !smcp.spec.metrics.service_monitor.enabled {
-        let api: Api<ServiceMonitor> = Api::namespaced(ctx.client.clone(), ns);
-        let cached = ctx.service_monitors.get(&ObjectRef::new(name).within(ns));
-        let ours = cached.as_deref().is_some_and(|sm| {
-            sm.owner_references()
+    store: &Store<K>,
+    enabled: bool,
+    api_available: bool,
+    build: fn(&SpotifyMcp) -> Result<K, BuildError>,
+) -> Result<MonitoringState, Error>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Serialize
+        + DeserializeOwned
+        + Clone
+        + std::fmt::Debug,
+{
+    let (name, ns) = resources::name_and_namespace(smcp)?;
+    if !enabled {
+        let cached = store.get(&ObjectRef::new(name).within(ns));
+        let ours = cached.as_deref().is_some_and(|child| {
+            child
+                .owner_references()
                 .iter()
                 .any(|o| o.controller == Some(true) && Some(&o.uid) == smcp.metadata.uid.as_ref())
         });
         if ours && api_available {
+            let api: Api<K> = Api::namespaced(ctx.client.clone(), ns);
             match api.delete(name, &DeleteParams::default()).await {
                 Ok(_) => {
-                    ctx.metrics.wrote("servicemonitors", "delete");
+                    ctx.metrics.wrote(&K::plural(&()), "delete");
                     info!(
+                        kind = %K::kind(&()),
                         name,
                         namespace = ns,
-                        "deleted ServiceMonitor (metrics.serviceMonitor.enabled is false)"
+                        "deleted (disabled in spec.metrics)"
                     );
                 }
                 Err(kube::Error::Api(s)) if s.code == 404 => {}
                 Err(source) => {
-                    return Err(Error::DeleteServiceMonitor {
+                    return Err(Error::DeleteMonitoring {
+                        kind: K::kind(&()).into_owned(),
                         name: name.to_owned(),
                         source,
                     });
                 }
             }
         }
-        return Ok(ServiceMonitorState::Disabled);
+        return Ok(MonitoringState::Disabled);
     }
     if !api_available {
-        return Ok(ServiceMonitorState::CrdMissing);
+        return Ok(MonitoringState::CrdMissing);
     }
-    let desired = service_monitor::build(smcp)?;
-    match apply_child(ctx, &ctx.service_monitors, ns, desired).await {
-        Ok(_) => Ok(ServiceMonitorState::Applied),
+    match apply_child(ctx, store, ns, build(smcp)?).await {
+        Ok(_) => Ok(MonitoringState::Applied),
         Err(e) => match e.kube_error() {
-            Some(kube::Error::Api(s)) if s.code == 404 => Ok(ServiceMonitorState::CrdMissing),
-            _ => Ok(ServiceMonitorState::Failed(Error::from(e).summary())),
+            Some(kube::Error::Api(s)) if s.code == 404 => Ok(MonitoringState::CrdMissing),
+            _ => Ok(MonitoringState::Failed(Error::from(e).summary())),
         },
     }
 }
@@ -640,7 +745,7 @@ mod tests {
     use std::pin::pin;
     use tower_test::mock;
 
-    async fn discovery_answer(status: u16, body: serde_json::Value) -> bool {
+    async fn discovery_answer(status: u16, body: serde_json::Value) -> MonitoringApis {
         let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
         let server = tokio::spawn(async move {
             let mut handle = pin!(handle);
@@ -652,30 +757,67 @@ mod tests {
                 .expect("response");
             send.send_response(response);
         });
-        let available = service_monitor_api_available(&Client::new(svc, "default")).await;
+        let available = monitoring_apis(&Client::new(svc, "default")).await;
         server.await.expect("server task");
         available
     }
 
+    fn resource_list(resources: &[(&str, &str)]) -> serde_json::Value {
+        let resources: Vec<serde_json::Value> = resources
+            .iter()
+            .map(|(plural, kind)| {
+                serde_json::json!({"name": plural, "singularName": plural.trim_end_matches('s'),
+                    "namespaced": true, "kind": kind, "verbs": ["get", "list", "watch"]})
+            })
+            .collect();
+        serde_json::json!({
+            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "monitoring.coreos.com/v1",
+            "resources": resources
+        })
+    }
+
     #[tokio::test]
-    async fn service_monitor_api_is_detected_from_discovery() {
-        let list = serde_json::json!({
-            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "monitoring.coreos.com/v1",
-            "resources": [{"name": "servicemonitors", "singularName": "servicemonitor", "namespaced": true,
-                           "kind": "ServiceMonitor", "verbs": ["get", "list", "watch"]}]
-        });
-        assert!(discovery_answer(200, list).await);
-        let other = serde_json::json!({
-            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "monitoring.coreos.com/v1",
-            "resources": [{"name": "podmonitors", "singularName": "podmonitor", "namespaced": true,
-                           "kind": "PodMonitor", "verbs": ["get"]}]
-        });
-        assert!(!discovery_answer(200, other).await);
+    async fn monitoring_apis_are_detected_from_discovery() {
+        let both = resource_list(&[
+            ("servicemonitors", "ServiceMonitor"),
+            ("prometheusrules", "PrometheusRule"),
+        ]);
+        assert_eq!(
+            discovery_answer(200, both).await,
+            MonitoringApis {
+                service_monitors: true,
+                prometheus_rules: true
+            }
+        );
+        let monitors = resource_list(&[("servicemonitors", "ServiceMonitor")]);
+        assert_eq!(
+            discovery_answer(200, monitors).await,
+            MonitoringApis {
+                service_monitors: true,
+                prometheus_rules: false
+            }
+        );
+        let rules = resource_list(&[("prometheusrules", "PrometheusRule")]);
+        assert_eq!(
+            discovery_answer(200, rules).await,
+            MonitoringApis {
+                service_monitors: false,
+                prometheus_rules: true
+            }
+        );
+        let other = resource_list(&[("podmonitors", "PodMonitor")]);
+        assert_eq!(
+            discovery_answer(200, other).await,
+            MonitoringApis::default()
+        );
         let not_found = serde_json::json!({
             "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound",
             "message": "the server could not find the requested resource", "code": 404
         });
-        assert!(!discovery_answer(404, not_found).await);
+        assert_eq!(
+            discovery_answer(404, not_found).await,
+            MonitoringApis::default()
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub const VERSION: &str = "v1alpha1";
 pub const CONTAINER_PORT: i32 = 8000;
 
 /// Desired state of a Spotify MCP server: the operator turns it into a Deployment, a Service and
-/// (optionally) a Prometheus Operator ServiceMonitor.
+/// (optionally) a Prometheus Operator ServiceMonitor and PrometheusRule.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 // Each printcolumn(..) repeats `type_ = ..`; clippy reads that as a duplicated attribute.
 #[allow(clippy::duplicated_attributes)]
@@ -38,7 +38,7 @@ pub const CONTAINER_PORT: i32 = 8000;
     namespaced,
     status = "SpotifyMcpStatus",
     derive = "PartialEq",
-    doc = "SpotifyMcp runs a Spotify MCP (Model Context Protocol) server: a Deployment of spotify-mcp-server, a Service in front of it and, optionally, a Prometheus Operator ServiceMonitor.",
+    doc = "SpotifyMcp runs a Spotify MCP (Model Context Protocol) server: a Deployment of spotify-mcp-server, a Service in front of it and, optionally, a Prometheus Operator ServiceMonitor and PrometheusRule.",
     printcolumn(
         name = "Ready",
         type_ = "string",
@@ -114,7 +114,7 @@ pub struct SpotifyMcpSpec {
     #[serde(default)]
     pub cache: CacheSpec,
 
-    /// Prometheus scraping of the server's /metrics endpoint.
+    /// Prometheus scraping of the server's /metrics endpoint and its alert rules.
     #[serde(default)]
     pub metrics: MetricsSpec,
 
@@ -319,13 +319,37 @@ fn default_cache_size_mb() -> i32 {
     64
 }
 
-/// Prometheus scraping of the server.
+/// Prometheus scraping and alerting of the server.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct MetricsSpec {
     /// A Prometheus Operator ServiceMonitor for the server's Service.
     #[serde(default)]
     pub service_monitor: ServiceMonitorSpec,
+    /// A Prometheus Operator PrometheusRule with the server's alert rules (server down, error
+    /// ratio, latency, Spotify rate limiting, cache, token refresh), each narrowed to this server's
+    /// namespace and Service. They read the series the ServiceMonitor scrapes, so enable
+    /// serviceMonitor too.
+    #[serde(default)]
+    pub prometheus_rule: PrometheusRuleSpec,
+}
+
+/// The PrometheusRule (monitoring.coreos.com/v1) the operator manages: the alert rules of the
+/// repository's infra/prometheus/alerts.yml (server down, error ratio, p95 latency, Spotify rate
+/// limiting, cache hit ratio, token refresh failures), each narrowed to this server's namespace and
+/// Service. They read the series the ServiceMonitor scrapes, so enable metrics.serviceMonitor too.
+/// When the PrometheusRule CRD is not installed the operator reports it in the PrometheusRuleReady
+/// condition and creates the PrometheusRule once the CRD appears.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PrometheusRuleSpec {
+    /// Create a PrometheusRule. Turning it off deletes the PrometheusRule the operator made.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Extra labels on the PrometheusRule, such as release: kube-prometheus-stack so that a
+    /// Prometheus's ruleSelector picks it up.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// The ServiceMonitor (monitoring.coreos.com/v1) the operator manages. When the ServiceMonitor CRD
@@ -448,7 +472,7 @@ pub struct SpotifyMcpStatus {
     /// In-cluster URL of the MCP endpoint, e.g. http://name.namespace.svc:8000/mcp.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
-    /// Ready, Progressing, Degraded and ServiceMonitorReady.
+    /// Ready, Progressing, Degraded, ServiceMonitorReady and PrometheusRuleReady.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
 }
@@ -584,6 +608,8 @@ mod tests {
         assert_eq!(sm["interval"]["default"], json!("30s"));
         assert_eq!(sm["scrapeTimeout"]["default"], json!("10s"));
         assert_eq!(sm["enabled"]["default"], json!(false));
+        let rule = &spec["metrics"]["properties"]["prometheusRule"]["properties"];
+        assert_eq!(rule["enabled"]["default"], json!(false));
     }
 
     #[test]
@@ -609,6 +635,7 @@ mod tests {
         assert_eq!(spec.service.port, 8000);
         assert_eq!(spec.cache.size_mb, 64);
         assert!(!spec.metrics.service_monitor.enabled);
+        assert!(!spec.metrics.prometheus_rule.enabled);
         let creds = spec.spotify.expect("spotify set");
         assert_eq!(creds.client_id_key, "client-id");
         assert_eq!(creds.refresh_token_key, "refresh-token");

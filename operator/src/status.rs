@@ -17,16 +17,19 @@ pub mod types {
     pub const DEGRADED: &str = "Degraded";
     /// The ServiceMonitor exists as specified.
     pub const SERVICE_MONITOR_READY: &str = "ServiceMonitorReady";
+    /// The PrometheusRule exists as specified.
+    pub const PROMETHEUS_RULE_READY: &str = "PrometheusRuleReady";
 }
 
-/// What happened to the ServiceMonitor in this reconcile.
+/// What happened to an optional Prometheus Operator child (ServiceMonitor, PrometheusRule) in this
+/// reconcile.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ServiceMonitorState {
-    /// `metrics.serviceMonitor.enabled` is false (and any ServiceMonitor we made is gone).
+pub enum MonitoringState {
+    /// Its `spec.metrics.*.enabled` is false (and any such child we made is gone).
     Disabled,
     /// Applied and up to date.
     Applied,
-    /// The monitoring.coreos.com/v1 ServiceMonitor API is not served by the cluster.
+    /// The cluster does not serve its monitoring.coreos.com/v1 API.
     CrdMissing,
     /// Applying it failed; the message says why.
     Failed(String),
@@ -46,7 +49,9 @@ pub struct Observed<'a> {
     /// A child could not be applied (API server message).
     pub apply_error: Option<&'a str>,
     /// The ServiceMonitor outcome.
-    pub service_monitor: ServiceMonitorState,
+    pub service_monitor: MonitoringState,
+    /// The PrometheusRule outcome.
+    pub prometheus_rule: MonitoringState,
     /// In-cluster MCP URL.
     pub endpoint: String,
 }
@@ -223,50 +228,42 @@ pub fn compute(
         )
     };
 
-    let service_monitor = match &observed.service_monitor {
-        ServiceMonitorState::Disabled => condition(
-            types::SERVICE_MONITOR_READY,
-            false,
-            "Disabled",
-            "spec.metrics.serviceMonitor.enabled is false; no ServiceMonitor is managed".to_owned(),
-        ),
-        ServiceMonitorState::Applied => condition(
-            types::SERVICE_MONITOR_READY,
-            true,
-            "Applied",
-            "the ServiceMonitor selects the server Service".to_owned(),
-        ),
-        ServiceMonitorState::CrdMissing => condition(
-            types::SERVICE_MONITOR_READY,
-            false,
-            "CRDNotInstalled",
-            "the cluster does not serve monitoring.coreos.com/v1 ServiceMonitor (Prometheus Operator CRDs not installed); \
-             the operator creates the ServiceMonitor once the CRD is installed"
-                .to_owned(),
-        ),
-        ServiceMonitorState::Failed(msg) => condition(
-            types::SERVICE_MONITOR_READY,
-            false,
-            "ApplyFailed",
-            format!("applying the ServiceMonitor failed: {msg}"),
-        ),
-    };
+    let service_monitor = monitoring_condition(
+        types::SERVICE_MONITOR_READY,
+        "ServiceMonitor",
+        "spec.metrics.serviceMonitor.enabled",
+        "the ServiceMonitor selects the server Service",
+        &observed.service_monitor,
+    );
+    let prometheus_rule = monitoring_condition(
+        types::PROMETHEUS_RULE_READY,
+        "PrometheusRule",
+        "spec.metrics.prometheusRule.enabled",
+        "the PrometheusRule holds the alert rules of this server",
+        &observed.prometheus_rule,
+    );
 
     let previous_conditions = previous
         .map(|p| p.conditions.as_slice())
         .unwrap_or_default();
-    let conditions = [ready, progressing, degraded, service_monitor]
-        .into_iter()
-        .map(|mut c| {
-            c.observed_generation = observed.generation;
-            c.last_transition_time = previous_conditions
-                .iter()
-                .find(|p| p.type_ == c.type_ && p.status == c.status)
-                .map(|p| p.last_transition_time.clone())
-                .unwrap_or_else(|| now.clone());
-            c
-        })
-        .collect();
+    let conditions = [
+        ready,
+        progressing,
+        degraded,
+        service_monitor,
+        prometheus_rule,
+    ]
+    .into_iter()
+    .map(|mut c| {
+        c.observed_generation = observed.generation;
+        c.last_transition_time = previous_conditions
+            .iter()
+            .find(|p| p.type_ == c.type_ && p.status == c.status)
+            .map(|p| p.last_transition_time.clone())
+            .unwrap_or_else(|| now.clone());
+        c
+    })
+    .collect();
 
     SpotifyMcpStatus {
         observed_generation: observed.generation,
@@ -274,6 +271,40 @@ pub fn compute(
         ready_replicas: counts.ready,
         endpoint: Some(observed.endpoint.clone()),
         conditions,
+    }
+}
+
+/// The condition of an optional Prometheus Operator child of `kind`, switched on by `field`.
+fn monitoring_condition(
+    type_: &str,
+    kind: &str,
+    field: &str,
+    applied: &str,
+    state: &MonitoringState,
+) -> Condition {
+    match state {
+        MonitoringState::Disabled => condition(
+            type_,
+            false,
+            "Disabled",
+            format!("{field} is false; no {kind} is managed"),
+        ),
+        MonitoringState::Applied => condition(type_, true, "Applied", applied.to_owned()),
+        MonitoringState::CrdMissing => condition(
+            type_,
+            false,
+            "CRDNotInstalled",
+            format!(
+                "the cluster does not serve monitoring.coreos.com/v1 {kind} (Prometheus Operator CRDs not installed); \
+                 the operator creates the {kind} once the CRD is installed"
+            ),
+        ),
+        MonitoringState::Failed(msg) => condition(
+            type_,
+            false,
+            "ApplyFailed",
+            format!("applying the {kind} failed: {msg}"),
+        ),
     }
 }
 
@@ -305,7 +336,9 @@ pub fn transitions<'a>(
 pub fn is_warning(c: &Condition) -> bool {
     match c.type_.as_str() {
         types::DEGRADED => c.status == "True",
-        types::SERVICE_MONITOR_READY => c.status == "False" && c.reason != "Disabled",
+        types::SERVICE_MONITOR_READY | types::PROMETHEUS_RULE_READY => {
+            c.status == "False" && c.reason != "Disabled"
+        }
         types::READY => c.status == "False" && c.reason == "ProgressDeadlineExceeded",
         _ => false,
     }
@@ -353,7 +386,8 @@ mod tests {
             deployment: d,
             missing_secrets: &[],
             apply_error: None,
-            service_monitor: ServiceMonitorState::Applied,
+            service_monitor: MonitoringState::Applied,
+            prometheus_rule: MonitoringState::Disabled,
             endpoint: "http://music.media.svc:8000/mcp".to_owned(),
         }
     }
@@ -493,29 +527,39 @@ mod tests {
     }
 
     #[test]
-    fn service_monitor_states() {
+    fn service_monitor_and_prometheus_rule_states() {
         let d = healthy(1);
         for (state, status, reason) in [
-            (ServiceMonitorState::Disabled, "False", "Disabled"),
-            (ServiceMonitorState::Applied, "True", "Applied"),
-            (ServiceMonitorState::CrdMissing, "False", "CRDNotInstalled"),
+            (MonitoringState::Disabled, "False", "Disabled"),
+            (MonitoringState::Applied, "True", "Applied"),
+            (MonitoringState::CrdMissing, "False", "CRDNotInstalled"),
             (
-                ServiceMonitorState::Failed("forbidden".into()),
+                MonitoringState::Failed("forbidden".into()),
                 "False",
                 "ApplyFailed",
             ),
         ] {
-            let mut o = observed(Some(&d), 1);
-            o.service_monitor = state;
-            let s = compute(None, &o, &at(100));
-            let c = get(&s, types::SERVICE_MONITOR_READY);
-            assert_eq!((c.status.as_str(), c.reason.as_str()), (status, reason));
-            assert_eq!(
-                is_warning(c),
-                reason == "CRDNotInstalled" || reason == "ApplyFailed"
-            );
-            // The ServiceMonitor never decides readiness of the server itself.
-            assert_eq!(get(&s, types::READY).status, "True");
+            for (type_, kind) in [
+                (types::SERVICE_MONITOR_READY, "ServiceMonitor"),
+                (types::PROMETHEUS_RULE_READY, "PrometheusRule"),
+            ] {
+                let mut o = observed(Some(&d), 1);
+                if type_ == types::SERVICE_MONITOR_READY {
+                    o.service_monitor = state.clone();
+                } else {
+                    o.prometheus_rule = state.clone();
+                }
+                let s = compute(None, &o, &at(100));
+                let c = get(&s, type_);
+                assert_eq!((c.status.as_str(), c.reason.as_str()), (status, reason));
+                assert!(c.message.contains(kind), "{type_}: {}", c.message);
+                assert_eq!(
+                    is_warning(c),
+                    reason == "CRDNotInstalled" || reason == "ApplyFailed"
+                );
+                // Monitoring children never decide readiness of the server itself.
+                assert_eq!(get(&s, types::READY).status, "True");
+            }
         }
     }
 
@@ -531,7 +575,7 @@ mod tests {
         assert!(transitions(Some(&first), &again).is_empty());
 
         let mut o = observed(Some(&d), 1);
-        o.service_monitor = ServiceMonitorState::CrdMissing;
+        o.service_monitor = MonitoringState::CrdMissing;
         let changed = compute(Some(&first), &o, &at(300));
         let sm = get(&changed, types::SERVICE_MONITOR_READY);
         assert_eq!(sm.last_transition_time, at(300));
@@ -558,7 +602,7 @@ mod tests {
 
         let d = healthy(1);
         let mut o = observed(Some(&d), 1);
-        o.service_monitor = ServiceMonitorState::CrdMissing;
+        o.service_monitor = MonitoringState::CrdMissing;
         let s = compute(None, &o, &at(1));
         let types: Vec<&str> = transitions(None, &s)
             .iter()

@@ -3,7 +3,7 @@
 //! the cluster. Needs `scripts/k8s-toolchain.sh` to have run (the tests fail, not skip, otherwise).
 //!
 //! Each test gets its own namespace and its own operator (`--namespace`), so tests run in parallel;
-//! tests that add or remove the cluster-wide ServiceMonitor CRD serialise on a lock.
+//! tests that add or remove the cluster-wide ServiceMonitor or PrometheusRule CRD serialise on a lock.
 
 mod support;
 
@@ -230,6 +230,78 @@ fn example_becomes_ready_and_the_service_monitor_follows_its_crd() {
 }
 
 #[test]
+fn the_prometheus_rule_follows_its_crd_and_is_scoped_to_its_server() {
+    let c = cluster();
+    let _crd = service_monitor_crd_lock();
+    c.remove_prometheus_rule_crd();
+    let ns = c.namespace("e2e-rules");
+    let ns = ns.name.as_str();
+    let _op = Operator::start(c, ns, &[]);
+    let cr = json!({
+        "apiVersion": "spotifymcp.dev/v1alpha1",
+        "kind": "SpotifyMcp",
+        "metadata": {"name": "alerting"},
+        "spec": {"sandbox": true,
+                 "metrics": {"prometheusRule": {"enabled": true,
+                                                "labels": {"release": "kube-prometheus-stack"}}}}
+    });
+    let out = c.kubectl_stdin(&["-n", ns, "apply", "-f", "-"], Some(&cr.to_string()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Without the CRD: reported, not fatal.
+    let s = wait_ready(c, ns, "alerting");
+    let rule = condition(&s, "PrometheusRuleReady").expect("PrometheusRuleReady condition");
+    assert_eq!(
+        (rule["status"].as_str(), rule["reason"].as_str()),
+        (Some("False"), Some("CRDNotInstalled"))
+    );
+
+    // The CRD appears: the PrometheusRule follows, accepted by the real CRD's schema.
+    c.install_prometheus_rule_crd();
+    let pr = wait_for(
+        "PrometheusRule created after its CRD appeared",
+        TIMEOUT,
+        || c.get(ns, "prometheusrule/alerting"),
+    );
+    assert_eq!(at(&pr, "metadata.labels.release"), "kube-prometheus-stack");
+    assert_eq!(at(&pr, "metadata.ownerReferences.0.name"), "alerting");
+    let rules: Vec<&Value> = at(&pr, "spec.groups")
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|g| g["rules"].as_array().expect("rules"))
+        .collect();
+    assert!(rules.len() >= 6, "{rules:?}");
+    let scope = format!("job=\"spotify-mcp-server\", namespace=\"{ns}\", service=\"alerting\"");
+    for rule in &rules {
+        let expr = rule["expr"].as_str().expect("expr");
+        assert!(expr.contains(&scope), "{expr}");
+    }
+    wait_for("PrometheusRuleReady=True", TIMEOUT, || {
+        let s = c.get(ns, "smcp/alerting")?;
+        (condition(&s, "PrometheusRuleReady")?["status"] == "True").then_some(())
+    });
+
+    // Disabling deletes it.
+    c.patch(
+        ns,
+        "smcp/alerting",
+        &json!({"spec": {"metrics": {"prometheusRule": {"enabled": false}}}}),
+    );
+    wait_for("PrometheusRule deleted after disabling", TIMEOUT, || {
+        c.get(ns, "prometheusrule/alerting").is_none().then_some(())
+    });
+    wait_for("PrometheusRuleReady=False/Disabled", TIMEOUT, || {
+        let s = c.get(ns, "smcp/alerting")?;
+        (condition(&s, "PrometheusRuleReady")?["reason"] == "Disabled").then_some(())
+    });
+}
+
+#[test]
 fn spec_changes_update_children_and_secret_changes_roll_pods() {
     let c = cluster();
     let ns = c.namespace("e2e-changes");
@@ -429,7 +501,8 @@ fn invalid_objects_are_rejected_with_the_cel_messages() {
 #[test]
 fn a_resync_with_nothing_changed_writes_nothing() {
     let c = cluster();
-    // The example enables a ServiceMonitor: the CRD must not come or go during the quiet period.
+    // The example enables a ServiceMonitor and a PrometheusRule: their CRDs must not come or go
+    // during the quiet period.
     let _crd = service_monitor_crd_lock();
     let ns = c.namespace("e2e-resync");
     let ns = ns.name.as_str();

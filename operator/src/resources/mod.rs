@@ -9,6 +9,7 @@ use kube::Resource;
 use crate::crd::SpotifyMcp;
 
 pub mod deployment;
+pub mod prometheus_rule;
 pub mod service;
 pub mod service_monitor;
 
@@ -22,6 +23,10 @@ pub const PORT_NAME: &str = "mcp-metrics";
 pub const SECRET_HASH_ANNOTATION: &str = "spotifymcp.dev/secret-hash";
 /// Label key for the managing operator, used to scope the operator's watches.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// The `job` label of the server's scraped series: what the alert rules and the Grafana dashboard of
+/// infra/ select, and what the ServiceMonitor relabels its targets to (the Prometheus Operator would
+/// name the job after the Service).
+pub const METRICS_JOB: &str = "spotify-mcp-server";
 
 /// Operator-level settings the builders need besides the object itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +54,10 @@ pub enum BuildError {
         "SpotifyMcp has no metadata.{0}; children can only be built for objects read from the API server"
     )]
     MissingMetadata(&'static str),
+    /// The alert rules compiled into the operator (infra/prometheus/alerts.yml) are unusable: a bug
+    /// of the build, which the unit tests catch.
+    #[error("the compiled-in alert rules (infra/prometheus/alerts.yml) are unusable: {0}")]
+    AlertRules(String),
 }
 
 /// Name and namespace of a `SpotifyMcp`, both required.

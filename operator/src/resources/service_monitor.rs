@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::CustomResource;
 use serde::{Deserialize, Serialize};
 
-use super::{BuildError, PORT_NAME, child_meta, name_and_namespace, selector_labels};
+use super::{BuildError, METRICS_JOB, PORT_NAME, child_meta, name_and_namespace, selector_labels};
 use crate::crd::SpotifyMcp;
 
 /// Group of the ServiceMonitor API.
@@ -69,6 +69,24 @@ pub struct Endpoint {
     /// Scrape timeout (Prometheus duration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scrape_timeout: Option<String>,
+    /// Relabelings of the targets before scraping.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relabelings: Vec<RelabelConfig>,
+}
+
+/// One relabeling step of a scrape endpoint (the subset the operator sets).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RelabelConfig {
+    /// What to do: `replace` sets `targetLabel` to `replacement`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The label written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_label: Option<String>,
+    /// The value written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
 }
 
 /// The desired ServiceMonitor of `smcp` (whether one should exist at all is the controller's call,
@@ -93,6 +111,12 @@ pub fn build(smcp: &SpotifyMcp) -> Result<ServiceMonitor, BuildError> {
                 scheme: Some("http".to_owned()),
                 interval: Some(sm.interval.clone()),
                 scrape_timeout: Some(sm.scrape_timeout.clone()),
+                // The job the alert rules and the dashboard of infra/ select.
+                relabelings: vec![RelabelConfig {
+                    action: Some("replace".to_owned()),
+                    target_label: Some("job".to_owned()),
+                    replacement: Some(METRICS_JOB.to_owned()),
+                }],
             }],
         },
     })

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// Version of the prometheus-operator Go module whose ServiceMonitor CRD the tests install.
+/// Version of the prometheus-operator Go module whose CRDs (ServiceMonitor, PrometheusRule) the
+/// tests install.
 pub const PROMETHEUS_OPERATOR_VERSION: &str = "v0.85.0";
 
 pub fn repo_root() -> PathBuf {
@@ -84,7 +85,8 @@ pub fn cluster() -> &'static Cluster {
     })
 }
 
-/// Tests that install or remove the (cluster-scoped) ServiceMonitor CRD hold this lock.
+/// Tests that install or remove the (cluster-scoped) ServiceMonitor or PrometheusRule CRD hold this
+/// lock.
 pub fn service_monitor_crd_lock() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock()
@@ -183,7 +185,24 @@ impl Cluster {
 
     /// Installs the real ServiceMonitor CRD from the prometheus-operator Go module.
     pub fn install_service_monitor_crd(&self) {
-        let file = service_monitor_crd_file();
+        self.install_prometheus_operator_crd("servicemonitors");
+    }
+
+    pub fn remove_service_monitor_crd(&self) {
+        self.remove_prometheus_operator_crd("servicemonitors");
+    }
+
+    /// Installs the real PrometheusRule CRD from the prometheus-operator Go module.
+    pub fn install_prometheus_rule_crd(&self) {
+        self.install_prometheus_operator_crd("prometheusrules");
+    }
+
+    pub fn remove_prometheus_rule_crd(&self) {
+        self.remove_prometheus_operator_crd("prometheusrules");
+    }
+
+    fn install_prometheus_operator_crd(&self, plural: &str) {
+        let file = prometheus_operator_crd_file(plural);
         self.kubectl_ok(&[
             "apply",
             "--server-side",
@@ -195,15 +214,15 @@ impl Cluster {
             "wait",
             "--for=condition=Established",
             "--timeout=60s",
-            "crd/servicemonitors.monitoring.coreos.com",
+            &format!("crd/{plural}.monitoring.coreos.com"),
         ]);
     }
 
-    pub fn remove_service_monitor_crd(&self) {
+    fn remove_prometheus_operator_crd(&self, plural: &str) {
         self.kubectl_ok(&[
             "delete",
             "crd",
-            "servicemonitors.monitoring.coreos.com",
+            &format!("{plural}.monitoring.coreos.com"),
             "--ignore-not-found",
             "--wait=true",
             "--timeout=60s",
@@ -217,11 +236,11 @@ fn unique() -> u32 {
     N.fetch_add(1, Ordering::SeqCst)
 }
 
-/// `examples/monitoring.coreos.com_servicemonitors.yaml` from the Go module cache (downloaded on
-/// first use by `go mod download`; never committed here).
-pub fn service_monitor_crd_file() -> PathBuf {
-    static FILE: OnceLock<PathBuf> = OnceLock::new();
-    FILE.get_or_init(|| {
+/// `example/prometheus-operator-crd/monitoring.coreos.com_<plural>.yaml` of the prometheus-operator
+/// module (downloaded on first use by `go mod download`; never committed here).
+pub fn prometheus_operator_crd_file(plural: &str) -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
         let module = format!(
             "github.com/prometheus-operator/prometheus-operator@{PROMETHEUS_OPERATOR_VERSION}"
         );
@@ -230,7 +249,7 @@ pub fn service_monitor_crd_file() -> PathBuf {
             .env("GOFLAGS", "-mod=mod")
             .output()
             .unwrap_or_else(|e| {
-                panic!("`go` is needed to fetch the ServiceMonitor CRD ({module}): {e}")
+                panic!("`go` is needed to fetch the Prometheus Operator CRDs ({module}): {e}")
             });
         assert!(
             out.status.success(),
@@ -239,17 +258,17 @@ pub fn service_monitor_crd_file() -> PathBuf {
             String::from_utf8_lossy(&out.stderr)
         );
         let info: Value = serde_json::from_slice(&out.stdout).expect("go mod download prints JSON");
-        let dir = PathBuf::from(info["Dir"].as_str().expect("module Dir"));
-        let file =
-            dir.join("example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml");
-        assert!(
-            file.exists(),
-            "{} is missing from the module",
-            file.display()
-        );
-        file
-    })
-    .clone()
+        PathBuf::from(info["Dir"].as_str().expect("module Dir"))
+    });
+    let file = dir.join(format!(
+        "example/prometheus-operator-crd/monitoring.coreos.com_{plural}.yaml"
+    ));
+    assert!(
+        file.exists(),
+        "{} is missing from the module",
+        file.display()
+    );
+    file
 }
 
 pub struct Namespace {
