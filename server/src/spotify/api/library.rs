@@ -99,6 +99,7 @@ impl SpotifyClient {
     pub async fn save_to_library(&self, uris: &[SpotifyId]) -> Result<(), SpotifyError> {
         check_ids(uris, LIBRARY_MAX_URIS, &LIBRARY_KINDS, "URI")?;
         let req = ApiRequest::put("/me/library", "/me/library")
+            .idempotent()
             .query("uris", join_uris(uris))
             .invalidates(Invalidation::Library)
             .invalidates(Invalidation::MyPlaylists);
@@ -109,6 +110,7 @@ impl SpotifyClient {
     pub async fn remove_from_library(&self, uris: &[SpotifyId]) -> Result<(), SpotifyError> {
         check_ids(uris, LIBRARY_MAX_URIS, &LIBRARY_KINDS, "URI")?;
         let req = ApiRequest::delete("/me/library", "/me/library")
+            .idempotent()
             .query("uris", join_uris(uris))
             .invalidates(Invalidation::Library)
             .invalidates(Invalidation::MyPlaylists);

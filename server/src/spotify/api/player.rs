@@ -92,6 +92,7 @@ impl SpotifyClient {
             body["play"] = Value::Bool(play);
         }
         let req = ApiRequest::put("/me/player", "/me/player")
+            .idempotent()
             .json(&body)?
             .invalidates(Invalidation::Player);
         self.unit(req).await
@@ -105,7 +106,7 @@ impl SpotifyClient {
     ) -> Result<(), SpotifyError> {
         let body = play_body(request)?;
         let req = command(
-            ApiRequest::put("/me/player/play", "/me/player/play"),
+            ApiRequest::put("/me/player/play", "/me/player/play").idempotent(),
             device_id,
         )?;
         let req = if body.is_empty() {
@@ -119,13 +120,13 @@ impl SpotifyClient {
     /// `PUT /me/player/pause`.
     pub async fn pause(&self, device_id: Option<&str>) -> Result<(), SpotifyError> {
         self.unit(command(
-            ApiRequest::put("/me/player/pause", "/me/player/pause"),
+            ApiRequest::put("/me/player/pause", "/me/player/pause").idempotent(),
             device_id,
         )?)
         .await
     }
 
-    /// `POST /me/player/next`. Not retried on 5xx (POST).
+    /// `POST /me/player/next`. Not retried on a lost answer: a repeat skips twice.
     pub async fn skip_next(&self, device_id: Option<&str>) -> Result<(), SpotifyError> {
         self.unit(command(
             ApiRequest::post("/me/player/next", "/me/player/next"),
@@ -134,7 +135,7 @@ impl SpotifyClient {
         .await
     }
 
-    /// `POST /me/player/previous`. Not retried on 5xx (POST).
+    /// `POST /me/player/previous`. Not retried on a lost answer: a repeat skips twice.
     pub async fn skip_previous(&self, device_id: Option<&str>) -> Result<(), SpotifyError> {
         self.unit(command(
             ApiRequest::post("/me/player/previous", "/me/player/previous"),
@@ -149,8 +150,9 @@ impl SpotifyClient {
         position_ms: u64,
         device_id: Option<&str>,
     ) -> Result<(), SpotifyError> {
-        let req =
-            ApiRequest::put("/me/player/seek", "/me/player/seek").query("position_ms", position_ms);
+        let req = ApiRequest::put("/me/player/seek", "/me/player/seek")
+            .idempotent()
+            .query("position_ms", position_ms);
         self.unit(command(req, device_id)?).await
     }
 
@@ -161,6 +163,7 @@ impl SpotifyClient {
         device_id: Option<&str>,
     ) -> Result<(), SpotifyError> {
         let req = ApiRequest::put("/me/player/repeat", "/me/player/repeat")
+            .idempotent()
             .query("state", state.as_str());
         self.unit(command(req, device_id)?).await
     }
@@ -177,6 +180,7 @@ impl SpotifyClient {
             )));
         }
         let req = ApiRequest::put("/me/player/volume", "/me/player/volume")
+            .idempotent()
             .query("volume_percent", volume_percent);
         self.unit(command(req, device_id)?).await
     }
@@ -187,7 +191,9 @@ impl SpotifyClient {
         state: bool,
         device_id: Option<&str>,
     ) -> Result<(), SpotifyError> {
-        let req = ApiRequest::put("/me/player/shuffle", "/me/player/shuffle").query("state", state);
+        let req = ApiRequest::put("/me/player/shuffle", "/me/player/shuffle")
+            .idempotent()
+            .query("state", state);
         self.unit(command(req, device_id)?).await
     }
 

@@ -131,6 +131,7 @@ impl SpotifyClient {
         check_details(details, false)?;
         let pid = playlist_id(id)?;
         let req = ApiRequest::put("/playlists/{playlist_id}", format!("/playlists/{pid}"))
+            .idempotent()
             .json(details)?
             .invalidates(Invalidation::Playlist(pid.to_owned()))
             .invalidates(Invalidation::MyPlaylists);
@@ -162,7 +163,7 @@ impl SpotifyClient {
     }
 
     /// `DELETE /playlists/{playlist_id}/items`: remove every occurrence of 1..=100 items,
-    /// optionally against a `snapshot_id`.
+    /// optionally against a `snapshot_id`. Retried: removing what is gone changes nothing.
     pub async fn remove_playlist_items(
         &self,
         id: &SpotifyId,
@@ -180,6 +181,7 @@ impl SpotifyClient {
             "/playlists/{playlist_id}/items",
             format!("/playlists/{pid}/items"),
         )
+        .idempotent()
         .json(&body)?
         .invalidates(Invalidation::Playlist(pid.to_owned()))
         .invalidates(Invalidation::MyPlaylists);
@@ -187,7 +189,8 @@ impl SpotifyClient {
     }
 
     /// `PUT /playlists/{playlist_id}/items` (reorder form): move `range_length` items from
-    /// `range_start` to before `insert_before`.
+    /// `range_start` to before `insert_before`. Not retried on a lost answer: a second
+    /// identical reorder moves the items again.
     pub async fn reorder_playlist_items(
         &self,
         id: &SpotifyId,
@@ -207,7 +210,7 @@ impl SpotifyClient {
     }
 
     /// `PUT /playlists/{playlist_id}/items` (replace form): replace all items with 0..=100
-    /// tracks/episodes (an empty list clears the playlist).
+    /// tracks/episodes (an empty list clears the playlist). Retried: the result is the same list.
     pub async fn replace_playlist_items(
         &self,
         id: &SpotifyId,
@@ -222,6 +225,7 @@ impl SpotifyClient {
             "/playlists/{playlist_id}/items",
             format!("/playlists/{pid}/items"),
         )
+        .idempotent()
         .json(&body)?
         .invalidates(Invalidation::Playlist(pid.to_owned()))
         .invalidates(Invalidation::MyPlaylists);
@@ -280,6 +284,7 @@ impl SpotifyClient {
             "/playlists/{playlist_id}/images",
             format!("/playlists/{pid}/images"),
         )
+        .idempotent()
         .jpeg_base64(data)
         .invalidates(Invalidation::Playlist(pid.to_owned()))
         .invalidates(Invalidation::MyPlaylists);

@@ -1,7 +1,8 @@
 //! The request pipeline every Web API call goes through:
 //! rate limiter (per client ID) → bearer token → HTTP with timeout → 429 handling
 //! (`Retry-After`, bounded) → retries of 502/503/504 and transport errors with jittered
-//! exponential backoff, never shorter than a 503's `Retry-After` (idempotent methods only) → one
+//! exponential backoff, never shorter than a 503's `Retry-After` (operations declared
+//! idempotent only, see [`ApiRequest::idempotent`]) → one
 //! token refresh on 401 → error mapping. The token endpoint retries its own transient failures
 //! ([`crate::spotify::auth::TokenEndpoint`]).
 
@@ -10,7 +11,7 @@ pub mod limiter;
 pub mod request;
 pub mod retry_after;
 
-pub use request::{ApiRequest, Body, is_idempotent};
+pub use request::{ApiRequest, Body};
 
 use crate::spotify::auth::TokenManager;
 use crate::spotify::config::SpotifyConfig;
@@ -294,6 +295,73 @@ mod tests {
             "{err:?}"
         );
         assert_eq!(fake.state.seen().len(), 4, "a POST must not be repeated");
+    }
+
+    fn playlist() -> SpotifyId {
+        SpotifyId::parse("spotify:playlist:37i9dQZF1DXcBWIGoYBM5M").unwrap()
+    }
+
+    /// Issue 10 #3: a reorder is a PUT, but sending it again moves the items again, so a lost
+    /// answer (5xx, timeout) must not make the pipeline send it a second time.
+    #[tokio::test]
+    async fn a_reorder_whose_answer_was_lost_is_not_sent_again() {
+        let reorder = crate::spotify::models::ReorderItems {
+            range_start: 0,
+            insert_before: 3,
+            range_length: None,
+            snapshot_id: None,
+        };
+        // A 502: Spotify may have applied it before the gateway lost the answer.
+        let fake = Fake::start().await;
+        let client = SpotifyClient::new(config(&fake)).unwrap();
+        fake.state.push(Reply::json(502, json!({})));
+        fake.state
+            .push(Reply::json(200, json!({"snapshot_id": "s2"})));
+        let result = client.reorder_playlist_items(&playlist(), &reorder).await;
+        assert!(
+            matches!(result, Err(SpotifyError::Api { status: 502, .. })),
+            "{result:?}"
+        );
+        assert_eq!(fake.state.seen().len(), 1, "a reorder must not be repeated");
+
+        // A timeout: the answer never came.
+        let fake = Fake::start().await;
+        let mut cfg = config(&fake);
+        cfg.request_timeout = Duration::from_millis(200);
+        let client = SpotifyClient::new(cfg).unwrap();
+        client.check_credentials().await.unwrap();
+        fake.state.push(
+            Reply::json(200, json!({"snapshot_id": "s2"})).delayed(Duration::from_millis(500)),
+        );
+        fake.state
+            .push(Reply::json(200, json!({"snapshot_id": "s3"})));
+        let result = client.reorder_playlist_items(&playlist(), &reorder).await;
+        assert!(
+            matches!(result, Err(SpotifyError::Timeout { .. })),
+            "{result:?}"
+        );
+        assert_eq!(
+            fake.state.seen().len(),
+            1,
+            "a timed-out reorder must not be repeated"
+        );
+    }
+
+    /// Replacing the items with a list of URIs sets a state: repeating it is harmless, so it
+    /// is retried.
+    #[tokio::test]
+    async fn a_replace_whose_answer_was_lost_is_retried() {
+        let fake = Fake::start().await;
+        let client = SpotifyClient::new(config(&fake)).unwrap();
+        fake.state.push(Reply::json(502, json!({})));
+        fake.state
+            .push(Reply::json(200, json!({"snapshot_id": "s2"})));
+        let snapshot = client
+            .replace_playlist_items(&playlist(), &[track()])
+            .await
+            .unwrap();
+        assert_eq!(snapshot.snapshot_id, "s2");
+        assert_eq!(fake.state.seen().len(), 2);
     }
 
     #[tokio::test]

@@ -33,6 +33,11 @@ pub struct ApiRequest {
     pub cache: CacheClass,
     /// What a write makes stale.
     pub invalidates: Vec<Invalidation>,
+    /// Whether sending the request twice has the effect of sending it once, so a lost answer
+    /// (transport error, 502/503/504) may be retried. Declared per operation by the typed
+    /// endpoint call ([`ApiRequest::idempotent`]), not derived from the method: a reorder is a
+    /// PUT that moves items again when repeated, a skip is a POST.
+    pub idempotent: bool,
 }
 
 impl ApiRequest {
@@ -46,21 +51,26 @@ impl ApiRequest {
             extended: false,
             cache: CacheClass::None,
             invalidates: Vec::new(),
+            idempotent: false,
         }
     }
 
+    /// A read: always safe to repeat.
     pub fn get(template: &'static str, path: impl Into<String>) -> Self {
-        Self::new(Method::GET, template, path)
+        Self::new(Method::GET, template, path).idempotent()
     }
 
+    /// A PUT, not retried unless the operation declares [`ApiRequest::idempotent`].
     pub fn put(template: &'static str, path: impl Into<String>) -> Self {
         Self::new(Method::PUT, template, path)
     }
 
+    /// A POST, not retried unless the operation declares [`ApiRequest::idempotent`].
     pub fn post(template: &'static str, path: impl Into<String>) -> Self {
         Self::new(Method::POST, template, path)
     }
 
+    /// A DELETE, not retried unless the operation declares [`ApiRequest::idempotent`].
     pub fn delete(template: &'static str, path: impl Into<String>) -> Self {
         Self::new(Method::DELETE, template, path)
     }
@@ -89,6 +99,13 @@ impl ApiRequest {
         self
     }
 
+    /// Declares that repeating this operation cannot do harm (it sets a state rather than
+    /// changing it relative to what is there), so a lost answer may be retried.
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
     pub fn extended(mut self) -> Self {
         self.extended = true;
         self
@@ -109,9 +126,9 @@ impl ApiRequest {
         format!("{} {}", self.method, self.template)
     }
 
-    /// Whether repeating the request cannot do harm (GET, PUT, DELETE; never POST).
+    /// Whether repeating the request cannot do harm, as the operation declared it.
     pub fn is_idempotent(&self) -> bool {
-        is_idempotent(&self.method)
+        self.idempotent
     }
 
     /// The path with its query string, the request's identity within one user's cache.
@@ -132,26 +149,18 @@ impl ApiRequest {
     }
 }
 
-/// The retry rule: GET, PUT and DELETE may be repeated; POST (add items, create playlist,
-/// skip, queue) must not be, as a repeat could do the thing twice.
-pub fn is_idempotent(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn only_non_post_methods_are_idempotent() {
-        assert!(is_idempotent(&Method::GET));
-        assert!(is_idempotent(&Method::PUT));
-        assert!(is_idempotent(&Method::DELETE));
-        assert!(!is_idempotent(&Method::POST));
-        assert!(!is_idempotent(&Method::PATCH));
+    fn idempotency_is_declared_per_operation_not_per_method() {
+        assert!(ApiRequest::get("/me", "/me").is_idempotent());
+        // Writes are not repeated unless the operation says so.
+        assert!(!ApiRequest::put("/x", "/x").is_idempotent());
+        assert!(!ApiRequest::delete("/x", "/x").is_idempotent());
+        assert!(!ApiRequest::post("/x", "/x").is_idempotent());
+        assert!(ApiRequest::put("/x", "/x").idempotent().is_idempotent());
     }
 
     #[test]
