@@ -30,6 +30,12 @@ pub enum BearerAuthError {
     },
     #[error("no MCP access token configured: the tokens file {0} is empty")]
     Empty(PathBuf),
+    /// Set but without a token: failing open would serve `/mcp` to anyone, so refuse to start.
+    #[error(
+        "SPOTIFY_MCP_AUTH_TOKENS is set but holds no token (it is empty, blank or only comments); \
+         set it to one or more comma-separated tokens, or unset it to run without access control"
+    )]
+    EmptyEnv,
 }
 
 #[derive(Debug)]
@@ -71,11 +77,17 @@ fn read_file(path: &Path) -> Result<(Option<SystemTime>, HashSet<TokenDigest>), 
 
 impl BearerAuth {
     /// Builds the token set; `None` when no token source is configured (access control off).
+    /// A source that is configured but yields no token is an error, never "access control
+    /// off": `env_tokens` is `Some` as soon as the variable is set, even to an empty value.
     pub fn from_sources(
         env_tokens: Option<&str>,
         file: Option<&Path>,
     ) -> Result<Option<Self>, BearerAuthError> {
-        let env = env_tokens.map(|t| parse_tokens(t, ',')).unwrap_or_default();
+        let env = match env_tokens.map(|t| parse_tokens(t, ',')) {
+            Some(tokens) if tokens.is_empty() => return Err(BearerAuthError::EmptyEnv),
+            Some(tokens) => tokens,
+            None => HashSet::new(),
+        };
         let file = match file {
             Some(path) => {
                 let (modified, digests) = read_file(path)?;
@@ -209,10 +221,27 @@ mod tests {
     #[test]
     fn no_sources_means_no_access_control() {
         assert!(BearerAuth::from_sources(None, None).unwrap().is_none());
+    }
+
+    /// Issue 10 #4: a set variable that yields no token must not turn access control off.
+    #[test]
+    fn a_set_but_empty_env_variable_is_a_start_up_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens");
+        std::fs::write(&path, "file-token\n").unwrap();
+        for value in ["", "   ", " , ", "# only a comment", ",#a, #b ,"] {
+            for file in [None, Some(path.as_path())] {
+                let result = BearerAuth::from_sources(Some(value), file);
+                assert!(
+                    matches!(result, Err(BearerAuthError::EmptyEnv)),
+                    "{value:?} with file {file:?}: {result:?}"
+                );
+            }
+        }
+        let message = BearerAuthError::EmptyEnv.to_string();
         assert!(
-            BearerAuth::from_sources(Some(" , "), None)
-                .unwrap()
-                .is_none()
+            message.contains("SPOTIFY_MCP_AUTH_TOKENS") && message.contains("unset it"),
+            "{message}"
         );
     }
 
