@@ -179,6 +179,14 @@ pub struct ServeArgs {
     /// How long in-flight calls may finish after SIGTERM/SIGINT, in seconds.
     #[arg(long, env = "SPOTIFY_MCP_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+
+    /// Largest request body accepted on /mcp, in bytes (a larger one gets 413).
+    #[arg(
+        long,
+        env = "SPOTIFY_MCP_MAX_REQUEST_BODY_BYTES",
+        default_value_t = crate::http::DEFAULT_MAX_BODY_BYTES as u64
+    )]
+    pub max_request_body_bytes: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -235,6 +243,27 @@ pub enum ConfigError {
         "invalid allowed origin {0:?}: it must include a scheme, e.g. https://app.example.com:443"
     )]
     InvalidOrigin(String),
+    #[error("{name} must be between {min} and {max}, got {value}")]
+    OutOfRange {
+        name: &'static str,
+        value: u64,
+        min: u64,
+        max: u64,
+    },
+}
+
+/// `value` when it is within `min..=max`, else an error naming the option.
+fn in_range(name: &'static str, value: u64, min: u64, max: u64) -> Result<u64, ConfigError> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::OutOfRange {
+            name,
+            value,
+            min,
+            max,
+        })
+    }
 }
 
 /// Which response cache backs the client.
@@ -338,6 +367,17 @@ impl ServeArgs {
 
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// The request body bound of /mcp: at least 16 KiB, at most 64 MiB.
+    pub fn max_request_body_bytes(&self) -> Result<usize, ConfigError> {
+        let bytes = in_range(
+            "--max-request-body-bytes",
+            self.max_request_body_bytes,
+            16 * 1024,
+            64 * 1024 * 1024,
+        )?;
+        Ok(usize::try_from(bytes).unwrap_or(usize::MAX))
     }
 
     /// Host header values accepted on /mcp: loopback names plus the configured ones, each
@@ -479,6 +519,22 @@ mod tests {
     fn unknown_toolset_is_an_error() {
         let r = Cli::try_parse_from(["spotify-mcp-server", "--toolsets", "playback,nope"]);
         assert!(r.is_err());
+    }
+
+    #[test]
+    fn the_request_body_bound_is_checked() {
+        assert_eq!(
+            parse(&[]).serve.max_request_body_bytes().unwrap(),
+            crate::http::DEFAULT_MAX_BODY_BYTES
+        );
+        let err = parse(&["--max-request-body-bytes", "10"])
+            .serve
+            .max_request_body_bytes()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--max-request-body-bytes must be between 16384 and 67108864, got 10"
+        );
     }
 
     #[test]

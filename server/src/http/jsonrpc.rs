@@ -7,15 +7,16 @@
 //! through untouched.
 
 use axum::body::{Body, Bytes};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 
-/// Largest request body accepted on `/mcp` (rmcp's own default bound).
-pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Default bound of a request body on `/mcp`: room for the largest argument (a 256 KiB
+/// base64 playlist cover) several times over, while a hundred concurrent bodies stay small.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The prefix of rmcp's plain-text answer to an undecodable body.
 const RMCP_DECODE_FAILURE: &[u8] = b"fail to deserialize request body";
@@ -63,24 +64,51 @@ pub fn classify(body: &[u8]) -> Response {
     }
 }
 
-/// Middleware on `/mcp`: buffers POST bodies and turns rmcp's decode failures into JSON-RPC
-/// errors.
-pub async fn jsonrpc_errors(request: Request, next: Next) -> Response {
+/// `413` with a JSON-RPC error object naming the limit.
+fn too_large(limit: usize) -> Response {
+    let body = json!({
+        "jsonrpc": "2.0",
+        "id": Value::Null,
+        "error": {
+            "code": INVALID_REQUEST,
+            "message": format!(
+                "Invalid Request: the request body exceeds the limit of {limit} bytes (--max-request-body-bytes)"
+            ),
+        },
+    });
+    (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response()
+}
+
+/// Middleware on `/mcp`: buffers POST bodies up to `max_body` bytes (a larger one is refused
+/// with 413, by its `Content-Length` before reading when it has one) and turns rmcp's decode
+/// failures into JSON-RPC errors.
+pub async fn jsonrpc_errors(
+    State(max_body): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
     }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max_body as u64) {
+        return too_large(max_body);
+    }
     let (parts, body) = request.into_parts();
-    let bytes: Bytes = match http_body_util::Limited::new(body, MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
+    let bytes: Bytes = match http_body_util::Limited::new(body, max_body).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            return (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body exceeds {MAX_BODY_BYTES} bytes"),
-            )
-                .into_response();
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(max_body),
+        // The client stopped sending, or the body read timed out.
+        Err(e) => {
+            return error_response(
+                Value::Null,
+                INVALID_REQUEST,
+                format!("Invalid Request: the request body could not be read ({e})"),
+            );
         }
     };
     let response = next
@@ -116,6 +144,61 @@ mod tests {
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    fn app(max_body: usize) -> axum::Router {
+        axum::Router::new()
+            .route(
+                "/mcp",
+                axum::routing::post(|body: Bytes| async move { body.len().to_string() }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                max_body,
+                jsonrpc_errors,
+            ))
+    }
+
+    async fn post(app: axum::Router, body: Body, length: Option<usize>) -> Response {
+        use tower::ServiceExt;
+        let mut request = Request::post("/mcp").header(header::CONTENT_TYPE, "application/json");
+        if let Some(length) = length {
+            request = request.header(header::CONTENT_LENGTH, length);
+        }
+        app.oneshot(request.body(body).unwrap()).await.unwrap()
+    }
+
+    /// Issue 10 #6: the body cap is the configured one (it was a fixed 4 MiB), answered with a
+    /// JSON-RPC error; with or without a Content-Length.
+    #[tokio::test]
+    async fn bodies_over_the_configured_cap_are_refused_with_413() {
+        let limit = 64 * 1024;
+        let big = vec![b' '; 2 * 1024 * 1024];
+        let declared = post(app(limit), Body::from(big.clone()), Some(big.len())).await;
+        let streamed = post(
+            app(limit),
+            Body::from_stream(futures::stream::iter(
+                big.chunks(8192)
+                    .map(|c| Ok::<_, std::io::Error>(Bytes::copy_from_slice(c)))
+                    .collect::<Vec<_>>(),
+            )),
+            None,
+        )
+        .await;
+        for response in [declared, streamed] {
+            assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            let v: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(v["error"]["code"], INVALID_REQUEST);
+            assert!(
+                v["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("65536 bytes"),
+                "{v}"
+            );
+        }
+        let small = post(app(limit), Body::from("{}"), Some(2)).await;
+        assert_eq!(small.status(), StatusCode::OK);
     }
 
     #[tokio::test]

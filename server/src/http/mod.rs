@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use auth::{BearerAuth, BearerAuthError};
 pub use health::Readiness;
+pub use jsonrpc::DEFAULT_MAX_BODY_BYTES;
 pub use shutdown::{InFlight, shutdown_signal};
 
 use crate::mcp::SpotifyMcp;
@@ -31,6 +32,8 @@ pub struct HttpOptions {
     pub allowed_origins: Vec<String>,
     pub auth: Option<Arc<BearerAuth>>,
     pub shutdown_grace: Duration,
+    /// Largest request body accepted on `/mcp`, in bytes.
+    pub max_body_bytes: usize,
 }
 
 /// Errors that stop the HTTP server from starting or running.
@@ -66,7 +69,7 @@ fn mcp_service(
         .with_allowed_hosts(opts.allowed_hosts.clone())
         .with_allowed_origins(origins)
         .enforce_origin_validation()
-        .with_max_request_body_bytes(jsonrpc::MAX_BODY_BYTES)
+        .with_max_request_body_bytes(opts.max_body_bytes)
         .with_legacy_session_mode(true)
         .with_cancellation_token(cancel);
     StreamableHttpService::new(
@@ -87,7 +90,10 @@ pub fn router(
 ) -> Router {
     let mcp_routes = Router::new()
         .nest_service("/mcp", mcp_service(mcp, opts, cancel))
-        .layer(axum::middleware::from_fn(jsonrpc::jsonrpc_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            opts.max_body_bytes,
+            jsonrpc::jsonrpc_errors,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             in_flight,
             shutdown::track_in_flight,

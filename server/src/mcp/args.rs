@@ -26,6 +26,33 @@ pub const DETAIL_KINDS: [ItemKind; 7] = [
     ItemKind::Chapter,
 ];
 
+// Bounds of free-text arguments, in characters: declared in the input schemas (`maxLength`)
+// and enforced before a handler runs ([`super::validate::out_of_bounds`]), so no argument can
+// make a request Spotify cannot take or the server cannot afford.
+
+/// A Spotify URI, an open.spotify.com link (with its query) or a bare ID.
+pub const ID_MAX_CHARS: u32 = 512;
+/// A search query.
+pub const QUERY_MAX_CHARS: u32 = 500;
+/// A playlist name.
+pub const NAME_MAX_CHARS: u32 = 200;
+/// A playlist description (Spotify's own cap).
+pub const DESCRIPTION_MAX_CHARS: u32 = 300;
+/// A device ID as listed by get_devices.
+pub const DEVICE_ID_MAX_CHARS: u32 = 128;
+/// A market (two letters, surrounding blanks tolerated).
+pub const MARKET_MAX_CHARS: u32 = 8;
+/// A playlist snapshot ID.
+pub const SNAPSHOT_MAX_CHARS: u32 = 256;
+/// A paging cursor.
+pub const CURSOR_MAX_CHARS: u32 = 64;
+/// A category ID or genre seed.
+pub const CATEGORY_MAX_CHARS: u32 = 128;
+/// A playlist cover: Spotify's cap of 256 KB of base64-encoded JPEG.
+pub const COVER_MAX_BASE64_CHARS: u32 = 256 * 1024;
+/// A playback position: a day.
+pub const MAX_POSITION_MS: u64 = 24 * 60 * 60 * 1000;
+
 /// `limit` and `offset` of an offset-paged list with the default page size.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PageArgs {
@@ -33,6 +60,7 @@ pub struct PageArgs {
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
     /// Start index.
+    #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
 }
 

@@ -9,7 +9,7 @@ use crate::spotify::api::Page;
 use crate::spotify::ids::{ItemKind, SpotifyId};
 use crate::spotify::models::AlbumGroup;
 
-use super::args::{DETAIL_KINDS, ItemType, Paging, paging, parse_id};
+use super::args::{DETAIL_KINDS, ID_MAX_CHARS, ItemType, MAX_OFFSET, Paging, paging, parse_id};
 use super::output::{self, Item, Items, Listed};
 use super::{SpotifyMcp, ToolError};
 
@@ -25,6 +25,7 @@ const PARENT_KINDS: [ItemKind; 4] = [
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ItemArgs {
     /// Item URI/link/ID.
+    #[schemars(length(max = ID_MAX_CHARS))]
     pub id: String,
     /// For bare IDs.
     #[serde(rename = "type")]
@@ -74,6 +75,7 @@ impl From<ParentType> for ItemType {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ChildrenArgs {
     /// Album, artist, show or audiobook URI/link/ID.
+    #[schemars(length(max = ID_MAX_CHARS))]
     pub id: String,
     /// For bare IDs.
     #[serde(rename = "type")]
@@ -82,6 +84,7 @@ pub struct ChildrenArgs {
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
     /// Start index.
+    #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
     /// Artist albums only; default all.
     #[schemars(length(max = 4))]

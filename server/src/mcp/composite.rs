@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 use crate::spotify::ids::{ItemKind, SpotifyId};
 use crate::spotify::models::{PlayRequest, PlaylistDetails, SearchType};
 
-use super::args::{device, required_text};
+use super::args::{
+    DESCRIPTION_MAX_CHARS, DEVICE_ID_MAX_CHARS, NAME_MAX_CHARS, QUERY_MAX_CHARS, device,
+    required_text,
+};
 use super::output::{Item, SearchResults};
 use super::search::{Kind, Query};
 use super::{SpotifyMcp, ToolError};
@@ -27,11 +30,13 @@ const MAX_QUERIES: usize = 100;
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct BestMatchArgs {
     /// What to play, e.g. "bohemian rhapsody queen".
+    #[schemars(length(max = QUERY_MAX_CHARS))]
     pub query: String,
     /// Only this type; default: best of track/album/artist/playlist.
     #[serde(rename = "type")]
     pub kind: Option<Kind>,
     /// Default: the active one.
+    #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
 
@@ -44,11 +49,13 @@ pub struct BestMatch {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FromQueriesArgs {
     /// Playlist name.
+    #[schemars(length(max = NAME_MAX_CHARS))]
     pub name: String,
     /// One search per track, e.g. "artist - title".
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(length(min = 1, max = 100), inner(length(max = QUERY_MAX_CHARS)))]
     pub queries: Vec<String>,
     /// Playlist description.
+    #[schemars(length(max = DESCRIPTION_MAX_CHARS))]
     pub description: Option<String>,
     /// Default false.
     pub public: Option<bool>,

@@ -12,7 +12,8 @@ use crate::spotify::ids::ItemKind;
 use crate::spotify::models::{self as m, RecommendationsRequest, Tunable};
 
 use super::args::{
-    DETAIL_KINDS, ItemType, PageArgs, bounded, market, paging, parse_id, parse_ids, required_text,
+    CATEGORY_MAX_CHARS, DETAIL_KINDS, ID_MAX_CHARS, ItemType, MARKET_MAX_CHARS, MAX_OFFSET,
+    PageArgs, bounded, market, paging, parse_id, parse_ids, required_text,
 };
 use super::output::{Items, Listed, format_duration, next_offset};
 use super::{SpotifyMcp, ToolError};
@@ -20,7 +21,7 @@ use super::{SpotifyMcp, ToolError};
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SeveralArgs {
     /// URIs, links or IDs, all of one type (at most 20 albums, 50 of other types).
-    #[schemars(length(min = 1, max = 50))]
+    #[schemars(length(min = 1, max = 50), inner(length(max = ID_MAX_CHARS)))]
     pub ids: Vec<String>,
     /// Type of bare IDs.
     #[serde(rename = "type")]
@@ -30,13 +31,13 @@ pub struct SeveralArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RecommendationArgs {
     /// Up to 5 seeds in total across artists, tracks and genres.
-    #[schemars(length(max = 5))]
+    #[schemars(length(max = 5), inner(length(max = ID_MAX_CHARS)))]
     pub seed_artists: Option<Vec<String>>,
     /// Track URIs/links/IDs.
-    #[schemars(length(max = 5))]
+    #[schemars(length(max = 5), inner(length(max = ID_MAX_CHARS)))]
     pub seed_tracks: Option<Vec<String>>,
     /// From get_genre_seeds.
-    #[schemars(length(max = 5))]
+    #[schemars(length(max = 5), inner(length(max = CATEGORY_MAX_CHARS)))]
     pub seed_genres: Option<Vec<String>>,
     /// Default 20.
     #[schemars(range(min = 1, max = 100))]
@@ -61,43 +62,50 @@ pub struct RecommendationArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct TracksArgs {
     /// Track URIs, links or IDs.
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(length(min = 1, max = 100), inner(length(max = ID_MAX_CHARS)))]
     pub tracks: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct TrackArgs {
     /// Track URI, link or ID.
+    #[schemars(length(max = ID_MAX_CHARS))]
     pub track: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ArtistArgs {
     /// Artist URI, link or ID.
+    #[schemars(length(max = ID_MAX_CHARS))]
     pub artist: String,
     /// ISO country code; default the user's.
+    #[schemars(length(max = MARKET_MAX_CHARS))]
     pub market: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CategoriesArgs {
     /// One category ID to look up; default: list them.
+    #[schemars(length(max = CATEGORY_MAX_CHARS))]
     pub category: Option<String>,
     /// Default 20.
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
     /// Start index.
+    #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CategoryArgs {
     /// Category ID from get_categories.
+    #[schemars(length(max = CATEGORY_MAX_CHARS))]
     pub category: String,
     /// Default 20.
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
     /// Start index.
+    #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
 }
 

@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use crate::spotify::ids::{ItemKind, SpotifyId};
 
-use super::args::{ItemType, bounded, paging, parse_ids};
+use super::args::{
+    CURSOR_MAX_CHARS, ID_MAX_CHARS, ItemType, MAX_OFFSET, bounded, paging, parse_ids,
+};
 use super::output::{Ack, Item, Items, LibraryCheck, Listed, Saved, items};
 use super::{SpotifyMcp, ToolError};
 
@@ -43,6 +45,7 @@ pub struct SavedArgs {
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
     /// Start index.
+    #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
 }
 
@@ -75,7 +78,7 @@ impl From<LibraryType> for ItemType {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct UrisArgs {
     /// Item URIs/links/IDs.
-    #[schemars(length(min = 1, max = 40))]
+    #[schemars(length(min = 1, max = 40), inner(length(max = ID_MAX_CHARS)))]
     pub uris: Vec<String>,
     /// For bare IDs.
     #[serde(rename = "type")]
@@ -101,6 +104,7 @@ pub struct FollowedArgs {
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
     /// `next` of a previous answer.
+    #[schemars(length(max = CURSOR_MAX_CHARS))]
     pub after: Option<String>,
 }
 

@@ -339,6 +339,12 @@ impl ServerHandler for SpotifyMcp {
                 timer.finish(false);
                 return ToolError::invalid(problem).into_call_tool_result();
             }
+            // Bounds the schema declares are enforced here, before any handler sees a value.
+            if let Some(problem) = validate::out_of_bounds(&tool.input_schema, args) {
+                timer.finish(false);
+                return ToolError::invalid(format!("Invalid arguments: {problem}"))
+                    .into_call_tool_result();
+            }
             // Only used if the arguments then fail to deserialize.
             mistyped = validate::mistyped_argument(&tool.input_schema, args);
         }

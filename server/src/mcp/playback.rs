@@ -9,7 +9,10 @@ use serde::Deserialize;
 use crate::spotify::ids::ItemKind;
 use crate::spotify::models::{PlayOffset, PlayRequest, RepeatState, TimeCursor};
 
-use super::args::{PLAYABLE, bounded, device, parse_id, parse_ids};
+use super::args::{
+    CURSOR_MAX_CHARS, DEVICE_ID_MAX_CHARS, ID_MAX_CHARS, MAX_POSITION_MS, PLAYABLE, bounded,
+    device, parse_id, parse_ids,
+};
 use super::output::{
     Ack, Device, Devices, Listed, NowPlaying, PlaybackState, Played, Queue, RecentlyPlayed,
     playable,
@@ -27,12 +30,14 @@ const CONTEXTS: [ItemKind; 5] = [
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DeviceArgs {
     /// Default: the active one.
+    #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct TransferArgs {
     /// Target device, from get_devices.
+    #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: String,
     /// Start playing there (default: keep the current play/pause state).
     pub play: Option<bool>,
@@ -41,18 +46,22 @@ pub struct TransferArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PlayArgs {
     /// Tracks/episodes to play, in order.
-    #[schemars(length(max = 100))]
+    #[schemars(length(max = 100), inner(length(max = ID_MAX_CHARS)))]
     pub uris: Option<Vec<String>>,
     /// Album/playlist/artist/show/audiobook URI.
+    #[schemars(length(max = ID_MAX_CHARS))]
     pub context: Option<String>,
     /// 0-based index to start at.
     #[schemars(range(max = 10000))]
     pub offset: Option<u32>,
     /// Or the URI to start at.
+    #[schemars(length(max = ID_MAX_CHARS))]
     pub offset_uri: Option<String>,
     /// Start position in the first item.
+    #[schemars(range(max = MAX_POSITION_MS))]
     pub position_ms: Option<u64>,
     /// Default: the active one.
+    #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
 
@@ -69,14 +78,17 @@ pub struct SkipArgs {
     /// Default next.
     pub direction: Option<Direction>,
     /// Default: the active one.
+    #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SeekArgs {
     /// Position in ms.
+    #[schemars(range(max = MAX_POSITION_MS))]
     pub position_ms: u64,
     /// Default: the active one.
+    #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
 
@@ -86,6 +98,7 @@ pub struct VolumeArgs {
     #[schemars(range(max = 100))]
     pub volume_percent: u32,
     /// Default: the active one.
+    #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
 
@@ -114,15 +127,17 @@ pub struct ModeArgs {
     /// On or off.
     pub shuffle: Option<bool>,
     /// Default: the active one.
+    #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct QueueArgs {
     /// Tracks/episodes to append to the queue, in order.
-    #[schemars(length(min = 1, max = 20))]
+    #[schemars(length(min = 1, max = 20), inner(length(max = ID_MAX_CHARS)))]
     pub uris: Vec<String>,
     /// Default: the active one.
+    #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
 
@@ -132,6 +147,7 @@ pub struct RecentArgs {
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
     /// `before` cursor of a previous answer, for older items.
+    #[schemars(length(max = CURSOR_MAX_CHARS))]
     pub before: Option<String>,
 }
 

@@ -10,7 +10,10 @@ use serde::Deserialize;
 use crate::spotify::ids::{ItemKind, SpotifyId};
 use crate::spotify::models::{PlaylistDetails, ReorderItems};
 
-use super::args::{PLAYABLE, PageArgs, bounded, paging, parse_id, parse_ids, required_text};
+use super::args::{
+    COVER_MAX_BASE64_CHARS, DESCRIPTION_MAX_CHARS, ID_MAX_CHARS, MAX_OFFSET, NAME_MAX_CHARS,
+    PLAYABLE, PageArgs, SNAPSHOT_MAX_CHARS, bounded, paging, parse_id, parse_ids, required_text,
+};
 use super::output::{
     Ack, Image, Images, Item, Items, Listed, PlaylistChange, PlaylistEntry, PlaylistItems,
     next_offset, playable,
@@ -25,25 +28,30 @@ const MAX_COVER_BASE64: usize = 256 * 1024;
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PlaylistArgs {
     /// Playlist URI/link/ID.
+    #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ItemsArgs {
     /// Playlist URI/link/ID.
+    #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
     /// Default 50.
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
     /// Start index.
+    #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreateArgs {
     /// Playlist name.
+    #[schemars(length(max = NAME_MAX_CHARS))]
     pub name: String,
     /// Playlist description.
+    #[schemars(length(max = DESCRIPTION_MAX_CHARS))]
     pub description: Option<String>,
     /// Default false.
     pub public: Option<bool>,
@@ -54,10 +62,13 @@ pub struct CreateArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DetailsArgs {
     /// Playlist URI/link/ID.
+    #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
     /// New name.
+    #[schemars(length(max = NAME_MAX_CHARS))]
     pub name: Option<String>,
     /// Playlist description.
+    #[schemars(length(max = DESCRIPTION_MAX_CHARS))]
     pub description: Option<String>,
     /// Public on the profile.
     pub public: Option<bool>,
@@ -68,48 +79,58 @@ pub struct DetailsArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct AddArgs {
     /// Playlist URI/link/ID.
+    #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
     /// Tracks/episodes.
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(length(min = 1, max = 100), inner(length(max = ID_MAX_CHARS)))]
     pub uris: Vec<String>,
     /// 0-based insert position; default end.
+    #[schemars(range(max = MAX_OFFSET))]
     pub position: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RemoveArgs {
     /// Playlist URI/link/ID.
+    #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
     /// Every occurrence is removed.
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(length(min = 1, max = 100), inner(length(max = ID_MAX_CHARS)))]
     pub uris: Vec<String>,
     /// Playlist version to edit.
+    #[schemars(length(max = SNAPSHOT_MAX_CHARS))]
     pub snapshot_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ReorderArgs {
     /// Playlist URI/link/ID.
+    #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
     /// First position to move.
+    #[schemars(range(max = MAX_OFFSET))]
     pub range_start: Option<u32>,
     /// Move them before this position.
+    #[schemars(range(max = MAX_OFFSET))]
     pub insert_before: Option<u32>,
     /// How many; default 1.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = MAX_OFFSET))]
     pub range_length: Option<u32>,
     /// Or replace all items (empty clears).
-    #[schemars(length(max = 100))]
+    #[schemars(length(max = 100), inner(length(max = ID_MAX_CHARS)))]
     pub replace_with: Option<Vec<String>>,
     /// Playlist version to edit.
+    #[schemars(length(max = SNAPSHOT_MAX_CHARS))]
     pub snapshot_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CoverArgs {
     /// Playlist URI/link/ID.
+    #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
     /// Base64 JPEG, at most 256 KB.
+    #[schemars(length(max = COVER_MAX_BASE64_CHARS))]
     pub jpeg_base64: String,
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::spotify::api::Page;
 use crate::spotify::models::TimeRange;
 
-use super::args::{Paging, paging};
+use super::args::{MAX_OFFSET, Paging, paging};
 use super::output::{Items, Listed, Profile, non_empty};
 use super::{SpotifyMcp, ToolError};
 
@@ -49,6 +49,7 @@ pub struct TopArgs {
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
     /// Start index.
+    #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
 }
 

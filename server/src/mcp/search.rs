@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::spotify::models::{self as m, SearchRequest, SearchType};
 
-use super::args::{bounded, market, required_text};
+use super::args::{MARKET_MAX_CHARS, QUERY_MAX_CHARS, bounded, market, required_text};
 use super::output::{Item, Listed, SearchResults, items};
 use super::{SpotifyMcp, ToolError};
 
@@ -46,6 +46,7 @@ impl From<Kind> for SearchType {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SearchArgs {
     /// Free text; filters like artist:, album:, year:1990-1999, genre: work.
+    #[schemars(length(max = QUERY_MAX_CHARS))]
     pub query: String,
     /// Default [track].
     #[schemars(length(max = 7))]
@@ -57,6 +58,7 @@ pub struct SearchArgs {
     #[schemars(range(max = 1000))]
     pub offset: Option<u32>,
     /// ISO country code.
+    #[schemars(length(max = MARKET_MAX_CHARS))]
     pub market: Option<String>,
 }
 

@@ -132,7 +132,13 @@ impl Pipeline {
             let (status, retry_after, body) = match outcome {
                 Ok(parts) => parts,
                 Err(error) => {
+                    // Only a lost exchange is worth repeating; a request that could not even
+                    // be built fails the same way every time.
                     if request.is_idempotent()
+                        && matches!(
+                            error,
+                            SpotifyError::Transport { .. } | SpotifyError::Timeout { .. }
+                        )
                         && let Some(delay) = backoff.next()
                     {
                         tracing::debug!(endpoint = %request.endpoint(), error = %error, ?delay, "retrying after transport error");
@@ -220,6 +226,20 @@ impl Pipeline {
     }
 
     fn transport_error(&self, request: &ApiRequest, err: &reqwest::Error) -> SpotifyError {
+        if err.is_builder() {
+            // Nothing was sent: the URL (or a header) cannot be formed, e.g. a query too long
+            // for a URL. A client-side error, never retried nor reported as a network fault.
+            let reason = match std::error::Error::source(err) {
+                Some(source) => source.to_string(),
+                None => "invalid URL".to_owned(),
+            };
+            return SpotifyError::InvalidArgument {
+                message: format!(
+                    "the request to {} could not be built ({reason}): an argument is too long or malformed",
+                    request.endpoint()
+                ),
+            };
+        }
         if err.is_timeout() {
             SpotifyError::Timeout {
                 endpoint: request.endpoint(),
@@ -295,6 +315,31 @@ mod tests {
             "{err:?}"
         );
         assert_eq!(fake.state.seen().len(), 4, "a POST must not be repeated");
+    }
+
+    /// Issue 10 #6: a request whose URL cannot be built (a query past the URL length limit)
+    /// is a client-side error: not retried, not "could not reach Spotify".
+    #[tokio::test]
+    async fn a_request_that_cannot_be_built_is_not_retried() {
+        let fake = Fake::start().await;
+        let client = SpotifyClient::new(config(&fake)).unwrap();
+        client.check_credentials().await.unwrap();
+        let request = crate::spotify::models::SearchRequest {
+            query: "a".repeat(70_000),
+            types: vec![crate::spotify::models::SearchType::Track],
+            ..Default::default()
+        };
+        let err = client.search(&request).await.unwrap_err();
+        assert!(
+            matches!(&err, SpotifyError::InvalidArgument { .. }),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("GET /search could not be built") && message.len() < 400,
+            "{message}"
+        );
+        assert!(fake.state.seen().is_empty());
     }
 
     fn playlist() -> SpotifyId {
