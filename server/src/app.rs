@@ -177,6 +177,7 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
     init_logging(&args.common.log_level, args.common.log_format);
     let allowed_origins = args.allowed_origins()?;
     let max_body_bytes = args.max_request_body_bytes()?;
+    let limits = args.connection_limits()?;
     let auth = BearerAuth::from_sources(
         std::env::var("SPOTIFY_MCP_AUTH_TOKENS").ok().as_deref(),
         args.auth_tokens_file.as_deref(),
@@ -198,6 +199,7 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
         auth,
         shutdown_grace: args.shutdown_grace(),
         max_body_bytes,
+        limits,
     };
     http::serve(
         mcp,

@@ -187,6 +187,28 @@ pub struct ServeArgs {
         default_value_t = crate::http::DEFAULT_MAX_BODY_BYTES as u64
     )]
     pub max_request_body_bytes: u64,
+
+    /// Seconds a client has to send a complete request head, counted from the connection's
+    /// start or the end of its previous response: this is also how long an idle keep-alive
+    /// connection stays open.
+    #[arg(
+        long = "header-read-timeout",
+        env = "SPOTIFY_MCP_HEADER_READ_TIMEOUT",
+        default_value_t = 10
+    )]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a client has to send a request body once its head arrived (408 after that).
+    #[arg(
+        long = "request-body-timeout",
+        env = "SPOTIFY_MCP_REQUEST_BODY_TIMEOUT",
+        default_value_t = 30
+    )]
+    pub request_body_timeout_secs: u64,
+
+    /// Open connections served at once; one more is answered 503 and closed.
+    #[arg(long, env = "SPOTIFY_MCP_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -369,6 +391,22 @@ impl ServeArgs {
         Duration::from_secs(self.shutdown_grace_secs)
     }
 
+    /// Connection limits, each checked against a sane range.
+    pub fn connection_limits(&self) -> Result<crate::http::ConnectionLimits, ConfigError> {
+        let secs = |name, value| in_range(name, value, 1, 3600).map(Duration::from_secs);
+        Ok(crate::http::ConnectionLimits {
+            header_read_timeout: secs("--header-read-timeout", self.header_read_timeout_secs)?,
+            request_body_timeout: secs("--request-body-timeout", self.request_body_timeout_secs)?,
+            max_connections: usize::try_from(in_range(
+                "--max-connections",
+                self.max_connections,
+                1,
+                1_000_000,
+            )?)
+            .unwrap_or(usize::MAX),
+        })
+    }
+
     /// The request body bound of /mcp: at least 16 KiB, at most 64 MiB.
     pub fn max_request_body_bytes(&self) -> Result<usize, ConfigError> {
         let bytes = in_range(
@@ -516,9 +554,25 @@ mod tests {
     }
 
     #[test]
-    fn unknown_toolset_is_an_error() {
-        let r = Cli::try_parse_from(["spotify-mcp-server", "--toolsets", "playback,nope"]);
-        assert!(r.is_err());
+    fn connection_limits_have_defaults_and_ranges() {
+        let limits = parse(&[]).serve.connection_limits().unwrap();
+        assert_eq!(limits.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(limits.request_body_timeout, Duration::from_secs(30));
+        assert_eq!(limits.max_connections, 512);
+        let err = parse(&["--max-connections", "0"])
+            .serve
+            .connection_limits()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--max-connections must be between 1 and 1000000, got 0"
+        );
+        assert!(
+            parse(&["--header-read-timeout", "0"])
+                .serve
+                .connection_limits()
+                .is_err()
+        );
     }
 
     #[test]

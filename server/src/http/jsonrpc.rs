@@ -79,6 +79,18 @@ fn too_large(limit: usize) -> Response {
     (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response()
 }
 
+/// Whether a body error is (caused by) the request body timeout.
+fn is_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
 /// Middleware on `/mcp`: buffers POST bodies up to `max_body` bytes (a larger one is refused
 /// with 413, by its `Content-Length` before reading when it has one) and turns rmcp's decode
 /// failures into JSON-RPC errors.
@@ -102,7 +114,18 @@ pub async fn jsonrpc_errors(
     let bytes: Bytes = match http_body_util::Limited::new(body, max_body).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(max_body),
-        // The client stopped sending, or the body read timed out.
+        Err(e) if is_timeout(e.as_ref()) => {
+            let body = json!({
+                "jsonrpc": "2.0",
+                "id": Value::Null,
+                "error": {
+                    "code": INVALID_REQUEST,
+                    "message": "Invalid Request: the request body did not arrive in time (--request-body-timeout)",
+                },
+            });
+            return (StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response();
+        }
+        // The client stopped sending.
         Err(e) => {
             return error_response(
                 Value::Null,

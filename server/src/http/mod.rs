@@ -34,6 +34,30 @@ pub struct HttpOptions {
     pub shutdown_grace: Duration,
     /// Largest request body accepted on `/mcp`, in bytes.
     pub max_body_bytes: usize,
+    pub limits: ConnectionLimits,
+}
+
+/// Bounds on what one connection may hold: slow or idle sockets are closed, and the number of
+/// open ones is capped so they cannot exhaust file descriptors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Time to receive a complete request head, from the connection's start or the end of its
+    /// previous response (so also the idle keep-alive limit of HTTP/1).
+    pub header_read_timeout: Duration,
+    /// Time to receive a request body once its head arrived.
+    pub request_body_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            request_body_timeout: Duration::from_secs(30),
+            max_connections: 512,
+        }
+    }
 }
 
 /// Errors that stop the HTTP server from starting or running.
@@ -127,6 +151,46 @@ pub async fn serve(
             addr: opts.addr,
             source,
         })?;
+    serve_on(listener, mcp, readiness, opts, extra, stop).await
+}
+
+/// The answer to a connection over `--max-connections`, written before closing it.
+const TOO_MANY_CONNECTIONS: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
+content-type: text/plain\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: 68\r\n\r\n\
+too many open connections to this server (--max-connections); retry\n";
+
+/// Waits until a new connection has sent enough to tell HTTP/1 from HTTP/2 (hyper's protocol
+/// detection has no timer of its own), at most `within`; `false` when it did not, or closed.
+async fn first_bytes_arrive(stream: &tokio::net::TcpStream, within: Duration) -> bool {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let detect = async {
+        let mut buf = [0u8; PREFACE.len()];
+        loop {
+            match stream.peek(&mut buf).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) if n == PREFACE.len() || buf[..n] != PREFACE[..n] => return true,
+                // A prefix of the HTTP/2 preface: wait for more (peek does not consume).
+                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    };
+    tokio::time::timeout(within, detect).await.unwrap_or(false)
+}
+
+/// Like [`serve`], on a listener already bound.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    mcp: SpotifyMcp,
+    readiness: Readiness,
+    opts: HttpOptions,
+    extra: Router,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), HttpError> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto;
+    use hyper_util::service::TowerToHyperService;
+    use tokio::io::AsyncWriteExt;
+
     let local = listener.local_addr().map_err(HttpError::Serve)?;
     tracing::info!(addr = %local, "serving MCP at http://{local}/mcp");
 
@@ -141,11 +205,258 @@ pub async fn serve(
         extra,
     );
 
+    let app = app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        opts.limits.request_body_timeout,
+    ));
+
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(opts.limits.header_read_timeout);
+    // HTTP/2 has no request head to time: pings find dead peers instead.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(opts.limits.header_read_timeout)
+        .keep_alive_timeout(opts.limits.header_read_timeout);
+    let permits = Arc::new(tokio::sync::Semaphore::new(opts.limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
+
     let drain = shutdown::drain(stop, in_flight, cancel, opts.shutdown_grace);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(drain)
-        .await
-        .map_err(HttpError::Serve)?;
+    tokio::pin!(drain);
+    loop {
+        tokio::select! {
+            () = &mut drain => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => {
+                let (mut stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors, typically: wait for connections to close.
+                        tracing::warn!(error = %e, "cannot accept a connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(permit) = permits.clone().try_acquire_owned() else {
+                    tracing::warn!(%peer, limit = opts.limits.max_connections, "connection refused: too many open connections");
+                    connections.spawn(async move {
+                        let refuse = async {
+                            stream.write_all(TOO_MANY_CONNECTIONS).await?;
+                            stream.shutdown().await
+                        };
+                        let _ = tokio::time::timeout(Duration::from_secs(1), refuse).await;
+                    });
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let (app, builder, watcher) = (app.clone(), builder.clone(), graceful.watcher());
+                let header_timeout = opts.limits.header_read_timeout;
+                connections.spawn(async move {
+                    let _permit = permit;
+                    if !first_bytes_arrive(&stream, header_timeout).await {
+                        tracing::debug!(%peer, "connection closed: no request within the header read timeout");
+                        return;
+                    }
+                    let service = TowerToHyperService::new(app);
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    if let Err(e) = watcher.watch(connection).await {
+                        tracing::debug!(%peer, error = %e, "connection closed with an error");
+                    }
+                });
+            }
+        }
+    }
+    drop(listener);
+    // Idle connections (and those still sending a request head) close now; the others end
+    // with their response, or when the drain cancels the open streams after the grace period.
+    let left = tokio::time::timeout(
+        opts.shutdown_grace + Duration::from_secs(2),
+        graceful.shutdown(),
+    )
+    .await;
+    if left.is_err() {
+        tracing::warn!(
+            connections = connections.len(),
+            "closing the connections still open after the grace period"
+        );
+    }
+    connections.shutdown().await;
     tracing::info!("HTTP server stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! Connection limits over real TCP sockets (issue 10 #1): each case takes a second or two.
+
+    use std::time::Instant;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+    use crate::mcp::McpOptions;
+    use crate::spotify::{Credentials, SpotifyClient, SpotifyConfig};
+
+    struct Server {
+        addr: SocketAddr,
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+        task: tokio::task::JoinHandle<Result<(), HttpError>>,
+    }
+
+    /// A server with an offline Spotify client (nothing here calls Spotify).
+    async fn start(limits: ConnectionLimits, grace: Duration) -> Server {
+        let mut cfg = SpotifyConfig::new("test-client", Credentials::ClientCredentials);
+        cfg.client_secret = Some("test-secret".into());
+        cfg.api_base_url = "http://127.0.0.1:9/v1".into();
+        cfg.accounts_base_url = "http://127.0.0.1:9".into();
+        let client = SpotifyClient::new(cfg).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let opts = HttpOptions {
+            addr,
+            allowed_hosts: vec!["127.0.0.1".into(), addr.to_string()],
+            allowed_origins: vec![],
+            auth: None,
+            shutdown_grace: grace,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            limits,
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let mcp = SpotifyMcp::new(client.clone(), McpOptions::default());
+        let task = tokio::spawn(serve_on(
+            listener,
+            mcp,
+            Readiness::new(client),
+            opts,
+            Router::new(),
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        Server {
+            addr,
+            stop: Some(tx),
+            task,
+        }
+    }
+
+    fn limits(header: u64, body: u64, connections: usize) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_millis(header),
+            request_body_timeout: Duration::from_millis(body),
+            max_connections: connections,
+        }
+    }
+
+    /// Reads until the server closes the socket (or 5 s pass); returns what was read and when.
+    async fn read_to_close(stream: &mut TcpStream) -> (String, Duration) {
+        let started = Instant::now();
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "the server kept the connection open for 5 s");
+        (
+            String::from_utf8_lossy(&out).into_owned(),
+            started.elapsed(),
+        )
+    }
+
+    #[tokio::test]
+    async fn silent_slow_and_idle_connections_are_closed() {
+        let server = start(limits(400, 5_000, 64), Duration::from_secs(1)).await;
+        // Connected, never sends a byte.
+        let mut silent = TcpStream::connect(server.addr).await.unwrap();
+        // Sends half a request head.
+        let mut slow = TcpStream::connect(server.addr).await.unwrap();
+        slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            .await
+            .unwrap();
+        // One complete request, then idles on keep-alive.
+        let mut idle = TcpStream::connect(server.addr).await.unwrap();
+        idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        for (name, stream) in [
+            ("silent", &mut silent),
+            ("slow", &mut slow),
+            ("idle", &mut idle),
+        ] {
+            let (text, _) = read_to_close(stream).await;
+            if name == "idle" {
+                assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_that_does_not_arrive_gets_408() {
+        let server = start(limits(5_000, 400, 64), Duration::from_secs(1)).await;
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let head = format!(
+            "POST /mcp HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"jsonrpc\"",
+            server.addr
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let (text, elapsed) = read_to_close(&mut stream).await;
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(text.contains("--request-body-timeout"), "{text}");
+        assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    }
+
+    #[tokio::test]
+    async fn connections_over_the_limit_are_answered_503_and_closed() {
+        let server = start(limits(5_000, 5_000, 2), Duration::from_secs(1)).await;
+        let _a = TcpStream::connect(server.addr).await.unwrap();
+        let _b = TcpStream::connect(server.addr).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut third = TcpStream::connect(server.addr).await.unwrap();
+        let (text, elapsed) = read_to_close(&mut third).await;
+        assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+        assert!(text.contains("--max-connections"), "{text}");
+        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+        // A slot frees up when a connection closes.
+        drop(_a);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut next = TcpStream::connect(server.addr).await.unwrap();
+        next.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let (text, _) = read_to_close(&mut next).await;
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn shutdown_closes_idle_and_half_sent_connections() {
+        // Timeouts far longer than the test: only shutdown can close these sockets.
+        let mut server = start(limits(60_000, 60_000, 64), Duration::from_millis(500)).await;
+        let mut idle = TcpStream::connect(server.addr).await.unwrap();
+        let mut half_head = TcpStream::connect(server.addr).await.unwrap();
+        half_head
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            .await
+            .unwrap();
+        let mut half_body = TcpStream::connect(server.addr).await.unwrap();
+        let head = format!(
+            "POST /mcp HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{{",
+            server.addr
+        );
+        half_body.write_all(head.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = Instant::now();
+        let _ = server.stop.take().map(|tx| tx.send(()));
+        let stopped = tokio::time::timeout(Duration::from_secs(5), &mut server.task).await;
+        assert!(stopped.is_ok(), "the server did not stop within 5 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            started.elapsed()
+        );
+        for stream in [&mut idle, &mut half_head, &mut half_body] {
+            read_to_close(stream).await;
+        }
+    }
 }
