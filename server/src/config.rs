@@ -209,6 +209,18 @@ pub struct ServeArgs {
     /// Open connections served at once; one more is answered 503 and closed.
     #[arg(long, env = "SPOTIFY_MCP_MAX_CONNECTIONS", default_value_t = 512)]
     pub max_connections: u64,
+
+    /// 2025-11-25 MCP sessions kept at once; a new one beyond is refused with 503.
+    #[arg(long, env = "SPOTIFY_MCP_MAX_SESSIONS", default_value_t = 1000)]
+    pub max_sessions: u64,
+
+    /// Seconds without activity after which a session is closed and forgotten.
+    #[arg(
+        long = "session-idle-timeout",
+        env = "SPOTIFY_MCP_SESSION_IDLE_TIMEOUT",
+        default_value_t = 300
+    )]
+    pub session_idle_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -404,6 +416,20 @@ impl ServeArgs {
                 1_000_000,
             )?)
             .unwrap_or(usize::MAX),
+            max_sessions: usize::try_from(in_range(
+                "--max-sessions",
+                self.max_sessions,
+                1,
+                1_000_000,
+            )?)
+            .unwrap_or(usize::MAX),
+            session_idle_timeout: in_range(
+                "--session-idle-timeout",
+                self.session_idle_timeout_secs,
+                1,
+                7 * 24 * 3600,
+            )
+            .map(Duration::from_secs)?,
         })
     }
 
@@ -559,6 +585,8 @@ mod tests {
         assert_eq!(limits.header_read_timeout, Duration::from_secs(10));
         assert_eq!(limits.request_body_timeout, Duration::from_secs(30));
         assert_eq!(limits.max_connections, 512);
+        assert_eq!(limits.max_sessions, 1000);
+        assert_eq!(limits.session_idle_timeout, Duration::from_secs(300));
         let err = parse(&["--max-connections", "0"])
             .serve
             .connection_limits()

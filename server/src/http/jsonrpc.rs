@@ -23,6 +23,8 @@ const RMCP_DECODE_FAILURE: &[u8] = b"fail to deserialize request body";
 
 pub const PARSE_ERROR: i64 = -32700;
 pub const INVALID_REQUEST: i64 = -32600;
+/// Implementation-defined server error: no room for another session now.
+pub const SERVER_BUSY: i64 = -32000;
 
 /// A JSON-RPC error response with HTTP 400.
 pub fn error_response(id: Value, code: i64, message: String) -> Response {
@@ -77,6 +79,46 @@ fn too_large(limit: usize) -> Response {
         },
     });
     (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response()
+}
+
+/// rmcp answers a session manager's refusal with a plain-text 500; a full session table is
+/// the client's to handle (close a session, retry later), so it becomes a 503 JSON-RPC error.
+async fn sessions_full(response: Response, request: &[u8]) -> Response {
+    let (parts, body) = response.into_parts();
+    let text = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let text_str = String::from_utf8_lossy(&text);
+    let Some(at) = text_str.find(super::sessions::SESSIONS_FULL) else {
+        return Response::from_parts(parts, Body::from(text));
+    };
+    let id = serde_json::from_slice::<Value>(request)
+        .ok()
+        .and_then(|v| {
+            v.get("id")
+                .filter(|id| id.is_string() || id.is_number())
+                .cloned()
+        })
+        .unwrap_or(Value::Null);
+    let body = json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "error": {
+            "code": SERVER_BUSY,
+            "message": format!(
+                "{}: end one (DELETE /mcp with its Mcp-Session-Id) or retry later; idle sessions expire",
+                text_str[at..].trim()
+            ),
+        },
+    });
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("5"),
+    );
+    response
 }
 
 /// Whether a body error is (caused by) the request body timeout.
@@ -137,6 +179,9 @@ pub async fn jsonrpc_errors(
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes.clone())))
         .await;
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        return sessions_full(response, &bytes).await;
+    }
     if response.status() != StatusCode::UNSUPPORTED_MEDIA_TYPE
         || response
             .headers()

@@ -5,6 +5,7 @@
 mod auth;
 mod health;
 mod jsonrpc;
+mod sessions;
 mod shutdown;
 
 use std::net::SocketAddr;
@@ -13,7 +14,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
@@ -48,6 +48,10 @@ pub struct ConnectionLimits {
     pub request_body_timeout: Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// 2025-11-25 sessions kept at once.
+    pub max_sessions: usize,
+    /// A session without activity for this long is closed and forgotten.
+    pub session_idle_timeout: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -56,6 +60,8 @@ impl Default for ConnectionLimits {
             header_read_timeout: Duration::from_secs(10),
             request_body_timeout: Duration::from_secs(30),
             max_connections: 512,
+            max_sessions: 1000,
+            session_idle_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -82,7 +88,7 @@ fn mcp_service(
     mcp: SpotifyMcp,
     opts: &HttpOptions,
     cancel: CancellationToken,
-) -> StreamableHttpService<SpotifyMcp, LocalSessionManager> {
+) -> StreamableHttpService<SpotifyMcp, sessions::BoundedSessions> {
     // Origin validation is always on: browsers on loopback pages (local inspectors) and the
     // configured origins may call; any other page a browser has open gets 403.
     let origins = LOOPBACK_ORIGINS
@@ -98,7 +104,10 @@ fn mcp_service(
         .with_cancellation_token(cancel);
     StreamableHttpService::new(
         move || Ok(mcp.clone()),
-        Arc::new(LocalSessionManager::default()),
+        Arc::new(sessions::BoundedSessions::new(
+            opts.limits.max_sessions,
+            opts.limits.session_idle_timeout,
+        )),
         config,
     )
 }
@@ -350,6 +359,7 @@ mod tests {
             header_read_timeout: Duration::from_millis(header),
             request_body_timeout: Duration::from_millis(body),
             max_connections: connections,
+            ..ConnectionLimits::default()
         }
     }
 
@@ -458,5 +468,60 @@ mod tests {
         for stream in [&mut idle, &mut half_head, &mut half_body] {
             read_to_close(stream).await;
         }
+    }
+
+    /// POSTs an initialize of protocol 2025-11-25 (a session); returns status, session ID, body.
+    async fn initialize(addr: SocketAddr) -> (u16, Option<String>, String) {
+        let response = reqwest::Client::new()
+            .post(format!("http://{addr}/mcp"))
+            .header("accept", "application/json, text/event-stream")
+            .json(&serde_json::json!({
+                "jsonrpc": "2.0", "id": 7, "method": "initialize",
+                "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                           "clientInfo": {"name": "t", "version": "1"}}
+            }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let id = response
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (status, id, response.text().await.unwrap_or_default())
+    }
+
+    /// Issue 10 #2: sessions are capped (a clear 503 when full) and idle ones expire, which
+    /// makes room again.
+    #[tokio::test]
+    async fn sessions_are_capped_and_idle_ones_expire() {
+        let server = start(
+            ConnectionLimits {
+                max_sessions: 2,
+                session_idle_timeout: Duration::from_millis(700),
+                ..ConnectionLimits::default()
+            },
+            Duration::from_secs(1),
+        )
+        .await;
+        for _ in 0..2 {
+            let (status, id, body) = initialize(server.addr).await;
+            assert_eq!(status, 200, "{body}");
+            assert!(id.is_some(), "{body}");
+        }
+        let (status, id, body) = initialize(server.addr).await;
+        assert_eq!(status, 503, "{body}");
+        assert!(id.is_none());
+        let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["id"], 7, "{body}");
+        let message = error["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("too many open MCP sessions (2, --max-sessions)"),
+            "{message}"
+        );
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let (status, _, body) = initialize(server.addr).await;
+        assert_eq!(status, 200, "expired sessions must make room: {body}");
     }
 }
