@@ -35,14 +35,14 @@ setup_tools() {
   export HELM_CACHE_HOME="$HELM_TEST_HOME/cache" HELM_CONFIG_HOME="$HELM_TEST_HOME/config" HELM_DATA_HOME="$HELM_TEST_HOME/data"
 }
 
-# The real ServiceMonitor CRD from the prometheus-operator Go module (downloaded into the module
-# cache on first use; never committed). Prints its path.
+# A real CRD of the prometheus-operator Go module ($1: servicemonitors, prometheusrules; downloaded
+# into the module cache on first use; never committed). Prints its path.
 PROMETHEUS_OPERATOR_VERSION="${PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"
-servicemonitor_crd() {
+prometheus_operator_crd() {
   local dir
   dir=$(cd /tmp && go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
-  echo "$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml"
+  echo "$dir/example/prometheus-operator-crd/monitoring.coreos.com_$1.yaml"
 }
 
 # Starts a kwok cluster (real etcd, kube-apiserver, controller-manager, scheduler; fake nodes) named

@@ -18,9 +18,14 @@ test_operator_dry_run() {
   kubectl get namespace music >/dev/null 2>&1 || restricted_namespace music
   helm template op "$OPERATOR_CHART" -n "$ns" | dry_run_server "operator defaults" >/dev/null
   helm template op "$OPERATOR_CHART" -n "$ns" -f "$OPERATOR_CHART/ci/everything-values.yaml" \
-    --api-versions monitoring.coreos.com/v1/ServiceMonitor | dry_run_server "operator everything-on" >"$DRY_RUN_OUT"
+    --api-versions monitoring.coreos.com/v1/ServiceMonitor --api-versions monitoring.coreos.com/v1/PrometheusRule |
+    dry_run_server "operator everything-on" >"$DRY_RUN_OUT"
   grep -q '^servicemonitor.monitoring.coreos.com/operator-everything created' "$DRY_RUN_OUT" ||
     fail "everything-on render has no ServiceMonitor"
+  grep -q '^prometheusrule.monitoring.coreos.com/operator-everything-servers created' "$DRY_RUN_OUT" ||
+    fail "everything-on render has no PrometheusRule"
+  grep -q '^configmap/operator-everything-dashboard created' "$DRY_RUN_OUT" ||
+    fail "everything-on render has no dashboard ConfigMap"
   helm template op "$OPERATOR_CHART" -n "$ns" -f "$OPERATOR_CHART/ci/namespaced-values.yaml" |
     dry_run_server "operator namespace-scoped" >"$DRY_RUN_OUT"
   grep -q '^role.rbac.authorization.k8s.io/op-spotify-mcp-operator created' "$DRY_RUN_OUT" ||
@@ -182,15 +187,21 @@ test_operator_lifecycle() {
   [ -n "$endpoint" ] || fail "no endpoint in the status"
   [ "$(smcp_condition "$apps" spotify-mcp ServiceMonitorReady)" = True ] || fail "ServiceMonitorReady is not True"
   kubectl -n "$apps" get servicemonitor spotify-mcp >/dev/null 2>&1 || fail "the operator did not create the ServiceMonitor"
+  [ "$(smcp_condition "$apps" spotify-mcp PrometheusRuleReady)" = True ] || fail "PrometheusRuleReady is not True"
+  kubectl -n "$apps" get prometheusrule spotify-mcp >/dev/null 2>&1 || fail "the operator did not create the PrometheusRule"
   kubectl -n "$apps" get events.events.k8s.io -o jsonpath='{.items[*].reportingController}' | grep spotify-mcp-operator >/dev/null ||
     fail "the operator published no Event"
-  # Disabling the ServiceMonitor makes the operator delete it (the rule's delete verb).
-  kubectl -n "$apps" patch smcp spotify-mcp --type merge -p '{"spec":{"metrics":{"serviceMonitor":{"enabled":false}}}}' >/dev/null
+  # Disabling the ServiceMonitor and the PrometheusRule makes the operator delete them (the rules'
+  # delete verbs).
+  kubectl -n "$apps" patch smcp spotify-mcp --type merge \
+    -p '{"spec":{"metrics":{"serviceMonitor":{"enabled":false},"prometheusRule":{"enabled":false}}}}' >/dev/null
   TIMEOUT=60 eventually bash -c "! kubectl -n $apps get servicemonitor spotify-mcp >/dev/null 2>&1" ||
     fail "the ServiceMonitor was not deleted after disabling it ($(operator_forbidden | head -1))"
+  TIMEOUT=60 eventually bash -c "! kubectl -n $apps get prometheusrule spotify-mcp >/dev/null 2>&1" ||
+    fail "the PrometheusRule was not deleted after disabling it ($(operator_forbidden | head -1))"
   out=$(operator_forbidden)
   [ -z "$out" ] || fail "the operator hit RBAC denials: $out"
-  pass "host operator with the chart ServiceAccount's token: examples become Ready (endpoint $endpoint), ServiceMonitor created and deleted, Events, no 403"
+  pass "host operator with the chart ServiceAccount's token: examples become Ready (endpoint $endpoint), ServiceMonitor and PrometheusRule created and deleted, Events, no 403"
 
   # helm upgrade with changed values: leader election on, 2 replicas, debug logs.
   out=$(helm upgrade "$rel" "$OPERATOR_CHART" -n "$ns" --wait --timeout 120s --reuse-values \
@@ -275,9 +286,13 @@ test_operator_namespaced() {
     }
   done
   kubectl -n "$watched" get servicemonitor spotify-mcp >/dev/null 2>&1 || fail "namespace-scoped: no ServiceMonitor"
-  kubectl -n "$watched" patch smcp spotify-mcp --type merge -p '{"spec":{"metrics":{"serviceMonitor":{"enabled":false}}}}' >/dev/null
+  kubectl -n "$watched" get prometheusrule spotify-mcp >/dev/null 2>&1 || fail "namespace-scoped: no PrometheusRule"
+  kubectl -n "$watched" patch smcp spotify-mcp --type merge \
+    -p '{"spec":{"metrics":{"serviceMonitor":{"enabled":false},"prometheusRule":{"enabled":false}}}}' >/dev/null
   TIMEOUT=60 eventually bash -c "! kubectl -n $watched get servicemonitor spotify-mcp >/dev/null 2>&1" ||
     fail "namespace-scoped: the ServiceMonitor was not deleted"
+  TIMEOUT=60 eventually bash -c "! kubectl -n $watched get prometheusrule spotify-mcp >/dev/null 2>&1" ||
+    fail "namespace-scoped: the PrometheusRule was not deleted"
   sleep 3
   kubectl -n "$other" get deployment spotify-mcp-sandbox >/dev/null 2>&1 && fail "namespace-scoped operator reconciled namespace $other"
   [ -z "$(smcp_condition "$other" spotify-mcp-sandbox Ready)" ] || fail "namespace-scoped operator wrote a status in $other"
@@ -348,6 +363,7 @@ exempt = {
     ("apps", "deployments", "create"): "authorised inside the creating apply",
     ("", "services", "create"): "authorised inside the creating apply",
     ("monitoring.coreos.com", "servicemonitors", "create"): "authorised inside the creating apply",
+    ("monitoring.coreos.com", "prometheusrules", "create"): "authorised inside the creating apply",
     # only used when the same Event repeats (series); a short scenario may not repeat one.
     ("events.k8s.io", "events", "patch"): "Event series only",
 }

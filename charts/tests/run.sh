@@ -26,14 +26,17 @@ for chart in $(charts_list); do
   test_typos_rejected "$chart"
   test_package "$chart"
 done
-test_crd_in_sync
+test_copies_in_sync
+test_monitoring_render
 test_operator_render_rules
 [ "$what" = static ] && { log "$TESTS_RUN checks passed"; exit 0; }
 
 start_cluster "spotify-mcp-charts-$$"
-kubectl apply --server-side -f "$(servicemonitor_crd)" >/dev/null
-TIMEOUT=60 eventually kubectl wait --for=condition=Established crd/servicemonitors.monitoring.coreos.com --timeout=5s ||
-  fail "the ServiceMonitor CRD is not Established"
+for crd in servicemonitors prometheusrules; do
+  kubectl apply --server-side -f "$(prometheus_operator_crd "$crd")" >/dev/null
+  TIMEOUT=60 eventually kubectl wait --for=condition=Established "crd/$crd.monitoring.coreos.com" --timeout=5s ||
+    fail "the $crd CRD is not Established"
+done
 
 if [ "$what" != operator ]; then
   test_server_dry_run

@@ -9,9 +9,14 @@ test_server_dry_run() {
   restricted_namespace "$ns"
   helm template r1 "$SERVER_CHART" -n "$ns" | dry_run_server "spotify-mcp defaults" >/dev/null
   helm template r1 "$SERVER_CHART" -n "$ns" -f "$SERVER_CHART/ci/everything-values.yaml" \
-    --api-versions monitoring.coreos.com/v1/ServiceMonitor | dry_run_server "spotify-mcp everything-on" >"$DRY_RUN_OUT"
+    --api-versions monitoring.coreos.com/v1/ServiceMonitor --api-versions monitoring.coreos.com/v1/PrometheusRule |
+    dry_run_server "spotify-mcp everything-on" >"$DRY_RUN_OUT"
   grep -q '^servicemonitor.monitoring.coreos.com/spotify-everything created' "$DRY_RUN_OUT" ||
     fail "everything-on render has no ServiceMonitor"
+  grep -q '^prometheusrule.monitoring.coreos.com/spotify-everything created' "$DRY_RUN_OUT" ||
+    fail "everything-on render has no PrometheusRule"
+  grep -q '^configmap/spotify-everything-dashboard created' "$DRY_RUN_OUT" ||
+    fail "everything-on render has no dashboard ConfigMap"
   # Negative controls: the same checks reject a pod that escalates privileges and an unknown field.
   if helm template r1 "$SERVER_CHART" -n "$ns" --set securityContext.allowPrivilegeEscalation=true |
     kubectl apply --dry-run=server -f - >/dev/null 2>&1; then
@@ -38,7 +43,15 @@ test_server_servicemonitor_gate() {
   n=$(helm template r1 "$SERVER_CHART" --set serviceMonitor.enabled=true --api-versions monitoring.coreos.com/v1/ServiceMonitor |
     grep -c '^kind: ServiceMonitor' || true)
   [ "$n" = 1 ] || fail "no ServiceMonitor with the value on and the API available"
-  pass "spotify-mcp: ServiceMonitor only when serviceMonitor.enabled and the cluster serves monitoring.coreos.com/v1"
+  n=$(helm template r1 "$SERVER_CHART" --set prometheusRule.enabled=true --api-versions monitoring.coreos.com/v1/ServiceMonitor |
+    grep -c '^kind: PrometheusRule' || true)
+  [ "$n" = 0 ] || fail "PrometheusRule rendered although the cluster capabilities lack it"
+  n=$(helm template r1 "$SERVER_CHART" --api-versions monitoring.coreos.com/v1/PrometheusRule | grep -c '^kind: PrometheusRule' || true)
+  [ "$n" = 0 ] || fail "PrometheusRule rendered although prometheusRule.enabled=false"
+  n=$(helm template r1 "$SERVER_CHART" --set prometheusRule.enabled=true --api-versions monitoring.coreos.com/v1/PrometheusRule |
+    grep -c '^kind: PrometheusRule' || true)
+  [ "$n" = 1 ] || fail "no PrometheusRule with the value on and the API available"
+  pass "spotify-mcp: ServiceMonitor and PrometheusRule only when enabled and the cluster serves them (monitoring.coreos.com/v1)"
 }
 
 # install --wait, Deployment Available, Service + ready endpoints, helm test, upgrade, uninstall.
@@ -51,7 +64,8 @@ test_server_lifecycle() {
     --from-literal=client-id=test-client --from-literal=refresh-token=test-refresh >/dev/null
   kubectl -n "$ns" create secret generic mcp-tokens --from-literal=tokens=token-one >/dev/null
 
-  out=$(helm install "$rel" "$SERVER_CHART" -n "$ns" --wait --timeout 120s --set serviceMonitor.enabled=true 2>&1) ||
+  out=$(helm install "$rel" "$SERVER_CHART" -n "$ns" --wait --timeout 120s --set serviceMonitor.enabled=true \
+    --set prometheusRule.enabled=true --set grafanaDashboard.enabled=true 2>&1) ||
     fail "helm install spotify-mcp: $out"
   grep -q 'create secret generic music-spotify-mcp-spotify' <<<"$out" || fail "NOTES do not say how to create the Secret: $out"
   kubectl -n "$ns" wait --for=condition=Available deployment/music-spotify-mcp --timeout=60s >/dev/null ||
@@ -63,10 +77,15 @@ test_server_lifecycle() {
     fail "the Service has no ready endpoint (selector does not match the pods?)"
   kubectl -n "$ns" get servicemonitor music-spotify-mcp >/dev/null 2>&1 ||
     fail "no ServiceMonitor although the CRD is installed and serviceMonitor.enabled=true"
+  kubectl -n "$ns" get prometheusrule music-spotify-mcp -o jsonpath='{.spec.groups[0].rules[0].expr}' |
+    grep -qF "namespace=\"$ns\", service=\"music-spotify-mcp\"" ||
+    fail "no PrometheusRule scoped to the release although the CRD is installed and prometheusRule.enabled=true"
+  kubectl -n "$ns" get configmap music-spotify-mcp-dashboard -o jsonpath='{.metadata.labels.grafana_dashboard}' | grep -qx 1 ||
+    fail "no dashboard ConfigMap labelled grafana_dashboard=1"
   hosts=$(kubectl -n "$ns" get deployment music-spotify-mcp \
     -o jsonpath='{.spec.template.spec.containers[0].env[?(@.name=="SPOTIFY_MCP_ALLOWED_HOSTS")].value}')
   grep -q "music-spotify-mcp.$ns.svc.cluster.local:8000" <<<"$hosts" || fail "allowed hosts lack the Service DNS name: $hosts"
-  pass "spotify-mcp: helm install --wait; Deployment Available, Service with ready endpoints, ServiceMonitor, allowed hosts"
+  pass "spotify-mcp: helm install --wait; Deployment Available, Service with ready endpoints, ServiceMonitor, PrometheusRule, dashboard, allowed hosts"
 
   helm_test_on_kwok "$ns" "$rel" "music-spotify-mcp-test" "healthcheck" \
     "http://music-spotify-mcp.$ns.svc.cluster.local:8000/readyz"

@@ -89,19 +89,92 @@ test_typos_rejected() {
   pass "$chart: $n values file(s) with a mistyped key rejected by the schema"
 }
 
-# The chart ships the CRD the operator generates (crds/ at the repository root, itself checked
-# against the Rust types by the operator's tests): byte-for-byte the same file.
-test_crd_in_sync() {
-  local generated="$REPO_ROOT/crds/spotifymcp.dev_spotifymcps.yaml"
-  local shipped="$CHARTS_DIR/spotify-mcp-operator/crds/spotifymcp.dev_spotifymcps.yaml"
-  [ -f "$generated" ] || fail "missing $generated"
-  if ! cmp -s "$generated" "$shipped"; then
-    diff -u "$generated" "$shipped" | head -20 >&2
-    fail "charts/spotify-mcp-operator/crds/ differs from crds/: cp crds/spotifymcp.dev_spotifymcps.yaml charts/spotify-mcp-operator/crds/"
-  fi
-  [ "$(ls "$CHARTS_DIR/spotify-mcp-operator/crds")" = "$(ls "$REPO_ROOT/crds")" ] ||
-    fail "charts/spotify-mcp-operator/crds/ and crds/ hold different files"
-  pass "spotify-mcp-operator: crds/ of the chart equals the generated crds/"
+# Derived copies (scripts/generate.sh --list: the generated CRD, the alert rules and the Grafana
+# dashboard of infra/) are byte-for-byte equal to their source; no file under a chart's crds/ or
+# files/ lacks a source (a copy nobody regenerates); every .Files.Get of a template names a file
+# that exists. The generated CRD itself is checked against the Rust types by the operator's tests.
+test_copies_in_sync() {
+  local src dst f n=0 expected
+  expected=$(mktemp)
+  while read -r src dst; do
+    [ -f "$REPO_ROOT/$src" ] || fail "missing source $src"
+    if ! cmp -s "$REPO_ROOT/$src" "$REPO_ROOT/$dst"; then
+      diff -u "$REPO_ROOT/$src" "$REPO_ROOT/$dst" 2>&1 | head -20 >&2 || true
+      fail "$dst differs from $src: run scripts/generate.sh"
+    fi
+    echo "$dst" >>"$expected"
+    n=$((n + 1))
+  done < <("$REPO_ROOT/scripts/generate.sh" --list)
+  [ "$n" -gt 0 ] || fail "scripts/generate.sh --list printed no copies"
+  for f in "$CHARTS_DIR"/*/crds/* "$CHARTS_DIR"/*/files/*; do
+    [ -e "$f" ] || continue
+    grep -qx "${f#"$REPO_ROOT"/}" "$expected" || fail "${f#"$REPO_ROOT"/} is not produced by scripts/generate.sh (a copy without a source)"
+  done
+  rm -f "$expected"
+  local chart
+  for chart in $(charts_list); do
+    for f in $(grep -rho '\.Files\.Get "[^"]*"' "$CHARTS_DIR/$chart/templates" | sed 's/.*"\(.*\)"/\1/' | sort -u); do
+      [ -f "$CHARTS_DIR/$chart/$f" ] || fail "$chart: a template reads $f, which the chart does not have"
+    done
+  done
+  pass "$n derived copies (CRD, alert rules, dashboard) equal their sources; charts hold no other crds/ or files/"
+}
+
+# The monitoring objects carry the one source: the PrometheusRule's groups are infra/prometheus/alerts.yml
+# with every job selector scoped (server chart: to the release's namespace and Service; operator
+# chart: to watchNamespace when set, else unchanged), the ConfigMap holds the dashboard JSON under
+# the sidecar's label, and the server chart's ServiceMonitor gives its target the job the rules select.
+test_monitoring_render() {
+  local chart args out
+  for chart in spotify-mcp spotify-mcp-operator; do
+    for args in "" "--set watchNamespace=music"; do
+      [ "$chart" = spotify-mcp ] && [ -n "$args" ] && continue
+      # shellcheck disable=SC2086
+      out=$(helm template r1 "$CHARTS_DIR/$chart" -n media $args --set prometheusRule.enabled=true \
+        --set grafanaDashboard.enabled=true --set serviceMonitor.enabled=true \
+        --api-versions monitoring.coreos.com/v1/ServiceMonitor --api-versions monitoring.coreos.com/v1/PrometheusRule) ||
+        fail "$chart: render with prometheusRule and grafanaDashboard enabled"
+      RENDERED="$out" python3 - "$REPO_ROOT" "$chart" "$args" <<'EOF2' || fail "$chart $args: the rendered PrometheusRule/dashboard differ from infra/ (see above)"
+import json, os, sys, yaml
+root, chart, args = sys.argv[1:4]
+docs = [d for d in yaml.safe_load_all(os.environ["RENDERED"]) if d]
+rules = [d for d in docs if d["kind"] == "PrometheusRule"]
+maps = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-dashboard")]
+assert len(rules) == 1 and len(maps) == 1, [d["kind"] for d in docs]
+source = yaml.safe_load(open(f"{root}/infra/prometheus/alerts.yml"))
+job = 'job="spotify-mcp-server"'
+if chart == "spotify-mcp":
+    scoped = job + ', namespace="media", service="r1-spotify-mcp"'
+elif args:
+    scoped = job + ', namespace="music"'
+else:
+    scoped = job
+expected = json.loads(json.dumps(source["groups"]))
+for group in expected:
+    for rule in group["rules"]:
+        assert job in rule["expr"], rule
+        rule["expr"] = rule["expr"].replace(job, scoped)
+got = rules[0]["spec"]["groups"]
+if got != expected:
+    print(json.dumps(got, indent=1)[:2000], file=sys.stderr)
+    sys.exit(1)
+cm = maps[0]
+assert cm["metadata"]["labels"]["grafana_dashboard"] == "1", cm["metadata"]["labels"]
+assert cm["metadata"]["namespace"] == "media", cm["metadata"]
+dashboard = json.load(open(f"{root}/infra/grafana/dashboards/spotify-mcp-server.json"))
+assert json.loads(cm["data"]["spotify-mcp-server.json"]) == dashboard, "dashboard JSON differs"
+if chart == "spotify-mcp":
+    sm = next(d for d in docs if d["kind"] == "ServiceMonitor")
+    relabel = sm["spec"]["endpoints"][0]["relabelings"]
+    assert {"action": "replace", "targetLabel": "job", "replacement": "spotify-mcp-server"} in relabel, relabel
+EOF2
+    done
+  done
+  out=$(helm template r1 "$CHARTS_DIR/spotify-mcp" --set grafanaDashboard.enabled=true --set grafanaDashboard.namespace=monitoring \
+    --set 'grafanaDashboard.annotations.grafana_folder=Spotify MCP')
+  grep -q 'namespace: monitoring' <<<"$out" || fail "grafanaDashboard.namespace is not used"
+  grep -q 'grafana_folder: Spotify MCP' <<<"$out" || fail "grafanaDashboard.annotations are not used"
+  pass "PrometheusRule = infra/prometheus/alerts.yml with scoped selectors (server: release; operator: all or watchNamespace); dashboard ConfigMap = infra/grafana JSON, labelled for the sidecar"
 }
 
 # Rendering rules of the operator chart that no cluster check would catch.

@@ -273,6 +273,23 @@ K8S_DEFINITIONS = {
         },
         required=["enabled", "interval", "scrapeTimeout"],
     ),
+    "prometheusRule": obj(
+        {
+            "enabled": boolean("Create a PrometheusRule with the alert rules (only when the cluster serves monitoring.coreos.com/v1)."),
+            "labels": ref("stringMap"),
+            "annotations": ref("stringMap"),
+        },
+        required=["enabled"],
+    ),
+    "grafanaDashboard": obj(
+        {
+            "enabled": boolean("Create a ConfigMap with the Grafana dashboard for the Grafana sidecar."),
+            "namespace": string("Namespace of the ConfigMap; empty: the release namespace.", pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63),
+            "labels": ref("stringMap"),
+            "annotations": ref("stringMap"),
+        },
+        required=["enabled", "labels"],
+    ),
 }
 
 # Keys every chart has, with the same meaning.
@@ -290,6 +307,8 @@ COMMON_PROPERTIES = {
         required=["create"],
     ),
     "serviceMonitor": ref("serviceMonitor"),
+    "prometheusRule": ref("prometheusRule"),
+    "grafanaDashboard": ref("grafanaDashboard"),
     "resources": ref("resources"),
     "podSecurityContext": ref("podSecurityContext"),
     "securityContext": ref("securityContext"),
@@ -429,12 +448,12 @@ def main():
         CHARTS / "spotify-mcp" / "values.schema.json": schema(
             "Values of the spotify-mcp chart",
             SERVER_PROPERTIES,
-            ["image", "replicaCount", "sandbox", "spotify", "auth", "server", "service", "serviceMonitor", "securityContext", "podSecurityContext"],
+            ["image", "replicaCount", "sandbox", "spotify", "auth", "server", "service", "serviceMonitor", "prometheusRule", "grafanaDashboard", "securityContext", "podSecurityContext"],
         ),
         CHARTS / "spotify-mcp-operator" / "values.schema.json": schema(
             "Values of the spotify-mcp-operator chart",
             OPERATOR_PROPERTIES,
-            ["image", "replicaCount", "leaderElection", "operator", "rbac", "service", "serviceMonitor", "securityContext", "podSecurityContext"],
+            ["image", "replicaCount", "leaderElection", "operator", "rbac", "service", "serviceMonitor", "prometheusRule", "grafanaDashboard", "securityContext", "podSecurityContext"],
         ),
     }
     check = "--check" in sys.argv[1:]

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Regenerates every derived file of the repository from its one source:
+#
+#   crds/spotifymcp.dev_spotifymcps.yaml        <- operator/src/crd.rs (`spotify-mcp-operator crd`)
+#   charts/*/values.schema.json                 <- charts/tests/values_schema.py
+#   charts/*/crds/, charts/*/files/             <- byte-for-byte copies (Helm reads nothing outside
+#                                                  a chart's directory), listed in COPIES below
+#
+#   scripts/generate.sh            # rewrite them all (builds the operator for the CRD)
+#   scripts/generate.sh --check    # exit 1 naming every stale schema or copy (no build; the CRD
+#                                  # itself is checked by `cargo test -p spotify-mcp-operator --test manifests`)
+#   scripts/generate.sh --list     # the copies, "source destination" per line (charts/tests/static.sh)
+#
+# The copies are checked by charts/tests/run.sh static (test_copies_in_sync), which also fails on a
+# file under charts/*/files or charts/*/crds that no line of COPIES produces.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+# source destination: the Prometheus alert rules and the Grafana dashboard of infra/ (also used by
+# docker-compose), and the operator's generated CRD, into the charts.
+COPIES=(
+  "crds/spotifymcp.dev_spotifymcps.yaml charts/spotify-mcp-operator/crds/spotifymcp.dev_spotifymcps.yaml"
+  "infra/prometheus/alerts.yml charts/spotify-mcp/files/alerts.yml"
+  "infra/grafana/dashboards/spotify-mcp-server.json charts/spotify-mcp/files/spotify-mcp-server.json"
+  "infra/prometheus/alerts.yml charts/spotify-mcp-operator/files/alerts.yml"
+  "infra/grafana/dashboards/spotify-mcp-server.json charts/spotify-mcp-operator/files/spotify-mcp-server.json"
+)
+
+mode="${1:-write}"
+case "$mode" in
+  write | --check | --list) ;;
+  *)
+    echo "usage: $0 [--check|--list]" >&2
+    exit 2
+    ;;
+esac
+
+if [ "$mode" = --list ]; then
+  printf '%s\n' "${COPIES[@]}"
+  exit 0
+fi
+
+if [ "$mode" = --check ]; then
+  stale=0
+  python3 charts/tests/values_schema.py --check || stale=1
+  for pair in "${COPIES[@]}"; do
+    read -r src dst <<<"$pair"
+    if ! cmp -s "$src" "$dst"; then
+      echo "$dst differs from $src; run scripts/generate.sh" >&2
+      stale=1
+    fi
+  done
+  exit "$stale"
+fi
+
+# The CRD first: it is the source of the chart's copy.
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+cargo run --quiet -p spotify-mcp-operator -- crd >"$tmp"
+mv "$tmp" crds/spotifymcp.dev_spotifymcps.yaml
+python3 charts/tests/values_schema.py
+for pair in "${COPIES[@]}"; do
+  read -r src dst <<<"$pair"
+  mkdir -p "$(dirname "$dst")"
+  cp "$src" "$dst"
+done
+echo "regenerated: crds/, charts/*/values.schema.json, ${#COPIES[@]} chart copies" >&2
