@@ -198,25 +198,62 @@ pub async fn require_bearer(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let Some(value) = header else {
+        tracing::info!(
+            reason = "missing",
+            "MCP request refused: no Authorization header"
+        );
         return unauthorized("invalid_request", "missing Authorization: Bearer token");
     };
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim);
-    match token {
+    match bearer_token(value) {
         Some(token) if !token.is_empty() && auth.accepts(token) => next.run(request).await,
-        Some(_) => unauthorized("invalid_token", "the bearer token is not accepted"),
-        None => unauthorized(
-            "invalid_request",
-            "the Authorization header must use the Bearer scheme",
-        ),
+        // Never the token itself: only why it was refused.
+        Some(_) => {
+            tracing::info!(
+                reason = "invalid_token",
+                "MCP request refused: the bearer token is not accepted"
+            );
+            unauthorized("invalid_token", "the bearer token is not accepted")
+        }
+        None => {
+            tracing::info!(
+                reason = "wrong_scheme",
+                "MCP request refused: the Authorization header does not use the Bearer scheme"
+            );
+            unauthorized(
+                "invalid_request",
+                "the Authorization header must use the Bearer scheme",
+            )
+        }
     }
+}
+
+/// The credentials of a `Bearer` Authorization value; the scheme is case-insensitive
+/// (RFC 7235 section 2.1), so `BEARER x` and `bearer x` work too.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once([' ', '\t'])?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 10 #9: the auth scheme is case-insensitive.
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in [
+            "Bearer tok",
+            "bearer tok",
+            "BEARER tok",
+            "bEaReR  tok ",
+            "Bearer\ttok",
+        ] {
+            assert_eq!(bearer_token(value), Some("tok"), "{value:?}");
+        }
+        for value in ["Basic tok", "Bearertok", "Bearer", "tok"] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
+    }
 
     #[test]
     fn no_sources_means_no_access_control() {
