@@ -177,7 +177,12 @@ pub struct ServeArgs {
     pub auth_tokens_file: Option<PathBuf>,
 
     /// How long in-flight calls may finish after SIGTERM/SIGINT, in seconds.
-    #[arg(long, env = "SPOTIFY_MCP_SHUTDOWN_GRACE", default_value_t = 10)]
+    #[arg(
+        long = "shutdown-grace",
+        alias = "shutdown-grace-secs",
+        env = "SPOTIFY_MCP_SHUTDOWN_GRACE",
+        default_value_t = 10
+    )]
     pub shutdown_grace_secs: u64,
 
     /// Largest request body accepted on /mcp, in bytes (a larger one gets 413).
@@ -601,6 +606,15 @@ mod tests {
                 .connection_limits()
                 .is_err()
         );
+    }
+
+    /// Issue 10 #9: the README documents `--shutdown-grace`; the flag was `--shutdown-grace-secs`.
+    #[test]
+    fn shutdown_grace_is_the_documented_flag() {
+        let cli = parse(&["--shutdown-grace", "3"]);
+        assert_eq!(cli.serve.shutdown_grace(), Duration::from_secs(3));
+        let cli = parse(&["--shutdown-grace-secs", "4"]);
+        assert_eq!(cli.serve.shutdown_grace(), Duration::from_secs(4));
     }
 
     #[test]
