@@ -87,6 +87,7 @@ const LOOPBACK_ORIGINS: &[&str] = &["http://localhost:*", "http://127.0.0.1:*", 
 fn mcp_service(
     mcp: SpotifyMcp,
     opts: &HttpOptions,
+    sessions: Arc<sessions::BoundedSessions>,
     cancel: CancellationToken,
 ) -> StreamableHttpService<SpotifyMcp, sessions::BoundedSessions> {
     // Origin validation is always on: browsers on loopback pages (local inspectors) and the
@@ -102,14 +103,7 @@ fn mcp_service(
         .with_max_request_body_bytes(opts.max_body_bytes)
         .with_legacy_session_mode(true)
         .with_cancellation_token(cancel);
-    StreamableHttpService::new(
-        move || Ok(mcp.clone()),
-        Arc::new(sessions::BoundedSessions::new(
-            opts.limits.max_sessions,
-            opts.limits.session_idle_timeout,
-        )),
-        config,
-    )
+    StreamableHttpService::new(move || Ok(mcp.clone()), sessions, config)
 }
 
 /// The whole router. `extra` lets other layers (metrics) add routes.
@@ -121,8 +115,16 @@ pub fn router(
     cancel: CancellationToken,
     extra: Router,
 ) -> Router {
+    let sessions = Arc::new(sessions::BoundedSessions::new(
+        opts.limits.max_sessions,
+        opts.limits.session_idle_timeout,
+    ));
     let mcp_routes = Router::new()
-        .nest_service("/mcp", mcp_service(mcp, opts, cancel))
+        .nest_service("/mcp", mcp_service(mcp, opts, sessions.clone(), cancel))
+        .layer(axum::middleware::from_fn_with_state(
+            sessions,
+            sessions::unknown_session_delete,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             opts.max_body_bytes,
             jsonrpc::jsonrpc_errors,
@@ -521,7 +523,24 @@ mod tests {
             "{message}"
         );
         tokio::time::sleep(Duration::from_millis(1_500)).await;
-        let (status, _, body) = initialize(server.addr).await;
+        let (status, id, body) = initialize(server.addr).await;
         assert_eq!(status, 200, "expired sessions must make room: {body}");
+
+        // Issue 10 #9: DELETE of a live session is accepted, of an unknown one is 404.
+        let delete = |id: String| async move {
+            reqwest::Client::new()
+                .delete(format!("http://{}/mcp", server.addr))
+                .header("mcp-session-id", id)
+                .header("mcp-protocol-version", "2025-11-25")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        };
+        let id = id.unwrap();
+        assert_eq!(delete(id.clone()).await, 202);
+        assert_eq!(delete(id).await, 404);
+        assert_eq!(delete("no-such-session".into()).await, 404);
     }
 }

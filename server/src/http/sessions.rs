@@ -5,7 +5,13 @@
 //! refuses a new session while `max` are open, and sets the idle expiry: an expired session
 //! leaves the map, and its memory is freed.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use futures::Stream;
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
@@ -51,6 +57,33 @@ impl BoundedSessions {
     pub async fn len(&self) -> usize {
         self.inner.sessions.read().await.len()
     }
+}
+
+/// Middleware: `DELETE /mcp` of a session that does not exist (never did, ended or expired)
+/// answers 404, as the transport specifies for unknown sessions, instead of rmcp's 202.
+pub async fn unknown_session_delete(
+    State(sessions): State<Arc<BoundedSessions>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() == Method::DELETE
+        && let Some(id) = request
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+        && !sessions
+            .inner
+            .has_session(&SessionId::from(id.to_owned()))
+            .await
+            .unwrap_or(false)
+    {
+        return (
+            StatusCode::NOT_FOUND,
+            "no such MCP session: it ended, expired or never existed\n",
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 impl SessionManager for BoundedSessions {
