@@ -487,6 +487,10 @@ async fn over_long_arguments_are_refused_before_use() {
         assert_eq!(result["isError"], json!(true), "{tool}: {answer}");
         let text = result["content"][0]["text"].as_str().unwrap_or_default();
         assert!(text.contains(needle), "{tool}: {text}");
-        assert!(text.len() < 300, "{tool}: the value is echoed: {} bytes", text.len());
+        assert!(
+            text.len() < 300,
+            "{tool}: the value is echoed: {} bytes",
+            text.len()
+        );
     }
 }
