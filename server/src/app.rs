@@ -12,6 +12,8 @@ use crate::metrics::{InstrumentedCache, Metrics};
 use crate::redis_cache::{RedisCache, RedisCacheError};
 use crate::sandbox::{self, SandboxHandle, SandboxOptions};
 use crate::spotify::auth::TokenStore;
+use crate::spotify::auth::expiry::format_rfc3339;
+use crate::spotify::auth::manifest::secret_manifest;
 use crate::spotify::cache::{MemoryCache, ResponseCache};
 use crate::spotify::pipeline::PipelineObserver;
 use crate::spotify::{self, ClientOptions};
@@ -134,6 +136,7 @@ pub async fn build_client(
         let mut cfg = SpotifyConfig::new(client_id, credentials)
             .with_base_urls(&spotify_args.api_base_url, &spotify_args.accounts_base_url);
         cfg.client_secret = secret;
+        cfg.authorized_at = common.authorized_at;
         (cfg, None)
     };
     cfg.request_timeout = spotify_args.request_timeout();
@@ -190,6 +193,10 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
     }
     let metrics = Metrics::new()?;
     let (client, sandbox) = build_client(&args.common, &metrics).await?;
+    // The sandbox's credentials never expire, so it exports no authorisation date at all.
+    if sandbox.is_none() {
+        metrics.set_credentials_authorization(client.authorization().await);
+    }
     let mcp =
         SpotifyMcp::new(client.clone(), mcp_options(&args.common)).with_metrics(metrics.clone());
     let opts = HttpOptions {
@@ -256,8 +263,29 @@ async fn auth(action: AuthAction) -> Result<(), AppError> {
                 token_path: Some(store.path().to_owned()),
                 ..Default::default()
             };
-            crate::spotify::auth::login::login(&cfg, !args.no_browser, &options).await?;
-            println!("Logged in. Token stored in {}", store.path().display());
+            let tokens =
+                crate::spotify::auth::login::login(&cfg, !args.no_browser, &options).await?;
+            let stored = format!("Logged in. Token stored in {}", store.path().display());
+            match (
+                &args.print_secret,
+                &tokens.refresh_token,
+                tokens.authorized_at,
+            ) {
+                (None, _, _) => println!("{stored}"),
+                // stdout carries the manifest alone, so it can be piped to kubectl.
+                (Some(name), Some(refresh), Some(at)) => {
+                    eprintln!("{stored}");
+                    print!("{}", secret_manifest(name, &cfg.client_id, refresh, at));
+                }
+                (Some(_), _, _) => {
+                    return Err(SpotifyError::Auth {
+                        message:
+                            "Spotify returned no refresh token, so there is no Secret to print"
+                                .into(),
+                    }
+                    .into());
+                }
+            }
         }
         AuthAction::Status(args) => {
             let status = TokenStore::at_or_default(args.token_file.as_deref())?.status()?;
@@ -283,6 +311,18 @@ async fn auth(action: AuthAction) -> Result<(), AppError> {
                     }
                 }
                 println!("scopes: {}", status.scopes.join(" "));
+                match (status.authorized_at, status.refresh_token_expires_at) {
+                    (Some(at), Some(expires)) => {
+                        println!("authorised at: {}", format_rfc3339(at));
+                        println!(
+                            "refresh token stops working at: {} (six months after authorising; run `auth login` before then)",
+                            format_rfc3339(expires)
+                        );
+                    }
+                    _ => println!(
+                        "authorised at: unknown (this login predates recorded dates); the refresh token stops working six months after it was authorised, so run `auth login` again to know when"
+                    ),
+                }
             }
         }
         AuthAction::Logout(args) => {

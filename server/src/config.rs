@@ -64,6 +64,10 @@ pub struct LoginArgs {
     /// Do not try to open a browser; only print the URL.
     #[arg(long)]
     pub no_browser: bool,
+    /// After logging in, print a Kubernetes Secret of this name to stdout (client ID, refresh
+    /// token and the annotation spotifymcp.dev/authorized-at) for the operator or the chart.
+    #[arg(long, value_name = "NAME", value_parser = crate::spotify::auth::manifest::parse_secret_name)]
+    pub print_secret: Option<String>,
 }
 
 /// Options shared by every mode that talks to Spotify (HTTP and stdio).
@@ -100,6 +104,18 @@ pub struct CommonArgs {
     /// Upper bound of the in-memory cache, in MiB.
     #[arg(long, env = "SPOTIFY_MCP_CACHE_SIZE_MB", default_value_t = 64)]
     pub cache_size_mb: u64,
+
+    /// When the user authorised SPOTIFY_REFRESH_TOKEN (RFC 3339, e.g. 2026-01-31T18:00:00Z; the
+    /// operator sets it from the Secret's spotifymcp.dev/authorized-at annotation). The refresh
+    /// token stops working six months later; the server exports the date as metrics. A token
+    /// file's own date wins.
+    #[arg(
+        long,
+        env = "SPOTIFY_AUTHORIZED_AT",
+        value_name = "RFC3339",
+        value_parser = crate::spotify::auth::expiry::parse_authorized_at
+    )]
+    pub authorized_at: Option<chrono::DateTime<chrono::Utc>>,
 
     /// Log filter (tracing syntax, e.g. `info` or `spotify_mcp_server=debug`).
     #[arg(long, env = "SPOTIFY_MCP_LOG", default_value = "info,rmcp=warn")]
@@ -649,3 +665,30 @@ mod tests {
         ));
     }
 }
+
+    #[test]
+    fn authorization_date_and_secret_name_are_validated() {
+        let cli = parse(&["--authorized-at", "2026-01-31T20:00:00+02:00"]);
+        assert_eq!(
+            cli.serve.common.authorized_at.map(|t| t.to_rfc3339()),
+            Some("2026-01-31T18:00:00+00:00".to_owned())
+        );
+        assert!(parse(&[]).serve.common.authorized_at.is_none());
+        assert!(Cli::try_parse_from(["spotify-mcp-server", "--authorized-at", "January"]).is_err());
+        let login = parse(&["auth", "login", "--print-secret", "spotify-credentials"]);
+        let Some(Command::Auth {
+            action: AuthAction::Login(args),
+        }) = login.command
+        else {
+            panic!("not a login: {login:?}");
+        };
+        assert_eq!(args.print_secret.as_deref(), Some("spotify-credentials"));
+        let bad = [
+            "spotify-mcp-server",
+            "auth",
+            "login",
+            "--print-secret",
+            "Bad_Name",
+        ];
+        assert!(Cli::try_parse_from(bad).is_err());
+    }

@@ -1,7 +1,7 @@
 //! The metric families: names, help texts, label names and buckets, registered once.
 
 use prometheus::{
-    Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry,
 };
 
@@ -29,6 +29,13 @@ pub(super) const RATE_LIMITED: &str = "spotify_mcp_spotify_rate_limited_total";
 pub(super) const RETRY_AFTER: &str = "spotify_mcp_spotify_retry_after_seconds";
 pub(super) const TOKEN_REFRESHES: &str = "spotify_mcp_token_refreshes_total";
 pub(super) const SERVER_INFO: &str = "spotify_mcp_server_info";
+pub(super) const TOKEN_LAST_REFRESH_SUCCESS: &str = "spotify_mcp_token_last_refresh_success";
+pub(super) const TOKEN_LAST_REFRESH: &str = "spotify_mcp_token_last_refresh_timestamp_seconds";
+pub(super) const CREDENTIALS_AUTHORIZATION_KNOWN: &str =
+    "spotify_mcp_credentials_authorization_known";
+pub(super) const CREDENTIALS_AUTHORIZED: &str =
+    "spotify_mcp_credentials_authorized_timestamp_seconds";
+pub(super) const CREDENTIALS_EXPIRY: &str = "spotify_mcp_credentials_expiry_timestamp_seconds";
 
 /// Every family of the server (process metrics come from the process collector).
 pub(super) struct Families {
@@ -45,6 +52,13 @@ pub(super) struct Families {
     pub rate_limited: IntCounter,
     pub retry_after: Histogram,
     pub token_refreshes: IntCounterVec,
+    // The gauges below have no labels and are vectors only so that they can be absent: a series
+    // exists once its value is known (no refresh yet, no user credentials, unknown date).
+    pub token_last_refresh_success: GaugeVec,
+    pub token_last_refresh: GaugeVec,
+    pub credentials_authorization_known: GaugeVec,
+    pub credentials_authorized: GaugeVec,
+    pub credentials_expiry: GaugeVec,
 }
 
 fn register<C>(registry: &Registry, name: &'static str, collector: C) -> Result<C, MetricsError>
@@ -166,6 +180,31 @@ impl Families {
                 &["result"],
             ),
         )?;
+        let optional_gauge =
+            |name: &'static str, help: &str| new(name, GaugeVec::new(Opts::new(name, help), &[]));
+        let token_last_refresh_success = optional_gauge(
+            TOKEN_LAST_REFRESH_SUCCESS,
+            "1 if the last access token refresh worked, 0 if it failed; absent before the first.",
+        )?;
+        let token_last_refresh = optional_gauge(
+            TOKEN_LAST_REFRESH,
+            "Unix time of the last access token refresh, successful or not; absent before the first.",
+        )?;
+        let credentials_authorization_known = optional_gauge(
+            CREDENTIALS_AUTHORIZATION_KNOWN,
+            "1 if the server knows when the user authorised its Spotify credentials, 0 if not \
+             (SPOTIFY_AUTHORIZED_AT unset, or a token file from before dates were recorded); \
+             absent for app-only credentials and the sandbox.",
+        )?;
+        let credentials_authorized = optional_gauge(
+            CREDENTIALS_AUTHORIZED,
+            "Unix time the user authorised the server's Spotify credentials; absent when unknown.",
+        )?;
+        let credentials_expiry = optional_gauge(
+            CREDENTIALS_EXPIRY,
+            "Unix time the refresh token stops working (six calendar months after the user \
+             authorised; refreshing does not extend it); absent when unknown.",
+        )?;
         let server_info = new(
             SERVER_INFO,
             IntGaugeVec::new(
@@ -213,6 +252,19 @@ impl Families {
             rate_limited: register(r, RATE_LIMITED, rate_limited)?,
             retry_after: register(r, RETRY_AFTER, retry_after)?,
             token_refreshes: register(r, TOKEN_REFRESHES, token_refreshes)?,
+            token_last_refresh_success: register(
+                r,
+                TOKEN_LAST_REFRESH_SUCCESS,
+                token_last_refresh_success,
+            )?,
+            token_last_refresh: register(r, TOKEN_LAST_REFRESH, token_last_refresh)?,
+            credentials_authorization_known: register(
+                r,
+                CREDENTIALS_AUTHORIZATION_KNOWN,
+                credentials_authorization_known,
+            )?,
+            credentials_authorized: register(r, CREDENTIALS_AUTHORIZED, credentials_authorized)?,
+            credentials_expiry: register(r, CREDENTIALS_EXPIRY, credentials_expiry)?,
             registry,
         })
     }

@@ -2,18 +2,22 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use prometheus::{Encoder, Histogram, IntCounter, IntGauge, TextEncoder};
 
 use super::families::Families;
 use super::{ApiStatus, CacheOperation, CacheResult, MetricsError, TokenRefreshResult};
+use crate::spotify::auth::Authorization;
+use crate::spotify::auth::expiry::refresh_token_expiry;
 
 /// The `tool` label used for names that were not registered with [`Metrics::register_tools`].
 pub const UNKNOWN_TOOL: &str = "unknown";
 /// At most this many tool names get their own series; the tool surface is far smaller.
 const MAX_TOOLS: usize = 256;
 const MAX_TOOL_NAME_LEN: usize = 64;
+/// The label values of the label-less gauge vectors (gauges that can be absent).
+const NO_LABELS: [&str; 0] = [];
 
 /// The process's metrics. Cheap to clone; all clones record into the same registry.
 ///
@@ -237,14 +241,62 @@ impl Metrics {
         }
     }
 
-    /// Counts an access-token refresh.
+    /// Counts an access-token refresh and remembers it as the last one (outcome and time).
     pub fn record_token_refresh(&self, result: TokenRefreshResult) {
         let Some(inner) = &self.inner else { return };
-        inner
-            .families
+        let families = &inner.families;
+        families
             .token_refreshes
             .with_label_values(&[result.as_str()])
             .inc();
+        let success = matches!(result, TokenRefreshResult::Success);
+        families
+            .token_last_refresh_success
+            .with_label_values(&NO_LABELS)
+            .set(if success { 1.0 } else { 0.0 });
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        families
+            .token_last_refresh
+            .with_label_values(&NO_LABELS)
+            .set(now);
+    }
+
+    /// Reports when the user authorised the credentials in use. App-only credentials (and the
+    /// sandbox, which callers do not report) have no series; an unknown date has only
+    /// `spotify_mcp_credentials_authorization_known 0`, never a guessed timestamp.
+    pub fn set_credentials_authorization(&self, authorization: Authorization) {
+        let Some(inner) = &self.inner else { return };
+        let families = &inner.families;
+        let gauges = [
+            &families.credentials_authorization_known,
+            &families.credentials_authorized,
+            &families.credentials_expiry,
+        ];
+        for gauge in gauges {
+            let _ = gauge.remove_label_values(&NO_LABELS);
+        }
+        let at = match authorization {
+            Authorization::AppOnly => return,
+            Authorization::Unknown => None,
+            Authorization::At(at) => Some(at),
+        };
+        families
+            .credentials_authorization_known
+            .with_label_values(&NO_LABELS)
+            .set(if at.is_some() { 1.0 } else { 0.0 });
+        if let Some(at) = at {
+            let seconds = |t: chrono::DateTime<chrono::Utc>| t.timestamp() as f64;
+            families
+                .credentials_authorized
+                .with_label_values(&NO_LABELS)
+                .set(seconds(at));
+            families
+                .credentials_expiry
+                .with_label_values(&NO_LABELS)
+                .set(seconds(refresh_token_expiry(at)));
+        }
     }
 
     /// The registry in the Prometheus text exposition format (version 0.0.4).
@@ -505,6 +557,67 @@ mod tests {
             s(r#"spotify_mcp_token_refreshes_total{result="success"}"#),
             Some(1.0)
         );
+    }
+
+    #[test]
+    fn last_refresh_outcome_and_time_appear_with_the_first_refresh() {
+        let m = Metrics::new().unwrap();
+        let text = m.render().unwrap();
+        assert!(!text.contains("spotify_mcp_token_last_refresh"), "{text}");
+        let before = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        m.record_token_refresh(TokenRefreshResult::Success);
+        let text = m.render().unwrap();
+        assert_eq!(
+            sample(&text, "spotify_mcp_token_last_refresh_success"),
+            Some(1.0)
+        );
+        let at = sample(&text, "spotify_mcp_token_last_refresh_timestamp_seconds").unwrap();
+        assert!((before..before + 60.0).contains(&at), "{at} vs {before}");
+        m.record_token_refresh(TokenRefreshResult::Error);
+        let text = m.render().unwrap();
+        assert_eq!(
+            sample(&text, "spotify_mcp_token_last_refresh_success"),
+            Some(0.0)
+        );
+        m.record_token_refresh(TokenRefreshResult::Success);
+        let text = m.render().unwrap();
+        assert_eq!(
+            sample(&text, "spotify_mcp_token_last_refresh_success"),
+            Some(1.0)
+        );
+    }
+
+    #[test]
+    fn credentials_authorization_is_exported_only_when_known() {
+        let known = "spotify_mcp_credentials_authorization_known";
+        let authorized = "spotify_mcp_credentials_authorized_timestamp_seconds";
+        let expiry = "spotify_mcp_credentials_expiry_timestamp_seconds";
+        let m = Metrics::new().unwrap();
+        let text = m.render().unwrap();
+        assert!(!text.contains("spotify_mcp_credentials_"), "{text}");
+
+        let at = crate::spotify::auth::expiry::parse_authorized_at("2026-01-31T00:00:00Z").unwrap();
+        m.set_credentials_authorization(Authorization::At(at));
+        let text = m.render().unwrap();
+        assert_eq!(sample(&text, known), Some(1.0));
+        assert_eq!(sample(&text, authorized), Some(1_769_817_600.0));
+        // 2026-07-31T00:00:00Z: six calendar months later
+        assert_eq!(sample(&text, expiry), Some(1_785_456_000.0));
+
+        m.set_credentials_authorization(Authorization::Unknown);
+        let text = m.render().unwrap();
+        assert_eq!(sample(&text, known), Some(0.0));
+        assert!(
+            !text.contains(authorized) && !text.contains(expiry),
+            "{text}"
+        );
+
+        m.set_credentials_authorization(Authorization::AppOnly);
+        let text = m.render().unwrap();
+        assert!(!text.contains("spotify_mcp_credentials_"), "{text}");
     }
 
     #[test]

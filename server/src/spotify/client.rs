@@ -91,11 +91,10 @@ impl SpotifyClient {
             config.client_secret.clone(),
         )
         .with_retries(config.max_retries, config.retry_base_delay);
-        let auth = Arc::new(TokenManager::new(
-            endpoint,
-            &config.credentials,
-            config.refresh_margin,
-        )?);
+        let auth = Arc::new(
+            TokenManager::new(endpoint, &config.credentials, config.refresh_margin)?
+                .with_authorized_at(config.authorized_at),
+        );
         if let Some(observer) = &options.observer {
             auth.set_observer(observer.clone());
         }
@@ -130,6 +129,11 @@ impl SpotifyClient {
     /// The response cache, when enabled.
     pub fn cache(&self) -> Option<&ResponseCache> {
         self.inner.cache.as_ref()
+    }
+
+    /// When the user authorised the credentials in use (see [`crate::spotify::auth::expiry`]).
+    pub async fn authorization(&self) -> crate::spotify::auth::Authorization {
+        self.inner.pipeline.auth().authorization().await
     }
 
     /// Whether the credentials act for a user (otherwise only catalog calls work).

@@ -77,6 +77,9 @@ pub struct SpotifyConfig {
     /// logins work without it.
     pub client_secret: Option<Secret>,
     pub credentials: Credentials,
+    /// When the user authorised the refresh token (`SPOTIFY_AUTHORIZED_AT`), for credentials that
+    /// carry no date of their own; a token file's own date wins. `None` = unknown.
+    pub authorized_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Timeout of every HTTP request (connect + answer).
     pub request_timeout: Duration,
     /// Longest `Retry-After` the client waits out before giving up with `RateLimited`.
@@ -101,6 +104,7 @@ impl SpotifyConfig {
             client_id: client_id.into(),
             client_secret: None,
             credentials,
+            authorized_at: None,
             request_timeout: Duration::from_secs(10),
             max_retry_wait: Duration::from_secs(30),
             max_retries: 3,

@@ -17,7 +17,8 @@ impl Secret {
         Self(value.into())
     }
 
-    /// The secret value itself. Use only where it is sent to Spotify or written to the token file.
+    /// The secret value itself. Use only where it is sent to Spotify, written to the token file or
+    /// printed in the Secret manifest `auth login --print-secret` asks for.
     pub fn expose(&self) -> &str {
         &self.0
     }

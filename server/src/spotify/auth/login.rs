@@ -8,7 +8,8 @@
 //! 2. A one-shot axum server on `127.0.0.1:PORT` (Spotify requires a loopback IP literal,
 //!    not `localhost`) waits for `/callback?code=..&state=..`, checking `state`.
 //! 3. The code is exchanged with the verifier and the tokens are written to the token file
-//!    atomically with mode 0600.
+//!    atomically with mode 0600, with the moment of the exchange as `authorized_at` (the refresh
+//!    token stops working six months later, see [`crate::spotify::auth::expiry`]).
 
 use crate::spotify::auth::DEFAULT_SCOPES;
 use crate::spotify::auth::endpoint::TokenEndpoint;
@@ -18,6 +19,7 @@ use crate::spotify::config::SpotifyConfig;
 use crate::spotify::error::SpotifyError;
 use axum::extract::{Query, State};
 use axum::response::Html;
+use chrono::SubsecRound;
 use rspotify::{
     AuthCodePkceSpotify, Config as RspotifyConfig, Credentials as RspotifyCredentials, OAuth,
 };
@@ -246,6 +248,7 @@ pub async fn login_with(
         refresh_token: response.refresh_token,
         expires_at: unix_now() + response.expires_in,
         scope: response.scope.unwrap_or_else(|| options.scopes.join(" ")),
+        authorized_at: Some(chrono::Utc::now().trunc_subsecs(0)),
     };
     store.save(&tokens)?;
     Ok(tokens)
@@ -349,6 +352,15 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(stored, tokens);
+        let authorized = tokens
+            .authorized_at
+            .expect("login records the date")
+            .timestamp();
+        let now = unix_now() as i64;
+        assert!(
+            (now - 60..=now).contains(&authorized),
+            "{authorized} vs {now}"
+        );
         let store = TokenStore::at_or_default(Some(&dir.path().join("token.json"))).unwrap();
         let st = store.status().unwrap();
         assert!(st.logged_in && st.has_refresh_token);

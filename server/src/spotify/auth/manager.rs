@@ -6,12 +6,18 @@
 //! then reuse its result — one request to the token endpoint, not N. After a 401 the pipeline
 //! calls [`TokenManager::invalidate`] with the generation of the token that failed; only the
 //! first such caller refreshes, later ones see the newer generation and reuse it.
+//!
+//! The manager also knows when the user authorised ([`TokenManager::authorization`]): from the
+//! token file, or for a refresh token from the environment from `SPOTIFY_AUTHORIZED_AT`. A
+//! refresh keeps that date, also when Spotify hands out a new refresh token.
 
 use crate::spotify::auth::endpoint::{TokenEndpoint, TokenResponse};
+use crate::spotify::auth::expiry::Authorization;
 use crate::spotify::auth::store::{TokenSet, TokenStore, unix_now};
 use crate::spotify::config::Credentials;
 use crate::spotify::error::SpotifyError;
 use crate::spotify::secret::Secret;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -37,6 +43,7 @@ struct State {
     refresh_token: Option<Secret>,
     scope: String,
     generation: u64,
+    authorized_at: Option<DateTime<Utc>>,
 }
 
 /// Hands out access tokens; see the module documentation.
@@ -111,6 +118,26 @@ impl TokenManager {
             user_scope: short_hash(&scope_seed),
             observer: std::sync::OnceLock::new(),
         })
+    }
+
+    /// When the user authorised, for credentials that carry no date of their own: a refresh
+    /// token from the environment, or a token file written before dates were kept.
+    pub fn with_authorized_at(mut self, authorized_at: Option<DateTime<Utc>>) -> Self {
+        let state = self.state.get_mut();
+        if state.authorized_at.is_none() {
+            state.authorized_at = authorized_at;
+        }
+        self
+    }
+
+    /// When the user authorised the credentials in use (nothing expires for Client Credentials).
+    pub async fn authorization(&self) -> Authorization {
+        match self.source {
+            Source::ClientCredentials => Authorization::AppOnly,
+            Source::RefreshToken | Source::TokenFile(_) => {
+                Authorization::of_user(self.state.lock().await.authorized_at)
+            }
+        }
     }
 
     /// A stable, secret-free key for the identity these credentials act as (the cache scopes
@@ -243,6 +270,7 @@ impl TokenManager {
                 refresh_token: state.refresh_token.clone(),
                 expires_at: unix_now() + lifetime.as_secs(),
                 scope: state.scope.clone(),
+                authorized_at: state.authorized_at,
             };
             if let Err(e) = store.save(&tokens) {
                 tracing::warn!(error = %e, "could not persist refreshed Spotify tokens");
@@ -264,6 +292,9 @@ impl TokenManager {
         }
         state.refresh_token = tokens.refresh_token.clone();
         state.scope = tokens.scope.clone();
+        if tokens.authorized_at.is_some() {
+            state.authorized_at = tokens.authorized_at;
+        }
         let now = unix_now();
         if tokens.expires_at > now {
             state.access = Some((
@@ -429,6 +460,9 @@ mod tests {
         );
         let err = missing.bearer().await.unwrap_err();
         assert!(err.to_string().contains("no saved login"), "{err}");
+        assert_eq!(missing.authorization().await, Authorization::Unknown);
+        let authorized =
+            crate::spotify::auth::expiry::parse_authorized_at("2026-02-01T00:00:00Z").ok();
 
         let store = TokenStore::new(&path);
         store
@@ -438,6 +472,7 @@ mod tests {
                 refresh_token: Some(Secret::new("stored-refresh")),
                 expires_at: unix_now() + 3600,
                 scope: "user-read-private".into(),
+                authorized_at: authorized,
             })
             .unwrap();
         // The manager created before the login picks the file up without a restart.
@@ -456,6 +491,54 @@ mod tests {
         let saved = store.load().unwrap().unwrap();
         assert_eq!(saved.access_token.expose(), "access-1");
         assert_eq!(saved.refresh_token.unwrap().expose(), "rotated-refresh");
+        // A refresh, even one that rotates the refresh token, keeps the authorisation date.
+        assert_eq!(saved.authorized_at, authorized);
+        assert_eq!(
+            missing.authorization().await,
+            Authorization::of_user(authorized)
+        );
+    }
+
+    #[tokio::test]
+    async fn authorization_of_each_credential_kind() {
+        let fake = Fake::start().await;
+        let at = crate::spotify::auth::expiry::parse_authorized_at("2026-03-04T05:06:07Z").ok();
+        let rt = Credentials::RefreshToken(Secret::new("rt"));
+        let mgr = manager(&fake, &rt, Duration::from_secs(60));
+        assert_eq!(mgr.authorization().await, Authorization::Unknown);
+        let mgr = manager(&fake, &rt, Duration::from_secs(60)).with_authorized_at(at);
+        *fake.state.rotate_refresh_to.lock().unwrap() = Some("rt-new".into());
+        mgr.bearer().await.unwrap();
+        assert_eq!(mgr.authorization().await, Authorization::of_user(at));
+
+        let endpoint = TokenEndpoint::new(
+            reqwest::Client::new(),
+            &fake.accounts_base(),
+            "test-client",
+            Some(Secret::new("client-secret")),
+        );
+        let app = TokenManager::new(endpoint, &Credentials::ClientCredentials, Duration::ZERO)
+            .unwrap()
+            .with_authorized_at(at);
+        assert_eq!(app.authorization().await, Authorization::AppOnly);
+
+        // A token file's own date wins over the configured one.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token.json");
+        let own = crate::spotify::auth::expiry::parse_authorized_at("2026-01-01T00:00:00Z").ok();
+        TokenStore::new(&path)
+            .save(&TokenSet {
+                client_id: "test-client".into(),
+                access_token: Secret::new("a"),
+                refresh_token: Some(Secret::new("r")),
+                expires_at: 0,
+                scope: String::new(),
+                authorized_at: own,
+            })
+            .unwrap();
+        let file =
+            manager(&fake, &Credentials::TokenFile(path), Duration::ZERO).with_authorized_at(at);
+        assert_eq!(file.authorization().await, Authorization::of_user(own));
     }
 
     #[test]

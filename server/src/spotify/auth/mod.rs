@@ -1,13 +1,18 @@
 //! Authorisation: the token endpoint ([`endpoint`]), the in-process token manager with
 //! single-flight refresh ([`manager`]), the token file ([`store`]) and the interactive
-//! PKCE login of `spotify-mcp-server auth login` ([`login`]).
+//! PKCE login of `spotify-mcp-server auth login` ([`login`]), when user credentials stop
+//! working ([`expiry`]) and the Kubernetes Secret `auth login --print-secret` prints
+//! ([`manifest`]).
 
 pub mod endpoint;
+pub mod expiry;
 pub mod login;
 pub mod manager;
+pub mod manifest;
 pub mod store;
 
 pub use endpoint::{TokenEndpoint, TokenResponse};
+pub use expiry::Authorization;
 pub use login::{LoginOptions, login, redirect_uri};
 pub use manager::{BearerToken, TokenManager};
 pub use store::{TokenSet, TokenStatus, TokenStore};

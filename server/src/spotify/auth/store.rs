@@ -1,8 +1,10 @@
 //! The token file of `spotify-mcp-server auth login`: `<config dir>/spotify-mcp/token.json`,
 //! written atomically (temporary file in the same directory, then rename) with mode 0600.
 
+use crate::spotify::auth::expiry::refresh_token_expiry;
 use crate::spotify::error::SpotifyError;
 use crate::spotify::secret::Secret;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,10 @@ pub struct TokenSet {
     /// Granted scopes, space-separated.
     #[serde(default)]
     pub scope: String,
+    /// When the user authorised (the end of `auth login`, RFC 3339); refreshes keep it, since
+    /// they do not extend the refresh token's life. Absent in files written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorized_at: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for TokenSet {
@@ -30,6 +36,7 @@ impl std::fmt::Debug for TokenSet {
             .field("refresh_token", &self.refresh_token)
             .field("expires_at", &self.expires_at)
             .field("scope", &self.scope)
+            .field("authorized_at", &self.authorized_at)
             .finish()
     }
 }
@@ -44,6 +51,10 @@ pub struct TokenStatus {
     /// Seconds until the stored access token expires (negative = expired; it is refreshed on use).
     pub access_token_expires_in_secs: Option<i64>,
     pub scopes: Vec<String>,
+    /// When the user authorised; `None` when the file does not say.
+    pub authorized_at: Option<DateTime<Utc>>,
+    /// When the refresh token stops working (six months after authorising); `None` when unknown.
+    pub refresh_token_expires_at: Option<DateTime<Utc>>,
 }
 
 /// Unix seconds now.
@@ -163,6 +174,8 @@ impl TokenStore {
                 has_refresh_token: false,
                 access_token_expires_in_secs: None,
                 scopes: Vec::new(),
+                authorized_at: None,
+                refresh_token_expires_at: None,
             },
             Some(t) => TokenStatus {
                 path: self.path.clone(),
@@ -171,6 +184,8 @@ impl TokenStore {
                 has_refresh_token: t.refresh_token.is_some(),
                 access_token_expires_in_secs: Some(t.expires_at as i64 - unix_now() as i64),
                 scopes: t.scope.split_whitespace().map(str::to_owned).collect(),
+                authorized_at: t.authorized_at,
+                refresh_token_expires_at: t.authorized_at.map(refresh_token_expiry),
             },
         })
     }
@@ -209,6 +224,10 @@ mod tests {
             refresh_token: Some(Secret::new("RT")),
             expires_at: unix_now() + 3600,
             scope: "user-read-private playlist-read-private".into(),
+            authorized_at: crate::spotify::auth::expiry::parse_authorized_at(
+                "2026-01-31T12:00:00Z",
+            )
+            .ok(),
         }
     }
 
@@ -247,6 +266,39 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn authorization_date_round_trips_and_old_files_have_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::new(dir.path().join("token.json"));
+        store.save(&sample()).unwrap();
+        let text = std::fs::read_to_string(store.path()).unwrap();
+        assert!(
+            text.contains(r#""authorized_at": "2026-01-31T12:00:00Z""#),
+            "{text}"
+        );
+        let status = store.status().unwrap();
+        let at = |s| crate::spotify::auth::expiry::parse_authorized_at(s).ok();
+        assert_eq!(status.authorized_at, at("2026-01-31T12:00:00Z"));
+        assert_eq!(status.refresh_token_expires_at, at("2026-07-31T12:00:00Z"));
+
+        // A file from before the date was recorded: still valid, the date is unknown.
+        std::fs::write(
+            store.path(),
+            r#"{"client_id":"cid","access_token":"AT","refresh_token":"RT","expires_at":1}"#,
+        )
+        .unwrap();
+        let old = store.load().unwrap().unwrap();
+        assert_eq!(old.authorized_at, None);
+        let status = store.status().unwrap();
+        assert_eq!(
+            (status.authorized_at, status.refresh_token_expires_at),
+            (None, None)
+        );
+        store.save(&old).unwrap();
+        let text = std::fs::read_to_string(store.path()).unwrap();
+        assert!(!text.contains("authorized_at"), "no guessed date: {text}");
     }
 
     #[test]
