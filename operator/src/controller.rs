@@ -518,12 +518,14 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
         }
     }
     let digest = secrets::digest(&refs, &found);
+    let authorization = secrets::authorization(&smcp.spec, &found);
     drop(found);
 
     // 2. Deployment, Service, ServiceMonitor, PrometheusRule: each attempted; the first failure is
     //    reported in the status (Degraded/ApplyFailed) and then returned for a retry with backoff.
     let mut failure: Option<Error> = None;
-    let desired = deployment::build(smcp, &ctx.settings.params, &digest.hash)?;
+    let mut desired = deployment::build(smcp, &ctx.settings.params, &digest.hash)?;
+    secrets::pass_authorized_at(&mut desired, &authorization);
     let dep = match apply_child(ctx, &ctx.deployments, ns, desired).await {
         Ok(applied) => Some(applied.object),
         Err(e) => {
@@ -587,6 +589,7 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
         service_monitor: sm_state.clone(),
         prometheus_rule: pr_state.clone(),
         endpoint: resources::endpoint_url(name, ns, smcp.spec.service.port),
+        credentials: &authorization,
     };
     let now = Time(
         jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
@@ -620,7 +623,12 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
     if let MonitoringState::Failed(msg) = pr_state {
         return Err(Error::PrometheusRule(msg));
     }
-    Ok(Action::requeue(ctx.settings.resync))
+    // CredentialsExpiring flips by the clock alone: come back just after it is due.
+    let requeue = status::next_credentials_change(&authorization, now.0)
+        .map_or(ctx.settings.resync, |due| {
+            ctx.settings.resync.min(due + Duration::from_secs(1))
+        });
+    Ok(Action::requeue(requeue))
 }
 
 /// Applies one child unless its cached copy (in `store`) already matches; counts the write.

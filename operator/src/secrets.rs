@@ -2,13 +2,110 @@
 //! template (so a changed credential rolls the pods). Only the referenced keys count: editing an
 //! unrelated key of the same Secret does not restart the server. Values never leave this module
 //! except as a SHA-256 digest.
+//!
+//! Also read here: when the user authorised the credentials (the annotation
+//! [`AUTHORIZED_AT_ANNOTATION`], not a secret), which the server gets as `SPOTIFY_AUTHORIZED_AT`
+//! and the status shows as the `CredentialsExpiring` condition.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{EnvVar, Secret};
 use sha2::{Digest, Sha256};
 
 use crate::crd::SpotifyMcpSpec;
+use crate::resources::deployment::CONTAINER_NAME;
+
+/// Annotation of the credentials Secret: when the user authorised, RFC 3339
+/// (`spotify-mcp-server auth login --print-secret NAME` writes it).
+pub const AUTHORIZED_AT_ANNOTATION: &str = "spotifymcp.dev/authorized-at";
+/// The server's environment variable for the authorisation date.
+pub const AUTHORIZED_AT_ENV: &str = "SPOTIFY_AUTHORIZED_AT";
+
+/// What the credentials Secret says about when the user authorised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Authorization {
+    /// Sandbox, or no `spec.spotify`: no Spotify credentials that could expire.
+    NotApplicable,
+    /// The credentials Secret does not exist.
+    SecretMissing {
+        /// Secret name.
+        secret: String,
+    },
+    /// The Secret holds no refresh token: app-only credentials, which do not expire.
+    NoRefreshToken {
+        /// Secret name.
+        secret: String,
+    },
+    /// The Secret has no (or an empty) authorisation annotation.
+    Unknown {
+        /// Secret name.
+        secret: String,
+    },
+    /// The annotation is not an RFC 3339 instant.
+    Invalid {
+        /// Secret name.
+        secret: String,
+    },
+    /// Authorised at this instant.
+    At {
+        /// Secret name.
+        secret: String,
+        /// When the user authorised.
+        at: jiff::Timestamp,
+    },
+}
+
+/// When the user authorised the credentials of `spec`, from the Secrets in `found`.
+pub fn authorization(spec: &SpotifyMcpSpec, found: &BTreeMap<String, Secret>) -> Authorization {
+    let Some(spotify) = spec.spotify.as_ref().filter(|_| !spec.sandbox) else {
+        return Authorization::NotApplicable;
+    };
+    let secret = spotify.secret_name.clone();
+    let Some(object) = found.get(&secret) else {
+        return Authorization::SecretMissing { secret };
+    };
+    if value(object, &spotify.refresh_token_key).is_none_or(|v| v.trim_ascii().is_empty()) {
+        return Authorization::NoRefreshToken { secret };
+    }
+    let annotation = object
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(AUTHORIZED_AT_ANNOTATION))
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty());
+    match annotation.map(str::parse::<jiff::Timestamp>) {
+        None => Authorization::Unknown { secret },
+        Some(Ok(at)) => Authorization::At { secret, at },
+        Some(Err(_)) => Authorization::Invalid { secret },
+    }
+}
+
+/// Sets `SPOTIFY_AUTHORIZED_AT` on the server container when the date is known. The Deployment
+/// builder only sees the Secrets' hash; an annotation cannot be read with `valueFrom`, so the
+/// operator passes this one non-secret value itself (normalised to UTC, whole seconds).
+pub fn pass_authorized_at(deployment: &mut Deployment, authorization: &Authorization) {
+    let Authorization::At { at, .. } = authorization else {
+        return;
+    };
+    let value = at.round(jiff::Unit::Second).unwrap_or(*at).to_string();
+    let containers = deployment
+        .spec
+        .iter_mut()
+        .filter_map(|spec| spec.template.spec.as_mut())
+        .flat_map(|pod| pod.containers.iter_mut())
+        .filter(|c| c.name == CONTAINER_NAME);
+    for container in containers {
+        let env = container.env.get_or_insert_with(Vec::new);
+        env.retain(|e| e.name != AUTHORIZED_AT_ENV);
+        env.push(EnvVar {
+            name: AUTHORIZED_AT_ENV.to_owned(),
+            value: Some(value.clone()),
+            value_from: None,
+        });
+    }
+}
 
 /// Secret name -> keys of it the spec references.
 pub type References = BTreeMap<String, BTreeSet<String>>;
@@ -175,6 +272,121 @@ mod tests {
             secret("token", &[]),
         ]);
         assert_ne!(digest(&refs, &empty_token).hash, d.hash);
+    }
+
+    fn credentials(annotation: Option<&str>, refresh_token: &str) -> BTreeMap<String, Secret> {
+        let (name, mut s) = secret(
+            "spotify",
+            &[("client-id", "a"), ("refresh-token", refresh_token)],
+        );
+        s.metadata.annotations = annotation
+            .map(|v| BTreeMap::from([(AUTHORIZED_AT_ANNOTATION.to_owned(), v.to_owned())]));
+        BTreeMap::from([(name, s)])
+    }
+
+    #[test]
+    fn authorization_comes_from_the_annotation_of_the_credentials_secret() {
+        let secret = || "spotify".to_owned();
+        let at: jiff::Timestamp = "2026-01-31T18:00:00Z".parse().expect("time");
+        let read = |annotation, rt| authorization(&spec(), &credentials(annotation, rt));
+        assert_eq!(
+            read(Some("2026-01-31T20:00:00+02:00"), "r"),
+            Authorization::At {
+                secret: secret(),
+                at
+            }
+        );
+        assert_eq!(read(None, "r"), Authorization::Unknown { secret: secret() });
+        assert_eq!(
+            read(Some(" "), "r"),
+            Authorization::Unknown { secret: secret() }
+        );
+        assert_eq!(
+            read(Some("last tuesday"), "r"),
+            Authorization::Invalid { secret: secret() }
+        );
+        assert_eq!(
+            read(Some("2026-01-31T18:00:00Z"), ""),
+            Authorization::NoRefreshToken { secret: secret() }
+        );
+        assert_eq!(
+            authorization(&spec(), &BTreeMap::new()),
+            Authorization::SecretMissing { secret: secret() }
+        );
+        let mut sandbox = spec();
+        sandbox.sandbox = true;
+        let found = credentials(Some("2026-01-31T18:00:00Z"), "r");
+        assert_eq!(
+            authorization(&sandbox, &found),
+            Authorization::NotApplicable
+        );
+        let mut no_spotify = spec();
+        no_spotify.spotify = None;
+        assert_eq!(
+            authorization(&no_spotify, &found),
+            Authorization::NotApplicable
+        );
+    }
+
+    #[test]
+    fn the_known_date_reaches_the_server_container_only() {
+        use k8s_openapi::api::apps::v1::DeploymentSpec;
+        use k8s_openapi::api::core::v1::{Container, PodSpec};
+        let container = |name: &str| Container {
+            name: name.to_owned(),
+            env: Some(vec![EnvVar {
+                name: "SPOTIFY_MCP_PORT".to_owned(),
+                value: Some("8000".to_owned()),
+                value_from: None,
+            }]),
+            ..Container::default()
+        };
+        let mut d = Deployment {
+            spec: Some(DeploymentSpec {
+                template: k8s_openapi::api::core::v1::PodTemplateSpec {
+                    metadata: None,
+                    spec: Some(PodSpec {
+                        containers: vec![container(CONTAINER_NAME), container("sidecar")],
+                        ..PodSpec::default()
+                    }),
+                },
+                ..DeploymentSpec::default()
+            }),
+            ..Deployment::default()
+        };
+        let env = |d: &Deployment, i: usize| -> Vec<(String, Option<String>)> {
+            d.spec
+                .as_ref()
+                .and_then(|s| s.template.spec.as_ref())
+                .expect("pod")
+                .containers[i]
+                .env
+                .iter()
+                .flatten()
+                .map(|e| (e.name.clone(), e.value.clone()))
+                .collect()
+        };
+        let before = d.clone();
+        pass_authorized_at(&mut d, &Authorization::Unknown { secret: "s".into() });
+        assert_eq!(d, before, "an unknown date sets nothing");
+        let at = "2026-01-31T20:00:00.4+02:00".parse().expect("time");
+        let known = Authorization::At {
+            secret: "s".into(),
+            at,
+        };
+        pass_authorized_at(&mut d, &known);
+        pass_authorized_at(&mut d, &known);
+        assert_eq!(
+            env(&d, 0),
+            [
+                ("SPOTIFY_MCP_PORT".to_owned(), Some("8000".to_owned())),
+                (
+                    AUTHORIZED_AT_ENV.to_owned(),
+                    Some("2026-01-31T18:00:00Z".to_owned())
+                ),
+            ]
+        );
+        assert_eq!(env(&d, 1).len(), 1, "the sidecar is left alone");
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! every condition rule is unit-tested; `lastTransitionTime` only moves when a condition's status
 //! changes, which keeps a resync with nothing new from writing anything.
 
+use std::time::Duration;
+
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use crate::crd::SpotifyMcpStatus;
+use crate::secrets::{AUTHORIZED_AT_ANNOTATION, Authorization};
 
 /// Condition types the operator maintains.
 pub mod types {
@@ -19,6 +22,133 @@ pub mod types {
     pub const SERVICE_MONITOR_READY: &str = "ServiceMonitorReady";
     /// The PrometheusRule exists as specified.
     pub const PROMETHEUS_RULE_READY: &str = "PrometheusRuleReady";
+    /// The Spotify refresh token stops working within [`super::CREDENTIALS_WARNING`] (or has).
+    pub const CREDENTIALS_EXPIRING: &str = "CredentialsExpiring";
+}
+
+/// How long a Spotify refresh token works after the user authorised: six calendar months,
+/// counted in UTC. A day the sixth month lacks is clamped to that month's last day (authorised
+/// 2026-08-31T10:00:00Z, expires 2027-02-28T10:00:00Z). Refreshing does not extend it. The server
+/// computes the same date for its `spotify_mcp_credentials_expiry_timestamp_seconds` metric.
+pub const CREDENTIALS_LIFETIME_MONTHS: i32 = 6;
+
+/// `CredentialsExpiring` turns True this long before the refresh token stops working.
+pub const CREDENTIALS_WARNING: jiff::SignedDuration = jiff::SignedDuration::from_hours(14 * 24);
+
+/// When a refresh token authorised at `authorized_at` stops working
+/// (see [`CREDENTIALS_LIFETIME_MONTHS`]).
+pub fn credentials_expiry(authorized_at: jiff::Timestamp) -> jiff::Timestamp {
+    authorized_at
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .checked_add(jiff::Span::new().months(CREDENTIALS_LIFETIME_MONTHS))
+        .map(|z| z.timestamp())
+        .unwrap_or(jiff::Timestamp::MAX)
+}
+
+/// When `CredentialsExpiring` turns True for a refresh token that stops working at `expiry`.
+fn warning_start(expiry: jiff::Timestamp) -> jiff::Timestamp {
+    expiry
+        .checked_sub(CREDENTIALS_WARNING)
+        .unwrap_or(jiff::Timestamp::MIN)
+}
+
+/// How long until `CredentialsExpiring` would change by the clock alone (14 days before the
+/// expiry, then at the expiry); `None` when nothing is due.
+pub fn next_credentials_change(
+    authorization: &Authorization,
+    now: jiff::Timestamp,
+) -> Option<Duration> {
+    let Authorization::At { at, .. } = authorization else {
+        return None;
+    };
+    let expiry = credentials_expiry(*at);
+    [warning_start(expiry), expiry]
+        .into_iter()
+        .find(|due| *due > now)
+        .and_then(|due| Duration::try_from(now.duration_until(due)).ok())
+}
+
+/// The `CredentialsExpiring` condition, or `None` where no Spotify credentials could expire
+/// (sandbox, no `spec.spotify`). Messages name the Secret and dates, never a Secret value.
+fn credentials_condition(authorization: &Authorization, now: jiff::Timestamp) -> Option<Condition> {
+    let renew = |secret: &str| {
+        format!(
+            "run `spotify-mcp-server auth login --print-secret {secret}` and apply the Secret it prints"
+        )
+    };
+    let (status, reason, message) = match authorization {
+        Authorization::NotApplicable => return None,
+        Authorization::SecretMissing { secret } => (
+            "Unknown",
+            "SecretNotFound",
+            format!(
+                "Secret {secret} not found, so when its credentials were authorised is unknown"
+            ),
+        ),
+        Authorization::NoRefreshToken { secret } => (
+            "False",
+            "NoRefreshToken",
+            format!(
+                "Secret {secret} holds no refresh token; the server uses app-only credentials, which do not expire"
+            ),
+        ),
+        Authorization::Unknown { secret } => (
+            "Unknown",
+            "AuthorizationDateUnknown",
+            format!(
+                "Secret {secret} has no {AUTHORIZED_AT_ANNOTATION} annotation, so when its refresh token stops working \
+                 (six months after the user authorised) is unknown; annotate it with the RFC 3339 time of the login, or {}",
+                renew(secret)
+            ),
+        ),
+        Authorization::Invalid { secret } => (
+            "Unknown",
+            "InvalidAuthorizationDate",
+            format!(
+                "the {AUTHORIZED_AT_ANNOTATION} annotation of Secret {secret} is not an RFC 3339 time such as \
+                 2026-01-31T18:00:00Z, so when its refresh token stops working is unknown"
+            ),
+        ),
+        Authorization::At { secret, at } => {
+            let at = at.round(jiff::Unit::Second).unwrap_or(*at);
+            let expiry = credentials_expiry(at);
+            if now >= expiry {
+                (
+                    "True",
+                    "Expired",
+                    format!(
+                        "the refresh token in Secret {secret} (authorised {at}) stopped working at {expiry}; {}",
+                        renew(secret)
+                    ),
+                )
+            } else if now >= warning_start(expiry) {
+                (
+                    "True",
+                    "ExpiresSoon",
+                    format!(
+                        "the refresh token in Secret {secret} (authorised {at}) stops working at {expiry}; {}",
+                        renew(secret)
+                    ),
+                )
+            } else {
+                (
+                    "False",
+                    "Valid",
+                    format!(
+                        "the refresh token in Secret {secret} (authorised {at}) works until {expiry}"
+                    ),
+                )
+            }
+        }
+    };
+    Some(Condition {
+        type_: types::CREDENTIALS_EXPIRING.to_owned(),
+        status: status.to_owned(),
+        reason: reason.to_owned(),
+        message,
+        observed_generation: None,
+        last_transition_time: Time(jiff::Timestamp::UNIX_EPOCH),
+    })
 }
 
 /// What happened to an optional Prometheus Operator child (ServiceMonitor, PrometheusRule) in this
@@ -54,6 +184,8 @@ pub struct Observed<'a> {
     pub prometheus_rule: MonitoringState,
     /// In-cluster MCP URL.
     pub endpoint: String,
+    /// When the user authorised the Spotify credentials.
+    pub credentials: &'a Authorization,
 }
 
 /// Where the Deployment's rollout stands.
@@ -265,6 +397,7 @@ pub fn compute(
     })
     .collect();
 
+    .chain(credentials_condition(observed.credentials, now.0))
     SpotifyMcpStatus {
         observed_generation: observed.generation,
         replicas: counts.replicas,
@@ -351,6 +484,7 @@ pub fn find<'a>(status: Option<&'a SpotifyMcpStatus>, type_: &str) -> Option<&'a
 
 #[cfg(test)]
 mod tests {
+        types::CREDENTIALS_EXPIRING => c.status == "True",
     use super::*;
     use k8s_openapi::api::apps::v1::{DeploymentCondition, DeploymentStatus};
 
@@ -400,6 +534,7 @@ mod tests {
     }
 
     #[test]
+            credentials: &Authorization::NotApplicable,
     fn available_deployment_is_ready_and_not_progressing() {
         let d = healthy(2);
         let s = compute(None, &observed(Some(&d), 2), &at(100));
@@ -650,3 +785,178 @@ mod tests {
         assert_eq!(get(&rolling_again, types::PROGRESSING).status, "True");
     }
 }
+
+    fn ts(s: &str) -> jiff::Timestamp {
+        s.parse().expect("RFC 3339")
+    }
+
+    fn credentials(s: &SpotifyMcpStatus) -> Option<&Condition> {
+        find(Some(s), types::CREDENTIALS_EXPIRING)
+    }
+
+    #[test]
+    fn six_months_are_calendar_months_in_utc_clamped_to_the_month_end() {
+        assert_eq!(
+            credentials_expiry(ts("2026-01-31T18:00:00Z")),
+            ts("2026-07-31T18:00:00Z")
+        );
+        assert_eq!(
+            credentials_expiry(ts("2026-08-31T10:00:00Z")),
+            ts("2027-02-28T10:00:00Z")
+        );
+        assert_eq!(
+            credentials_expiry(ts("2027-08-30T23:30:00-02:00")),
+            ts("2028-02-29T01:30:00Z"),
+            "counted from the UTC date (2027-08-31)"
+        );
+    }
+
+    #[test]
+    fn credentials_expiring_turns_true_fourteen_days_before_the_expiry() {
+        let d = healthy(1);
+        let known = Authorization::At {
+            secret: "spotify-credentials".into(),
+            at: ts("2026-01-31T18:00:00Z"),
+        };
+        let mut o = observed(Some(&d), 1);
+        o.credentials = &known;
+        let at = |s: &str| Time(ts(s));
+
+        let fine = compute(None, &o, &at("2026-07-17T17:59:59Z"));
+        let c = credentials(&fine).expect("condition present");
+        assert_eq!((c.status.as_str(), c.reason.as_str()), ("False", "Valid"));
+        assert_eq!(
+            c.message,
+            "the refresh token in Secret spotify-credentials (authorised 2026-01-31T18:00:00Z) works until 2026-07-31T18:00:00Z"
+        );
+        assert!(
+            transitions(None, &fine)
+                .iter()
+                .all(|c| c.type_ != types::CREDENTIALS_EXPIRING)
+        );
+        assert_eq!(
+            next_credentials_change(&known, ts("2026-07-17T17:59:59Z")),
+            Some(Duration::from_secs(1))
+        );
+
+        let soon = compute(Some(&fine), &o, &at("2026-07-17T18:00:00Z"));
+        let c = credentials(&soon).expect("condition present");
+        assert_eq!(
+            (c.status.as_str(), c.reason.as_str()),
+            ("True", "ExpiresSoon")
+        );
+        assert!(
+            c.message.contains("Secret spotify-credentials"),
+            "{}",
+            c.message
+        );
+        assert!(
+            c.message.contains("stops working at 2026-07-31T18:00:00Z"),
+            "{}",
+            c.message
+        );
+        assert!(
+            c.message
+                .contains("auth login --print-secret spotify-credentials"),
+            "{}",
+            c.message
+        );
+        assert_eq!(c.last_transition_time, at("2026-07-17T18:00:00Z"));
+        assert!(is_warning(c));
+        let moved: Vec<(&str, &str)> = transitions(Some(&fine), &soon)
+            .iter()
+            .map(|c| (c.type_.as_str(), c.reason.as_str()))
+            .collect();
+        assert_eq!(moved, [(types::CREDENTIALS_EXPIRING, "ExpiresSoon")]);
+        assert_eq!(
+            next_credentials_change(&known, ts("2026-07-17T18:00:00Z")),
+            Some(Duration::from_secs(14 * 24 * 3600))
+        );
+
+        // A resync a day later changes nothing.
+        let later = compute(Some(&soon), &o, &at("2026-07-18T18:00:00Z"));
+        assert_eq!(later, soon);
+        assert!(transitions(Some(&soon), &later).is_empty());
+
+        // The expiry itself is a new warning (same status, new reason), then nothing is due.
+        let expired = compute(Some(&later), &o, &at("2026-07-31T18:00:00Z"));
+        let c = credentials(&expired).expect("condition present");
+        assert_eq!((c.status.as_str(), c.reason.as_str()), ("True", "Expired"));
+        assert!(
+            c.message
+                .contains("stopped working at 2026-07-31T18:00:00Z"),
+            "{}",
+            c.message
+        );
+        assert_eq!(c.last_transition_time, at("2026-07-17T18:00:00Z"));
+        assert_eq!(transitions(Some(&later), &expired).len(), 1);
+        assert_eq!(
+            next_credentials_change(&known, ts("2026-07-31T18:00:00Z")),
+            None
+        );
+
+        // A fresh login resolves it with a Normal event.
+        let renewed = Authorization::At {
+            secret: "spotify-credentials".into(),
+            at: ts("2026-07-30T09:00:00Z"),
+        };
+        o.credentials = &renewed;
+        let fixed = compute(Some(&expired), &o, &at("2026-07-31T19:00:00Z"));
+        let moved = transitions(Some(&expired), &fixed);
+        assert_eq!(moved.len(), 1);
+        assert_eq!(
+            (moved[0].status.as_str(), is_warning(moved[0])),
+            ("False", false)
+        );
+    }
+
+    #[test]
+    fn credentials_without_a_date_say_so_and_sandboxes_have_no_condition() {
+        let d = healthy(1);
+        let now = at(1_780_000_000);
+        let cases = [
+            (
+                Authorization::Unknown {
+                    secret: "creds".into(),
+                },
+                "Unknown",
+                "AuthorizationDateUnknown",
+            ),
+            (
+                Authorization::Invalid {
+                    secret: "creds".into(),
+                },
+                "Unknown",
+                "InvalidAuthorizationDate",
+            ),
+            (
+                Authorization::SecretMissing {
+                    secret: "creds".into(),
+                },
+                "Unknown",
+                "SecretNotFound",
+            ),
+            (
+                Authorization::NoRefreshToken {
+                    secret: "creds".into(),
+                },
+                "False",
+                "NoRefreshToken",
+            ),
+        ];
+        for (authorization, status, reason) in &cases {
+            let mut o = observed(Some(&d), 1);
+            o.credentials = authorization;
+            let s = compute(None, &o, &now);
+            let c = credentials(&s).expect("condition present");
+            assert_eq!((c.status.as_str(), c.reason.as_str()), (*status, *reason));
+            assert!(c.message.contains("Secret creds"), "{}", c.message);
+            assert!(!is_warning(c));
+            assert_eq!(next_credentials_change(authorization, now.0), None);
+        }
+        let s = compute(None, &observed(Some(&d), 1), &now);
+        assert!(
+            credentials(&s).is_none(),
+            "sandbox or no spec.spotify: no condition"
+        );
+    }
