@@ -216,7 +216,7 @@ async def test_alert_rules_are_loaded_and_healthy(generated, monitored):
 
     groups = json.loads(body)["data"]["groups"]
     rules = [r for g in groups for r in g["rules"]]
-    assert len(rules) == 6
+    assert len(rules) == 9
     for rule in rules:
         assert rule["health"] in ("ok", "unknown"), rule
         assert rule.get("lastError", "") == "", rule
