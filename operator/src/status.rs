@@ -386,6 +386,7 @@ pub fn compute(
         prometheus_rule,
     ]
     .into_iter()
+    .chain(credentials_condition(observed.credentials, now.0))
     .map(|mut c| {
         c.observed_generation = observed.generation;
         c.last_transition_time = previous_conditions
@@ -397,7 +398,6 @@ pub fn compute(
     })
     .collect();
 
-    .chain(credentials_condition(observed.credentials, now.0))
     SpotifyMcpStatus {
         observed_generation: observed.generation,
         replicas: counts.replicas,
@@ -473,6 +473,7 @@ pub fn is_warning(c: &Condition) -> bool {
             c.status == "False" && c.reason != "Disabled"
         }
         types::READY => c.status == "False" && c.reason == "ProgressDeadlineExceeded",
+        types::CREDENTIALS_EXPIRING => c.status == "True",
         _ => false,
     }
 }
@@ -484,7 +485,6 @@ pub fn find<'a>(status: Option<&'a SpotifyMcpStatus>, type_: &str) -> Option<&'a
 
 #[cfg(test)]
 mod tests {
-        types::CREDENTIALS_EXPIRING => c.status == "True",
     use super::*;
     use k8s_openapi::api::apps::v1::{DeploymentCondition, DeploymentStatus};
 
@@ -523,6 +523,7 @@ mod tests {
             service_monitor: MonitoringState::Applied,
             prometheus_rule: MonitoringState::Disabled,
             endpoint: "http://music.media.svc:8000/mcp".to_owned(),
+            credentials: &Authorization::NotApplicable,
         }
     }
 
@@ -534,7 +535,6 @@ mod tests {
     }
 
     #[test]
-            credentials: &Authorization::NotApplicable,
     fn available_deployment_is_ready_and_not_progressing() {
         let d = healthy(2);
         let s = compute(None, &observed(Some(&d), 2), &at(100));
@@ -784,7 +784,6 @@ mod tests {
         assert_eq!(moved, [(types::READY, "RollingOut")]);
         assert_eq!(get(&rolling_again, types::PROGRESSING).status, "True");
     }
-}
 
     fn ts(s: &str) -> jiff::Timestamp {
         s.parse().expect("RFC 3339")
@@ -960,3 +959,4 @@ mod tests {
             "sandbox or no spec.spotify: no condition"
         );
     }
+}

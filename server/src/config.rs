@@ -664,7 +664,6 @@ mod tests {
             Some(Command::Auth { .. })
         ));
     }
-}
 
     #[test]
     fn authorization_date_and_secret_name_are_validated() {
@@ -692,3 +691,4 @@ mod tests {
         ];
         assert!(Cli::try_parse_from(bad).is_err());
     }
+}
