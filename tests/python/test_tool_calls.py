@@ -612,7 +612,7 @@ async def err_upload_playlist_cover(c: Ctx):
     pid = await created_playlist(c)
     await c.t.err("upload_playlist_cover", {"playlist": pid, "jpeg_base64": "not base64 !!"}, "base64")
     big = base64.b64encode(b"\xff\xd8\xff" + b"\0" * 200_000).decode()
-    await c.t.err("upload_playlist_cover", {"playlist": pid, "jpeg_base64": big}, "256")
+    await c.t.err("upload_playlist_cover", {"playlist": pid, "jpeg_base64": big}, "jpeg_base64", "262144")
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 32).decode()
     await c.t.err("upload_playlist_cover", {"playlist": pid, "jpeg_base64": png}, "jpeg")
 
