@@ -302,6 +302,17 @@ pub fn compute(
             "DeploymentMissing",
             "the server Deployment does not exist yet".to_owned(),
         ),
+        // Pods that reference a missing Secret cannot start (CreateContainerConfigError): say
+        // which Secret, not only that the rollout is unfinished.
+        (_, _) if !observed.missing_secrets.is_empty() => condition(
+            types::READY,
+            false,
+            "SecretNotFound",
+            format!(
+                "server pods cannot start: referenced Secret(s) not found in this namespace: {}",
+                observed.missing_secrets.join(", ")
+            ),
+        ),
         (Rollout::InProgress(msg), _) => condition(types::READY, false, "RollingOut", msg.clone()),
         (Rollout::Stalled(msg), _) => {
             condition(types::READY, false, "ProgressDeadlineExceeded", msg.clone())
@@ -601,6 +612,32 @@ mod tests {
             ("True", "SecretNotFound")
         );
         assert!(degraded.message.contains("spotify"));
+    }
+
+    #[test]
+    fn pods_waiting_for_a_missing_secret_are_not_ready_and_the_reason_names_it() {
+        let missing = ["music-token".to_owned()];
+        let mut d = healthy(1);
+        if let Some(st) = d.status.as_mut() {
+            st.available_replicas = Some(0);
+            st.ready_replicas = Some(0);
+        }
+        let mut o = observed(Some(&d), 1);
+        o.missing_secrets = &missing;
+        let ready = get(&compute(None, &o, &at(100)), types::READY).clone();
+        assert_eq!(
+            (ready.status.as_str(), ready.reason.as_str()),
+            ("False", "SecretNotFound")
+        );
+        assert!(ready.message.contains("music-token"), "{}", ready.message);
+
+        // Pods that started before the Secret went away keep serving: Ready, but Degraded.
+        let healthy_pods = healthy(1);
+        let mut o = observed(Some(&healthy_pods), 1);
+        o.missing_secrets = &missing;
+        let s = compute(None, &o, &at(100));
+        assert_eq!(get(&s, types::READY).status, "True");
+        assert_eq!(get(&s, types::DEGRADED).reason, "SecretNotFound");
     }
 
     #[test]
