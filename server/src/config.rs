@@ -600,6 +600,15 @@ mod tests {
         assert!(cli.serve.common.spotify.validate_urls().is_err());
     }
 
+    /// Issue 10 #9: the README documents `--shutdown-grace`; the flag was `--shutdown-grace-secs`.
+    #[test]
+    fn shutdown_grace_is_the_documented_flag() {
+        let cli = parse(&["--shutdown-grace", "3"]);
+        assert_eq!(cli.serve.shutdown_grace(), Duration::from_secs(3));
+        let cli = parse(&["--shutdown-grace-secs", "4"]);
+        assert_eq!(cli.serve.shutdown_grace(), Duration::from_secs(4));
+    }
+
     #[test]
     fn connection_limits_have_defaults_and_ranges() {
         let limits = parse(&[]).serve.connection_limits().unwrap();
@@ -624,15 +633,6 @@ mod tests {
         );
     }
 
-    /// Issue 10 #9: the README documents `--shutdown-grace`; the flag was `--shutdown-grace-secs`.
-    #[test]
-    fn shutdown_grace_is_the_documented_flag() {
-        let cli = parse(&["--shutdown-grace", "3"]);
-        assert_eq!(cli.serve.shutdown_grace(), Duration::from_secs(3));
-        let cli = parse(&["--shutdown-grace-secs", "4"]);
-        assert_eq!(cli.serve.shutdown_grace(), Duration::from_secs(4));
-    }
-
     #[test]
     fn the_request_body_bound_is_checked() {
         assert_eq!(
@@ -647,6 +647,12 @@ mod tests {
             err.to_string(),
             "--max-request-body-bytes must be between 16384 and 67108864, got 10"
         );
+    }
+
+    #[test]
+    fn unknown_toolset_is_an_error() {
+        let r = Cli::try_parse_from(["spotify-mcp-server", "--toolsets", "playback,nope"]);
+        assert!(r.is_err());
     }
 
     #[test]
