@@ -15,8 +15,9 @@ set -euo pipefail
 ACTION="${1:-create}"
 NAME="${2:-${SPOTIFY_MCP_KWOK_CLUSTER:-spotify-mcp-test}}"
 NODES="${SPOTIFY_MCP_KWOK_NODES:-3}"
-# Service IP range: kube-apiserver's default /24 runs out after ~250 Services.
-SERVICE_CIDR="${SPOTIFY_MCP_KWOK_SERVICE_CIDR:-10.96.0.0/16}"
+# Service IP range: kube-apiserver's default /24 runs out after ~250 Services; the benchmarking
+# range 198.18.0.0/15 (never 10.x, 172.16-31.x or 192.168.x), like the real cluster's Services.
+SERVICE_CIDR="${SPOTIFY_MCP_KWOK_SERVICE_CIDR:-198.19.0.0/16}"
 # Set to 1 to lift the client QPS limits of the control-plane components (benchmarks).
 NO_QPS_LIMITS="${SPOTIFY_MCP_KWOK_DISABLE_QPS_LIMITS:-0}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
