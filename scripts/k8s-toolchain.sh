@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds a real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubectl) and kwok/kwokctl from the Go module proxy into a versioned cache
+# kube-scheduler, kubectl), the node components of a real node (kubelet, kube-proxy, and the
+# pause container's source) and kwok/kwokctl from the Go module proxy into a versioned cache
 # directory. Idempotent: a finished build is reused. Prints the bin directory on stdout.
 # `--check` only reports: prints the bin directory if built, else exits 3 without building.
 set -euo pipefail
@@ -14,7 +15,14 @@ BIN="$OUT/bin"
 
 log() { printf '[k8s-toolchain] %s\n' "$*" >&2; }
 
-if [ -f "$OUT/.done" ]; then
+TOOLS="kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy"
+complete() {
+  [ -f "$OUT/.done" ] || return 1
+  local t
+  for t in $TOOLS etcd kwok kwokctl; do [ -x "$BIN/$t" ] || return 1; done
+  [ -f "$OUT/pause/pause.c" ]
+}
+if complete; then
   echo "$BIN"
   exit 0
 fi
@@ -24,6 +32,14 @@ if [ "${1:-}" = "--check" ]; then
 fi
 command -v go >/dev/null || { log "go is required"; exit 1; }
 mkdir -p "$BIN"
+# One build at a time (the suite and the benchmarks may both ask); a waiter reuses its result.
+exec 9>"$OUT.lock"
+flock 9
+if complete; then
+  echo "$BIN"
+  exit 0
+fi
+rm -f "$OUT/.done"   # a cache from before the node components were added: build only what is missing
 start=$(date +%s)
 # Private Go caches, dropped once the build is done: the binaries are what is cached, and
 # the module and build caches of a Kubernetes build (about 6 GB) would otherwise stay on disk.
@@ -56,6 +72,8 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
 )
 GO
 minor=$(echo "$K8S_VERSION" | cut -d. -f2)
@@ -65,13 +83,17 @@ ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.i
   log "resolving k8s.io/kubernetes $K8S_VERSION modules"
   GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true
   GOFLAGS=-mod=mod go get "k8s.io/kubernetes@$K8S_VERSION" >&2
-  for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  for cmd in $TOOLS; do
     if [ ! -x "$BIN/$cmd" ]; then
       log "building $cmd"
       CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$BIN/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
       mv "$BIN/$cmd.tmp" "$BIN/$cmd"
     fi
   done
+  # The pause container of the real node's pod sandboxes is built from this source (no registry here).
+  mkdir -p "$OUT/pause"
+  cp "$(go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c" "$OUT/pause/pause.c"
+  chmod 0644 "$OUT/pause/pause.c"
 )
 
 # --- etcd: wrapper module requiring the server module.
