@@ -405,11 +405,15 @@ down_locked() {
     while IFS='=' read -r key val; do echo "$val" >"/proc/sys/$key" 2>/dev/null || true; done <"$W/baseline/sysctl.txt"
   fi
   ip link del "$BRIDGE" 2>/dev/null || true
+  # Paths kubelet/containerd/CNI create outside the state directory: removed only when `up`
+  # recorded that they did not exist before (no baseline = no `up` ran = nothing of ours).
   local path
-  for path in /run/containerd /var/lib/kubelet /var/log/containers /var/lib/cni; do
-    grep -qx "$path" "$W/baseline/paths.txt" 2>/dev/null && continue
-    rm -rf "$path"
-  done
+  if [ -f "$W/baseline/paths.txt" ]; then
+    for path in /run/containerd /var/lib/kubelet /var/log/containers /var/lib/cni; do
+      grep -qx "$path" "$W/baseline/paths.txt" && continue
+      rm -rf "$path"
+    done
+  fi
   # libcni's result cache when /var/lib/cni existed before: only our network's entries
   rm -f /var/lib/cni/results/smcp-* 2>/dev/null || true
   rm -rf "$W/containerd" "$W/kubelet" "$W/cni" "$S" "$W/baseline"
