@@ -18,9 +18,14 @@ OPERATOR_IMAGE=localhost/spotify-mcp/spotify-mcp-operator:test
 log() { printf '[images] %s\n' "$*" >&2; }
 mkdir -p "$OUT"
 start=$(date +%s)
-log "cargo build --release --target $TARGET (server and operator)"
-cargo build --release --locked --target "$TARGET" -p spotify-mcp-server -p spotify-mcp-operator \
-  --bin spotify-mcp-server --bin spotify-mcp-operator >&2
+# The same two cargo invocations (and build directory) as tests/python/test_monitoring_image.py and
+# charts/tests/operator_image.sh, so that after them these builds are fresh: one invocation for both
+# packages would unify their dependencies' features and relink everything (minutes of fat LTO).
+export CARGO_BUILD_BUILD_DIR="${CARGO_BUILD_BUILD_DIR:-/work/.cargo-build}"
+[ -d "$(dirname "$CARGO_BUILD_BUILD_DIR")" ] || unset CARGO_BUILD_BUILD_DIR
+log "cargo build --release --target $TARGET (server, then operator)"
+(unset CARGO_BUILD_BUILD_DIR; cargo build --release --locked --target "$TARGET" -p spotify-mcp-server >&2)
+cargo build --locked --target "$TARGET" -p spotify-mcp-operator --bin spotify-mcp-operator --release >&2
 store="$OUT/.buildah"
 ba=(buildah --root "$store/root" --runroot "$store/run" --storage-driver vfs)
 build() { # <image> <dockerfile> <ignorefile> <binary> <archive>
