@@ -59,6 +59,7 @@ stop_pid() { # <pidfile> [seconds]: TERM, wait, then KILL
   fi
   rm -f "$f"
 }
+# The lock is fd 9: every daemon started under it gets `9>&-`, or it would hold the lock for life.
 lock() {
   mkdir -p "$CACHE_ROOT"
   exec 9>"$CACHE_ROOT/real-node.lock"
@@ -169,7 +170,7 @@ up() {
     --etcd-binary "$K8S_BIN/etcd" --kube-apiserver-binary "$K8S_BIN/kube-apiserver" \
     --kube-controller-manager-binary "$K8S_BIN/kube-controller-manager" \
     --kube-scheduler-binary "$K8S_BIN/kube-scheduler" --kwok-controller-binary "$K8S_BIN/kwok" \
-    --kubeconfig "$CLUSTER_DIR/kwokctl-kubeconfig.yaml" --wait 120s >"$S/kwokctl-create.log" 2>&1 ||
+    --kubeconfig "$CLUSTER_DIR/kwokctl-kubeconfig.yaml" --wait 120s >"$S/kwokctl-create.log" 2>&1 9>&- ||
     { cat "$S/kwokctl-create.log" >&2; die "kwokctl create cluster"; }
   kwokctl scale node --name "$NAME" --replicas 1 >&2
   log "control plane up in $(since "$t") s"
@@ -224,7 +225,7 @@ state = "$W/containerd/state"
 EOF
   t=$(now)
   PATH="$SPOTIFY_MCP_CONTAINERD_BIN:$SYS_PATH" nohup "$SPOTIFY_MCP_CONTAINERD_BIN/containerd" --config "$S/containerd.toml" \
-    >>"$S/containerd.log" 2>&1 &
+    >>"$S/containerd.log" 2>&1 9>&- &
   echo $! >"$S/containerd.pid"
   for _ in $(seq 1 100); do ctr version >/dev/null 2>&1 && break; sleep 0.1; done
   ctr version >/dev/null 2>&1 || die "containerd did not start (log: $S/containerd.log)"
@@ -268,7 +269,7 @@ EOF
   t=$(now)
   PATH="$SYS_PATH" nohup "$K8S_BIN/kubelet" --config="$S/kubelet.yaml" --kubeconfig="$S/kubelet.kubeconfig" \
     --root-dir="$W/kubelet/root" --cert-dir="$W/pki" --hostname-override="$NODE" --node-ip="$NODE_IP" \
-    --node-labels=spotifymcp.dev/real-node=true --v=1 >>"$S/kubelet.log" 2>&1 &
+    --node-labels=spotifymcp.dev/real-node=true --v=1 >>"$S/kubelet.log" 2>&1 9>&- &
   echo $! >"$S/kubelet.pid"
   local ready=""
   for _ in $(seq 1 600); do
@@ -299,7 +300,7 @@ nodePortAddresses: ["$NODE_IP/32"]
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 nftables: {masqueradeAll: true, syncPeriod: 30s, minSyncPeriod: 0s}
 EOF
-  PATH="$SYS_PATH" nohup "$K8S_BIN/kube-proxy" --config="$S/kube-proxy.yaml" --v=1 >>"$S/kube-proxy.log" 2>&1 &
+  PATH="$SYS_PATH" nohup "$K8S_BIN/kube-proxy" --config="$S/kube-proxy.yaml" --v=1 >>"$S/kube-proxy.log" 2>&1 9>&- &
   echo $! >"$S/kube-proxy.pid"
   for _ in $(seq 1 100); do
     alive "$S/kube-proxy.pid" || die "kube-proxy exited (log: $S/kube-proxy.log)"
