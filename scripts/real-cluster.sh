@@ -172,7 +172,8 @@ up() {
     --kube-scheduler-binary "$K8S_BIN/kube-scheduler" --kwok-controller-binary "$K8S_BIN/kwok" \
     --kubeconfig "$CLUSTER_DIR/kwokctl-kubeconfig.yaml" --wait 120s >"$S/kwokctl-create.log" 2>&1 9>&- ||
     { cat "$S/kwokctl-create.log" >&2; die "kwokctl create cluster"; }
-  kwokctl scale node --name "$NAME" --replicas 1 >&2
+  kwokctl scale node --name "$NAME" --replicas 1 >>"$S/kwokctl-create.log" 2>&1 9>&- ||
+    { cat "$S/kwokctl-create.log" >&2; die "kwokctl scale node"; }
   log "control plane up in $(since "$t") s"
 
   # --- CNI: a bridge with host-local addresses; pods route only to the pod and Service ranges
