@@ -40,6 +40,14 @@ pub enum AppError {
     Metrics(#[from] crate::metrics::MetricsError),
     #[error("health check of {url} failed: {reason}")]
     Unhealthy { url: String, reason: String },
+    /// The request itself failed; the causes (DNS, connect, timeout) are its sources, which the
+    /// command prints ("caused by: ...") since reqwest's own message leaves them out.
+    #[error("health check of {url} failed")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
 }
 
 /// Runs the command line.
@@ -338,22 +346,21 @@ async fn auth(action: AuthAction) -> Result<(), AppError> {
 }
 
 async fn healthcheck(url: &str) -> Result<(), AppError> {
-    let unhealthy = |reason: String| AppError::Unhealthy {
+    let unreachable = |source| AppError::Unreachable {
         url: url.to_owned(),
-        reason,
+        source,
     };
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(3))
         .build()
-        .map_err(|e| unhealthy(e.to_string()))?;
-    let response = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| unhealthy(e.to_string()))?;
+        .map_err(unreachable)?;
+    let response = client.get(url).send().await.map_err(unreachable)?;
     if response.status().is_success() {
         Ok(())
     } else {
-        Err(unhealthy(format!("HTTP {}", response.status())))
+        Err(AppError::Unhealthy {
+            url: url.to_owned(),
+            reason: format!("HTTP {}", response.status()),
+        })
     }
 }

@@ -292,6 +292,14 @@ async def test_healthcheck_subcommand(binary, sandbox_server, tmp_path):
     )
     assert down.returncode != 0
     assert "healthz" in down.stderr or "127.0.0.1" in down.stderr, down.stderr
+    # Why it failed, not only that it did (reqwest's message alone says "error sending request").
+    assert "caused by" in down.stderr and "refused" in down.stderr.lower(), down.stderr
+    unresolvable = subprocess.run(
+        [str(binary), "healthcheck", "--url", "http://no-such-service.invalid:8000/healthz"],
+        env=clean_env(None, tmp_path), capture_output=True, text=True, timeout=30,
+    )
+    assert unresolvable.returncode != 0
+    assert "dns" in unresolvable.stderr.lower(), unresolvable.stderr
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
