@@ -1,0 +1,218 @@
+"""The operator chart and SpotifyMcp objects on a REAL node: the pods the operator writes start,
+pass their probes and serve MCP; Secrets, restarts and Pod Security behave as in production.
+
+Every test works in namespaces that enforce the restricted Pod Security Standard."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import time
+
+import httpx
+import pytest
+
+from kube import REPO_ROOT, Cluster, Images, containerd_pid, eventually, mcp_http
+from rawhttp import initialize_body
+
+pytestmark = pytest.mark.anyio
+
+OPERATOR_NS = "spotify-mcp-system"
+APPS_NS = "music"
+RELEASE = "op"
+OPERATOR_DEPLOYMENT = "op-spotify-mcp-operator"
+
+
+def operator_values(images: Images) -> list[str]:
+    repo, tag = images.operator.rsplit(":", 1)
+    return ["--set", f"image.repository={repo}", "--set", f"image.tag={tag}", "--set", "image.pullPolicy=Never",
+            "--set", f"operator.defaultServerImage={images.server}", "--set", f"tests.image={images.server}"]
+
+
+@pytest.fixture(scope="module")
+def operator(cluster: Cluster, images: Images) -> str:
+    """The operator chart installed with the suite's images; the operator runs as a pod."""
+    cluster.restricted_namespace(OPERATOR_NS)
+    cluster.restricted_namespace(APPS_NS)
+    cluster.helm("install", RELEASE, str(REPO_ROOT / "charts" / "spotify-mcp-operator"), "-n", OPERATOR_NS,
+                 "--wait", "--timeout", "180s", *operator_values(images))
+    yield OPERATOR_DEPLOYMENT
+    for kind in ("smcp", "secret"):
+        cluster.kubectl("-n", APPS_NS, "delete", kind, "--all", "--wait=true", check=False, timeout=180)
+    cluster.helm("uninstall", RELEASE, "-n", OPERATOR_NS, "--wait", check=False)
+    cluster.kubectl("delete", "namespace", APPS_NS, OPERATOR_NS, "--wait=true", check=False, timeout=180)
+
+
+def smcp(name: str, **spec) -> str:
+    return json.dumps({"apiVersion": "spotifymcp.dev/v1alpha1", "kind": "SpotifyMcp",
+                       "metadata": {"name": name}, "spec": {"sandbox": True, **spec}})
+
+
+def token_secret(name: str, token: str) -> str:
+    return json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name},
+                       "type": "Opaque", "data": {"token": base64.b64encode(token.encode()).decode()}})
+
+
+async def search_through(url: str, headers: dict[str, str] | None = None) -> tuple[list[str], str]:
+    """tools/list and one `search` with the official client; returns tool names and the answer text."""
+    async with mcp_http(url, headers=headers) as client:
+        tools = [t.name for t in (await client.list_tools()).tools]
+        result = await client.call_tool("search", {"query": "daft punk", "types": ["track"], "limit": 3})
+        assert not result.is_error, result
+        return tools, " ".join(getattr(c, "text", "") for c in result.content)
+
+
+def server_pods(cluster: Cluster, name: str) -> list[dict]:
+    return cluster.ready_pods(APPS_NS, f"app.kubernetes.io/instance={name}")
+
+
+async def test_operator_pod_runs_and_a_sandbox_example_serves_mcp(cluster: Cluster, operator: str):
+    # The operator is a real pod under the chart's ServiceAccount, on the real node.
+    pods = eventually(lambda: cluster.ready_pods(OPERATOR_NS, "app.kubernetes.io/name=spotify-mcp-operator"),
+                      timeout=60, what="a Ready operator pod")
+    op = pods[0]
+    assert op["spec"]["nodeName"] == "spotify-mcp-node"
+    assert op["spec"]["serviceAccountName"] == cluster.kubectl_json(
+        "-n", OPERATOR_NS, "get", "deployment", operator)["spec"]["template"]["spec"]["serviceAccountName"]
+
+    t0 = time.monotonic()
+    cluster.kubectl("-n", APPS_NS, "apply", "-f", str(REPO_ROOT / "examples" / "sandbox.yaml"))
+    ready = cluster.wait_condition(APPS_NS, "smcp", "spotify-mcp-sandbox", "Ready", timeout=120)
+    print(f"kubectl apply -> Ready in {time.monotonic() - t0:.1f} s")
+    status = cluster.kubectl_json("-n", APPS_NS, "get", "smcp", "spotify-mcp-sandbox")["status"]
+    assert status["endpoint"] == "http://spotify-mcp-sandbox.music.svc:8000/mcp", status
+    assert ready["reason"] == "Available"
+
+    # The server pod really runs: every container started, ready, its probes passed.
+    pod = server_pods(cluster, "spotify-mcp-sandbox")[0]
+    assert pod["spec"]["nodeName"] == "spotify-mcp-node"
+    (cs,) = pod["status"]["containerStatuses"]
+    assert cs["ready"] and cs["started"] and "running" in cs["state"], cs
+    spec = pod["spec"]["containers"][0]
+    assert {"startupProbe", "livenessProbe", "readinessProbe"} <= spec.keys()
+    assert spec["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["status"]["podIP"].startswith("198.18.0.")
+
+    # Through kubectl port-forward (the apiserver -> kubelet -> pod path) ...
+    with cluster.port_forward(APPS_NS, "svc/spotify-mcp-sandbox", 8000) as port:
+        tools, text = await search_through(f"http://127.0.0.1:{port}/mcp")
+    assert "search" in tools and "play" in tools
+    assert text.strip(), "search answered nothing"
+    # ... and through the Service's ClusterIP (kube-proxy), with the Service's DNS name as Host.
+    ip = cluster.service_ip(APPS_NS, "spotify-mcp-sandbox")
+    host = status["endpoint"].removeprefix("http://").removesuffix("/mcp")
+    tools2, _ = await search_through(f"http://{ip}:8000/mcp", headers={"Host": host})
+    assert tools2 == tools
+
+
+def test_helm_test_passes_and_fails_when_the_operator_is_gone(cluster: Cluster, operator: str):
+    out = cluster.helm("test", RELEASE, "-n", OPERATOR_NS, "--timeout", "120s").stdout
+    assert "Phase:          Succeeded" in out or "Succeeded" in out, out
+    # Broken variant: no operator pod behind the Service, so the hook pod's request fails.
+    cluster.kubectl("-n", OPERATOR_NS, "scale", "deployment", operator, "--replicas=0")
+    try:
+        eventually(lambda: not cluster.pods(OPERATOR_NS, "app.kubernetes.io/name=spotify-mcp-operator"),
+                   timeout=60, what="operator pods gone")
+        r = cluster.helm("test", RELEASE, "-n", OPERATOR_NS, "--timeout", "90s", check=False)
+        assert r.returncode != 0, f"helm test passed with no operator running:\n{r.stdout}"
+        assert "Failed" in r.stdout + r.stderr, r.stdout + r.stderr
+    finally:
+        cluster.kubectl("-n", OPERATOR_NS, "scale", "deployment", operator, "--replicas=1")
+        cluster.kubectl("-n", OPERATOR_NS, "rollout", "status", f"deployment/{operator}", "--timeout=120s")
+
+
+async def test_rotating_the_access_token_rolls_pods_that_accept_only_the_new_one(cluster: Cluster, operator: str):
+    name = "rotating"
+    cluster.apply(token_secret("rotating-token", "first-token-aaaaaaaaaaaaaaaa"), APPS_NS)
+    cluster.apply(smcp(name, accessToken={"name": "rotating-token", "key": "token"}), APPS_NS)
+    cluster.wait_condition(APPS_NS, "smcp", name, "Ready", timeout=120)
+    (first,) = server_pods(cluster, name)
+
+    async def status_with(port: int, token: str) -> int:
+        """The HTTP status of an `initialize` with this bearer token (200 accepted, 401 refused)."""
+        async with httpx.AsyncClient(timeout=10) as http:
+            r = await http.post(f"http://127.0.0.1:{port}/mcp", headers={
+                "Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream",
+                "Content-Type": "application/json"}, json=initialize_body())
+            return r.status_code
+
+    with cluster.port_forward(APPS_NS, f"pod/{first['metadata']['name']}", 8000) as port:
+        assert await status_with(port, "first-token-aaaaaaaaaaaaaaaa") == 200
+        assert await status_with(port, "second-token-bbbbbbbbbbbbbbb") == 401
+
+    cluster.apply(token_secret("rotating-token", "second-token-bbbbbbbbbbbbbbb"), APPS_NS)
+
+    def rolled():
+        pods = server_pods(cluster, name)
+        names = [p["metadata"]["name"] for p in cluster.pods(APPS_NS, f"app.kubernetes.io/instance={name}")]
+        return pods if len(pods) == 1 and first["metadata"]["name"] not in names else None
+    (second,) = eventually(rolled, timeout=120, what="a new server pod replacing the old one")
+    cluster.wait_condition(APPS_NS, "smcp", name, "Ready", timeout=60)
+    with cluster.port_forward(APPS_NS, f"pod/{second['metadata']['name']}", 8000) as port:
+        assert await status_with(port, "second-token-bbbbbbbbbbbbbbb") == 200
+        assert await status_with(port, "first-token-aaaaaaaaaaaaaaaa") == 401
+        async with mcp_http(f"http://127.0.0.1:{port}/mcp",
+                            headers={"Authorization": "Bearer second-token-bbbbbbbbbbbbbbb"}) as client:
+            assert (await client.call_tool("get_devices", {})).is_error is False
+    cluster.kubectl("-n", APPS_NS, "delete", "smcp", name, "--wait=true")
+
+
+def test_a_missing_secret_keeps_pods_from_starting_and_ready_names_it(cluster: Cluster, operator: str):
+    name = "needs-secret"
+    cluster.apply(smcp(name, accessToken={"name": "absent-token", "key": "token"}), APPS_NS)
+    cond = cluster.wait_condition(APPS_NS, "smcp", name, "Ready", status="False", timeout=60)
+
+    def secret_named():
+        c = cluster.condition(APPS_NS, "smcp", name, "Ready")
+        return c if c and c["reason"] == "SecretNotFound" and "absent-token" in c["message"] else None
+    cond = eventually(secret_named, timeout=60, what="Ready=False naming the Secret")
+    # The kubelet really cannot start the container (no kwok pretending it runs).
+    def waiting():
+        pods = cluster.pods(APPS_NS, f"app.kubernetes.io/instance={name}")
+        states = [cs["state"].get("waiting", {}).get("reason") for p in pods
+                  for cs in p["status"].get("containerStatuses", [])]
+        return states if states and all(s == "CreateContainerConfigError" for s in states) else None
+    eventually(waiting, timeout=60, what="the server container waiting on CreateContainerConfigError")
+    assert cond["status"] == "False"
+
+    cluster.apply(token_secret("absent-token", "now-it-exists-cccccccccccccc"), APPS_NS)
+    cluster.wait_condition(APPS_NS, "smcp", name, "Ready", timeout=120)
+    cluster.kubectl("-n", APPS_NS, "delete", "smcp", name, "--wait=true")
+    cluster.kubectl("-n", APPS_NS, "delete", "secret", "absent-token")
+
+
+def test_a_killed_container_and_a_deleted_pod_are_replaced(cluster: Cluster, operator: str):
+    name = "resilient"
+    cluster.apply(smcp(name), APPS_NS)
+    cluster.wait_condition(APPS_NS, "smcp", name, "Ready", timeout=120)
+    (pod,) = server_pods(cluster, name)
+    cs = pod["status"]["containerStatuses"][0]
+    os.kill(containerd_pid(cs["containerID"]), signal.SIGKILL)
+
+    def restarted():
+        p = cluster.kubectl_json("-n", APPS_NS, "get", "pod", pod["metadata"]["name"])
+        c = p["status"]["containerStatuses"][0]
+        return c["restartCount"] >= 1 and c["ready"]
+    eventually(restarted, timeout=120, what="the killed container restarted and Ready again")
+    cluster.wait_condition(APPS_NS, "smcp", name, "Ready", timeout=60)
+
+    cluster.kubectl("-n", APPS_NS, "delete", "pod", pod["metadata"]["name"], "--wait=false")
+    eventually(lambda: [p for p in server_pods(cluster, name) if p["metadata"]["name"] != pod["metadata"]["name"]],
+               timeout=120, what="a replacement pod Ready")
+    cluster.wait_condition(APPS_NS, "smcp", name, "Ready", timeout=60)
+    cluster.kubectl("-n", APPS_NS, "delete", "smcp", name, "--wait=true")
+
+
+def test_every_pod_was_admitted_under_the_restricted_standard(cluster: Cluster, operator: str):
+    for ns in (OPERATOR_NS, APPS_NS):
+        labels = cluster.kubectl_json("get", "namespace", ns)["metadata"]["labels"]
+        assert labels.get("pod-security.kubernetes.io/enforce") == "restricted", labels
+        events = cluster.kubectl_json("-n", ns, "get", "events")["items"]
+        denied = [e["message"] for e in events if "PodSecurity" in e.get("message", "") or "violates" in e.get("message", "")]
+        assert not denied, denied
+        for rs in cluster.kubectl_json("-n", ns, "get", "replicasets")["items"]:
+            failures = [c for c in rs.get("status", {}).get("conditions", []) if c["type"] == "ReplicaFailure"]
+            assert not failures, (rs["metadata"]["name"], failures)
+    assert cluster.ready_pods(OPERATOR_NS, "app.kubernetes.io/name=spotify-mcp-operator")
