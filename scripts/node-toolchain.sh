@@ -25,6 +25,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_ROOT="${SPOTIFY_MCP_TEST_CACHE:-$HOME/.cache/spotify-mcp-test}"
 COREDNS_VERSION="${COREDNS_VERSION:-v1.15.0}"
+# Bumped whenever the plugin list or their order changes (the cached build is keyed by it).
+COREDNS_BUILD=r2
 PAUSE_TAG="3.10.2"
 log() { printf '[node-toolchain] %s\n' "$*" >&2; }
 mkdir -p "$CACHE_ROOT"
@@ -69,7 +71,7 @@ if [ ! -f "$CTD_DIR/.done" ]; then
 fi
 
 # ---- CoreDNS (Go module proxy, only the plugins a cluster's DNS needs) --------------------------
-DNS_DIR="$CACHE_ROOT/coredns-$COREDNS_VERSION"
+DNS_DIR="$CACHE_ROOT/coredns-$COREDNS_VERSION-$COREDNS_BUILD"
 if [ ! -f "$DNS_DIR/.done" ]; then
   log "building CoreDNS $COREDNS_VERSION from the Go module proxy (kubernetes, cache, health, ready, errors, log)"
   start=$(date +%s)
@@ -94,8 +96,10 @@ import (
 	_ "github.com/coredns/coredns/plugin/template"
 )
 
+// The order plugins see a query in (not the Corefile's order): kubernetes answers cluster names
+// and falls through for the rest, which the template turns into NXDOMAIN.
 func init() {
-	dnsserver.Directives = []string{"ready", "health", "errors", "log", "loadbalance", "cache", "template", "kubernetes"}
+	dnsserver.Directives = []string{"ready", "health", "errors", "log", "loadbalance", "cache", "kubernetes", "template"}
 }
 
 func main() { coremain.Run() }
@@ -117,7 +121,7 @@ fi
 # ---- node images: pause and CoreDNS, as OCI archives -------------------------------------------
 K8S_BIN=$("$ROOT/scripts/k8s-toolchain.sh")
 K8S_OUT=$(dirname "$K8S_BIN")
-IMG_DIR="$CACHE_ROOT/node-images-pause-$PAUSE_TAG-coredns-$COREDNS_VERSION"
+IMG_DIR="$CACHE_ROOT/node-images-pause-$PAUSE_TAG-coredns-$COREDNS_VERSION-$COREDNS_BUILD"
 PAUSE_IMAGE="localhost/spotify-mcp-test/pause:$PAUSE_TAG"
 COREDNS_IMAGE="localhost/spotify-mcp-test/coredns:$COREDNS_VERSION"
 if [ ! -f "$IMG_DIR/.done" ]; then

@@ -29,3 +29,20 @@ def test_services_and_dns_live_in_the_benchmarking_range(cluster: Cluster):
     assert addresses == ["198.18.0.1"], addresses
     (dns,) = cluster.ready_pods("kube-system", "k8s-app=kube-dns")
     assert dns["spec"]["nodeName"] == "spotify-mcp-node" and dns["status"]["podIP"].startswith("198.18.0.")
+
+
+def test_cluster_dns_answers_service_names_and_only_them(cluster: Cluster):
+    """CoreDNS through its Service IP (kube-proxy's DNAT to the pod): cluster names resolve, an
+    unknown Service and every name outside the cluster are NXDOMAIN (nothing is forwarded)."""
+    import dns.message
+    import dns.query
+    import dns.rcode
+
+    def ask(name: str) -> tuple[str, list[str]]:
+        answer = dns.query.udp(dns.message.make_query(name, "A"), "198.19.0.10", timeout=3)
+        return dns.rcode.to_text(answer.rcode()), sorted(a.address for rrset in answer.answer for a in rrset)
+
+    assert ask("kubernetes.default.svc.cluster.local") == ("NOERROR", ["198.19.0.1"])
+    assert ask("kube-dns.kube-system.svc.cluster.local") == ("NOERROR", ["198.19.0.10"])
+    assert ask("no-such-service.default.svc.cluster.local") == ("NXDOMAIN", [])
+    assert ask("example.com") == ("NXDOMAIN", [])
