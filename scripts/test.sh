@@ -5,7 +5,19 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-log() { printf '\n==> %s\n' "$*" >&2; }
+suite_start=$(date +%s)
+log() { printf '\n==> [%ss] %s\n' "$(($(date +%s) - suite_start))" "$*" >&2; }
+
+# Everything the suite starts is stopped when it ends, also after a failure: the operator tests'
+# shared kwok cluster and the real-node cluster (tests/k8s/run.sh also tears its own down).
+cleanup() {
+  local rc=$?
+  scripts/k8s-cluster.sh delete >/dev/null 2>&1 || true
+  scripts/real-cluster.sh down >/dev/null 2>&1 || true
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # A one-shot build gains nothing from incremental state (6 GB of target/debug when it was on).
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
@@ -32,6 +44,9 @@ if [ -x scripts/k8s-toolchain.sh ] && [ -d operator ]; then
   SPOTIFY_MCP_K8S_BIN=$(scripts/k8s-toolchain.sh)
   export SPOTIFY_MCP_K8S_BIN
 fi
+# The real node's containerd, pause and CoreDNS images; prometheus-operator and its Prometheus.
+eval "$(scripts/node-toolchain.sh)"
+eval "$(scripts/prometheus-operator-toolchain.sh)"
 export SPOTIFY_OPENAPI="${SPOTIFY_OPENAPI:-$root/server/openapi/spotify-openapi.yml}"
 
 log "cargo fmt --check"
@@ -55,4 +70,6 @@ if [ -x charts/tests/run.sh ]; then
   log "Helm charts and the operator image on a real control plane"
   charts/tests/run.sh
 fi
+log "the real-node suite: operator, charts and cluster Prometheus on a real kubelet/containerd node"
+tests/k8s/run.sh
 log "all tests passed (target/ holds $(du -sh target | cut -f1); $(free_gib "$root") GiB free)"
