@@ -39,8 +39,20 @@ pub enum SpotifyError {
     UnavailableForDevelopmentMode { endpoint: String },
 
     /// 429 with a wait longer than the configured bound (or too many 429s in a row).
-    #[error("Spotify rate limit reached: try again in {} s", retry_after.as_secs().max(1))]
+    #[error("Spotify rate limit reached: try again in {} s", whole_seconds(*retry_after))]
     RateLimited { retry_after: Duration },
+
+    /// An earlier 429 asked this client ID to wait, the wait is not over and is longer than a
+    /// call may wait: the request was not sent.
+    #[error(
+        "Spotify rate-limited this app (it asked to wait {} s) and nothing is sent to Spotify until that wait is over: try again in {} s",
+        whole_seconds(*asked),
+        whole_seconds(*remaining)
+    )]
+    RateLimitHeld {
+        remaining: Duration,
+        asked: Duration,
+    },
 
     /// The refresh token is no longer valid (expired after six months, revoked) or missing.
     #[error(
@@ -106,7 +118,7 @@ impl SpotifyError {
             SpotifyError::UnavailableForDevelopmentMode { .. } => {
                 "unavailable_for_development_mode"
             }
-            SpotifyError::RateLimited { .. } => "rate_limited",
+            SpotifyError::RateLimited { .. } | SpotifyError::RateLimitHeld { .. } => "rate_limited",
             SpotifyError::ReauthRequired { .. } => "reauth_required",
             SpotifyError::Unauthorized { .. } => "unauthorized",
             SpotifyError::MissingScope { .. } => "missing_scope",
@@ -124,12 +136,20 @@ impl SpotifyError {
     pub fn is_transient(&self) -> bool {
         match self {
             SpotifyError::RateLimited { .. }
+            | SpotifyError::RateLimitHeld { .. }
             | SpotifyError::Timeout { .. }
             | SpotifyError::Transport { .. } => true,
             SpotifyError::Api { status, .. } => *status >= 500,
             _ => false,
         }
     }
+}
+
+/// Seconds to tell a person: rounded up (waiting 0.4 s less than asked is waiting too little),
+/// and at least 1.
+fn whole_seconds(wait: Duration) -> u64 {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.max(1)
 }
 
 impl From<IdError> for SpotifyError {
@@ -161,6 +181,22 @@ mod tests {
         }
         .to_string();
         assert!(msg.contains("1 s"), "{msg}");
+        let msg = SpotifyError::RateLimited {
+            retry_after: Duration::from_millis(2_100),
+        }
+        .to_string();
+        assert!(msg.contains("try again in 3 s"), "{msg}");
+        let msg = SpotifyError::RateLimitHeld {
+            remaining: Duration::from_millis(3_540_200),
+            asked: Duration::from_secs(3600),
+        }
+        .to_string();
+        assert!(
+            msg.contains("rate-limited this app")
+                && msg.contains("asked to wait 3600 s")
+                && msg.contains("try again in 3541 s"),
+            "{msg}"
+        );
         let msg = SpotifyError::UnavailableForDevelopmentMode {
             endpoint: "GET /recommendations".into(),
         }

@@ -31,6 +31,22 @@ fn config(sb: &SandboxHandle, credentials: Credentials) -> SpotifyConfig {
     cfg
 }
 
+/// Forgets the 429 holds of a sandbox's API when dropped (also when the test fails): a later
+/// sandbox on the same port must not inherit them.
+struct ForgetHolds(String);
+
+impl ForgetHolds {
+    fn of(sb: &SandboxHandle) -> Self {
+        Self(sb.api_base_url())
+    }
+}
+
+impl Drop for ForgetHolds {
+    fn drop(&mut self) {
+        crate::spotify::pipeline::hold::forget(&self.0);
+    }
+}
+
 fn premium(sb: &SandboxHandle) -> SpotifyClient {
     SpotifyClient::new(config(
         sb,
@@ -465,6 +481,7 @@ async fn rate_limits_from_the_sandbox_are_bounded() {
         ..Default::default()
     })
     .await;
+    let _forget = ForgetHolds::of(&sb);
     let mut cfg = config(
         &sb,
         Credentials::RefreshToken(Secret::new(sandbox::PREMIUM_REFRESH_TOKEN)),
@@ -479,6 +496,53 @@ async fn rate_limits_from_the_sandbox_are_bounded() {
         other => panic!("{other:?}"),
     }
     assert!(started.elapsed() < Duration::from_secs(2));
+    sb.shutdown().await;
+}
+
+/// Issue 10 #8: the sandbox answers 429 with `Retry-After: 3600`; a call a moment later gets
+/// the clear error at once and the sandbox sees no second Web API request.
+#[tokio::test]
+async fn a_sandbox_retry_after_is_remembered_for_the_client_id() {
+    let sb = sandbox(SandboxOptions {
+        rate_limit_probability: 1.0,
+        retry_after_secs: 3600,
+        record_requests: true,
+        ..Default::default()
+    })
+    .await;
+    let _forget = ForgetHolds::of(&sb);
+    let c = premium(&sb);
+    let err = c.get_current_user().await.unwrap_err();
+    assert_eq!(err.kind(), "rate_limited", "{err:?}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = std::time::Instant::now();
+    let err = c.get_current_user().await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.kind(), "rate_limited", "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("rate") && message.contains("try again in 3600 s"),
+        "{message}"
+    );
+    let log: serde_json::Value =
+        reqwest::get(format!("{}/sandbox/requests", sb.accounts_base_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let api_requests: Vec<_> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["path"].as_str().is_some_and(|p| p.starts_with("/v1/")))
+        .collect();
+    assert_eq!(api_requests.len(), 1, "{api_requests:?}");
+    assert_eq!(api_requests[0]["status"], 429);
     sb.shutdown().await;
 }
 

@@ -60,6 +60,8 @@ pub struct Seen {
     pub path_and_query: String,
     pub authorization: String,
     pub body: String,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 #[derive(Debug, Default)]
@@ -110,6 +112,8 @@ pub struct Fake {
 
 impl Drop for Fake {
     fn drop(&mut self) {
+        // Its port may be reused by a later fake: do not let that one inherit 429 holds.
+        crate::spotify::pipeline::hold::forget(&self.api_base());
         self.task.abort();
     }
 }
@@ -262,6 +266,7 @@ async fn api(
             .unwrap_or_default()
             .to_owned(),
         body,
+        at: std::time::Instant::now(),
     });
     let reply = state
         .script

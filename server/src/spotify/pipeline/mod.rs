@@ -1,12 +1,15 @@
 //! The request pipeline every Web API call goes through:
-//! rate limiter (per client ID) → bearer token → HTTP with timeout → 429 handling
-//! (`Retry-After`, bounded) → retries of 502/503/504 and transport errors with jittered
+//! rate limiter (per client ID) → the client ID's 429 hold ([`hold`]: after a 429 nothing is
+//! sent before its `Retry-After` is over; a call waits for it when the wait is within
+//! `max_retry_wait`, else fails at once) → bearer token → HTTP with timeout → 429 handling
+//! (`Retry-After` remembered for every caller, bounded) → retries of 502/503/504 and transport errors with jittered
 //! exponential backoff, never shorter than a 503's `Retry-After` (operations declared
 //! idempotent only, see [`ApiRequest::idempotent`]) → one
 //! token refresh on 401 → error mapping. The token endpoint retries its own transient failures
 //! ([`crate::spotify::auth::TokenEndpoint`]).
 
 pub mod errors;
+pub mod hold;
 pub mod limiter;
 pub mod request;
 pub mod retry_after;
@@ -17,6 +20,7 @@ use crate::spotify::auth::TokenManager;
 use crate::spotify::config::SpotifyConfig;
 use crate::spotify::error::SpotifyError;
 use bytes::Bytes;
+use hold::RateLimitHold;
 use limiter::SharedLimiter;
 use reqwest::StatusCode;
 use std::sync::Arc;
@@ -63,6 +67,8 @@ pub struct Pipeline {
     api_base: String,
     client_id: String,
     limiter: Option<SharedLimiter>,
+    /// "Rate limited until T" of this client ID, shared by every pipeline of the process.
+    hold: Arc<RateLimitHold>,
     auth: Arc<TokenManager>,
     timeout: Duration,
     max_retry_wait: Duration,
@@ -73,9 +79,11 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(http: reqwest::Client, cfg: &SpotifyConfig, auth: Arc<TokenManager>) -> Self {
+        let api_base = cfg.api_base_url.trim_end_matches('/').to_owned();
         Self {
+            hold: hold::shared_hold(&api_base, &cfg.client_id),
             http,
-            api_base: cfg.api_base_url.trim_end_matches('/').to_owned(),
+            api_base,
             client_id: cfg.client_id.clone(),
             limiter: cfg.rate_limit.map(limiter::shared_limiter),
             auth,
@@ -112,12 +120,17 @@ impl Pipeline {
             self.max_retries,
         );
         let mut rate_limited_retries = 0u32;
+        let mut hold_waits = 0u32;
         let mut refreshed_after_401 = false;
+        // Fail at once (before a token or a limiter slot) when a long hold is in force.
+        self.wait_out_hold(&mut hold_waits).await?;
         let mut bearer = self.auth.bearer().await?;
         loop {
             if let Some(limiter) = &self.limiter {
                 limiter.until_key_ready(&self.client_id).await;
             }
+            // Right before sending: a 429 may have arrived for another caller meanwhile.
+            self.wait_out_hold(&mut hold_waits).await?;
             let started = std::time::Instant::now();
             let outcome = self.send_once(request, bearer.token.expose()).await;
             let status_label = outcome.as_ref().map(|(s, _, _)| s.as_u16()).unwrap_or(0);
@@ -157,12 +170,14 @@ impl Pipeline {
                     if let Some(observer) = &self.observer {
                         observer.rate_limited(wait);
                     }
+                    // Remembered for every caller of this client ID, not only this one.
+                    self.hold.hold(std::time::Instant::now(), wait);
                     if wait > self.max_retry_wait || rate_limited_retries >= self.max_retries {
                         return Err(SpotifyError::RateLimited { retry_after: wait });
                     }
                     rate_limited_retries += 1;
                     tracing::debug!(endpoint = %request.endpoint(), ?wait, "rate limited by Spotify, waiting");
-                    tokio::time::sleep(wait).await;
+                    // The wait itself happens at the top of the loop, in `wait_out_hold`.
                 }
                 401 if !refreshed_after_401 => {
                     refreshed_after_401 = true;
@@ -181,6 +196,28 @@ impl Pipeline {
                 code => return Err(errors::map_error(request, code, &body)),
             }
         }
+    }
+
+    /// Waits until the client ID's 429 hold is over, or fails at once with how long is left
+    /// when that is longer than `max_retry_wait` (or the call already waited for holds more
+    /// than `max_retries` times: the hold keeps being extended). Each wait is at most
+    /// `max_retry_wait`, so the total is bounded.
+    async fn wait_out_hold(&self, waits: &mut u32) -> Result<(), SpotifyError> {
+        while let Some(held) = self.hold.current(std::time::Instant::now()) {
+            let remaining = held
+                .until
+                .saturating_duration_since(std::time::Instant::now());
+            if remaining > self.max_retry_wait || *waits > self.max_retries {
+                return Err(SpotifyError::RateLimitHeld {
+                    remaining,
+                    asked: held.asked,
+                });
+            }
+            *waits += 1;
+            tracing::debug!(?remaining, "Spotify rate-limited this client ID, waiting");
+            tokio::time::sleep_until(held.until.into()).await;
+        }
+        Ok(())
     }
 
     async fn send_once(
@@ -496,10 +533,86 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(started.elapsed() < Duration::from_secs(1));
-        assert!(err_message_mentions_wait(&client, &fake).await);
+        assert!(err_message_mentions_wait().await);
     }
 
-    async fn err_message_mentions_wait(client: &SpotifyClient, fake: &Fake) -> bool {
+    /// Issue 10 #8: a short Retry-After holds every caller of the client ID, not only the one
+    /// whose request got the 429: nothing reaches Spotify before the wait is over.
+    #[tokio::test]
+    async fn a_short_retry_after_holds_every_concurrent_caller() {
+        let fake = Fake::start().await;
+        let client = SpotifyClient::new(config(&fake)).unwrap();
+        client.check_credentials().await.unwrap();
+        fake.state
+            .push(Reply::json(429, json!({})).header("retry-after", "2"));
+        let first = tokio::spawn({
+            let client = client.clone();
+            async move { client.skip_next(None).await }
+        });
+        // Wait until the 429 has been answered and read, then a second caller comes.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while fake.state.seen().is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let second = tokio::spawn({
+            let client = client.clone();
+            async move { client.skip_previous(None).await }
+        });
+        first.await.unwrap().unwrap();
+        second.await.unwrap().unwrap();
+        let seen = fake.state.seen();
+        assert_eq!(
+            seen.len(),
+            3,
+            "the 429, the first call again, the second call"
+        );
+        let limited_at = seen[0].at;
+        for later in &seen[1..] {
+            let gap = later.at.duration_since(limited_at);
+            assert!(
+                gap >= Duration::from_secs(2),
+                "{} {} was sent {gap:?} after the 429 asked for 2 s",
+                later.method,
+                later.path_and_query
+            );
+        }
+    }
+
+    /// Issue 10 #8: after a 429 with a long Retry-After, later calls of the client ID answer
+    /// at once with how long is left, and Spotify is not asked again meanwhile.
+    #[tokio::test]
+    async fn a_long_retry_after_is_remembered_and_later_calls_fail_at_once() {
+        let fake = Fake::start().await;
+        let client = SpotifyClient::new(config(&fake)).unwrap();
+        fake.state
+            .push(Reply::json(429, json!({})).header("retry-after", "3600"));
+        let err = client.get_track(&track(), None).await.unwrap_err();
+        assert_eq!(err.kind(), "rate_limited", "{err:?}");
+        // Another client of the same client ID (another user, say) is held too.
+        let other = SpotifyClient::new(config(&fake)).unwrap();
+        for c in [&client, &other] {
+            let started = Instant::now();
+            let err = c.skip_next(None).await.unwrap_err();
+            assert!(started.elapsed() < Duration::from_millis(500));
+            assert_eq!(err.kind(), "rate_limited", "{err:?}");
+            let message = err.to_string();
+            assert!(
+                message.contains("try again in 3600 s") || message.contains("try again in 3599 s"),
+                "{message}"
+            );
+        }
+        assert_eq!(
+            fake.state.seen().len(),
+            1,
+            "only the request that got the 429"
+        );
+    }
+
+    /// On a fresh fake: the one above is now held (issue 10 #8) and would not be asked again.
+    async fn err_message_mentions_wait() -> bool {
+        let fake = Fake::start().await;
+        let client = SpotifyClient::new(config(&fake)).unwrap();
         fake.state
             .push(Reply::json(429, json!({})).header("retry-after", "600"));
         let err = client.get_track(&track(), None).await.unwrap_err();
