@@ -36,6 +36,9 @@ class Ctx:
     state: dict[str, Any]
     sandbox: Any
     uncached_url: str
+    # Starts another uncached server: a 429 holds every later call of the server that got it
+    # (Retry-After is remembered per client ID), so each rate-limit case gets a server of its own.
+    fresh_uncached: Callable[[], Any]
 
 
 @pytest.fixture(scope="module")
@@ -64,21 +67,32 @@ def uncached(launcher, spotify):
 
 
 @pytest.fixture
-async def ctx(stack, uncached, spotify, world, api, state):
+async def ctx(stack, uncached, spotify, world, api, state, launcher):
+    def fresh_uncached():
+        return launcher.http_server_on(spotify, "--cache", "none", name="server-rate-limited")
+
     async with mcp_http(stack.mcp_url) as client:
-        yield Ctx(await Tools.connect(client), world, api, state, spotify, uncached.mcp_url)
+        yield Ctx(await Tools.connect(client), world, api, state, spotify, uncached.mcp_url, fresh_uncached)
 
 
 async def spotify_fault(c: Ctx, name: str, args: dict[str, Any], kind: str) -> None:
     """Calls `name` while the sandbox answers every Web API request with a fault."""
-    async with mcp_http(c.uncached_url) as client:
-        t = await Tools.connect(client)
-        if kind == "rate_limit":
-            with c.sandbox.faults_set(rate_limit_probability=1.0, retry_after_secs=120):
-                await t.err(name, args, "rate", "120|2 min")
-        else:
+    if kind == "rate_limit":
+        server = c.fresh_uncached()
+        try:
+            async with mcp_http(server.mcp_url) as client:
+                t = await Tools.connect(client)
+                with c.sandbox.faults_set(rate_limit_probability=1.0, retry_after_secs=120):
+                    await t.err(name, args, "rate", "120|2 min")
+        finally:
+            server.stop()
+    else:
+        async with mcp_http(c.uncached_url) as client:
+            t = await Tools.connect(client)
             with c.sandbox.faults_set(server_error_probability=1.0):
-                await t.err(name, args, "spotify", "unavailable|server error|gateway|try again|50")
+                text = await t.err(name, args, "spotify", "unavailable|server error|gateway|try again|50")
+            # A server error, not a rate limit remembered from another case.
+            assert "rate-limited" not in text.lower(), text
     c.t.calls += t.calls
 
 
