@@ -38,7 +38,7 @@ class Ctx:
     uncached_url: str
     # Starts another uncached server: a 429 holds every later call of the server that got it
     # (Retry-After is remembered per client ID), so each rate-limit case gets a server of its own.
-    fresh_uncached: Callable[[], Any]
+    fresh_uncached: Callable[[], Any] | None = None
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +78,7 @@ async def ctx(stack, uncached, spotify, world, api, state, launcher):
 async def spotify_fault(c: Ctx, name: str, args: dict[str, Any], kind: str) -> None:
     """Calls `name` while the sandbox answers every Web API request with a fault."""
     if kind == "rate_limit":
+        assert c.fresh_uncached is not None, "fault cases need the ctx fixture's server factory"
         server = c.fresh_uncached()
         try:
             async with mcp_http(server.mcp_url) as client:
