@@ -155,6 +155,9 @@ if [ "${SPOTIFY_MCP_INFRA_SKIP_IMAGE:-0}" != 1 ]; then
   command -v buildah >/dev/null || missing+=(buildah)
   command -v podman >/dev/null || missing+=(podman)
   command -v runc >/dev/null || missing+=(runc)
+  # user-mode networking for containers with a published port: no bridge, no iptables rules,
+  # no sysctl changes on the host, and a container network in 198.18.0.0/15 (tests pick the CIDR)
+  command -v slirp4netns >/dev/null || missing+=(slirp4netns)
   command -v musl-gcc >/dev/null || missing+=(musl-tools)
   if [ ${#missing[@]} -gt 0 ]; then
     log "apt-get install ${missing[*]}"
