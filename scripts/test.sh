@@ -10,10 +10,22 @@ log() { printf '\n==> [%ss] %s\n' "$(($(date +%s) - suite_start))" "$*" >&2; }
 
 # Everything the suite starts is stopped when it ends, also after a failure: the operator tests'
 # shared kwok cluster and the real-node cluster (tests/k8s/run.sh also tears its own down).
+# Then the host must be as the suite found it after provisioning (links, routes, sysctls, nft
+# tables, iptables chains, mounts, cgroups: scripts/real-cluster.sh host-state); a test that leaves
+# a bridge or a firewall rule behind fails the run.
+host_before=""
 cleanup() {
   local rc=$?
+  trap - EXIT
   scripts/k8s-cluster.sh delete >/dev/null 2>&1 || true
   scripts/real-cluster.sh down >/dev/null 2>&1 || true
+  if [ -n "$host_before" ]; then
+    if ! scripts/real-cluster.sh host-state | diff -u "$host_before" - >&2; then
+      log "FAIL: the suite left the host changed (diff above: - before, + after)"
+      [ "$rc" -ne 0 ] || rc=1
+    fi
+    rm -f "$host_before"
+  fi
   exit $rc
 }
 trap cleanup EXIT
@@ -48,6 +60,8 @@ fi
 eval "$(scripts/node-toolchain.sh)"
 eval "$(scripts/prometheus-operator-toolchain.sh)"
 export SPOTIFY_OPENAPI="${SPOTIFY_OPENAPI:-$root/server/openapi/spotify-openapi.yml}"
+host_before=$(mktemp)
+scripts/real-cluster.sh host-state >"$host_before"
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
