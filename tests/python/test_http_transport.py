@@ -357,3 +357,21 @@ async def test_loopback_by_default_and_bind_changes_it(launcher, sandbox_server)
             assert r.status_code == 200, r.text[:200]
     finally:
         server.stop()
+
+
+async def test_non_object_arguments_are_invalid_params(sandbox_server):
+    """Issue 10 #9: `arguments` that is not an object is -32602 Invalid params naming it (it was
+    -32601 Method not found); a well-formed call on the same path still works."""
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+    headers = {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "get_profile"}
+    for arguments, kind in ([], "an array"), ("x", "a string"), (5, "a number"):
+        body = {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                "params": {"name": "get_profile", "arguments": arguments, "_meta": meta}}
+        r = post(sandbox_server.mcp_url, body, headers=headers)
+        (msg,) = messages(r)
+        assert msg["id"] == 3 and msg["error"]["code"] == -32602, msg
+        assert "`arguments` must be an object" in msg["error"]["message"] and kind in msg["error"]["message"], msg
+    body = {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+            "params": {"name": "get_profile", "arguments": {}, "_meta": meta}}
+    (msg,) = messages(post(sandbox_server.mcp_url, body, headers=headers))
+    assert msg["id"] == 4 and "result" in msg and not msg["result"].get("isError"), msg

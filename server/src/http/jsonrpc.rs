@@ -23,6 +23,7 @@ const RMCP_DECODE_FAILURE: &[u8] = b"fail to deserialize request body";
 
 pub const PARSE_ERROR: i64 = -32700;
 pub const INVALID_REQUEST: i64 = -32600;
+pub const INVALID_PARAMS: i64 = -32602;
 /// Implementation-defined server error: no room for another session now.
 pub const SERVER_BUSY: i64 = -32000;
 
@@ -64,6 +65,56 @@ pub fn classify(body: &[u8]) -> Response {
             error_response(id, INVALID_REQUEST, format!("Invalid Request: {reason}"))
         }
     }
+}
+
+/// The JSON type of a value, for messages.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A `tools/call` whose `params`, `name` or `arguments` has the wrong JSON type. rmcp cannot
+/// match it to the call request and answers `-32601 Method not found`, which sends the client
+/// looking for a missing method; the method exists and its params are wrong: `-32602`, naming
+/// the field. `None` for every other message (only bodies that mention `tools/call` are parsed).
+fn invalid_tool_call(body: &[u8]) -> Option<Response> {
+    const METHOD: &[u8] = b"tools/call";
+    if !body.windows(METHOD.len()).any(|w| w == METHOD) {
+        return None;
+    }
+    let value: Value = serde_json::from_slice(body).ok()?;
+    if value.get("method")?.as_str()? != "tools/call" {
+        return None;
+    }
+    let problem = match value.get("params") {
+        None => "`params` is required: the tool's `name` and its `arguments`".to_owned(),
+        Some(Value::Object(params)) => match (params.get("name"), params.get("arguments")) {
+            (Some(Value::String(_)), None | Some(Value::Null | Value::Object(_))) => return None,
+            (Some(Value::String(_)), Some(other)) => format!(
+                "`arguments` must be an object of named arguments, not {}",
+                json_kind(other)
+            ),
+            (None, _) => "`name` (the tool to call) is required".to_owned(),
+            (Some(other), _) => format!("`name` must be a string, not {}", json_kind(other)),
+        },
+        Some(other) => format!("`params` must be an object, not {}", json_kind(other)),
+    };
+    let id = value
+        .get("id")
+        .filter(|id| id.is_string() || id.is_number())
+        .cloned()
+        .unwrap_or(Value::Null);
+    Some(error_response(
+        id,
+        INVALID_PARAMS,
+        format!("Invalid params: {problem}"),
+    ))
 }
 
 /// `413` with a JSON-RPC error object naming the limit.
@@ -176,6 +227,9 @@ pub async fn jsonrpc_errors(
             );
         }
     };
+    if let Some(refused) = invalid_tool_call(&bytes) {
+        return refused;
+    }
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes.clone())))
         .await;
@@ -233,6 +287,54 @@ mod tests {
             request = request.header(header::CONTENT_LENGTH, length);
         }
         app.oneshot(request.body(body).unwrap()).await.unwrap()
+    }
+
+    /// Issue 10 #9: non-object `arguments` (and a malformed `params`/`name`) of a tools/call
+    /// are -32602 Invalid params naming the field; rmcp said -32601 Method not found.
+    #[tokio::test]
+    async fn a_tools_call_with_wrongly_typed_params_is_invalid_params() {
+        let call = |params: &str| {
+            format!(r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{params}}}"#)
+        };
+        for (params, needle) in [
+            (
+                r#"{"name":"search","arguments":[]}"#,
+                "`arguments` must be an object of named arguments, not an array",
+            ),
+            (r#"{"name":"search","arguments":"x"}"#, "not a string"),
+            (r#"{"name":"search","arguments":5}"#, "not a number"),
+            (
+                r#"{"name":3,"arguments":{}}"#,
+                "`name` must be a string, not a number",
+            ),
+            (
+                r#"{"arguments":{}}"#,
+                "`name` (the tool to call) is required",
+            ),
+            ("[]", "`params` must be an object, not an array"),
+        ] {
+            let body = call(params);
+            let (status, v) =
+                body_json(post(app(4096), Body::from(body.clone()), None).await).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(v["id"], 7, "{body}");
+            assert_eq!(v["error"]["code"], INVALID_PARAMS, "{body}");
+            let message = v["error"]["message"].as_str().unwrap();
+            assert!(
+                message.starts_with("Invalid params: ") && message.contains(needle),
+                "{body}: {message}"
+            );
+        }
+        // Well-typed calls, and other methods that mention tools/call, pass through untouched.
+        for body in [
+            call(r#"{"name":"search","arguments":{"query":"x"}}"#),
+            call(r#"{"name":"get_profile"}"#),
+            call(r#"{"name":"get_profile","arguments":null}"#),
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"note":"tools/call"}}"#.to_owned(),
+        ] {
+            let response = post(app(4096), Body::from(body.clone()), None).await;
+            assert_eq!(response.status(), StatusCode::OK, "{body}");
+        }
     }
 
     /// Issue 10 #6: the body cap is the configured one (it was a fixed 4 MiB), answered with a
