@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use clap::{Args, Parser, Subcommand};
 use spotify_mcp_operator::controller::{self, Settings};
 use spotify_mcp_operator::http::{self, Health};
@@ -191,6 +192,12 @@ async fn run(args: RunArgs) -> Result<(), RunError> {
     let router = http::router(metrics.clone(), health.clone());
     let http_cancel = cancel.clone();
     let http_task = tokio::spawn(async move {
+        // TCP_NODELAY: no answer waits ~40 ms for a delayed ACK on a keep-alive connection.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move { http_cancel.cancelled().await })
             .await;

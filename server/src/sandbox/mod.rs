@@ -42,6 +42,7 @@ mod routes;
 pub(crate) mod tokens;
 pub mod world;
 
+use axum::serve::ListenerExt;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -224,6 +225,14 @@ impl SandboxHandle {
     }
 }
 
+/// Answers go out at once rather than waiting for the client's delayed ACK (Nagle), which
+/// stalls a keep-alive connection ~40 ms whenever a response is written in pieces.
+fn no_delay(stream: &mut tokio::net::TcpStream) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+    }
+}
+
 /// Serves a sandbox on `addr` (port 0 picks an ephemeral port).
 ///
 /// Returns as soon as the port is bound: the world is generated on a blocking thread in the
@@ -238,7 +247,7 @@ pub async fn spawn(addr: SocketAddr, opts: SandboxOptions) -> Result<SandboxHand
         let state = tokio::task::spawn_blocking(move || SandboxState::new(opts))
             .await
             .map_err(std::io::Error::other)?;
-        axum::serve(listener, router(state))
+        axum::serve(listener.tap_io(no_delay), router(state))
             .with_graceful_shutdown(async move {
                 let _ = stopped.await;
             })
@@ -259,7 +268,7 @@ pub async fn serve(
         .map_err(|source| SandboxError::Bind { addr, source })?;
     let local = listener.local_addr().map_err(SandboxError::LocalAddr)?;
     tracing::info!(addr = %local, "sandbox Spotify Web API listening");
-    axum::serve(listener, router(SandboxState::new(opts)))
+    axum::serve(listener.tap_io(no_delay), router(SandboxState::new(opts)))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(SandboxError::Serve)
