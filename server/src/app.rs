@@ -149,6 +149,7 @@ pub async fn build_client(
     };
     cfg.request_timeout = spotify_args.request_timeout();
     cfg.max_retry_wait = spotify_args.max_retry_wait();
+    cfg.rate_limit = spotify_args.spotify_rate_limit;
     cfg.cache.max_bytes = common.cache_size_mb * 1024 * 1024;
     let backend: Option<Arc<dyn spotify::cache::CacheBackend>> = match cache {
         CacheBackend::None => None,

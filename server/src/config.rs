@@ -12,6 +12,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::mcp::Toolset;
+use crate::spotify::RateLimitPolicy;
 
 /// Default port for `/mcp`, `/metrics`, `/healthz` and `/readyz`.
 pub const DEFAULT_PORT: u16 = 8000;
@@ -160,6 +161,17 @@ pub struct SpotifyArgs {
     /// Timeout of each request to Spotify, in seconds.
     #[arg(long, env = "SPOTIFY_MCP_REQUEST_TIMEOUT", default_value_t = 10)]
     pub request_timeout_secs: u64,
+
+    /// How requests to Spotify are paced: `adaptive` (nothing waits until Spotify answers 429,
+    /// then every call waits out its Retry-After), `off` (no client-side pacing), or a fixed
+    /// `N/s` per client ID with an optional `,burst=M`.
+    #[arg(
+        long,
+        env = "SPOTIFY_MCP_SPOTIFY_RATE_LIMIT",
+        default_value = "adaptive",
+        value_name = "adaptive|off|N/s[,burst=M]"
+    )]
+    pub spotify_rate_limit: RateLimitPolicy,
 }
 
 /// Options of the HTTP server.

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 
 from harness import SANDBOX_FREE_REFRESH_TOKEN, mcp_http, result_text
@@ -253,3 +254,47 @@ async def test_secrets_never_reach_the_log_even_at_debug_level(launcher, spotify
     for secret in (SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN):
         assert secret not in log, f"{secret} appears in the debug log"
     assert "Bearer " not in log, "an Authorization header value appears in the debug log"
+
+
+async def test_a_rolling_window_is_met_by_the_shared_429_gate(launcher, spotify):
+    """Issue 16: the sandbox limits like Spotify (40 requests per 3 s); four MCP clients making
+    80 uncached searches through one server with the default `adaptive` pacing all succeed,
+    at most a tenth of the upstream requests get 429, and the waits show in the metrics."""
+    server = launcher.http_server_on(spotify, "--cache", "none", name="rolling-window")
+    try:
+        spotify.clear_requests()
+        with spotify.faults_set(window_limit=40, window_secs=3, record_requests=True):
+            failures: list[str] = []
+
+            async def caller(n: int) -> None:
+                async with mcp_http(server.mcp_url) as client:
+                    for i in range(n, 80, 4):
+                        r = await client.call_tool("search", {"query": f"window {i}", "types": ["track"], "limit": 1})
+                        if r.is_error:
+                            failures.append(result_text(r))
+
+            async with anyio.create_task_group() as tg:
+                for n in range(4):
+                    tg.start_soon(caller, n)
+            requests = [e for e in spotify.requests() if e["path"].startswith("/v1/search")]
+        assert not failures, failures[:3]
+        limited = sum(1 for e in requests if e["status"] == 429)
+        assert sum(1 for e in requests if e["status"] == 200) == 80
+        assert limited * 10 <= len(requests), f"{limited} of {len(requests)} upstream searches got 429"
+        metrics = httpx.get(server.base_url + "/metrics", timeout=5).text
+        assert "spotify_mcp_spotify_rate_limit_gate_closed " in metrics
+        if limited:
+            assert 'spotify_mcp_spotify_rate_limit_wait_seconds_count{cause="gate"}' in metrics, metrics
+    finally:
+        server.stop()
+
+
+def test_an_invalid_rate_limit_is_refused_at_start_up_with_the_accepted_forms(launcher):
+    for value in ("fast", "0/s", "20/s,40"):
+        server = launcher.http_server("--spotify-rate-limit", value, name="bad-rate-limit", wait_ready=False)
+        code = server.wait_exit(15.0)
+        assert code != 0, f"{value!r} was accepted"
+        log = server.log()
+        assert "invalid Spotify rate limit" in log and "`adaptive` (the default), `off`, or `N/s`" in log, log[-2000:]
+    server = launcher.http_server(name="env-rate-limit", env={"SPOTIFY_MCP_SPOTIFY_RATE_LIMIT": "50/s,burst=100"})
+    server.stop()

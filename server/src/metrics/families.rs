@@ -27,6 +27,8 @@ pub(super) const API_REQUESTS: &str = "spotify_mcp_spotify_api_requests_total";
 pub(super) const API_REQUEST_DURATION: &str = "spotify_mcp_spotify_api_request_duration_seconds";
 pub(super) const RATE_LIMITED: &str = "spotify_mcp_spotify_rate_limited_total";
 pub(super) const RETRY_AFTER: &str = "spotify_mcp_spotify_retry_after_seconds";
+pub(super) const RATE_LIMIT_WAIT: &str = "spotify_mcp_spotify_rate_limit_wait_seconds";
+pub(super) const RATE_LIMIT_GATE_CLOSED: &str = "spotify_mcp_spotify_rate_limit_gate_closed";
 pub(super) const TOKEN_REFRESHES: &str = "spotify_mcp_token_refreshes_total";
 pub(super) const SERVER_INFO: &str = "spotify_mcp_server_info";
 pub(super) const TOKEN_LAST_REFRESH_SUCCESS: &str = "spotify_mcp_token_last_refresh_success";
@@ -51,6 +53,8 @@ pub(super) struct Families {
     pub api_request_duration: HistogramVec,
     pub rate_limited: IntCounter,
     pub retry_after: Histogram,
+    pub rate_limit_wait: HistogramVec,
+    pub rate_limit_gate_closed: IntGauge,
     pub token_refreshes: IntCounterVec,
     // The gauges below have no labels and are vectors only so that they can be absent: a series
     // exists once its value is known (no refresh yet, no user credentials, unknown date).
@@ -170,6 +174,26 @@ impl Families {
                 .buckets(RETRY_AFTER_BUCKETS.to_vec()),
             ),
         )?;
+        let rate_limit_wait = new(
+            RATE_LIMIT_WAIT,
+            HistogramVec::new(
+                HistogramOpts::new(
+                    RATE_LIMIT_WAIT,
+                    "Time Spotify requests waited before being sent, in seconds, by cause: \
+                     gate (a 429's Retry-After, learnt by this or another call) or limiter \
+                     (a fixed --spotify-rate-limit). Only requests that waited are counted.",
+                )
+                .buckets(DURATION_BUCKETS.to_vec()),
+                &["cause"],
+            ),
+        )?;
+        let rate_limit_gate_closed = new(
+            RATE_LIMIT_GATE_CLOSED,
+            IntGauge::new(
+                RATE_LIMIT_GATE_CLOSED,
+                "1 while a 429's Retry-After holds every request to Spotify, else 0.",
+            ),
+        )?;
         let token_refreshes = new(
             TOKEN_REFRESHES,
             IntCounterVec::new(
@@ -251,6 +275,8 @@ impl Families {
             api_request_duration: register(r, API_REQUEST_DURATION, api_request_duration)?,
             rate_limited: register(r, RATE_LIMITED, rate_limited)?,
             retry_after: register(r, RETRY_AFTER, retry_after)?,
+            rate_limit_wait: register(r, RATE_LIMIT_WAIT, rate_limit_wait)?,
+            rate_limit_gate_closed: register(r, RATE_LIMIT_GATE_CLOSED, rate_limit_gate_closed)?,
             token_refreshes: register(r, TOKEN_REFRESHES, token_refreshes)?,
             token_last_refresh_success: register(
                 r,

@@ -42,6 +42,8 @@ struct Inner {
     unknown_tool: ToolSeries,
     cache_get_hit: IntCounter,
     cache_get_miss: IntCounter,
+    /// Until when the 429 gate is closed (the gauge is computed from it at scrape time).
+    gate_closed_until: std::sync::Mutex<Option<Instant>>,
 }
 
 /// The series of one tool, resolved once so a call touches no label maps.
@@ -113,6 +115,7 @@ impl Metrics {
                 unknown_tool,
                 cache_get_hit,
                 cache_get_miss,
+                gate_closed_until: std::sync::Mutex::new(None),
             })),
         })
     }
@@ -241,6 +244,28 @@ impl Metrics {
         }
     }
 
+    /// A request waited `waited` before it was sent (`cause`: `gate` or `limiter`).
+    pub fn record_rate_limit_wait(&self, cause: &'static str, waited: Duration) {
+        let Some(inner) = &self.inner else { return };
+        inner
+            .families
+            .rate_limit_wait
+            .with_label_values(&[cause])
+            .observe(waited.as_secs_f64());
+    }
+
+    /// The 429 gate is closed until `until`.
+    pub fn record_gate_closed(&self, until: Instant) {
+        let Some(inner) = &self.inner else { return };
+        let mut closed = inner
+            .gate_closed_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if closed.is_none_or(|known| known < until) {
+            *closed = Some(until);
+        }
+    }
+
     /// Counts an access-token refresh and remembers it as the last one (outcome and time).
     pub fn record_token_refresh(&self, result: TokenRefreshResult) {
         let Some(inner) = &self.inner else { return };
@@ -312,6 +337,15 @@ impl Metrics {
             hits as f64 / lookups as f64
         };
         inner.families.cache_hit_rate.set(ratio);
+        let gate_closed = inner
+            .gate_closed_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .is_some_and(|until| until > Instant::now());
+        inner
+            .families
+            .rate_limit_gate_closed
+            .set(i64::from(gate_closed));
         let mut out = Vec::with_capacity(16 * 1024);
         TextEncoder::new()
             .encode(&inner.families.registry.gather(), &mut out)

@@ -1,8 +1,8 @@
 //! The metrics as the Spotify client's [`PipelineObserver`]: API requests, 429s, token refreshes.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::spotify::pipeline::PipelineObserver;
+use crate::spotify::pipeline::{PipelineObserver, WaitCause};
 
 use super::{ApiStatus, Metrics, TokenRefreshResult};
 
@@ -25,6 +25,14 @@ impl PipelineObserver for Metrics {
 
     fn rate_limited(&self, retry_after: Duration) {
         self.record_rate_limited(Some(retry_after));
+    }
+
+    fn gate_closed(&self, until: Instant) {
+        self.record_gate_closed(until);
+    }
+
+    fn waited(&self, cause: WaitCause, waited: Duration) {
+        self.record_rate_limit_wait(cause.as_str(), waited);
     }
 
     fn token_refreshed(&self, success: bool) {
@@ -57,6 +65,39 @@ mod tests {
             "spotify_mcp_spotify_retry_after_seconds_sum 3",
             r#"spotify_mcp_token_refreshes_total{result="error"} 1"#,
             r#"spotify_mcp_token_refreshes_total{result="success"} 1"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn the_gate_gauge_follows_the_clock_and_waits_are_histograms_by_cause() {
+        let m = Metrics::new().unwrap();
+        let observer: &dyn PipelineObserver = &m;
+        let gauge = |m: &Metrics| {
+            m.render()
+                .unwrap()
+                .lines()
+                .find_map(|l| l.strip_prefix("spotify_mcp_spotify_rate_limit_gate_closed "))
+                .map(str::to_owned)
+        };
+        assert_eq!(gauge(&m).as_deref(), Some("0"));
+        observer.gate_closed(Instant::now() + Duration::from_secs(60));
+        assert_eq!(gauge(&m).as_deref(), Some("1"));
+        // A shorter hold learnt later does not reopen it early; a past one reads as open.
+        observer.gate_closed(Instant::now());
+        assert_eq!(gauge(&m).as_deref(), Some("1"));
+        let past = Metrics::new().unwrap();
+        (&past as &dyn PipelineObserver).gate_closed(Instant::now() - Duration::from_millis(1));
+        assert_eq!(gauge(&past).as_deref(), Some("0"));
+
+        observer.waited(WaitCause::Gate, Duration::from_millis(1500));
+        observer.waited(WaitCause::Limiter, Duration::from_millis(20));
+        let text = m.render().unwrap();
+        for line in [
+            r#"spotify_mcp_spotify_rate_limit_wait_seconds_count{cause="gate"} 1"#,
+            r#"spotify_mcp_spotify_rate_limit_wait_seconds_sum{cause="gate"} 1.5"#,
+            r#"spotify_mcp_spotify_rate_limit_wait_seconds_count{cause="limiter"} 1"#,
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line}:\n{text}");
         }

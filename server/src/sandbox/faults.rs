@@ -1,7 +1,11 @@
 //! Fault injection: latency, 429 with Retry-After, and 502/503/504, with a seeded RNG; the
-//! knobs can be changed at run time through `/sandbox/faults`.
+//! knobs can be changed at run time through `/sandbox/faults`. Besides random 429s, a rolling
+//! window behaves like Spotify's own limit: once more than `window_limit` requests arrived in the
+//! last `window_secs` seconds, requests get 429 with a truthful `Retry-After` (the whole seconds
+//! until the window has room again).
 
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -28,7 +32,18 @@ pub struct Knobs {
     pub extended_quota: bool,
     /// Record every exchange for `GET /sandbox/requests`.
     pub record_requests: bool,
+    /// Requests admitted per rolling window (0 = no window limit).
+    #[serde(default)]
+    pub window_limit: u32,
+    /// Length of the rolling window in seconds (0 = no window limit).
+    #[serde(default)]
+    pub window_secs: u64,
 }
+
+/// Largest `window_limit`: the window remembers one instant per admitted request.
+pub const MAX_WINDOW_LIMIT: u32 = 100_000;
+/// Longest `window_secs` (Spotify's own window is 30 s).
+pub const MAX_WINDOW_SECS: u64 = 3_600;
 
 /// A partial update of [`Knobs`] (`PUT /sandbox/faults`).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -40,6 +55,8 @@ pub struct KnobsPatch {
     pub server_error_probability: Option<f64>,
     pub extended_quota: Option<bool>,
     pub record_requests: Option<bool>,
+    pub window_limit: Option<u32>,
+    pub window_secs: Option<u64>,
 }
 
 fn probability(name: &str, p: f64) -> Result<f64, String> {
@@ -75,7 +92,33 @@ impl Knobs {
         if let Some(v) = patch.record_requests {
             k.record_requests = v;
         }
+        if let Some(v) = patch.window_limit {
+            if v > MAX_WINDOW_LIMIT {
+                return Err(format!(
+                    "window_limit must be at most {MAX_WINDOW_LIMIT}, got {v}"
+                ));
+            }
+            k.window_limit = v;
+        }
+        if let Some(v) = patch.window_secs {
+            if v > MAX_WINDOW_SECS {
+                return Err(format!(
+                    "window_secs must be at most {MAX_WINDOW_SECS}, got {v}"
+                ));
+            }
+            k.window_secs = v;
+        }
         Ok(k)
+    }
+
+    /// The rolling window, when both knobs are set.
+    fn window(&self) -> Option<(usize, Duration)> {
+        (self.window_limit > 0 && self.window_secs > 0).then(|| {
+            (
+                self.window_limit as usize,
+                Duration::from_secs(self.window_secs),
+            )
+        })
     }
 
     /// Draws the fault (if any) for one request.
@@ -95,11 +138,62 @@ impl Knobs {
     }
 }
 
+/// The arrival times of the requests admitted in the current rolling window.
+#[derive(Debug, Default)]
+pub struct RollingWindow {
+    admitted: VecDeque<Instant>,
+}
+
+impl RollingWindow {
+    /// Admits a request arriving at `now`, or says how many whole seconds until the window
+    /// has room (at least 1). Requests refused are not counted, as a retry after that many
+    /// seconds is then admitted.
+    pub fn admit(&mut self, now: Instant, limit: usize, window: Duration) -> Result<(), u64> {
+        while let Some(&oldest) = self.admitted.front() {
+            if now.saturating_duration_since(oldest) >= window {
+                self.admitted.pop_front();
+            } else {
+                break;
+            }
+        }
+        // The knobs may have shrunk since: forget the surplus oldest ones.
+        while self.admitted.len() > limit {
+            self.admitted.pop_front();
+        }
+        if self.admitted.len() < limit {
+            self.admitted.push_back(now);
+            return Ok(());
+        }
+        let oldest = self.admitted.front().copied().unwrap_or(now);
+        let room_at = (oldest + window).saturating_duration_since(now);
+        let whole_secs = room_at.as_secs() + u64::from(room_at.subsec_nanos() > 0);
+        Err(whole_secs.max(1))
+    }
+
+    /// Forgets every admitted request (`/sandbox/reset`, or knobs turned off).
+    pub fn clear(&mut self) {
+        self.admitted.clear();
+    }
+}
+
 /// Middleware on the Web API routes: latency, then maybe a fault instead of the answer.
 pub async fn inject(State(state): State<SandboxState>, req: Request, next: Next) -> Response {
     let knobs = state.knobs();
     if knobs.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(knobs.latency_ms)).await;
+    }
+    let over_window = {
+        let mut window = state.shared.window.lock();
+        match knobs.window() {
+            Some((limit, length)) => window.admit(Instant::now(), limit, length).err(),
+            None => {
+                window.clear();
+                None
+            }
+        }
+    };
+    if let Some(retry_after) = over_window {
+        return ApiError::rate_limited(retry_after).into_response();
     }
     let fault = {
         let mut rng = state.shared.fault_rng.lock();
@@ -124,6 +218,63 @@ mod tests {
             server_error_probability: 0.0,
             extended_quota: false,
             record_requests: false,
+            window_limit: 0,
+            window_secs: 0,
+        }
+    }
+
+    #[test]
+    fn the_window_admits_its_limit_then_says_truthfully_when_there_is_room() {
+        let mut w = RollingWindow::default();
+        let t0 = Instant::now();
+        let window = Duration::from_secs(5);
+        for i in 0..3 {
+            assert_eq!(
+                w.admit(t0 + Duration::from_millis(i * 100), 3, window),
+                Ok(())
+            );
+        }
+        // Full: the oldest (t0) leaves at t0 + 5 s; asked at t0 + 1.5 s that is 3.5 s -> 4.
+        assert_eq!(w.admit(t0 + Duration::from_millis(1500), 3, window), Err(4));
+        // Refused requests are not counted; just before t0 + 5 s still full, at it room again.
+        assert_eq!(w.admit(t0 + Duration::from_millis(4999), 3, window), Err(1));
+        assert_eq!(w.admit(t0 + window, 3, window), Ok(()));
+        assert_eq!(w.admit(t0 + window, 3, window), Err(1));
+        // A smaller limit applies at once (only the newest, admitted at t0 + 5 s, counts: room
+        // at t0 + 10 s); a cleared window starts over.
+        assert_eq!(w.admit(t0 + window, 1, window), Err(5));
+        w.clear();
+        assert_eq!(w.admit(t0 + window, 1, window), Ok(()));
+    }
+
+    #[test]
+    fn window_knobs_are_bounded_and_off_unless_both_set() {
+        let k = quiet()
+            .apply(&KnobsPatch {
+                window_limit: Some(50),
+                ..Default::default()
+            })
+            .unwrap_or_else(|_| quiet());
+        assert_eq!(k.window(), None);
+        let k = k
+            .apply(&KnobsPatch {
+                window_secs: Some(5),
+                ..Default::default()
+            })
+            .unwrap_or_else(|_| quiet());
+        assert_eq!(k.window(), Some((50, Duration::from_secs(5))));
+        for patch in [
+            KnobsPatch {
+                window_limit: Some(MAX_WINDOW_LIMIT + 1),
+                ..Default::default()
+            },
+            KnobsPatch {
+                window_secs: Some(MAX_WINDOW_SECS + 1),
+                ..Default::default()
+            },
+        ] {
+            let e = quiet().apply(&patch).unwrap_err();
+            assert!(e.contains("must be at most"), "{e}");
         }
     }
 

@@ -87,6 +87,10 @@ pub struct SandboxOptions {
     /// Serve the endpoints Spotify kept only for extended-quota apps.
     pub extended_quota: bool,
     pub record_requests: bool,
+    /// Spotify-like rolling window: 429 once more than `window_limit` requests arrived in the
+    /// last `window_secs` seconds (0 = off).
+    pub window_limit: u32,
+    pub window_secs: u64,
     /// Lifetime of access tokens (`expires_in`).
     pub token_lifetime: Duration,
     /// Start with the Premium user's laptop active and an album paused on it (the default).
@@ -105,6 +109,8 @@ impl Default for SandboxOptions {
             server_error_probability: 0.0,
             extended_quota: false,
             record_requests: false,
+            window_limit: 0,
+            window_secs: 0,
             token_lifetime: Duration::from_secs(3600),
             active_device_at_start: true,
         }
@@ -120,6 +126,8 @@ impl SandboxOptions {
             server_error_probability: self.server_error_probability.clamp(0.0, 1.0),
             extended_quota: self.extended_quota,
             record_requests: self.record_requests,
+            window_limit: self.window_limit.min(faults::MAX_WINDOW_LIMIT),
+            window_secs: self.window_secs.min(faults::MAX_WINDOW_SECS),
         }
     }
 
@@ -144,6 +152,7 @@ struct Shared {
     tokens: Mutex<TokenStore>,
     knobs: RwLock<Knobs>,
     fault_rng: Mutex<StdRng>,
+    window: Mutex<faults::RollingWindow>,
     log: Mutex<VecDeque<Exchange>>,
 }
 
@@ -159,6 +168,7 @@ impl SandboxState {
                 tokens: Mutex::new(TokenStore::new(opts.token_lifetime)),
                 knobs: RwLock::new(opts.knobs()),
                 fault_rng: Mutex::new(StdRng::seed_from_u64(opts.seed ^ 0xFA17)),
+                window: Mutex::default(),
                 log: Mutex::new(VecDeque::new()),
                 opts,
             }),
@@ -182,6 +192,7 @@ impl SandboxState {
         self.shared.tokens.lock().restore_fixed_refresh_tokens();
         *self.shared.knobs.write() = opts.knobs();
         *self.shared.fault_rng.lock() = StdRng::seed_from_u64(opts.seed ^ 0xFA17);
+        self.shared.window.lock().clear();
         self.shared.log.lock().clear();
     }
 }

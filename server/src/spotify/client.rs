@@ -256,7 +256,7 @@ mod tests {
             Credentials::RefreshToken(Secret::new(refresh_token)),
         )
         .with_base_urls(fake.api_base(), fake.accounts_base());
-        cfg.rate_limit = None;
+        cfg.rate_limit = crate::spotify::config::RateLimitPolicy::Adaptive;
         cfg.cache.enabled = cache;
         SpotifyClient::new(cfg).unwrap()
     }

@@ -32,7 +32,7 @@ pub(crate) mod test_support;
 
 pub use api::Page;
 pub use client::{ClientOptions, SpotifyClient};
-pub use config::{CacheConfig, Credentials, RateLimit, SpotifyConfig};
+pub use config::{CacheConfig, Credentials, RateLimit, RateLimitPolicy, SpotifyConfig};
 pub use error::SpotifyError;
 pub use ids::{IdError, ItemKind, SpotifyId};
 pub use secret::Secret;

@@ -26,7 +26,7 @@ fn config(sb: &SandboxHandle, credentials: Credentials) -> SpotifyConfig {
     let mut cfg = SpotifyConfig::new(sandbox::CLIENT_ID, credentials)
         .with_base_urls(sb.api_base_url(), sb.accounts_base_url())
         .with_client_secret(sandbox::CLIENT_SECRET);
-    cfg.rate_limit = None;
+    cfg.rate_limit = crate::spotify::config::RateLimitPolicy::Adaptive;
     cfg.retry_base_delay = Duration::from_millis(5);
     cfg
 }
@@ -543,6 +543,114 @@ async fn a_sandbox_retry_after_is_remembered_for_the_client_id() {
         .collect();
     assert_eq!(api_requests.len(), 1, "{api_requests:?}");
     assert_eq!(api_requests[0]["status"], 429);
+    sb.shutdown().await;
+}
+
+/// The Web API exchanges the sandbox recorded: (status, path) of each `/v1/` request.
+async fn recorded_api_requests(sb: &SandboxHandle) -> Vec<(u64, String)> {
+    let log: serde_json::Value =
+        reqwest::get(format!("{}/sandbox/requests", sb.accounts_base_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            let path = e["path"].as_str()?;
+            path.starts_with("/v1/")
+                .then(|| (e["status"].as_u64().unwrap_or(0), path.to_owned()))
+        })
+        .collect()
+}
+
+/// Issue 16: against a Spotify-like rolling window (50 requests per 5 s), four callers making
+/// 150 searches with the default (adaptive) policy all succeed, and at most a tenth of the
+/// requests that reached the sandbox got 429: the first 429 closes the gate for every caller
+/// until its Retry-After, instead of each caller spending its own retries into the window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_callers_fit_a_rolling_window_with_few_429s() {
+    let sb = sandbox(SandboxOptions {
+        window_limit: 50,
+        window_secs: 5,
+        record_requests: true,
+        ..Default::default()
+    })
+    .await;
+    let _forget = ForgetHolds::of(&sb);
+    let mut cfg = config(
+        &sb,
+        Credentials::RefreshToken(Secret::new(sandbox::PREMIUM_REFRESH_TOKEN)),
+    );
+    cfg.cache.enabled = false;
+    assert_eq!(cfg.rate_limit, crate::spotify::RateLimitPolicy::default());
+    let client = SpotifyClient::new(cfg).unwrap();
+    let callers = (0..4).map(|caller| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let mut failures = Vec::new();
+            for i in (caller..150).step_by(4) {
+                let request = SearchRequest {
+                    query: format!("window {i}"),
+                    types: vec![SearchType::Track],
+                    market: None,
+                    limit: Some(1),
+                    offset: None,
+                    include_external_audio: false,
+                };
+                if let Err(e) = client.search(&request).await {
+                    failures.push(format!("search {i}: {e}"));
+                }
+            }
+            failures
+        })
+    });
+    let mut failures = Vec::new();
+    for caller in callers {
+        failures.extend(caller.await.unwrap());
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    let requests = recorded_api_requests(&sb).await;
+    let limited = requests.iter().filter(|(status, _)| *status == 429).count();
+    let ok = requests.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(ok, 150, "{requests:?}");
+    assert!(
+        limited * 10 <= requests.len(),
+        "{limited} of {} upstream requests got 429",
+        requests.len()
+    );
+    sb.shutdown().await;
+}
+
+/// `--spotify-rate-limit off`: a 429 holds only the call that got it.
+#[tokio::test]
+async fn with_rate_limiting_off_a_429_holds_no_other_call() {
+    let sb = sandbox(SandboxOptions {
+        rate_limit_probability: 1.0,
+        retry_after_secs: 3600,
+        ..Default::default()
+    })
+    .await;
+    let _forget = ForgetHolds::of(&sb);
+    let mut cfg = config(
+        &sb,
+        Credentials::RefreshToken(Secret::new(sandbox::PREMIUM_REFRESH_TOKEN)),
+    );
+    cfg.rate_limit = crate::spotify::RateLimitPolicy::Off;
+    let c = SpotifyClient::new(cfg).unwrap();
+    let err = c.get_current_user().await.unwrap_err();
+    assert!(matches!(err, SpotifyError::RateLimited { .. }), "{err:?}");
+    let put = reqwest::Client::new()
+        .put(format!("{}/sandbox/faults", sb.accounts_base_url()))
+        .json(&serde_json::json!({ "rate_limit_probability": 0.0 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success());
+    c.get_current_user().await.unwrap();
     sb.shutdown().await;
 }
 

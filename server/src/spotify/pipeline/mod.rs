@@ -1,8 +1,9 @@
 //! The request pipeline every Web API call goes through:
-//! rate limiter (per client ID) → the client ID's 429 hold ([`hold`]: after a 429 nothing is
-//! sent before its `Retry-After` is over; a call waits for it when the wait is within
-//! `max_retry_wait`, else fails at once) → bearer token → HTTP with timeout → 429 handling
-//! (`Retry-After` remembered for every caller, bounded) → retries of 502/503/504 and transport errors with jittered
+//! fixed rate limiter (per client ID, only with `--spotify-rate-limit N/s`) → the client ID's
+//! 429 gate ([`hold`]: after a 429 nothing is sent before its `Retry-After` is over, by any
+//! caller; a call waits for it when the wait is within `max_retry_wait`, else fails at once;
+//! not with `--spotify-rate-limit off`) → bearer token → HTTP with timeout → 429 handling
+//! (bounded retries) → retries of 502/503/504 and transport errors with jittered
 //! exponential backoff, never shorter than a 503's `Retry-After` (operations declared
 //! idempotent only, see [`ApiRequest::idempotent`]) → one
 //! token refresh on 401 → error mapping. The token endpoint retries its own transient failures
@@ -24,7 +25,7 @@ use hold::RateLimitHold;
 use limiter::SharedLimiter;
 use reqwest::StatusCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Waited when a 429 carries no usable `Retry-After`.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -56,8 +57,31 @@ pub trait PipelineObserver: Send + Sync + std::fmt::Debug {
     }
     /// Spotify answered 429 and asked to wait `retry_after`.
     fn rate_limited(&self, _retry_after: Duration) {}
+    /// The client ID's 429 gate is closed until `until` (for every caller).
+    fn gate_closed(&self, _until: Instant) {}
+    /// A request waited `waited` before it could be sent, for `cause`.
+    fn waited(&self, _cause: WaitCause, _waited: Duration) {}
     /// A request to the token endpoint (refresh or client-credentials grant) finished.
     fn token_refreshed(&self, _success: bool) {}
+}
+
+/// Why a request waited before it was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitCause {
+    /// The fixed rate limiter (`--spotify-rate-limit N/s`).
+    Limiter,
+    /// The 429 gate: Spotify's `Retry-After`, learnt by this or another call.
+    Gate,
+}
+
+impl WaitCause {
+    /// The metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitCause::Limiter => "limiter",
+            WaitCause::Gate => "gate",
+        }
+    }
 }
 
 /// The pipeline; see the module documentation.
@@ -67,8 +91,9 @@ pub struct Pipeline {
     api_base: String,
     client_id: String,
     limiter: Option<SharedLimiter>,
-    /// "Rate limited until T" of this client ID, shared by every pipeline of the process.
-    hold: Arc<RateLimitHold>,
+    /// "Rate limited until T" of this client ID, shared by every pipeline of the process;
+    /// `None` with `--spotify-rate-limit off` (each call then waits out only its own 429s).
+    hold: Option<Arc<RateLimitHold>>,
     auth: Arc<TokenManager>,
     timeout: Duration,
     max_retry_wait: Duration,
@@ -81,11 +106,14 @@ impl Pipeline {
     pub fn new(http: reqwest::Client, cfg: &SpotifyConfig, auth: Arc<TokenManager>) -> Self {
         let api_base = cfg.api_base_url.trim_end_matches('/').to_owned();
         Self {
-            hold: hold::shared_hold(&api_base, &cfg.client_id),
+            hold: cfg
+                .rate_limit
+                .shares_429s()
+                .then(|| hold::shared_hold(&api_base, &cfg.client_id)),
             http,
             api_base,
             client_id: cfg.client_id.clone(),
-            limiter: cfg.rate_limit.map(limiter::shared_limiter),
+            limiter: cfg.rate_limit.fixed().map(limiter::shared_limiter),
             auth,
             timeout: cfg.request_timeout,
             max_retry_wait: cfg.max_retry_wait,
@@ -126,8 +154,12 @@ impl Pipeline {
         self.wait_out_hold(&mut hold_waits).await?;
         let mut bearer = self.auth.bearer().await?;
         loop {
-            if let Some(limiter) = &self.limiter {
+            if let Some(limiter) = &self.limiter
+                && limiter.check_key(&self.client_id).is_err()
+            {
+                let waiting = Instant::now();
                 limiter.until_key_ready(&self.client_id).await;
+                self.observe_wait(WaitCause::Limiter, waiting.elapsed());
             }
             // Right before sending: a 429 may have arrived for another caller meanwhile.
             self.wait_out_hold(&mut hold_waits).await?;
@@ -171,13 +203,23 @@ impl Pipeline {
                         observer.rate_limited(wait);
                     }
                     // Remembered for every caller of this client ID, not only this one.
-                    self.hold.hold(std::time::Instant::now(), wait);
+                    if let Some(hold) = &self.hold {
+                        hold.hold(Instant::now(), wait);
+                        if let (Some(observer), Some(held)) =
+                            (&self.observer, hold.current(Instant::now()))
+                        {
+                            observer.gate_closed(held.until);
+                        }
+                    }
                     if wait > self.max_retry_wait || rate_limited_retries >= self.max_retries {
                         return Err(SpotifyError::RateLimited { retry_after: wait });
                     }
                     rate_limited_retries += 1;
                     tracing::debug!(endpoint = %request.endpoint(), ?wait, "rate limited by Spotify, waiting");
-                    // The wait itself happens at the top of the loop, in `wait_out_hold`.
+                    // With the gate the wait happens at the top of the loop, in `wait_out_hold`.
+                    if self.hold.is_none() {
+                        tokio::time::sleep(wait).await;
+                    }
                 }
                 401 if !refreshed_after_401 => {
                     refreshed_after_401 = true;
@@ -203,10 +245,11 @@ impl Pipeline {
     /// than `max_retries` times: the hold keeps being extended). Each wait is at most
     /// `max_retry_wait`, so the total is bounded.
     async fn wait_out_hold(&self, waits: &mut u32) -> Result<(), SpotifyError> {
-        while let Some(held) = self.hold.current(std::time::Instant::now()) {
-            let remaining = held
-                .until
-                .saturating_duration_since(std::time::Instant::now());
+        let Some(hold) = &self.hold else {
+            return Ok(());
+        };
+        while let Some(held) = hold.current(Instant::now()) {
+            let remaining = held.until.saturating_duration_since(Instant::now());
             if remaining > self.max_retry_wait || *waits > self.max_retries {
                 return Err(SpotifyError::RateLimitHeld {
                     remaining,
@@ -215,9 +258,17 @@ impl Pipeline {
             }
             *waits += 1;
             tracing::debug!(?remaining, "Spotify rate-limited this client ID, waiting");
+            let waiting = Instant::now();
             tokio::time::sleep_until(held.until.into()).await;
+            self.observe_wait(WaitCause::Gate, waiting.elapsed());
         }
         Ok(())
+    }
+
+    fn observe_wait(&self, cause: WaitCause, waited: Duration) {
+        if let Some(observer) = &self.observer {
+            observer.waited(cause, waited);
+        }
     }
 
     async fn send_once(
@@ -297,7 +348,9 @@ impl Pipeline {
 
 #[cfg(test)]
 mod tests {
-    use crate::spotify::config::{CacheConfig, Credentials, RateLimit, SpotifyConfig};
+    use crate::spotify::config::{
+        CacheConfig, Credentials, RateLimit, RateLimitPolicy, SpotifyConfig,
+    };
     use crate::spotify::error::SpotifyError;
     use crate::spotify::ids::SpotifyId;
     use crate::spotify::test_support::{Fake, Reply};
@@ -317,7 +370,7 @@ mod tests {
         )
         .with_base_urls(fake.api_base(), fake.accounts_base());
         cfg.retry_base_delay = Duration::from_millis(10);
-        cfg.rate_limit = None;
+        cfg.rate_limit = RateLimitPolicy::Adaptive;
         cfg.cache = CacheConfig {
             enabled: false,
             ..CacheConfig::default()
@@ -579,6 +632,65 @@ mod tests {
         }
     }
 
+    /// Issue 16: a call held by the gate shows as a gate wait, and the gauge says the gate is
+    /// closed while the Retry-After runs and open after it.
+    #[tokio::test]
+    async fn gate_waits_and_the_closed_gate_show_in_metrics() {
+        let fake = Fake::start().await;
+        let metrics = crate::metrics::Metrics::new().unwrap();
+        let options = crate::spotify::ClientOptions {
+            observer: Some(std::sync::Arc::new(metrics.clone())),
+            ..Default::default()
+        };
+        let client = SpotifyClient::with_options(config(&fake), options).unwrap();
+        client.check_credentials().await.unwrap();
+        fake.state
+            .push(Reply::json(429, json!({})).header("retry-after", "1"));
+        let call = tokio::spawn({
+            let client = client.clone();
+            async move { client.skip_next(None).await }
+        });
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while fake.state.seen().is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let line = |text: &str, prefix: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(prefix))
+                .map(str::to_owned)
+        };
+        let during = metrics.render().unwrap();
+        assert_eq!(
+            line(&during, "spotify_mcp_spotify_rate_limit_gate_closed ").as_deref(),
+            Some("1"),
+            "{during}"
+        );
+        call.await.unwrap().unwrap();
+        let after = metrics.render().unwrap();
+        assert_eq!(
+            line(&after, "spotify_mcp_spotify_rate_limit_gate_closed ").as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            line(
+                &after,
+                r#"spotify_mcp_spotify_rate_limit_wait_seconds_count{cause="gate"} "#
+            )
+            .as_deref(),
+            Some("1"),
+            "{after}"
+        );
+        let waited: f64 = line(
+            &after,
+            r#"spotify_mcp_spotify_rate_limit_wait_seconds_sum{cause="gate"} "#,
+        )
+        .unwrap()
+        .parse()
+        .unwrap();
+        assert!((0.5..1.5).contains(&waited), "{waited}");
+    }
+
     /// Issue 10 #8: after a 429 with a long Retry-After, later calls of the client ID answer
     /// at once with how long is left, and Spotify is not asked again meanwhile.
     #[tokio::test]
@@ -735,7 +847,7 @@ mod tests {
         let fake = Fake::start().await;
         let mut cfg = config(&fake);
         cfg.client_id = "limiter-spacing-test".into();
-        cfg.rate_limit = Some(RateLimit {
+        cfg.rate_limit = RateLimitPolicy::Fixed(RateLimit {
             per_second: NonZeroU32::new(10).unwrap(),
             burst: NonZeroU32::new(1).unwrap(),
         });
