@@ -182,7 +182,7 @@ test_server_env_with_binary() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   printf '%s\n' "$token" >"$dir/tokens"
   helm template music "$SERVER_CHART" -n spotify-mcp --set sandbox=true --set auth.existingSecret=mcp-tokens \
-    --set server.readOnly=true --set service.port=80 >"$dir/rendered.yaml"
+    --set server.readOnly=true --set service.port=80 --set-string 'spotify.rateLimit=20/s\,burst=40' >"$dir/rendered.yaml"
   python3 - "$dir" "$port" <<'PY' || fail "cannot turn the rendered Deployment into a host command"
 import os, sys, yaml
 out, port = sys.argv[1], sys.argv[2]
@@ -203,6 +203,8 @@ item = volumes[vol]["secret"]["items"][0]
 assert volumes[vol]["secret"]["secretName"] == "mcp-tokens" and os.path.join(mounts[vol], item["path"]) == tokens_file, volumes[vol]
 env["SPOTIFY_MCP_AUTH_TOKENS_FILE"] = f"{out}/tokens"
 assert env["SPOTIFY_MCP_BIND"] == "0.0.0.0" and env["SPOTIFY_MCP_PORT"] == "8000", env
+# spotify.rateLimit reaches the server, which must accept it (it refuses a bad one at start-up).
+assert env["SPOTIFY_MCP_SPOTIFY_RATE_LIMIT"] == "20/s,burst=40", env
 env["SPOTIFY_MCP_BIND"], env["SPOTIFY_MCP_PORT"] = "127.0.0.1", port
 open(f"{out}/env", "w").write("".join(f"{k}={v}\0" for k, v in env.items()))
 PY
@@ -222,5 +224,5 @@ PY
   [ "$code" = 401 ] || fail "initialize without the token: HTTP $code, expected 401"
   stop_server
   rm -rf "$dir"
-  pass "spotify-mcp: the chart's environment runs the real server: ready, Service DNS host + mounted token accepted, foreign Host 403, no token 401"
+  pass "spotify-mcp: the chart's environment runs the real server: ready (with spotify.rateLimit), Service DNS host + mounted token accepted, foreign Host 403, no token 401"
 }

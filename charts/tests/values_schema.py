@@ -339,6 +339,10 @@ SERVER_PROPERTIES = {
             "refreshTokenKey": string(minLength=1),
             "apiBaseUrl": string("Spotify Web API base URL.", pattern=r"^(https?://.+)?$"),
             "accountsBaseUrl": string("Spotify accounts base URL.", pattern=r"^(https?://.+)?$"),
+            "rateLimit": string(
+                "How requests to Spotify are paced: adaptive, off, or N/s with an optional ,burst=M (empty: adaptive).",
+                pattern=r"^(|adaptive|off|[1-9][0-9]{0,4}/s(,burst=[1-9][0-9]{0,4})?)$",
+            ),
         },
         required=["existingSecret", "clientIdKey", "clientSecretKey", "refreshTokenKey"],
     ),

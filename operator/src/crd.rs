@@ -279,6 +279,14 @@ pub struct SpotifyCredentials {
     #[x_kube(validation = Rule::new("self.startsWith('https://') || self.startsWith('http://')").message("spotify.accountsBaseUrl must be an http(s) URL"))]
     #[schemars(length(max = 2048))]
     pub accounts_base_url: Option<String>,
+    /// How the server paces its requests to Spotify (SPOTIFY_MCP_SPOTIFY_RATE_LIMIT): `adaptive`
+    /// (nothing waits until Spotify answers 429, then every call waits out its Retry-After),
+    /// `off`, or a fixed `N/s` per client ID with an optional `,burst=M`. Unset means the
+    /// server's default, `adaptive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^(adaptive|off|[1-9][0-9]{0,4}/s(,burst=[1-9][0-9]{0,4})?)$')").message("spotify.rateLimit must be adaptive, off, or N/s with an optional ,burst=M (e.g. 20/s,burst=40)"))]
+    #[schemars(length(max = 32))]
+    pub rate_limit: Option<String>,
 }
 
 fn default_client_id_key() -> String {

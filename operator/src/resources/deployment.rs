@@ -195,6 +195,9 @@ fn environment(smcp: &SpotifyMcp, params: &BuildParams) -> Result<Vec<EnvVar>, B
         if let Some(url) = &spotify.accounts_base_url {
             env.push(plain("SPOTIFY_ACCOUNTS_BASE_URL", url));
         }
+        if let Some(rate_limit) = &spotify.rate_limit {
+            env.push(plain("SPOTIFY_MCP_SPOTIFY_RATE_LIMIT", rate_limit));
+        }
     }
     if let Some(token) = &spec.access_token {
         env.push(from_secret(
@@ -309,7 +312,7 @@ mod tests {
     fn full() -> SpotifyMcp {
         object(json!({
             "replicas": 2,
-            "spotify": {"secretName": "spotify", "apiBaseUrl": "http://sandbox:9000/v1"},
+            "spotify": {"secretName": "spotify", "apiBaseUrl": "http://sandbox:9000/v1", "rateLimit": "50/s,burst=100"},
             "accessToken": {"name": "mcp-token", "key": "token"},
             "toolsets": ["playback", "search"],
             "readOnly": true,
@@ -357,6 +360,7 @@ mod tests {
         assert_eq!(value("SPOTIFY_MCP_READ_ONLY"), "true");
         assert_eq!(value("SPOTIFY_MCP_CACHE_SIZE_MB"), "128");
         assert_eq!(value("SPOTIFY_API_BASE_URL"), "http://sandbox:9000/v1");
+        assert_eq!(value("SPOTIFY_MCP_SPOTIFY_RATE_LIMIT"), "50/s,burst=100");
         assert!(!env.contains_key("SPOTIFY_MCP_SANDBOX"));
         assert_eq!(
             secret_ref(&env["SPOTIFY_CLIENT_ID"]),
