@@ -36,6 +36,8 @@ pub enum AppError {
     Stdio(String),
     #[error(transparent)]
     Cache(#[from] RedisCacheError),
+    #[error(transparent)]
+    CaFile(#[from] crate::spotify::transport::CaFileError),
     #[error("metrics: {0}")]
     Metrics(#[from] crate::metrics::MetricsError),
     #[error("health check of {url} failed: {reason}")]
@@ -150,6 +152,9 @@ pub async fn build_client(
     cfg.request_timeout = spotify_args.request_timeout();
     cfg.max_retry_wait = spotify_args.max_retry_wait();
     cfg.rate_limit = spotify_args.spotify_rate_limit;
+    if let Some(path) = &spotify_args.ca_file {
+        cfg.extra_root_certificates = crate::spotify::transport::load_ca_file(path)?;
+    }
     cfg.cache.max_bytes = common.cache_size_mb * 1024 * 1024;
     let backend: Option<Arc<dyn spotify::cache::CacheBackend>> = match cache {
         CacheBackend::None => None,

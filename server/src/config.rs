@@ -172,6 +172,11 @@ pub struct SpotifyArgs {
         value_name = "adaptive|off|N/s[,burst=M]"
     )]
     pub spotify_rate_limit: RateLimitPolicy,
+
+    /// A PEM file of CA certificates to trust for Spotify besides the system's trust store
+    /// (`SSL_CERT_FILE`/`SSL_CERT_DIR` also work), e.g. a TLS-inspecting proxy's CA.
+    #[arg(long, env = "SPOTIFY_MCP_CA_FILE", value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Options of the HTTP server.

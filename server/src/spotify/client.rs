@@ -11,7 +11,6 @@ use crate::spotify::pipeline::{ApiRequest, ApiResponse, Pipeline, PipelineObserv
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The Spotify Web API client. Cheap to clone (an `Arc` inside); share one per process.
 #[derive(Clone, Debug)]
@@ -37,19 +36,7 @@ pub struct ClientOptions {
     pub cache: Option<Option<ResponseCache>>,
 }
 
-/// Build the shared HTTP client: rustls, HTTP/2 where offered, pooled connections.
-pub(crate) fn http_client(cfg: &SpotifyConfig) -> Result<reqwest::Client, SpotifyError> {
-    reqwest::Client::builder()
-        .use_rustls_tls()
-        .timeout(cfg.request_timeout)
-        .connect_timeout(cfg.request_timeout.min(Duration::from_secs(5)))
-        .pool_idle_timeout(Duration::from_secs(90))
-        .user_agent(concat!("spotify-mcp-server/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| SpotifyError::Config {
-            message: format!("cannot build the HTTP client: {e}"),
-        })
-}
+pub(crate) use crate::spotify::transport::http_client;
 
 fn validate_base_url(name: &str, value: &str) -> Result<(), SpotifyError> {
     let url = url::Url::parse(value).map_err(|e| SpotifyError::Config {
@@ -246,6 +233,7 @@ mod tests {
     use crate::spotify::test_support::{Fake, Reply};
     use reqwest::Method;
     use serde_json::json;
+    use std::time::Duration;
 
     const PLAYLIST: &str = "spotify:playlist:3cEYpjA9oz9GiPac4AsH4n";
     const TRACK: &str = "spotify:track:4uLU6hMCjMI75M1A2tKUQC";

@@ -200,6 +200,8 @@ pub struct SpotifyConfig {
     /// How requests are paced; see [`RateLimitPolicy`].
     pub rate_limit: RateLimitPolicy,
     pub cache: CacheConfig,
+    /// CAs trusted besides the system's trust store and Mozilla's roots (`--ca-file`).
+    pub extra_root_certificates: Vec<reqwest::Certificate>,
 }
 
 impl SpotifyConfig {
@@ -219,6 +221,7 @@ impl SpotifyConfig {
             refresh_margin: Duration::from_secs(60),
             rate_limit: RateLimitPolicy::Adaptive,
             cache: CacheConfig::default(),
+            extra_root_certificates: Vec::new(),
         }
     }
 

@@ -29,6 +29,7 @@ mod sandbox_tests;
 pub mod secret;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub mod transport;
 
 pub use api::Page;
 pub use client::{ClientOptions, SpotifyClient};

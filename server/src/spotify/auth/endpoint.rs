@@ -261,7 +261,7 @@ fn transport_error(err: reqwest::Error) -> SpotifyError {
         }
     } else {
         SpotifyError::Transport {
-            message: format!("token endpoint: {}", err.without_url()),
+            message: format!("token endpoint: {}", crate::spotify::transport::chain(&err)),
         }
     }
 }

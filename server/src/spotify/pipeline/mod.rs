@@ -334,13 +334,13 @@ impl Pipeline {
                 timeout: self.timeout,
             }
         } else {
-            // The URL carries no secret, but keep messages short and stable.
-            let mut message = err.to_string();
-            if let Some(url) = err.url() {
-                message = message.replace(url.as_str(), request.template);
-            }
+            // The whole cause chain (a TLS failure is only named deep in it), without the URL.
             SpotifyError::Transport {
-                message: format!("{}: {message}", request.endpoint()),
+                message: format!(
+                    "{}: {}",
+                    request.endpoint(),
+                    crate::spotify::transport::chain(err)
+                ),
             }
         }
     }
