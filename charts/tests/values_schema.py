@@ -343,6 +343,19 @@ SERVER_PROPERTIES = {
                 "How requests to Spotify are paced: adaptive, off, or N/s with an optional ,burst=M (empty: adaptive).",
                 pattern=r"^(|adaptive|off|[1-9][0-9]{0,4}/s(,burst=[1-9][0-9]{0,4})?)$",
             ),
+            "trustedCa": obj(
+                {
+                    "configMap": obj(
+                        {"name": string("ConfigMap with the CA (empty: none)."), "key": string(minLength=1)},
+                        required=["name", "key"],
+                    ),
+                    "secret": obj(
+                        {"name": string("Secret with the CA, used when no ConfigMap is named (empty: none)."), "key": string(minLength=1)},
+                        required=["name", "key"],
+                    ),
+                },
+                description="One more CA (PEM) to trust for Spotify, mounted and named by SPOTIFY_MCP_CA_FILE.",
+            ),
         },
         required=["existingSecret", "clientIdKey", "clientSecretKey", "refreshTokenKey"],
     ),

@@ -287,6 +287,38 @@ pub struct SpotifyCredentials {
     #[x_kube(validation = Rule::new("self.matches('^(adaptive|off|[1-9][0-9]{0,4}/s(,burst=[1-9][0-9]{0,4})?)$')").message("spotify.rateLimit must be adaptive, off, or N/s with an optional ,burst=M (e.g. 20/s,burst=40)"))]
     #[schemars(length(max = 32))]
     pub rate_limit: Option<String>,
+    /// One more CA (PEM, one certificate or a bundle) to trust for Spotify besides the
+    /// system's, e.g. the CA of a TLS-inspecting proxy: mounted read-only and named by
+    /// SPOTIFY_MCP_CA_FILE. The server reads it at start-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_ca: Option<TrustedCa>,
+}
+
+/// Where a CA bundle is: one key of a ConfigMap or of a Secret (exactly one of them).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.configMap) != has(self.secret)").message("spotify.trustedCa needs exactly one of configMap and secret"))]
+pub struct TrustedCa {
+    /// A key of a ConfigMap in the SpotifyMcp's namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<ConfigMapKeyRef>,
+    /// A key of a Secret in the SpotifyMcp's namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<SecretKeyRef>,
+}
+
+/// One key of a ConfigMap in the SpotifyMcp's namespace.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigMapKeyRef {
+    /// Name of the ConfigMap (same namespace as the SpotifyMcp).
+    #[x_kube(validation = Rule::new("self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')").message("ConfigMap names are lowercase DNS subdomains: a-z, 0-9, '-' and '.'"))]
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// Key inside the ConfigMap's data.
+    #[x_kube(validation = Rule::new("self.matches('^[-._a-zA-Z0-9]+$')").message("ConfigMap keys may contain only letters, digits, '-', '_' and '.'"))]
+    #[schemars(length(min = 1, max = 253))]
+    pub key: String,
 }
 
 fn default_client_id_key() -> String {

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    HTTPGetAction, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SeccompProfile, SecretKeySelector, SecurityContext, Volume, VolumeMount,
+    Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
+    EnvVarSource, HTTPGetAction, KeyToPath, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SeccompProfile, SecretKeySelector, SecretVolumeSource, SecurityContext,
+    Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -24,6 +25,10 @@ use crate::crd::{CONTAINER_PORT, SpotifyMcp};
 pub const RUN_AS_USER: i64 = 65532;
 /// Name of the server container.
 pub const CONTAINER_NAME: &str = "server";
+/// Where `spec.spotify.trustedCa` is mounted, and the file the server is told to read.
+const TRUSTED_CA_DIR: &str = "/etc/spotify-mcp/trusted-ca";
+const TRUSTED_CA_FILE: &str = "/etc/spotify-mcp/trusted-ca/ca.pem";
+const TRUSTED_CA_VOLUME: &str = "trusted-ca";
 
 /// The desired Deployment of `smcp`. `secret_hash` summarises the referenced Secret data
 /// (see [`crate::secrets`]); it goes into a pod-template annotation.
@@ -53,14 +58,7 @@ pub fn build(
         node_selector: (!spec.node_selector.is_empty()).then(|| spec.node_selector.clone()),
         tolerations: (!spec.tolerations.is_empty()).then(|| spec.tolerations.clone()),
         affinity: spec.affinity.clone(),
-        volumes: Some(vec![Volume {
-            name: "tmp".to_owned(),
-            empty_dir: Some(EmptyDirVolumeSource {
-                size_limit: Some(Quantity("64Mi".to_owned())),
-                ..EmptyDirVolumeSource::default()
-            }),
-            ..Volume::default()
-        }]),
+        volumes: Some(volumes(smcp)),
         ..PodSpec::default()
     };
 
@@ -116,13 +114,70 @@ fn container(smcp: &SpotifyMcp, params: &BuildParams) -> Result<Container, Build
             seccomp_profile: Some(runtime_default_seccomp()),
             ..SecurityContext::default()
         }),
-        volume_mounts: Some(vec![VolumeMount {
-            name: "tmp".to_owned(),
-            mount_path: "/tmp".to_owned(),
-            ..VolumeMount::default()
-        }]),
+        volume_mounts: Some(volume_mounts(smcp)),
         ..Container::default()
     })
+}
+
+fn trusted_ca(smcp: &SpotifyMcp) -> Option<&crate::crd::TrustedCa> {
+    smcp.spec.spotify.as_ref()?.trusted_ca.as_ref()
+}
+
+/// A small `/tmp`, and the trusted CA's key projected as `ca.pem` when there is one.
+fn volumes(smcp: &SpotifyMcp) -> Vec<Volume> {
+    let mut volumes = vec![Volume {
+        name: "tmp".to_owned(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            size_limit: Some(Quantity("64Mi".to_owned())),
+            ..EmptyDirVolumeSource::default()
+        }),
+        ..Volume::default()
+    }];
+    if let Some(ca) = trusted_ca(smcp) {
+        let item = |key: &str| {
+            Some(vec![KeyToPath {
+                key: key.to_owned(),
+                path: "ca.pem".to_owned(),
+                mode: None,
+            }])
+        };
+        let mut volume = Volume {
+            name: TRUSTED_CA_VOLUME.to_owned(),
+            ..Volume::default()
+        };
+        if let Some(cm) = &ca.config_map {
+            volume.config_map = Some(ConfigMapVolumeSource {
+                name: cm.name.clone(),
+                items: item(&cm.key),
+                ..ConfigMapVolumeSource::default()
+            });
+        } else if let Some(secret) = &ca.secret {
+            volume.secret = Some(SecretVolumeSource {
+                secret_name: Some(secret.name.clone()),
+                items: item(&secret.key),
+                ..SecretVolumeSource::default()
+            });
+        }
+        volumes.push(volume);
+    }
+    volumes
+}
+
+fn volume_mounts(smcp: &SpotifyMcp) -> Vec<VolumeMount> {
+    let mut mounts = vec![VolumeMount {
+        name: "tmp".to_owned(),
+        mount_path: "/tmp".to_owned(),
+        ..VolumeMount::default()
+    }];
+    if trusted_ca(smcp).is_some() {
+        mounts.push(VolumeMount {
+            name: TRUSTED_CA_VOLUME.to_owned(),
+            mount_path: TRUSTED_CA_DIR.to_owned(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        });
+    }
+    mounts
 }
 
 /// The server's configuration as environment variables (names from the server's CLI contract).
@@ -197,6 +252,9 @@ fn environment(smcp: &SpotifyMcp, params: &BuildParams) -> Result<Vec<EnvVar>, B
         }
         if let Some(rate_limit) = &spotify.rate_limit {
             env.push(plain("SPOTIFY_MCP_SPOTIFY_RATE_LIMIT", rate_limit));
+        }
+        if spotify.trusted_ca.is_some() {
+            env.push(plain("SPOTIFY_MCP_CA_FILE", TRUSTED_CA_FILE));
         }
     }
     if let Some(token) = &spec.access_token {
@@ -341,6 +399,64 @@ mod tests {
         )
         .expect("builds");
         assert_eq!(container_of(&d).image.as_deref(), Some("reg/x:1"));
+    }
+
+    #[test]
+    fn a_trusted_ca_is_mounted_read_only_and_named_to_the_server() {
+        let d = build(&full(), &params(), "h").expect("builds");
+        assert!(!env_map(&d).contains_key("SPOTIFY_MCP_CA_FILE"));
+        for (source, want_config_map) in [
+            (
+                json!({"configMap": {"name": "corp-ca", "key": "bundle.pem"}}),
+                true,
+            ),
+            (
+                json!({"secret": {"name": "corp-ca", "key": "bundle.pem"}}),
+                false,
+            ),
+        ] {
+            let smcp = object(json!({
+                "spotify": {"secretName": "spotify", "trustedCa": source},
+            }));
+            let d = build(&smcp, &params(), "h").expect("builds");
+            let env = env_map(&d);
+            assert_eq!(
+                env["SPOTIFY_MCP_CA_FILE"].value.as_deref(),
+                Some("/etc/spotify-mcp/trusted-ca/ca.pem")
+            );
+            let pod = d.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+            let volume = pod
+                .volumes
+                .as_ref()
+                .unwrap()
+                .iter()
+                .find(|v| v.name == "trusted-ca")
+                .expect("trusted-ca volume");
+            let items = if want_config_map {
+                let cm = volume.config_map.as_ref().expect("from the ConfigMap");
+                assert_eq!(cm.name, "corp-ca");
+                cm.items.clone()
+            } else {
+                let secret = volume.secret.as_ref().expect("from the Secret");
+                assert_eq!(secret.secret_name.as_deref(), Some("corp-ca"));
+                secret.items.clone()
+            };
+            let items = items.unwrap();
+            assert_eq!(
+                (items[0].key.as_str(), items[0].path.as_str()),
+                ("bundle.pem", "ca.pem")
+            );
+            let mount = container_of(&d)
+                .volume_mounts
+                .as_ref()
+                .unwrap()
+                .iter()
+                .find(|m| m.name == "trusted-ca")
+                .cloned()
+                .expect("mounted");
+            assert_eq!(mount.mount_path, "/etc/spotify-mcp/trusted-ca");
+            assert_eq!(mount.read_only, Some(true));
+        }
     }
 
     #[test]
