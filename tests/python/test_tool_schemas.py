@@ -140,25 +140,44 @@ def test_input_schema_fields_are_described_and_bounded(default_tools, name):
     assert not problems, f"{name}: " + "; ".join(problems)
 
 
+# MCP's defaults for absent hints; destructiveHint and idempotentHint mean something only when
+# readOnlyHint is false. The server leaves out every hint that says what the default says.
+HINT_DEFAULTS = {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False, "openWorldHint": True}
+
+
+def effective_hints(tool: dict[str, Any]) -> dict[str, bool]:
+    """The hints of a tool as a client reads them."""
+    ann = tool.get("annotations") or {}
+    for hint, value in ann.items():
+        assert hint == "title" or hint in HINT_DEFAULTS, f"{tool['name']}: unknown annotation {hint}"
+        assert hint == "title" or isinstance(value, bool), f"{tool['name']}: {hint}={value!r}"
+    hints = {hint: ann.get(hint, default) for hint, default in HINT_DEFAULTS.items()}
+    if hints["readOnlyHint"]:
+        assert "destructiveHint" not in ann and "idempotentHint" not in ann, (
+            f"{tool['name']}: destructive/idempotent hints mean nothing on a read-only tool: {ann}"
+        )
+        hints["destructiveHint"] = hints["idempotentHint"] = False
+    return hints
+
+
 @pytest.mark.parametrize("name", DEFAULT_TOOLS)
 def test_annotations_are_present_and_honest(default_tools, name):
     tool = by_name(default_tools).get(name)
     assert tool is not None, f"tool {name} is missing"
     ann = tool.get("annotations") or {}
-    for hint in ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"):
-        assert isinstance(ann.get(hint), bool), f"{name}: annotation {hint} missing (got {ann})"
-    assert ann["readOnlyHint"] == (name in READ_ONLY_TOOLS), f"{name}: readOnlyHint={ann['readOnlyHint']}"
-    assert ann["openWorldHint"] is True, f"{name}: every tool talks to Spotify, openWorldHint must be true"
-    if name in READ_ONLY_TOOLS:
-        assert ann["destructiveHint"] is False, f"{name}: a read-only tool cannot be destructive"
+    for hint, default in HINT_DEFAULTS.items():
+        assert ann.get(hint) != default, f"{name}: {hint}={default} is MCP's default, sent for nothing"
+    hints = effective_hints(tool)
+    assert hints["readOnlyHint"] == (name in READ_ONLY_TOOLS), f"{name}: readOnlyHint={hints['readOnlyHint']}"
+    assert hints["openWorldHint"] is True, f"{name}: every tool talks to Spotify, openWorldHint must be true"
     if name in DESTRUCTIVE_TOOLS:
-        assert ann["destructiveHint"] is True, f"{name}: removes or overwrites data, destructiveHint must be true"
+        assert hints["destructiveHint"] is True, f"{name}: removes or overwrites data, destructiveHint must be true"
     if name in ADDITIVE_TOOLS:
-        assert ann["destructiveHint"] is False, f"{name}: only adds, destructiveHint must be false"
+        assert hints["destructiveHint"] is False, f"{name}: only adds, destructiveHint must be false"
     if name in NON_IDEMPOTENT_TOOLS:
-        assert ann["idempotentHint"] is False, f"{name}: repeating it changes things again"
+        assert hints["idempotentHint"] is False, f"{name}: repeating it changes things again"
     if name in IDEMPOTENT_WRITES:
-        assert ann["idempotentHint"] is True, f"{name}: repeating it leaves the same state"
+        assert hints["idempotentHint"] is True, f"{name}: repeating it leaves the same state"
 
 
 @pytest.mark.parametrize("name", DEFAULT_TOOLS)
@@ -241,7 +260,7 @@ async def test_read_only_keeps_only_read_only_tools(launcher):
         server.stop()
     names = {t["name"] for t in tools}
     assert names == READ_ONLY_TOOLS, f"missing {sorted(READ_ONLY_TOOLS - names)}, extra {sorted(names - READ_ONLY_TOOLS)}"
-    assert all(t["annotations"]["readOnlyHint"] is True for t in tools)
+    assert all(effective_hints(t)["readOnlyHint"] is True for t in tools)
 
 
 async def test_read_only_combines_with_toolsets(launcher):
@@ -267,7 +286,7 @@ async def test_extended_toolset_is_opt_in_and_covers_the_extended_surface(launch
     assert not missing, f"extended toolset lacks tools for {missing}: {sorted(names)}"
     for t in tools:
         assert t.get("outputSchema", {}).get("type") == "object", f"{t['name']}: no object outputSchema"
-        assert t["annotations"]["readOnlyHint"] is True, f"{t['name']}: extended endpoints only read"
+        assert effective_hints(t)["readOnlyHint"] is True, f"{t['name']}: extended endpoints only read"
 
 
 def test_unknown_toolset_is_a_clear_startup_error(binary, tmp_path):

@@ -35,7 +35,7 @@ use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
     Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
     ListToolsResult, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
-    ReadResourceResponse, ResultType, ServerCapabilities, ServerConfig, Tool,
+    ReadResourceResponse, ResultType, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -272,6 +272,34 @@ fn compact_tool(tool: &mut Tool) {
     if let Some(out) = &tool.output_schema {
         tool.output_schema = Some(Arc::new(schema::compact(out, schema::Side::Output)));
     }
+    tool.annotations = tool.annotations.take().and_then(compact_annotations);
+}
+
+/// Drops the hints that say what MCP's defaults already say (`readOnlyHint` false,
+/// `destructiveHint` true, `idempotentHint` false, `openWorldHint` true), and the
+/// destructive/idempotent hints of a read-only tool, which MCP defines only for tools that
+/// write. A client reads the same meaning from what is left; every tool repeated all four
+/// hints, 3 KB of `tools/list`. `None` when nothing is left.
+fn compact_annotations(mut a: ToolAnnotations) -> Option<ToolAnnotations> {
+    let drop_if = |hint: &mut Option<bool>, default: bool| {
+        if *hint == Some(default) {
+            *hint = None;
+        }
+    };
+    if a.read_only_hint == Some(true) {
+        a.destructive_hint = None;
+        a.idempotent_hint = None;
+    }
+    drop_if(&mut a.read_only_hint, false);
+    drop_if(&mut a.destructive_hint, true);
+    drop_if(&mut a.idempotent_hint, false);
+    drop_if(&mut a.open_world_hint, true);
+    let empty = a.title.is_none()
+        && a.read_only_hint.is_none()
+        && a.destructive_hint.is_none()
+        && a.idempotent_hint.is_none()
+        && a.open_world_hint.is_none();
+    (!empty).then_some(a)
 }
 
 fn supports_cache_hints(context: &RequestContext<RoleServer>) -> bool {

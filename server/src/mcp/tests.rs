@@ -145,24 +145,64 @@ fn default_surface_is_the_contract() {
     assert_eq!(unique.len(), catalog.len(), "duplicate tool names");
 }
 
+/// The hints of a tool as a client reads them: its value, or MCP's default where it has none.
+#[derive(Debug, PartialEq)]
+struct Hints {
+    read_only: bool,
+    destructive: bool,
+    idempotent: bool,
+    open_world: bool,
+}
+
+impl Hints {
+    fn of(tool: &Tool) -> Self {
+        let a = tool.annotations.clone().unwrap_or_default();
+        let read_only = a.read_only_hint.unwrap_or(false);
+        Self {
+            read_only,
+            // MCP defines these two only for tools that write.
+            destructive: !read_only && a.destructive_hint.unwrap_or(true),
+            idempotent: !read_only && a.idempotent_hint.unwrap_or(false),
+            open_world: a.open_world_hint.unwrap_or(true),
+        }
+    }
+}
+
 #[test]
 fn annotations_are_honest_and_complete() {
+    // Every tool declares its hints in the source (writes: whether they destroy and whether
+    // they repeat), and the compact form served means the same to a client.
+    for toolset in Toolset::ALL {
+        for route in SpotifyMcp::router_for(toolset) {
+            let declared = route.attr.clone();
+            let name = declared.name.to_string();
+            let a = declared
+                .annotations
+                .clone()
+                .unwrap_or_else(|| panic!("{name} has no annotations"));
+            assert!(a.read_only_hint.is_some(), "{name}: readOnlyHint");
+            assert!(a.open_world_hint.is_some(), "{name}: openWorldHint");
+            if a.read_only_hint != Some(true) {
+                assert!(a.destructive_hint.is_some(), "{name}: destructiveHint");
+                assert!(a.idempotent_hint.is_some(), "{name}: idempotentHint");
+            }
+            let mut served = declared.clone();
+            compact_tool(&mut served);
+            assert_eq!(Hints::of(&served), Hints::of(&declared), "{name}");
+        }
+    }
     for (toolset, tool) in SpotifyMcp::tool_catalog() {
         let name = tool.name.as_ref();
-        let a = tool
-            .annotations
-            .as_ref()
-            .unwrap_or_else(|| panic!("{name} has no annotations"));
-        assert_eq!(a.open_world_hint, Some(true), "{name}: talks to Spotify");
-        let read_only = a.read_only_hint == Some(true);
+        let hints = Hints::of(&tool);
+        assert!(hints.open_world, "{name}: talks to Spotify");
         if toolset == Toolset::Extended {
-            assert!(read_only, "{name}: every extended tool only reads");
+            assert!(hints.read_only, "{name}: every extended tool only reads");
         } else {
-            assert_eq!(read_only, READ_ONLY.contains(&name), "{name}: readOnlyHint");
-        }
-        if !read_only {
-            assert!(a.destructive_hint.is_some(), "{name}: destructiveHint");
-            assert!(a.idempotent_hint.is_some(), "{name}: idempotentHint");
+            assert_eq!(
+                hints.read_only,
+                READ_ONLY.contains(&name),
+                "{name}: readOnlyHint"
+            );
         }
     }
     let catalog = SpotifyMcp::tool_catalog();
@@ -170,25 +210,21 @@ fn annotations_are_honest_and_complete() {
         catalog
             .iter()
             .find(|(_, t)| t.name == name)
-            .and_then(|(_, t)| t.annotations.clone())
-            .unwrap_or_default()
+            .map(|(_, t)| Hints::of(t))
+            .unwrap_or_else(|| panic!("no tool {name}"))
     };
     for destructive in [
         "remove_from_library",
         "remove_playlist_items",
         "reorder_playlist_items",
     ] {
-        assert_eq!(
-            hint(destructive).destructive_hint,
-            Some(true),
-            "{destructive}"
-        );
+        assert!(hint(destructive).destructive, "{destructive}");
     }
     for additive in ["save_to_library", "add_playlist_items", "create_playlist"] {
-        assert_eq!(hint(additive).destructive_hint, Some(false), "{additive}");
+        assert!(!hint(additive).destructive, "{additive}");
     }
     for repeatable in ["pause", "seek", "set_volume", "save_to_library"] {
-        assert_eq!(hint(repeatable).idempotent_hint, Some(true), "{repeatable}");
+        assert!(hint(repeatable).idempotent, "{repeatable}");
     }
     for once in [
         "skip",
@@ -196,7 +232,35 @@ fn annotations_are_honest_and_complete() {
         "add_playlist_items",
         "create_playlist",
     ] {
-        assert_eq!(hint(once).idempotent_hint, Some(false), "{once}");
+        assert!(!hint(once).idempotent, "{once}");
+    }
+}
+
+#[test]
+fn served_annotations_leave_out_mcp_defaults() {
+    let catalog = SpotifyMcp::tool_catalog();
+    let served = |name: &str| {
+        catalog
+            .iter()
+            .find(|(_, t)| t.name == name)
+            .and_then(|(_, t)| t.annotations.clone())
+    };
+    let read_only = served("search").unwrap_or_default();
+    assert_eq!(read_only.read_only_hint, Some(true));
+    assert_eq!(
+        (read_only.destructive_hint, read_only.idempotent_hint),
+        (None, None),
+        "meaningless for a read-only tool"
+    );
+    let additive = served("add_to_queue").unwrap_or_default();
+    assert_eq!(additive.destructive_hint, Some(false));
+    for (_, tool) in &catalog {
+        if let Some(a) = &tool.annotations {
+            assert_ne!(a.open_world_hint, Some(true), "{}: the default", tool.name);
+            assert_ne!(a.read_only_hint, Some(false), "{}: the default", tool.name);
+            assert_ne!(a.destructive_hint, Some(true), "{}: the default", tool.name);
+            assert_ne!(a.idempotent_hint, Some(false), "{}: the default", tool.name);
+        }
     }
 }
 
