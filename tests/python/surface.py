@@ -107,3 +107,7 @@ IDEMPOTENT_WRITES: set[str] = {
 EXTENDED_KEYWORDS = ["recommend", "audio_features", "related", "top_tracks", "new_releases", "categor", "market"]
 
 TOOLS_LIST_MAX_BYTES = 24 * 1024
+
+# Arguments many tools share: the server instructions explain them once, so their schemas may
+# go undescribed (SpotifyMcp's COMMON_ARGS).
+COMMON_ARGS = frozenset({"playlist", "uris", "device_id", "limit", "offset"})

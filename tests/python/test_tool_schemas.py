@@ -11,6 +11,7 @@ import pytest
 from harness import compact_json, mcp_http
 from surface import (
     ADDITIVE_TOOLS,
+    COMMON_ARGS,
     DEFAULT_TOOLS,
     DESTRUCTIVE_TOOLS,
     EXTENDED_KEYWORDS,
@@ -125,7 +126,7 @@ def test_input_schema_fields_are_described_and_bounded(default_tools, name):
             described = "description" in target
         else:
             described = bool(prop.get("description"))
-        if not described and "." not in path and "[]" not in path:
+        if not described and "." not in path and "[]" not in path and path not in COMMON_ARGS:
             problems.append(f"{path}: no description")
         types = _types(prop, defs)
         if "integer" in types or "number" in types:

@@ -56,10 +56,9 @@ pub const MAX_POSITION_MS: u64 = 24 * 60 * 60 * 1000;
 /// `limit` and `offset` of an offset-paged list with the default page size.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PageArgs {
-    /// Default 20.
+    #[schemars(extend("default" = 20))]
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
-    /// Start index.
     #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
 }

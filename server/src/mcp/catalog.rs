@@ -80,10 +80,9 @@ pub struct ChildrenArgs {
     /// For bare IDs.
     #[serde(rename = "type")]
     pub kind: Option<ParentType>,
-    /// Default 20.
+    #[schemars(extend("default" = 20))]
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
-    /// Start index.
     #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
     /// Artist albums only; default all.

@@ -35,7 +35,6 @@ pub struct BestMatchArgs {
     /// Only this type; default: best of track/album/artist/playlist.
     #[serde(rename = "type")]
     pub kind: Option<Kind>,
-    /// Default: the active one.
     #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }

@@ -39,7 +39,7 @@ pub struct RecommendationArgs {
     /// From get_genre_seeds.
     #[schemars(length(max = 5), inner(length(max = CATEGORY_MAX_CHARS)))]
     pub seed_genres: Option<Vec<String>>,
-    /// Default 20.
+    #[schemars(extend("default" = 20))]
     #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
     /// 0.0-1.0
@@ -88,10 +88,9 @@ pub struct CategoriesArgs {
     /// One category ID to look up; default: list them.
     #[schemars(length(max = CATEGORY_MAX_CHARS))]
     pub category: Option<String>,
-    /// Default 20.
+    #[schemars(extend("default" = 20))]
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
-    /// Start index.
     #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
 }
@@ -101,10 +100,9 @@ pub struct CategoryArgs {
     /// Category ID from get_categories.
     #[schemars(length(max = CATEGORY_MAX_CHARS))]
     pub category: String,
-    /// Default 20.
+    #[schemars(extend("default" = 20))]
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
-    /// Start index.
     #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
 }

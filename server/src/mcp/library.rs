@@ -41,10 +41,9 @@ pub struct SavedArgs {
     /// What to list.
     #[serde(rename = "type")]
     pub kind: SavedKind,
-    /// Default 20.
+    #[schemars(extend("default" = 20))]
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
-    /// Start index.
     #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
 }
@@ -77,7 +76,6 @@ impl From<LibraryType> for ItemType {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct UrisArgs {
-    /// Item URIs/links/IDs.
     #[schemars(length(min = 1, max = 40), inner(length(max = ID_MAX_CHARS)))]
     pub uris: Vec<String>,
     /// For bare IDs.
@@ -100,7 +98,7 @@ impl UrisArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FollowedArgs {
-    /// Default 20.
+    #[schemars(extend("default" = 20))]
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
     /// `next` of a previous answer.

@@ -29,7 +29,6 @@ const CONTEXTS: [ItemKind; 5] = [
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DeviceArgs {
-    /// Default: the active one.
     #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
@@ -60,7 +59,6 @@ pub struct PlayArgs {
     /// Start position in the first item.
     #[schemars(range(max = MAX_POSITION_MS))]
     pub position_ms: Option<u64>,
-    /// Default: the active one.
     #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
@@ -77,7 +75,6 @@ pub enum Direction {
 pub struct SkipArgs {
     /// Default next.
     pub direction: Option<Direction>,
-    /// Default: the active one.
     #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
@@ -87,7 +84,6 @@ pub struct SeekArgs {
     /// Position in ms.
     #[schemars(range(max = MAX_POSITION_MS))]
     pub position_ms: u64,
-    /// Default: the active one.
     #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
@@ -97,7 +93,6 @@ pub struct VolumeArgs {
     /// 0-100.
     #[schemars(range(max = 100))]
     pub volume_percent: u32,
-    /// Default: the active one.
     #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
@@ -126,7 +121,6 @@ pub struct ModeArgs {
     pub repeat: Option<Repeat>,
     /// On or off.
     pub shuffle: Option<bool>,
-    /// Default: the active one.
     #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
@@ -136,14 +130,13 @@ pub struct QueueArgs {
     /// Tracks/episodes to append to the queue, in order.
     #[schemars(length(min = 1, max = 20), inner(length(max = ID_MAX_CHARS)))]
     pub uris: Vec<String>,
-    /// Default: the active one.
     #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RecentArgs {
-    /// Default 20.
+    #[schemars(extend("default" = 20))]
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
     /// `before` cursor of a previous answer, for older items.

@@ -27,20 +27,17 @@ const MAX_COVER_BASE64: usize = 256 * 1024;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PlaylistArgs {
-    /// Playlist URI/link/ID.
     #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ItemsArgs {
-    /// Playlist URI/link/ID.
     #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
-    /// Default 50.
+    #[schemars(extend("default" = 50))]
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
-    /// Start index.
     #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
 }
@@ -61,7 +58,6 @@ pub struct CreateArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DetailsArgs {
-    /// Playlist URI/link/ID.
     #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
     /// New name.
@@ -78,7 +74,6 @@ pub struct DetailsArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct AddArgs {
-    /// Playlist URI/link/ID.
     #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
     /// Tracks/episodes.
@@ -91,7 +86,6 @@ pub struct AddArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RemoveArgs {
-    /// Playlist URI/link/ID.
     #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
     /// Every occurrence is removed.
@@ -104,7 +98,6 @@ pub struct RemoveArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ReorderArgs {
-    /// Playlist URI/link/ID.
     #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
     /// First position to move.
@@ -126,7 +119,6 @@ pub struct ReorderArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CoverArgs {
-    /// Playlist URI/link/ID.
     #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
     /// Base64 JPEG, at most 256 KB.

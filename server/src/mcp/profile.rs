@@ -45,10 +45,9 @@ pub struct TopArgs {
     pub kind: TopKind,
     /// ~4 weeks, ~6 months (default) or ~1 year.
     pub time_range: Option<Range>,
-    /// Default 20.
+    #[schemars(extend("default" = 20))]
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
-    /// Start index.
     #[schemars(range(max = MAX_OFFSET))]
     pub offset: Option<u32>,
 }

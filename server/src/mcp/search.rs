@@ -51,10 +51,10 @@ pub struct SearchArgs {
     /// Default [track].
     #[schemars(length(max = 7))]
     pub types: Option<Vec<Kind>>,
-    /// Per type; default 10.
+    /// Per type.
+    #[schemars(extend("default" = 10))]
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
-    /// Start index.
     #[schemars(range(max = 1000))]
     pub offset: Option<u32>,
     /// ISO country code.

@@ -64,6 +64,10 @@ const CONTRACT: [(Toolset, &[&str]); 7] = [
     ),
 ];
 
+/// Arguments many tools take, explained once in the server instructions instead of in every
+/// schema (where they may go undescribed).
+const COMMON_ARGS: [&str; 5] = ["playlist", "uris", "device_id", "limit", "offset"];
+
 /// The tools that change nothing.
 const READ_ONLY: [&str; 17] = [
     "get_playback_state",
@@ -465,6 +469,34 @@ async fn server_info_and_capabilities() {
     let instructions = info.instructions.unwrap_or_default();
     assert!(instructions.contains("transfer_playback"));
     assert!(instructions.contains("duration_ms"));
+    for arg in COMMON_ARGS {
+        assert!(instructions.contains(arg), "{arg} is not explained");
+    }
+}
+
+/// A model learns what an argument means from its description, or, for the few that many
+/// tools share, from the server instructions ([`COMMON_ARGS`]).
+#[test]
+fn every_argument_is_described_once() {
+    for (_, tool) in SpotifyMcp::tool_catalog() {
+        let props = tool
+            .input_schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for (arg, schema) in props {
+            let described = schema
+                .get("description")
+                .and_then(Value::as_str)
+                .is_some_and(|d| !d.is_empty());
+            assert!(
+                described || COMMON_ARGS.contains(&arg.as_str()),
+                "{}.{arg}: no description",
+                tool.name
+            );
+        }
+    }
 }
 
 /// Every string, number and list a tool takes declares a bound (issue 10 #6): walks each
