@@ -110,4 +110,4 @@ TOOLS_LIST_MAX_BYTES = 24 * 1024
 
 # Arguments many tools share: the server instructions explain them once, so their schemas may
 # go undescribed (SpotifyMcp's COMMON_ARGS).
-COMMON_ARGS = frozenset({"playlist", "uris", "device_id", "limit", "offset"})
+COMMON_ARGS = frozenset({"id", "playlist", "uris", "device_id", "limit", "offset"})

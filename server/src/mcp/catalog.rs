@@ -24,7 +24,6 @@ const PARENT_KINDS: [ItemKind; 4] = [
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ItemArgs {
-    /// Item URI/link/ID.
     #[schemars(length(max = ID_MAX_CHARS))]
     pub id: String,
     /// For bare IDs.
@@ -74,7 +73,6 @@ impl From<ParentType> for ItemType {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ChildrenArgs {
-    /// Album, artist, show or audiobook URI/link/ID.
     #[schemars(length(max = ID_MAX_CHARS))]
     pub id: String,
     /// For bare IDs.

@@ -38,13 +38,13 @@ pub struct TransferArgs {
     /// Target device, from get_devices.
     #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
     pub device_id: String,
-    /// Start playing there (default: keep the current play/pause state).
+    /// Start playing there; default: keep play/pause state.
     pub play: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PlayArgs {
-    /// Tracks/episodes to play, in order.
+    /// Tracks/episodes, in order.
     #[schemars(length(max = 100), inner(length(max = ID_MAX_CHARS)))]
     pub uris: Option<Vec<String>>,
     /// Album/playlist/artist/show/audiobook URI.
@@ -127,7 +127,7 @@ pub struct ModeArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct QueueArgs {
-    /// Tracks/episodes to append to the queue, in order.
+    /// In order.
     #[schemars(length(min = 1, max = 20), inner(length(max = ID_MAX_CHARS)))]
     pub uris: Vec<String>,
     #[schemars(length(max = DEVICE_ID_MAX_CHARS))]
@@ -139,7 +139,7 @@ pub struct RecentArgs {
     #[schemars(extend("default" = 20))]
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
-    /// `before` cursor of a previous answer, for older items.
+    /// `before` of a previous answer (older items).
     #[schemars(length(max = CURSOR_MAX_CHARS))]
     pub before: Option<String>,
 }

@@ -76,10 +76,9 @@ pub struct DetailsArgs {
 pub struct AddArgs {
     #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
-    /// Tracks/episodes.
     #[schemars(length(min = 1, max = 100), inner(length(max = ID_MAX_CHARS)))]
     pub uris: Vec<String>,
-    /// 0-based insert position; default end.
+    /// 0-based; default end.
     #[schemars(range(max = MAX_OFFSET))]
     pub position: Option<u32>,
 }
@@ -88,7 +87,6 @@ pub struct AddArgs {
 pub struct RemoveArgs {
     #[schemars(length(max = ID_MAX_CHARS))]
     pub playlist: String,
-    /// Every occurrence is removed.
     #[schemars(length(min = 1, max = 100), inner(length(max = ID_MAX_CHARS)))]
     pub uris: Vec<String>,
     /// Playlist version to edit.
@@ -445,7 +443,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Replace a playlist's cover with a JPEG (base64, max 256 KB).",
+        description = "Replace a playlist's cover with a JPEG.",
         annotations(
             read_only_hint = false,
             destructive_hint = true,

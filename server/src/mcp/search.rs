@@ -152,7 +152,7 @@ pub fn query(args: SearchArgs) -> Result<Query, ToolError> {
 #[tool_router(router = search_router, vis = "pub(super)")]
 impl SpotifyMcp {
     #[tool(
-        description = "Search the catalog (every item type); results carry URIs for other tools.",
+        description = "Search the catalog (every item type).",
         output_schema = rmcp::handler::server::tool::schema_for_output::<SearchResults>(),
         annotations(
             read_only_hint = true,
