@@ -9,7 +9,10 @@
 //!   outputs skip absent fields instead of writing `null`.
 //! - in output schemas, `minimum: 0` of unsigned integers and property descriptions go too:
 //!   the tool description says what a result means, field names say the rest.
-//! - a `$defs` entry referenced once is inlined at its reference.
+//! - a `$defs` entry referenced once is inlined at its reference. Output schemas go further:
+//!   every def is inlined, then each subschema that appears more than once becomes one `$defs`
+//!   entry referenced where it appeared, when (and only when) that takes fewer bytes. Each
+//!   schema stays self-contained: its `$ref`s point into its own `$defs`.
 
 use serde_json::{Map, Value};
 
@@ -25,8 +28,159 @@ pub fn compact(schema: &Map<String, Value>, side: Side) -> Map<String, Value> {
     let mut out = schema.clone();
     out.remove("$schema");
     walk_object(&mut out, side);
-    inline_single_use_defs(&mut out);
+    match side {
+        Side::Input => inline_single_use_defs(&mut out),
+        Side::Output => {
+            let names = inline_all_defs(&mut out);
+            share_repeated(&mut out, &names);
+        }
+    }
     out
+}
+
+/// Replaces every `$ref` into `$defs` by the def it names, then drops `$defs`. Returns the
+/// inlined defs by name, to name shared subschemas after them.
+fn inline_all_defs(root: &mut Map<String, Value>) -> Vec<(String, Value)> {
+    let Some(Value::Object(defs)) = root.remove("$defs") else {
+        return Vec::new();
+    };
+    let mut root_value = Value::Object(std::mem::take(root));
+    // Defs may reference defs: a bounded number of passes (schemas here are shallow and not
+    // recursive; a recursive one keeps its innermost reference, which stays resolvable below).
+    for _ in 0..8 {
+        if !replace_refs(&mut root_value, &defs) {
+            break;
+        }
+    }
+    if let Value::Object(map) = root_value {
+        *root = map;
+    }
+    let mut unresolved = std::collections::HashMap::new();
+    count_refs(&Value::Object(root.clone()), &mut unresolved);
+    if !unresolved.is_empty() {
+        root.insert("$defs".into(), Value::Object(defs.clone()));
+    }
+    defs.into_iter().collect()
+}
+
+/// The compact JSON length of `value`.
+fn json_len(value: &Value) -> usize {
+    value.to_string().len()
+}
+
+/// Every subschema below the root (property, item and `anyOf`/`oneOf`/`allOf` schemas), by
+/// its JSON, with how often it appears.
+fn subschemas(value: &Value, found: &mut Vec<(String, Value, usize)>) {
+    let Value::Object(map) = value else { return };
+    let mut visit = |sub: &Value| {
+        if sub.is_object() {
+            let key = sub.to_string();
+            match found.iter_mut().find(|(k, _, _)| *k == key) {
+                Some(entry) => entry.2 += 1,
+                None => found.push((key, sub.clone(), 1)),
+            }
+            subschemas(sub, found);
+        }
+    };
+    if let Some(Value::Object(props)) = map.get("properties") {
+        props.values().for_each(&mut visit);
+    }
+    if let Some(items) = map.get("items") {
+        visit(items);
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(Value::Array(subs)) = map.get(key) {
+            subs.iter().for_each(&mut visit);
+        }
+    }
+}
+
+/// Replaces each occurrence of `target` at a subschema position by `reference`.
+fn replace_subschema(value: &mut Value, target: &Value, reference: &Value) {
+    let Value::Object(map) = value else { return };
+    let mut swap = |sub: &mut Value| {
+        if sub == target {
+            *sub = reference.clone();
+        } else {
+            replace_subschema(sub, target, reference);
+        }
+    };
+    if let Some(Value::Object(props)) = map.get_mut("properties") {
+        props.values_mut().for_each(&mut swap);
+    }
+    if let Some(items) = map.get_mut("items") {
+        swap(items);
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(Value::Array(subs)) = map.get_mut(key) {
+            subs.iter_mut().for_each(&mut swap);
+        }
+    }
+}
+
+/// A name for a shared subschema: the def it was, `<Def>List` for an array of one, else `S<n>`.
+fn share_name(sub: &Value, named: &[(String, Value)], taken: &Map<String, Value>) -> String {
+    let of = |v: &Value| named.iter().find(|(_, d)| d == v).map(|(n, _)| n.clone());
+    let base = of(sub)
+        .or_else(|| {
+            (sub.get("type") == Some(&Value::from("array")))
+                .then(|| sub.get("items").and_then(of))
+                .flatten()
+                .map(|n| format!("{n}List"))
+        })
+        .unwrap_or_else(|| "S".to_string());
+    let mut name = base.clone();
+    let mut n = 1;
+    while taken.contains_key(&name) || name == "S" {
+        name = format!("{base}{n}");
+        n += 1;
+    }
+    name
+}
+
+/// Moves repeated subschemas into `$defs` while that saves bytes, the biggest saving first.
+fn share_repeated(root: &mut Map<String, Value>, named: &[(String, Value)]) {
+    let mut defs = match root.remove("$defs") {
+        Some(Value::Object(defs)) => defs,
+        _ => Map::new(),
+    };
+    loop {
+        let mut found = Vec::new();
+        let whole = Value::Object(root.clone());
+        subschemas(&whole, &mut found);
+        for def in defs.values() {
+            subschemas(def, &mut found);
+        }
+        let best = found
+            .into_iter()
+            // A reference is already as small as it gets.
+            .filter(|(_, sub, n)| *n > 1 && sub.get("$ref").is_none())
+            .filter_map(|(_, sub, n)| {
+                let name = share_name(&sub, named, &defs);
+                let reference = serde_json::json!({ "$ref": format!("#/$defs/{name}") });
+                let len = json_len(&sub);
+                // `"name":{...},` in `$defs`, plus `"$defs":{},` for the first one.
+                let def_cost = name.len() + 4 + len + if defs.is_empty() { 11 } else { 0 };
+                let saved = (n * len).checked_sub(n * json_len(&reference) + def_cost)?;
+                (saved > 0).then_some((saved, name, sub, reference))
+            })
+            .max_by_key(|(saved, ..)| *saved);
+        let Some((_, name, sub, reference)) = best else {
+            break;
+        };
+        let mut whole = Value::Object(std::mem::take(root));
+        replace_subschema(&mut whole, &sub, &reference);
+        if let Value::Object(map) = whole {
+            *root = map;
+        }
+        for def in defs.values_mut() {
+            replace_subschema(def, &sub, &reference);
+        }
+        defs.insert(name, sub);
+    }
+    if !defs.is_empty() {
+        root.insert("$defs".into(), Value::Object(defs));
+    }
 }
 
 /// Replaces each `{"$ref": "#/$defs/X", ...}` whose target is referenced exactly once by the
@@ -202,7 +356,7 @@ fn drop_null_type(prop: &mut Value) {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn shared_defs_stay_shared() {
+    fn input_defs_used_twice_stay_shared() {
         let input = obj(json!({
             "type": "object",
             "properties": {
@@ -211,9 +365,39 @@ mod tests {
             },
             "$defs": {"Item": {"type": "object"}}
         }));
-        let out = Value::Object(compact(&input, Side::Output));
+        let out = Value::Object(compact(&input, Side::Input));
         assert_eq!(out["$defs"]["Item"], json!({"type": "object"}));
         assert_eq!(out["properties"]["a"], json!({"$ref": "#/$defs/Item"}));
+    }
+
+    #[test]
+    fn output_shares_a_repeated_subschema_only_when_that_is_smaller() {
+        let item = json!({"type": "object", "required": ["name", "uri"]});
+        let list = json!({"type": "array", "items": {"$ref": "#/$defs/Item"}});
+        let input = obj(json!({
+            "type": "object",
+            "properties": {"a": list, "b": list, "c": list, "d": {"$ref": "#/$defs/Item"}},
+            "$defs": {"Item": item}
+        }));
+        let out = Value::Object(compact(&input, Side::Output));
+        let shared = json!({"type": "array", "items": item});
+        assert_eq!(out["$defs"], json!({"ItemList": shared}), "{out}");
+        for key in ["a", "b", "c"] {
+            assert_eq!(out["properties"][key], json!({"$ref": "#/$defs/ItemList"}));
+        }
+        // Once outside the shared list: inlined.
+        assert_eq!(out["properties"]["d"], item);
+        assert!(out.to_string().len() < Value::Object(input).to_string().len());
+
+        // Twice, small: a reference would cost more than the copy.
+        let small = obj(json!({
+            "type": "object",
+            "properties": {"a": {"$ref": "#/$defs/Item"}, "b": {"$ref": "#/$defs/Item"}},
+            "$defs": {"Item": item}
+        }));
+        let out = Value::Object(compact(&small, Side::Output));
+        assert!(out.get("$defs").is_none(), "{out}");
+        assert_eq!(out["properties"]["b"], item);
     }
 
     use super::*;

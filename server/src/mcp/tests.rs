@@ -294,6 +294,29 @@ fn every_tool_is_described_with_object_schemas() {
         assert_eq!(output.get("type"), Some(&json!("object")), "{name}");
         let text = serde_json::to_string(&**output).unwrap_or_default();
         assert!(!text.contains("available_markets"), "{name}");
+        // Self-contained: every reference resolves in the schema's own `$defs`.
+        fn refs(value: &Value, out: &mut Vec<String>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(r) = map.get("$ref").and_then(Value::as_str) {
+                        out.push(r.to_string());
+                    }
+                    map.values().for_each(|v| refs(v, out));
+                }
+                Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        for schema in [&*tool.input_schema, &**output] {
+            refs(&Value::Object(schema.clone()), &mut found);
+            for r in found.drain(..) {
+                let def = r
+                    .strip_prefix("#/$defs/")
+                    .and_then(|n| schema.get("$defs")?.get(n));
+                assert!(def.is_some(), "{name}: unresolvable {r}");
+            }
+        }
         // Every property of the input has a type or an enum a client can fill.
         if let Some(Value::Object(props)) = tool.input_schema.get("properties") {
             for (arg, schema) in props {
