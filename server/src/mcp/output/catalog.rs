@@ -30,8 +30,9 @@ pub struct Item {
     // Audiobook authors.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub authors: Vec<String>,
-    // m:ss
-    #[serde(skip_serializing_if = "Option::is_none")]
+    // m:ss, for text renderings only: the JSON has `duration_ms`, and both would say the
+    // same thing twice in every item of a structured result.
+    #[serde(skip)]
     pub duration: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
@@ -64,7 +65,7 @@ impl JsonSchema for Item {
 
 /// The optional fields of [`Item`], named in the server instructions.
 pub const ITEM_FIELDS: &str = "artists, album, show (of an episode or chapter), owner (of a \
-     playlist), authors, duration (m:ss), duration_ms, year, total (tracks, episodes, chapters or \
+     playlist), authors, duration_ms, year, total (tracks, episodes, chapters or \
      items it holds), genres, explicit, info (details: label, publisher, description...)";
 
 impl Item {
@@ -143,7 +144,7 @@ mod tests {
         let json = serde_json::to_string(&item).unwrap();
         assert_eq!(
             json,
-            r#"{"name":"Song","uri":"spotify:track:1","duration":"3:45","duration_ms":225000}"#
+            r#"{"name":"Song","uri":"spotify:track:1","duration_ms":225000}"#
         );
     }
 

@@ -1,7 +1,8 @@
 //! Compact output types the tools return as structured content.
 //!
-//! Every type carries the fields people ask about (name, URI, artists, album, duration as
-//! milliseconds and `m:ss`, release year, ...) and never raw Spotify JSON: no
+//! Every type carries the fields people ask about (name, URI, artists, album, duration in
+//! milliseconds — `m:ss` in the text renderings of lists —, release year, ...) and never raw
+//! Spotify JSON: no
 //! `available_markets`, no image arrays, no `external_urls`. Optional fields are skipped when
 //! absent so both the text content and the output schemas stay small.
 
