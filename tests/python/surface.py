@@ -106,8 +106,8 @@ IDEMPOTENT_WRITES: set[str] = {
 # carry at least these capabilities; names are the tools engineer's, checked by keyword.
 EXTENDED_KEYWORDS = ["recommend", "audio_features", "related", "top_tracks", "new_releases", "categor", "market"]
 
-TOOLS_LIST_MAX_BYTES = 24 * 1024
+TOOLS_LIST_MAX_BYTES = 20 * 1024
 
 # Arguments many tools share: the server instructions explain them once, so their schemas may
 # go undescribed (SpotifyMcp's COMMON_ARGS).
-COMMON_ARGS = frozenset({"id", "playlist", "uris", "device_id", "limit", "offset"})
+COMMON_ARGS = frozenset({"id", "playlist", "uris", "type", "device_id", "limit", "offset"})

@@ -193,7 +193,7 @@ def test_output_schema_is_a_compact_object_schema(default_tools, name):
     assert "available_markets" not in text, f"{name}: output schema exposes available_markets"
 
 
-def test_whole_tools_list_fits_in_24_kb(sandbox_server):
+def test_whole_tools_list_fits_in_20_kb(sandbox_server):
     import anyio
 
     async def measure() -> int:

@@ -70,7 +70,8 @@ impl PageArgs {
     }
 }
 
-/// A Spotify item type, for bare IDs.
+// A Spotify item type, for bare IDs (a plain comment: a doc comment would become the
+// schema description of every `type` argument, which the server instructions explain).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ItemType {

@@ -26,7 +26,6 @@ const PARENT_KINDS: [ItemKind; 4] = [
 pub struct ItemArgs {
     #[schemars(length(max = ID_MAX_CHARS))]
     pub id: String,
-    /// For bare IDs.
     #[serde(rename = "type")]
     pub kind: Option<ItemType>,
 }
@@ -75,7 +74,6 @@ impl From<ParentType> for ItemType {
 pub struct ChildrenArgs {
     #[schemars(length(max = ID_MAX_CHARS))]
     pub id: String,
-    /// For bare IDs.
     #[serde(rename = "type")]
     pub kind: Option<ParentType>,
     #[schemars(extend("default" = 20))]

@@ -263,7 +263,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Create a playlist with the top track for each query (max 100); lists queries that matched nothing.",
+        description = "Create a playlist of each query's top track; lists queries that matched nothing.",
         annotations(
             read_only_hint = false,
             destructive_hint = false,

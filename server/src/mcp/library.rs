@@ -78,7 +78,6 @@ impl From<LibraryType> for ItemType {
 pub struct UrisArgs {
     #[schemars(length(min = 1, max = 40), inner(length(max = ID_MAX_CHARS)))]
     pub uris: Vec<String>,
-    /// For bare IDs.
     #[serde(rename = "type")]
     pub kind: Option<LibraryType>,
 }
@@ -171,7 +170,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Save items to the library (artists/playlists: follow). Up to 40.",
+        description = "Save items to the library (artists/playlists: follow).",
         annotations(
             read_only_hint = false,
             destructive_hint = false,
@@ -192,7 +191,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Remove items from the library (artists/playlists: unfollow). Up to 40.",
+        description = "Remove items from the library (artists/playlists: unfollow).",
         annotations(
             read_only_hint = false,
             destructive_hint = true,
@@ -213,7 +212,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Whether each item is saved (or followed). Up to 40.",
+        description = "Whether each item is saved (or followed).",
         annotations(
             read_only_hint = true,
             destructive_hint = false,

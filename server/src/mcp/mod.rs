@@ -58,7 +58,7 @@ fn instructions() -> String {
 
 const INSTRUCTIONS: &str = "Spotify for the user who authorised this server. \
 Every id argument (id, playlist, uris, ...) accepts a Spotify URI (spotify:track:…), an \
-open.spotify.com link or a bare ID. device_id defaults to the active device; limit and offset \
+open.spotify.com link or a bare ID, with its type where the tool takes one. device_id defaults to the active device; limit and offset \
 page a list (offset: start index). \
 Playback control needs Spotify Premium and an active device: when a tool reports no active device, \
 call get_devices and transfer_playback (or pass device_id). To play something by name in one call \

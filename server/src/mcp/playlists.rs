@@ -300,7 +300,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Add tracks/episodes to a playlist (up to 100).",
+        description = "Add tracks/episodes to a playlist.",
         annotations(
             read_only_hint = false,
             destructive_hint = false,

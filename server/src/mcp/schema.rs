@@ -118,7 +118,7 @@ fn replace_subschema(value: &mut Value, target: &Value, reference: &Value) {
     }
 }
 
-/// A name for a shared subschema: the def it was, `<Def>List` for an array of one, else `S<n>`.
+/// A name for a shared subschema: the def it was, `<Def>s` for an array of one, else `S<n>`.
 fn share_name(sub: &Value, named: &[(String, Value)], taken: &Map<String, Value>) -> String {
     let of = |v: &Value| named.iter().find(|(_, d)| d == v).map(|(n, _)| n.clone());
     let base = of(sub)
@@ -126,7 +126,7 @@ fn share_name(sub: &Value, named: &[(String, Value)], taken: &Map<String, Value>
             (sub.get("type") == Some(&Value::from("array")))
                 .then(|| sub.get("items").and_then(of))
                 .flatten()
-                .map(|n| format!("{n}List"))
+                .map(|n| format!("{n}s"))
         })
         .unwrap_or_else(|| "S".to_string());
     let mut name = base.clone();
@@ -381,9 +381,9 @@ mod tests {
         }));
         let out = Value::Object(compact(&input, Side::Output));
         let shared = json!({"type": "array", "items": item});
-        assert_eq!(out["$defs"], json!({"ItemList": shared}), "{out}");
+        assert_eq!(out["$defs"], json!({"Items": shared}), "{out}");
         for key in ["a", "b", "c"] {
-            assert_eq!(out["properties"][key], json!({"$ref": "#/$defs/ItemList"}));
+            assert_eq!(out["properties"][key], json!({"$ref": "#/$defs/Items"}));
         }
         // Once outside the shared list: inlined.
         assert_eq!(out["properties"]["d"], item);
