@@ -1,0 +1,477 @@
+//! Does a user's run of calls go at Spotify's pace, not ours? In one run, against the sandbox as a
+//! separate process at 0 ms and at 100 ms of added latency:
+//!
+//! - back-to-back uncached searches (p50/p99) and 1, 4 and 16 concurrent callers (calls/s),
+//!   through stdio (the official Rust MCP SDK as client) and through streamable HTTP (2026-07-28
+//!   stateless POSTs on keep-alive connections), with the same search sent as a raw GET to the
+//!   sandbox measured beside them as the floor;
+//! - cached `search` over HTTP against a bare axum handler in this process that returns the same
+//!   answer bytes, with 1, 4 and 64 connections.
+//!
+//! ```sh
+//! cargo build --profile profiling -p spotify-mcp-server --bins --examples
+//! target/profiling/examples/pace_bench --bin target/profiling/spotify-mcp-server
+//! ```
+
+use std::borrow::Cow;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use rmcp::model::CallToolRequestParams;
+use rmcp::serve_client;
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::TokioChildProcess;
+use serde_json::{Value, json};
+use spotify_mcp_server::sandbox::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type StdioClient = RunningService<RoleClient, ()>;
+
+#[derive(Parser)]
+struct Args {
+    /// The server binary (also serves the sandbox with `sandbox --bind`).
+    #[arg(long, default_value = "target/profiling/spotify-mcp-server")]
+    bin: PathBuf,
+    /// Added latencies of the sandbox, in ms.
+    #[arg(long, value_delimiter = ',', default_value = "0,100")]
+    latency_ms: Vec<u64>,
+    /// Back-to-back calls per path.
+    #[arg(long, default_value_t = 200)]
+    calls: usize,
+    /// Seconds per concurrency level.
+    #[arg(long, default_value_t = 4)]
+    secs: u64,
+    /// Concurrent callers for the uncached runs.
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
+    callers: Vec<usize>,
+    /// Connections for the cached HTTP run against the bare handler.
+    #[arg(long, value_delimiter = ',', default_value = "1,4,64")]
+    connections: Vec<usize>,
+}
+
+fn free_port() -> Result<u16, BoxError> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+const LETTERS: &[u8] = b"eaionrstlcdmhugpbykwfv";
+
+/// The `n`th distinct query: a common letter at one of 900 offsets (full answers).
+fn query(n: usize) -> (String, usize) {
+    let letter = LETTERS[(n / 900) % LETTERS.len()] as char;
+    (letter.to_string(), n % 900)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+/// One way of making a search call.
+#[derive(Clone)]
+enum Path {
+    RawGet {
+        http: reqwest::Client,
+        base: String,
+        token: String,
+    },
+    Stdio(Arc<StdioClient>),
+    Http {
+        http: reqwest::Client,
+        url: String,
+    },
+}
+
+impl Path {
+    fn name(&self) -> &'static str {
+        match self {
+            Path::RawGet { .. } => "raw GET to the sandbox",
+            Path::Stdio(_) => "MCP over stdio",
+            Path::Http { .. } => "MCP over streamable HTTP",
+        }
+    }
+
+    async fn call(&self, n: usize) -> Result<(), BoxError> {
+        let (q, offset) = query(n);
+        match self {
+            Path::RawGet { http, base, token } => {
+                let r = http
+                    .get(format!("{base}/v1/search"))
+                    .query(&[
+                        ("q", q.as_str()),
+                        ("type", "track"),
+                        ("limit", "10"),
+                        ("offset", &offset.to_string()),
+                    ])
+                    .bearer_auth(token)
+                    .send()
+                    .await?;
+                if !r.status().is_success() {
+                    return Err(format!("raw GET: HTTP {}", r.status()).into());
+                }
+                r.bytes().await?;
+            }
+            Path::Stdio(client) => {
+                let args = json!({"query": q, "types": ["track"], "limit": 10, "offset": offset});
+                let params = CallToolRequestParams::new(Cow::Borrowed("search"))
+                    .with_arguments(args.as_object().cloned().unwrap_or_default());
+                let result = client.call_tool(params).await?;
+                if result.is_error == Some(true) {
+                    return Err(format!("stdio search failed: {:?}", result.content).into());
+                }
+            }
+            Path::Http { http, url } => {
+                let body = search_body(&q, offset);
+                let r = http
+                    .post(url)
+                    .header("Content-Type", "application/json")
+                    .header("Accept", "application/json, text/event-stream")
+                    .header("MCP-Protocol-Version", "2026-07-28")
+                    .header("Mcp-Method", "tools/call")
+                    .header("Mcp-Name", "search")
+                    .body(body)
+                    .send()
+                    .await?;
+                let status = r.status();
+                let text = r.text().await?;
+                if !status.is_success() || text.contains("\"isError\":true") {
+                    return Err(
+                        format!("HTTP search: {status}: {}", &text[..text.len().min(300)]).into(),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn search_body(q: &str, offset: usize) -> String {
+    json!({
+        "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {
+            "name": "search",
+            "arguments": {"query": q, "types": ["track"], "limit": 10, "offset": offset},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {}
+            }
+        }
+    })
+    .to_string()
+}
+
+/// p50 and p99 of back-to-back calls with new queries (starting at query `first`).
+async fn back_to_back(path: &Path, calls: usize, first: usize) -> Result<(f64, f64), BoxError> {
+    let mut times = Vec::with_capacity(calls);
+    for i in 0..calls {
+        let started = Instant::now();
+        path.call(first + i).await?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok((percentile(&times, 0.5), percentile(&times, 0.99)))
+}
+
+/// Calls per second with `callers` concurrent callers for `secs`, new queries from `first`.
+async fn throughput(path: &Path, callers: usize, secs: u64, first: usize) -> Result<f64, BoxError> {
+    let next = Arc::new(AtomicUsize::new(first));
+    let done = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..callers {
+        let (path, next, done) = (path.clone(), next.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                path.call(n).await?;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok::<(), BoxError>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+}
+
+struct Sandbox {
+    /// Killed when dropped.
+    _child: tokio::process::Child,
+    base: String,
+}
+
+async fn start_sandbox(bin: &PathBuf, latency_ms: u64) -> Result<Sandbox, BoxError> {
+    let port = free_port()?;
+    let child = tokio::process::Command::new(bin)
+        .args(["sandbox", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http
+        .get(format!("{base}/sandbox/faults"))
+        .send()
+        .await
+        .is_err()
+    {
+        if Instant::now() > deadline {
+            return Err("the sandbox did not start".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = http
+        .put(format!("{base}/sandbox/faults"))
+        .json(&json!({ "latency_ms": latency_ms }))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        return Err(format!("PUT /sandbox/faults: {}", r.status()).into());
+    }
+    Ok(Sandbox {
+        _child: child,
+        base,
+    })
+}
+
+fn server_env(cmd: &mut tokio::process::Command, base: &str) {
+    cmd.stderr(Stdio::null())
+        .env("SPOTIFY_MCP_LOG", "warn")
+        .env("SPOTIFY_CLIENT_ID", CLIENT_ID)
+        .env("SPOTIFY_CLIENT_SECRET", CLIENT_SECRET)
+        .env("SPOTIFY_REFRESH_TOKEN", PREMIUM_REFRESH_TOKEN)
+        .env("SPOTIFY_API_BASE_URL", format!("{base}/v1"))
+        .env("SPOTIFY_ACCOUNTS_BASE_URL", base)
+        .env_remove("SPOTIFY_MCP_TOKEN_FILE")
+        .kill_on_drop(true);
+}
+
+async fn start_http_server(
+    bin: &PathBuf,
+    base: &str,
+    cache: &str,
+) -> Result<(tokio::process::Child, String), BoxError> {
+    let port = free_port()?;
+    let mut cmd = tokio::process::Command::new(bin);
+    cmd.args(["--port", &port.to_string(), "--cache", cache])
+        .stdout(Stdio::null());
+    server_env(&mut cmd, base);
+    let child = cmd.spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let http = reqwest::Client::new();
+    loop {
+        match http
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+        {
+            Ok(r) if r.status().is_success() => break,
+            _ if Instant::now() > deadline => return Err("the HTTP server is not ready".into()),
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    Ok((child, format!("http://127.0.0.1:{port}/mcp")))
+}
+
+async fn token(base: &str) -> Result<String, BoxError> {
+    let v: Value = reqwest::Client::new()
+        .post(format!("{base}/api/token"))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", PREMIUM_REFRESH_TOKEN),
+        ])
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(v["access_token"]
+        .as_str()
+        .ok_or("no access token")?
+        .to_owned())
+}
+
+async fn uncached(args: &Args, latency_ms: u64) -> Result<(), BoxError> {
+    let sandbox = start_sandbox(&args.bin, latency_ms).await?;
+    let base = sandbox.base.clone();
+    let raw = Path::RawGet {
+        http: reqwest::Client::new(),
+        base: base.clone(),
+        token: token(&base).await?,
+    };
+    let mut cmd = tokio::process::Command::new(&args.bin);
+    cmd.args(["stdio", "--cache", "none"]);
+    server_env(&mut cmd, &base);
+    let stdio = Path::Stdio(Arc::new(
+        serve_client((), TokioChildProcess::new(cmd)?).await?,
+    ));
+    let (_http_server, url) = start_http_server(&args.bin, &base, "none").await?;
+    let http = Path::Http {
+        http: reqwest::Client::new(),
+        url,
+    };
+    println!("\n## sandbox latency {latency_ms} ms, uncached searches (new query every call)\n");
+    println!(
+        "| path | p50 ms | p99 ms | {} |",
+        args.callers
+            .iter()
+            .map(|c| format!("{c} caller(s) calls/s"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    println!("|---|---|---|{}", "---|".repeat(args.callers.len()));
+    // Interleaved so that a noisy moment hits every path alike: each path's first query block
+    // differs, so nothing is ever a repeat (the server runs with --cache none anyway).
+    let mut first = 0;
+    let calls = if latency_ms > 0 {
+        args.calls.min(40)
+    } else {
+        args.calls
+    };
+    for path in [&raw, &stdio, &http] {
+        path.call(first).await?; // warm-up: token, connection
+        first += 1;
+        let (p50, p99) = back_to_back(path, calls, first).await?;
+        first += calls;
+        let mut rates = Vec::new();
+        for &callers in &args.callers {
+            rates.push(throughput(path, callers, args.secs, first).await?);
+            first += 20_000;
+        }
+        println!(
+            "| {} | {p50:.2} | {p99:.2} | {} |",
+            path.name(),
+            rates
+                .iter()
+                .map(|r| format!("{r:.0}"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+    }
+    drop(sandbox);
+    Ok(())
+}
+
+/// A bare axum handler answering every POST with `body`: the floor of an HTTP answer.
+async fn bare_handler(body: String) -> Result<String, BoxError> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let body = Arc::new(body);
+    let app = axum::Router::new().route(
+        "/mcp",
+        axum::routing::post(move || {
+            let body = body.clone();
+            async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    body.as_str().to_owned(),
+                )
+            }
+        }),
+    );
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(format!("http://{addr}/mcp"))
+}
+
+async fn cached(args: &Args) -> Result<(), BoxError> {
+    let sandbox = start_sandbox(&args.bin, 0).await?;
+    let (_server, url) = start_http_server(&args.bin, &sandbox.base, "memory").await?;
+    let http = reqwest::Client::new();
+    // One fixed search, so every call after the first is a cache hit.
+    let send = |http: reqwest::Client, url: String| async move {
+        let r = http
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json, text/event-stream")
+            .header("MCP-Protocol-Version", "2026-07-28")
+            .header("Mcp-Method", "tools/call")
+            .header("Mcp-Name", "search")
+            .body(search_body("e", 0))
+            .send()
+            .await?;
+        let ok = r.status().is_success();
+        let text = r.text().await?;
+        if !ok {
+            return Err::<String, BoxError>(format!("cached search failed: {text}").into());
+        }
+        Ok(text)
+    };
+    let answer = send(http.clone(), url.clone()).await?;
+    let bare = bare_handler(answer.clone()).await?;
+    println!(
+        "\n## cached search over streamable HTTP against a bare axum handler returning the same {} bytes\n",
+        answer.len()
+    );
+    println!("| connections | MCP calls/s | p99 ms | bare calls/s | p99 ms | MCP / bare |");
+    println!("|---|---|---|---|---|---|");
+    for &connections in &args.connections {
+        let mut figures = Vec::new();
+        for target in [&url, &bare] {
+            let times = Arc::new(parking_lot::Mutex::new(Vec::new()));
+            let deadline = Instant::now() + Duration::from_secs(args.secs);
+            let started = Instant::now();
+            let mut tasks = Vec::new();
+            for _ in 0..connections {
+                // One client per connection: each task keeps its own keep-alive connection.
+                let http = reqwest::Client::builder()
+                    .pool_max_idle_per_host(1)
+                    .build()?;
+                let (target, times) = (target.clone(), times.clone());
+                tasks.push(tokio::spawn(async move {
+                    let mut mine = Vec::new();
+                    while Instant::now() < deadline {
+                        let t = Instant::now();
+                        send(http.clone(), target.clone()).await?;
+                        mine.push(t.elapsed());
+                    }
+                    times.lock().extend(mine);
+                    Ok::<(), BoxError>(())
+                }));
+            }
+            for task in tasks {
+                task.await??;
+            }
+            let elapsed = started.elapsed().as_secs_f64();
+            let mut times = times.lock().clone();
+            times.sort();
+            figures.push((times.len() as f64 / elapsed, percentile(&times, 0.99)));
+        }
+        let ((mcp, mcp_p99), (bare, bare_p99)) = (figures[0], figures[1]);
+        println!(
+            "| {connections} | {mcp:.0} | {mcp_p99:.2} | {bare:.0} | {bare_p99:.2} | {:.2} |",
+            mcp / bare
+        );
+    }
+    drop(sandbox);
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args = Args::parse();
+    if !args.bin.exists() {
+        return Err(format!("no server binary at {}", args.bin.display()).into());
+    }
+    println!(
+        "# pace_bench: {} (calls {}, {} s per level)",
+        args.bin.display(),
+        args.calls,
+        args.secs
+    );
+    for &latency in &args.latency_ms {
+        uncached(&args, latency).await?;
+    }
+    cached(&args).await?;
+    Ok(())
+}
