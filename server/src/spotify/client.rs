@@ -108,6 +108,20 @@ impl SpotifyClient {
         self.inner.pipeline.auth().bearer().await.map(|_| ())
     }
 
+    /// Like [`SpotifyClient::check_credentials`], but `None` instead of waiting when another
+    /// caller is renewing the token (readiness probes must not queue behind renewals).
+    pub async fn try_check_credentials(&self) -> Option<Result<(), SpotifyError>> {
+        self.inner.pipeline.auth().try_ready().await
+    }
+
+    /// The token manager, for tests that drive renewals directly.
+    #[cfg(test)]
+    pub(crate) fn inner_auth_for_tests(
+        &self,
+    ) -> std::sync::Arc<crate::spotify::auth::TokenManager> {
+        self.inner.pipeline.auth().clone()
+    }
+
     /// The configuration the client was built with.
     pub fn config(&self) -> &SpotifyConfig {
         &self.inner.config

@@ -7,6 +7,14 @@
 //! calls [`TokenManager::invalidate`] with the generation of the token that failed; only the
 //! first such caller refreshes, later ones see the newer generation and reuse it.
 //!
+//! A failed renewal is remembered: every caller that was waiting for it gets its outcome
+//! instead of trying again itself, and for a backoff that doubles per consecutive failure
+//! ([`FAILURE_BACKOFF_FIRST`] up to [`FAILURE_BACKOFF_MAX`], or longer when the endpoint said
+//! `Retry-After`) callers get that error at once without asking the endpoint. So a failing
+//! token endpoint costs one grant per backoff, not one per caller, and no caller queues
+//! behind a chain of failing renewals. [`TokenManager::try_ready`] answers without waiting for
+//! a renewal in progress (for `/readyz`).
+//!
 //! The manager also knows when the user authorised ([`TokenManager::authorization`]): from the
 //! token file, or for a refresh token from the environment from `SPOTIFY_AUTHORIZED_AT`. A
 //! refresh keeps that date, also when Spotify hands out a new refresh token.
@@ -22,6 +30,20 @@ use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
+
+/// How long callers get a failed renewal's error before the endpoint is asked again, after
+/// the first consecutive failure; doubles per failure up to [`FAILURE_BACKOFF_MAX`].
+pub const FAILURE_BACKOFF_FIRST: Duration = Duration::from_secs(1);
+/// The longest backoff after consecutive failures.
+pub const FAILURE_BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// The last renewal failed: its error, until when it stands, and how many failed in a row.
+#[derive(Debug, Clone)]
+struct Failure {
+    error: SpotifyError,
+    until: Instant,
+    streak: u32,
+}
 
 /// An access token and the generation it belongs to.
 #[derive(Debug, Clone)]
@@ -44,6 +66,8 @@ struct State {
     scope: String,
     generation: u64,
     authorized_at: Option<DateTime<Utc>>,
+    /// The last renewal's failure while its backoff runs (cleared by a success).
+    failure: Option<Failure>,
 }
 
 /// Hands out access tokens; see the module documentation.
@@ -174,6 +198,17 @@ impl TokenManager {
     /// A valid access token, refreshed first when it expires within the margin.
     pub async fn bearer(&self) -> Result<BearerToken, SpotifyError> {
         let mut state = self.state.lock().await;
+        self.current_or_renew(&mut state).await
+    }
+
+    /// Whether a usable access token is at hand or can be obtained, without waiting for a
+    /// renewal another caller has in progress (`None` then): for readiness probes.
+    pub async fn try_ready(&self) -> Option<Result<(), SpotifyError>> {
+        let mut state = self.state.try_lock().ok()?;
+        Some(self.current_or_renew(&mut state).await.map(|_| ()))
+    }
+
+    async fn current_or_renew(&self, state: &mut State) -> Result<BearerToken, SpotifyError> {
         if let Some((token, expires)) = &state.access
             && Instant::now() + self.margin < *expires
         {
@@ -182,7 +217,7 @@ impl TokenManager {
                 generation: state.generation,
             });
         }
-        self.renew(&mut state).await
+        self.renew(state).await
     }
 
     /// The token of `generation` was rejected (401): refresh unless someone already did.
@@ -201,7 +236,45 @@ impl TokenManager {
         self.renew(&mut state).await
     }
 
+    /// Renews the access token, unless a failed renewal's backoff is still running (its error
+    /// then, at once). Remembers a failure and clears it on success.
     async fn renew(&self, state: &mut State) -> Result<BearerToken, SpotifyError> {
+        if let Some(failure) = &state.failure
+            && Instant::now() < failure.until
+        {
+            tracing::debug!(
+                retry_in = ?failure.until.saturating_duration_since(Instant::now()),
+                "token renewal failed moments ago; not asking the endpoint again yet"
+            );
+            return Err(failure.error.clone());
+        }
+        let asked_before = self.refresh_count();
+        let result = self.renew_now(state).await;
+        match &result {
+            Ok(_) => state.failure = None,
+            // Failures found without asking the endpoint (no login saved yet) cost nothing to
+            // check again, and a login made meanwhile must be picked up at once.
+            Err(_) if self.refresh_count() == asked_before => {}
+            Err(error) => {
+                let streak = state.failure.as_ref().map_or(1, |f| f.streak + 1);
+                let doubling = FAILURE_BACKOFF_FIRST
+                    .saturating_mul(1 << (streak - 1).min(10))
+                    .min(FAILURE_BACKOFF_MAX);
+                let asked = match error {
+                    SpotifyError::RateLimited { retry_after } => *retry_after,
+                    _ => Duration::ZERO,
+                };
+                state.failure = Some(Failure {
+                    error: error.clone(),
+                    until: Instant::now() + doubling.max(asked),
+                    streak,
+                });
+            }
+        }
+        result
+    }
+
+    async fn renew_now(&self, state: &mut State) -> Result<BearerToken, SpotifyError> {
         let response = match &self.source {
             Source::ClientCredentials => {
                 self.refreshes.fetch_add(1, Ordering::Relaxed);
@@ -313,7 +386,7 @@ fn short_hash(seed: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spotify::test_support::Fake;
+    use crate::spotify::test_support::{Fake, Reply};
     use std::sync::Arc;
 
     fn manager(fake: &Fake, credentials: &Credentials, margin: Duration) -> TokenManager {
@@ -346,6 +419,75 @@ mod tests {
         }
         assert_eq!(fake.state.token_requests(), 1);
         assert_eq!(mgr.refresh_count(), 1);
+    }
+
+    /// Issue 10 #5: a slow failing token endpoint. Twenty callers waiting for the renewal all
+    /// get its outcome (one request to the endpoint, all done in about one renewal's time, not
+    /// twenty); during the backoff a new caller gets the error at once; after it, the endpoint
+    /// is asked again.
+    #[tokio::test]
+    async fn a_failed_renewal_is_shared_with_every_waiter_and_backed_off() {
+        let fake = Fake::start().await;
+        *fake.state.token_delay.lock().unwrap() = Duration::from_millis(400);
+        fake.state.push_token(
+            (0..10).map(|_| Reply::json(400, serde_json::json!({"error": "invalid_request"}))),
+        );
+        let mgr = Arc::new(manager(
+            &fake,
+            &Credentials::RefreshToken(Secret::new("rt")),
+            Duration::from_secs(60),
+        ));
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let mgr = mgr.clone();
+                tokio::spawn(async move { mgr.bearer().await })
+            })
+            .collect();
+        for task in tasks {
+            assert!(task.await.unwrap().is_err());
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(1200),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(fake.state.token_requests(), 1);
+        let at_once = Instant::now();
+        assert!(mgr.bearer().await.is_err());
+        assert!(at_once.elapsed() < Duration::from_millis(100));
+        assert_eq!(
+            fake.state.token_requests(),
+            1,
+            "asked again within the backoff"
+        );
+        tokio::time::sleep(FAILURE_BACKOFF_FIRST).await;
+        *fake.state.token_delay.lock().unwrap() = Duration::ZERO;
+        fake.state.token_script.lock().unwrap().clear();
+        assert!(mgr.bearer().await.is_ok());
+        assert_eq!(fake.state.token_requests(), 2);
+    }
+
+    /// Issue 10 #5: readiness never queues behind a renewal in progress.
+    #[tokio::test]
+    async fn readiness_does_not_wait_for_a_renewal_in_progress() {
+        let fake = Fake::start().await;
+        *fake.state.token_delay.lock().unwrap() = Duration::from_millis(800);
+        let mgr = Arc::new(manager(
+            &fake,
+            &Credentials::RefreshToken(Secret::new("rt")),
+            Duration::from_secs(60),
+        ));
+        let renewing = tokio::spawn({
+            let mgr = mgr.clone();
+            async move { mgr.bearer().await.map(|_| ()) }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let asked = Instant::now();
+        assert!(mgr.try_ready().await.is_none(), "a renewal is in progress");
+        assert!(asked.elapsed() < Duration::from_millis(50));
+        renewing.await.unwrap().unwrap();
+        assert!(matches!(mgr.try_ready().await, Some(Ok(()))));
     }
 
     #[tokio::test]
