@@ -150,6 +150,7 @@ pub async fn build_client(
         (cfg, None)
     };
     cfg.request_timeout = spotify_args.request_timeout();
+    cfg.call_timeout = spotify_args.call_timeout();
     cfg.max_retry_wait = spotify_args.max_retry_wait();
     cfg.rate_limit = spotify_args.spotify_rate_limit;
     if let Some(path) = &spotify_args.ca_file {

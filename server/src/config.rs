@@ -162,6 +162,11 @@ pub struct SpotifyArgs {
     #[arg(long, env = "SPOTIFY_MCP_REQUEST_TIMEOUT", default_value_t = 10)]
     pub request_timeout_secs: u64,
 
+    /// The one deadline of a call to Spotify, in seconds: rate-limit and token waits, every
+    /// request and its retries together.
+    #[arg(long, env = "SPOTIFY_MCP_CALL_TIMEOUT", default_value_t = 30)]
+    pub call_timeout_secs: u64,
+
     /// How requests to Spotify are paced: `adaptive` (nothing waits until Spotify answers 429,
     /// then every call waits out its Retry-After), `off` (no client-side pacing), or a fixed
     /// `N/s` per client ID with an optional `,burst=M`.
@@ -403,6 +408,10 @@ impl CommonArgs {
 impl SpotifyArgs {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs.max(1))
+    }
+
+    pub fn call_timeout(&self) -> Duration {
+        Duration::from_secs(self.call_timeout_secs.max(1))
     }
 
     pub fn max_retry_wait(&self) -> Duration {

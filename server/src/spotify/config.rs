@@ -189,6 +189,8 @@ pub struct SpotifyConfig {
     pub authorized_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Timeout of every HTTP request (connect + answer).
     pub request_timeout: Duration,
+    /// The one deadline of a call: rate-limit and token waits, every request and retry.
+    pub call_timeout: Duration,
     /// Longest `Retry-After` the client waits out before giving up with `RateLimited`.
     pub max_retry_wait: Duration,
     /// Retries after 429 and (for idempotent requests) 502/503/504 and transport errors.
@@ -215,6 +217,7 @@ impl SpotifyConfig {
             credentials,
             authorized_at: None,
             request_timeout: Duration::from_secs(10),
+            call_timeout: Duration::from_secs(30),
             max_retry_wait: Duration::from_secs(30),
             max_retries: 3,
             retry_base_delay: Duration::from_millis(200),

@@ -78,6 +78,18 @@ pub enum SpotifyError {
     #[error("Spotify did not answer `{endpoint}` within {} s; try again", timeout.as_secs_f32())]
     Timeout { endpoint: String, timeout: Duration },
 
+    /// The call's one deadline passed: its waits (rate-limit gate, access token), its requests
+    /// and their retries together took longer than `--call-timeout-secs`.
+    #[error(
+        "gave up on `{endpoint}` after {} s, the time one call may take (waiting for Spotify's rate limit, the access token and retries included): {last}; try again",
+        whole_seconds(*budget)
+    )]
+    DeadlineExceeded {
+        endpoint: String,
+        budget: Duration,
+        last: String,
+    },
+
     /// Connection-level failure (DNS, TLS, reset).
     #[error("could not reach Spotify: {message}")]
     Transport { message: String },
@@ -123,7 +135,7 @@ impl SpotifyError {
             SpotifyError::Unauthorized { .. } => "unauthorized",
             SpotifyError::MissingScope { .. } => "missing_scope",
             SpotifyError::InvalidArgument { .. } => "invalid_argument",
-            SpotifyError::Timeout { .. } => "timeout",
+            SpotifyError::Timeout { .. } | SpotifyError::DeadlineExceeded { .. } => "timeout",
             SpotifyError::Transport { .. } => "transport",
             SpotifyError::Decode { .. } => "decode",
             SpotifyError::Api { .. } => "api",
@@ -138,6 +150,7 @@ impl SpotifyError {
             SpotifyError::RateLimited { .. }
             | SpotifyError::RateLimitHeld { .. }
             | SpotifyError::Timeout { .. }
+            | SpotifyError::DeadlineExceeded { .. }
             | SpotifyError::Transport { .. } => true,
             SpotifyError::Api { status, .. } => *status >= 500,
             _ => false,

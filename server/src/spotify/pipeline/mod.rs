@@ -96,6 +96,7 @@ pub struct Pipeline {
     hold: Option<Arc<RateLimitHold>>,
     auth: Arc<TokenManager>,
     timeout: Duration,
+    call_timeout: Duration,
     max_retry_wait: Duration,
     max_retries: u32,
     retry_base_delay: Duration,
@@ -116,6 +117,7 @@ impl Pipeline {
             limiter: cfg.rate_limit.fixed().map(limiter::shared_limiter),
             auth,
             timeout: cfg.request_timeout,
+            call_timeout: cfg.call_timeout,
             max_retry_wait: cfg.max_retry_wait,
             max_retries: cfg.max_retries,
             retry_base_delay: cfg.retry_base_delay,
@@ -142,6 +144,12 @@ impl Pipeline {
                 ),
             });
         }
+        let deadline = Instant::now() + self.call_timeout;
+        let gave_up = |last: &str| SpotifyError::DeadlineExceeded {
+            endpoint: request.endpoint(),
+            budget: self.call_timeout,
+            last: last.to_owned(),
+        };
         let mut backoff = retry_after::backoff(
             self.retry_base_delay,
             Duration::from_secs(10),
@@ -151,20 +159,33 @@ impl Pipeline {
         let mut hold_waits = 0u32;
         let mut refreshed_after_401 = false;
         // Fail at once (before a token or a limiter slot) when a long hold is in force.
-        self.wait_out_hold(&mut hold_waits).await?;
-        let mut bearer = self.auth.bearer().await?;
+        self.wait_out_hold(&mut hold_waits, deadline).await?;
+        let mut bearer = tokio::time::timeout_at(deadline.into(), self.auth.bearer())
+            .await
+            .map_err(|_| gave_up("still waiting for an access token"))??;
         loop {
             if let Some(limiter) = &self.limiter
                 && limiter.check_key(&self.client_id).is_err()
             {
                 let waiting = Instant::now();
-                limiter.until_key_ready(&self.client_id).await;
+                tokio::time::timeout_at(deadline.into(), limiter.until_key_ready(&self.client_id))
+                    .await
+                    .map_err(|_| gave_up("still waiting for the client-side rate limit"))?;
                 self.observe_wait(WaitCause::Limiter, waiting.elapsed());
             }
             // Right before sending: a 429 may have arrived for another caller meanwhile.
-            self.wait_out_hold(&mut hold_waits).await?;
-            let started = std::time::Instant::now();
-            let outcome = self.send_once(request, bearer.token.expose()).await;
+            self.wait_out_hold(&mut hold_waits, deadline).await?;
+            // Each attempt gets the request timeout, or what is left of the call's deadline.
+            let attempt_timeout = self
+                .timeout
+                .min(deadline.saturating_duration_since(Instant::now()));
+            if attempt_timeout.is_zero() {
+                return Err(gave_up("no time left for another attempt"));
+            }
+            let started = Instant::now();
+            let outcome = self
+                .send_once(request, bearer.token.expose(), attempt_timeout)
+                .await;
             let status_label = outcome.as_ref().map(|(s, _, _)| s.as_u16()).unwrap_or(0);
             if let Some(observer) = &self.observer {
                 observer.request_finished(
@@ -186,6 +207,9 @@ impl Pipeline {
                         )
                         && let Some(delay) = backoff.next()
                     {
+                        if Instant::now() + delay >= deadline {
+                            return Err(gave_up(&error.to_string()));
+                        }
                         tracing::debug!(endpoint = %request.endpoint(), error = %error, ?delay, "retrying after transport error");
                         tokio::time::sleep(delay).await;
                         continue;
@@ -211,7 +235,10 @@ impl Pipeline {
                             observer.gate_closed(held.until);
                         }
                     }
-                    if wait > self.max_retry_wait || rate_limited_retries >= self.max_retries {
+                    if wait > self.max_retry_wait
+                        || rate_limited_retries >= self.max_retries
+                        || Instant::now() + wait >= deadline
+                    {
                         return Err(SpotifyError::RateLimited { retry_after: wait });
                     }
                     rate_limited_retries += 1;
@@ -223,13 +250,21 @@ impl Pipeline {
                 }
                 401 if !refreshed_after_401 => {
                     refreshed_after_401 = true;
-                    bearer = self.auth.invalidate(bearer.generation).await?;
+                    bearer = tokio::time::timeout_at(
+                        deadline.into(),
+                        self.auth.invalidate(bearer.generation),
+                    )
+                    .await
+                    .map_err(|_| gave_up("still renewing the access token after a 401"))??;
                 }
                 // A 503 may say when to come back: wait at least that, or give up at once when
-                // it is longer than we would wait for a 429.
+                // it is longer than we would wait for a 429 or than the call has left.
                 502..=504 if request.is_idempotent() => match backoff.next() {
                     Some(delay) if retry_after.is_none_or(|wait| wait <= self.max_retry_wait) => {
                         let delay = delay.max(retry_after.unwrap_or_default());
+                        if Instant::now() + delay >= deadline {
+                            return Err(errors::map_error(request, status.as_u16(), &body));
+                        }
                         tracing::debug!(endpoint = %request.endpoint(), status = status.as_u16(), ?delay, "retrying");
                         tokio::time::sleep(delay).await;
                     }
@@ -244,13 +279,17 @@ impl Pipeline {
     /// when that is longer than `max_retry_wait` (or the call already waited for holds more
     /// than `max_retries` times: the hold keeps being extended). Each wait is at most
     /// `max_retry_wait`, so the total is bounded.
-    async fn wait_out_hold(&self, waits: &mut u32) -> Result<(), SpotifyError> {
+    async fn wait_out_hold(&self, waits: &mut u32, deadline: Instant) -> Result<(), SpotifyError> {
         let Some(hold) = &self.hold else {
             return Ok(());
         };
         while let Some(held) = hold.current(Instant::now()) {
             let remaining = held.until.saturating_duration_since(Instant::now());
-            if remaining > self.max_retry_wait || *waits > self.max_retries {
+            // Also when the hold outlasts the call's deadline: say now how long is left.
+            if remaining > self.max_retry_wait
+                || *waits > self.max_retries
+                || held.until >= deadline
+            {
                 return Err(SpotifyError::RateLimitHeld {
                     remaining,
                     asked: held.asked,
@@ -275,13 +314,14 @@ impl Pipeline {
         &self,
         request: &ApiRequest,
         token: &str,
+        timeout: Duration,
     ) -> Result<(StatusCode, Option<Duration>, Bytes), SpotifyError> {
         let url = format!("{}{}", self.api_base, request.path);
         let mut builder = self
             .http
             .request(request.method.clone(), url)
             .bearer_auth(token)
-            .timeout(self.timeout);
+            .timeout(timeout);
         if !request.query.is_empty() {
             builder = builder.query(&request.query);
         }
@@ -303,17 +343,22 @@ impl Pipeline {
         let response = builder
             .send()
             .await
-            .map_err(|e| self.transport_error(request, &e))?;
+            .map_err(|e| self.transport_error(request, &e, timeout))?;
         let status = response.status();
         let retry_after = retry_after::from_headers(response.headers());
         let body = response
             .bytes()
             .await
-            .map_err(|e| self.transport_error(request, &e))?;
+            .map_err(|e| self.transport_error(request, &e, timeout))?;
         Ok((status, retry_after, body))
     }
 
-    fn transport_error(&self, request: &ApiRequest, err: &reqwest::Error) -> SpotifyError {
+    fn transport_error(
+        &self,
+        request: &ApiRequest,
+        err: &reqwest::Error,
+        timeout: Duration,
+    ) -> SpotifyError {
         if err.is_builder() {
             // Nothing was sent: the URL (or a header) cannot be formed, e.g. a query too long
             // for a URL. A client-side error, never retried nor reported as a network fault.
@@ -331,7 +376,7 @@ impl Pipeline {
         if err.is_timeout() {
             SpotifyError::Timeout {
                 endpoint: request.endpoint(),
-                timeout: self.timeout,
+                timeout,
             }
         } else {
             // The whole cause chain (a TLS failure is only named deep in it), without the URL.
@@ -782,6 +827,65 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Issue 10 #7: one deadline per call. Every attempt of an idempotent GET times out; the
+    /// retries stop when the call's deadline comes, not after `max_retries` full timeouts, and
+    /// the message says what happened (it said "within 10 s" after 42 s before).
+    #[tokio::test]
+    async fn retries_stop_at_the_calls_deadline_and_say_so() {
+        let fake = Fake::start().await;
+        let mut cfg = config(&fake);
+        cfg.request_timeout = Duration::from_millis(400);
+        cfg.call_timeout = Duration::from_millis(1000);
+        cfg.max_retries = 10;
+        let client = SpotifyClient::new(cfg).unwrap();
+        client.check_credentials().await.unwrap();
+        for _ in 0..12 {
+            fake.state
+                .push(Reply::json(200, json!({})).delayed(Duration::from_secs(3)));
+        }
+        let started = Instant::now();
+        let err = client.get_track(&track(), None).await.unwrap_err();
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(1300), "{took:?}");
+        assert!(
+            matches!(err, SpotifyError::DeadlineExceeded { .. }),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("gave up on `GET /tracks/{id}` after 1 s")
+                && message.contains("did not answer"),
+            "{message}"
+        );
+        assert!(
+            fake.state.seen().len() <= 3,
+            "{:?}",
+            fake.state.seen().len()
+        );
+    }
+
+    /// Issue 10 #7: a 429 whose Retry-After outlasts what is left of the call is not waited
+    /// out: the call answers at once with how long to wait.
+    #[tokio::test]
+    async fn a_retry_after_beyond_the_deadline_is_not_waited_out() {
+        let fake = Fake::start().await;
+        let mut cfg = config(&fake);
+        cfg.call_timeout = Duration::from_secs(2);
+        cfg.max_retry_wait = Duration::from_secs(10);
+        let client = SpotifyClient::new(cfg).unwrap();
+        client.check_credentials().await.unwrap();
+        fake.state
+            .push(Reply::json(429, json!({})).header("retry-after", "5"));
+        let started = Instant::now();
+        let err = client.get_track(&track(), None).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(500));
+        assert!(
+            matches!(err, SpotifyError::RateLimited { retry_after } if retry_after == Duration::from_secs(5)),
+            "{err:?}"
+        );
+        crate::spotify::pipeline::hold::forget(&fake.api_base());
     }
 
     #[tokio::test]
