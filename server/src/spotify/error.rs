@@ -90,6 +90,13 @@ pub enum SpotifyError {
         last: String,
     },
 
+    /// A write that is not safe to repeat was sent, but its answer was lost (timeout or a
+    /// connection dropped after sending): Spotify may or may not have applied it.
+    #[error(
+        "Spotify did not confirm `{endpoint}` ({cause}); the change may have been applied anyway: check the current state (the playlist's items, the library or the player) before trying again, or it may be made twice"
+    )]
+    AnswerLost { endpoint: String, cause: String },
+
     /// Connection-level failure (DNS, TLS, reset).
     #[error("could not reach Spotify: {message}")]
     Transport { message: String },
@@ -136,6 +143,7 @@ impl SpotifyError {
             SpotifyError::MissingScope { .. } => "missing_scope",
             SpotifyError::InvalidArgument { .. } => "invalid_argument",
             SpotifyError::Timeout { .. } | SpotifyError::DeadlineExceeded { .. } => "timeout",
+            SpotifyError::AnswerLost { .. } => "answer_lost",
             SpotifyError::Transport { .. } => "transport",
             SpotifyError::Decode { .. } => "decode",
             SpotifyError::Api { .. } => "api",

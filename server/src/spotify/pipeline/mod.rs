@@ -270,6 +270,14 @@ impl Pipeline {
                     }
                     _ => return Err(errors::map_error(request, status.as_u16(), &body)),
                 },
+                // A gateway error on a write that is not safe to repeat: Spotify may have
+                // applied it before the gateway lost the answer.
+                code @ (502 | 504) => {
+                    return Err(SpotifyError::AnswerLost {
+                        endpoint: request.endpoint(),
+                        cause: format!("its gateway answered {code}"),
+                    });
+                }
                 code => return Err(errors::map_error(request, code, &body)),
             }
         }
@@ -371,6 +379,19 @@ impl Pipeline {
                     "the request to {} could not be built ({reason}): an argument is too long or malformed",
                     request.endpoint()
                 ),
+            };
+        }
+        // Sent (not a connection failure), not safe to repeat, and no answer: say it may
+        // have been applied, so nobody repeats it blindly.
+        if !request.is_idempotent() && !err.is_connect() {
+            let cause = if err.is_timeout() {
+                format!("no answer within {} s", timeout.as_secs_f32())
+            } else {
+                crate::spotify::transport::chain(err)
+            };
+            return SpotifyError::AnswerLost {
+                endpoint: request.endpoint(),
+                cause,
             };
         }
         if err.is_timeout() {
@@ -499,8 +520,13 @@ mod tests {
             .push(Reply::json(200, json!({"snapshot_id": "s2"})));
         let result = client.reorder_playlist_items(&playlist(), &reorder).await;
         assert!(
-            matches!(result, Err(SpotifyError::Api { status: 502, .. })),
+            matches!(&result, Err(SpotifyError::AnswerLost { cause, .. }) if cause.contains("502")),
             "{result:?}"
+        );
+        let message = result.unwrap_err().to_string();
+        assert!(
+            message.contains("may have been applied") && message.contains("before trying again"),
+            "{message}"
         );
         assert_eq!(fake.state.seen().len(), 1, "a reorder must not be repeated");
 
@@ -517,7 +543,7 @@ mod tests {
             .push(Reply::json(200, json!({"snapshot_id": "s3"})));
         let result = client.reorder_playlist_items(&playlist(), &reorder).await;
         assert!(
-            matches!(result, Err(SpotifyError::Timeout { .. })),
+            matches!(&result, Err(SpotifyError::AnswerLost { cause, .. }) if cause.contains("no answer within 0.2 s")),
             "{result:?}"
         );
         assert_eq!(
@@ -818,11 +844,24 @@ mod tests {
         cfg.request_timeout = Duration::from_millis(200);
         let client = SpotifyClient::new(cfg).unwrap();
         client.check_credentials().await.unwrap();
+        for _ in 0..4 {
+            fake.state
+                .push(Reply::json(200, json!({})).delayed(Duration::from_secs(2)));
+        }
+        let err = client.get_track(&track(), None).await.unwrap_err();
+        match &err {
+            SpotifyError::Timeout { endpoint, timeout } => {
+                assert_eq!(endpoint, "GET /tracks/{id}");
+                assert_eq!(*timeout, Duration::from_millis(200));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A write whose answer did not come may have been applied: it says so.
         fake.state
             .push(Reply::empty(204).delayed(Duration::from_secs(2)));
         let err = client.skip_previous(None).await.unwrap_err();
         match &err {
-            SpotifyError::Timeout { endpoint, .. } => {
+            SpotifyError::AnswerLost { endpoint, .. } => {
                 assert_eq!(endpoint, "POST /me/player/previous")
             }
             other => panic!("{other:?}"),
