@@ -76,6 +76,7 @@ impl SpotifyClient {
             &config.accounts_base_url,
             &config.client_id,
             config.client_secret.clone(),
+            config.request_timeout,
         )
         .with_retries(config.max_retries, config.retry_base_delay);
         let auth = Arc::new(

@@ -69,6 +69,8 @@ pub struct TokenEndpoint {
     url: String,
     client_id: String,
     client_secret: Option<Secret>,
+    /// Budget of one request (connect to last body byte); also what a timeout error reports.
+    timeout: Duration,
     retries: u32,
     retry_delay: Duration,
 }
@@ -85,18 +87,21 @@ enum Failure {
 }
 
 impl TokenEndpoint {
-    /// `accounts_base_url` without the `/api/token` suffix.
+    /// `accounts_base_url` without the `/api/token` suffix. Each request may take `timeout`
+    /// (set on the request, so it holds whatever the client's own default is).
     pub fn new(
         http: reqwest::Client,
         accounts_base_url: &str,
         client_id: &str,
         client_secret: Option<Secret>,
+        timeout: Duration,
     ) -> Self {
         Self {
             http,
             url: format!("{}/api/token", accounts_base_url.trim_end_matches('/')),
             client_id: client_id.to_owned(),
             client_secret,
+            timeout,
             retries: DEFAULT_RETRIES,
             retry_delay: DEFAULT_RETRY_DELAY,
         }
@@ -200,7 +205,7 @@ impl TokenEndpoint {
         // tried again.
         let transport = |e: reqwest::Error| {
             let again = !e.is_timeout() && grant != Grant::Code;
-            let error = transport_error(e);
+            let error = transport_error(e, self.timeout);
             if again {
                 Failure::Transient {
                     error,
@@ -211,7 +216,7 @@ impl TokenEndpoint {
             }
         };
         let mut fields: Vec<(&str, &str)> = form.to_vec();
-        let mut request = self.http.post(&self.url);
+        let mut request = self.http.post(&self.url).timeout(self.timeout);
         match &self.client_secret {
             Some(secret) => request = request.basic_auth(&self.client_id, Some(secret.expose())),
             None => fields.push(("client_id", &self.client_id)),
@@ -253,11 +258,11 @@ enum Grant {
     Code,
 }
 
-fn transport_error(err: reqwest::Error) -> SpotifyError {
+fn transport_error(err: reqwest::Error, timeout: Duration) -> SpotifyError {
     if err.is_timeout() {
         SpotifyError::Timeout {
             endpoint: "POST /api/token".into(),
-            timeout: Duration::ZERO,
+            timeout,
         }
     } else {
         SpotifyError::Transport {
@@ -358,6 +363,7 @@ mod tests {
             &fake.accounts_base(),
             "test-client",
             None,
+            Duration::from_secs(10),
         )
         .with_retries(2, Duration::from_millis(10))
     }
@@ -451,6 +457,7 @@ mod tests {
             &format!("http://{addr}"),
             "test-client",
             None,
+            Duration::from_secs(10),
         )
         .with_retries(2, Duration::from_millis(10));
         let err = endpoint.refresh(&Secret::new("rt-1")).await.unwrap_err();
@@ -477,9 +484,9 @@ mod tests {
         (url, accepted)
     }
 
+    /// The timeout is the endpoint's own: the client has none.
     fn endpoint_at(url: &str, timeout: Duration) -> TokenEndpoint {
-        let http = reqwest::Client::builder().timeout(timeout).build().unwrap();
-        TokenEndpoint::new(http, url, "test-client", None)
+        TokenEndpoint::new(reqwest::Client::new(), url, "test-client", None, timeout)
             .with_retries(2, Duration::from_millis(10))
     }
 
@@ -530,13 +537,22 @@ mod tests {
         );
     }
 
+    /// Issue 10 #9: the error names the timeout the endpoint waited, not "0 s".
     #[tokio::test]
-    async fn a_timeout_is_not_tried_again() {
+    async fn a_timeout_is_not_tried_again_and_reports_the_real_timeout() {
         let (url, accepted) = mute_endpoint(true);
         let endpoint = endpoint_at(&url, Duration::from_millis(200));
         let started = Instant::now();
         let err = endpoint.refresh(&Secret::new("rt-1")).await.unwrap_err();
-        assert!(matches!(err, SpotifyError::Timeout { .. }), "{err:?}");
+        assert!(
+            matches!(err, SpotifyError::Timeout { timeout, .. } if timeout == Duration::from_millis(200)),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("`POST /api/token` within 0.2 s"),
+            "{message}"
+        );
         assert_eq!(accepted.load(Ordering::SeqCst), 1);
         assert!(
             started.elapsed() < Duration::from_millis(600),

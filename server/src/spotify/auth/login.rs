@@ -238,6 +238,7 @@ pub async fn login_with(
         &cfg.accounts_base_url,
         &cfg.client_id,
         cfg.client_secret.clone(),
+        cfg.request_timeout,
     );
     let response = endpoint
         .exchange_code(&code, &request.redirect_uri, &request.verifier)

@@ -395,6 +395,7 @@ mod tests {
             &fake.accounts_base(),
             "test-client",
             None,
+            Duration::from_secs(10),
         );
         TokenManager::new(endpoint, credentials, margin).unwrap()
     }
@@ -658,6 +659,7 @@ mod tests {
             &fake.accounts_base(),
             "test-client",
             Some(Secret::new("client-secret")),
+            Duration::from_secs(10),
         );
         let app = TokenManager::new(endpoint, &Credentials::ClientCredentials, Duration::ZERO)
             .unwrap()
