@@ -219,6 +219,7 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
         allowed_hosts: args.allowed_hosts(),
         allowed_origins,
         auth,
+        metrics: metrics.clone(),
         shutdown_grace: args.shutdown_grace(),
         max_body_bytes,
         limits,

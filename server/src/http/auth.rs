@@ -15,6 +15,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
+use crate::metrics::{AuthFailure, Metrics};
+
 /// How often the tokens file's modification time is checked.
 const FILE_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -187,9 +189,19 @@ fn unauthorized(error: &'static str, description: &'static str) -> Response {
     response
 }
 
-/// Middleware: `/mcp` requires `Authorization: Bearer <token>` with an accepted token.
+/// What [`require_bearer`] checks against, and where it counts what it refuses.
+#[derive(Clone)]
+pub struct BearerGuard {
+    pub auth: Arc<BearerAuth>,
+    pub metrics: Metrics,
+}
+
+/// Middleware: `/mcp` requires `Authorization: Bearer <token>` with an accepted token. A
+/// refusal is logged (at info: a client without its token is routine, a flood shows in the
+/// counter) and counted in `spotify_mcp_http_auth_failures_total{reason}`; neither ever holds
+/// the token or the header's value, only which rule it broke.
 pub async fn require_bearer(
-    State(auth): State<Arc<BearerAuth>>,
+    State(guard): State<BearerGuard>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -197,34 +209,32 @@ pub async fn require_bearer(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let Some(value) = header else {
-        tracing::info!(
-            reason = "missing",
-            "MCP request refused: no Authorization header"
-        );
-        return unauthorized("invalid_request", "missing Authorization: Bearer token");
+    let (reason, error, description) = match header.map(bearer_token) {
+        Some(Some(token)) if !token.is_empty() && guard.auth.accepts(token) => {
+            return next.run(request).await;
+        }
+        None => (
+            AuthFailure::Missing,
+            "invalid_request",
+            "missing Authorization: Bearer token",
+        ),
+        Some(None) => (
+            AuthFailure::WrongScheme,
+            "invalid_request",
+            "the Authorization header must use the Bearer scheme",
+        ),
+        Some(Some(_)) => (
+            AuthFailure::Invalid,
+            "invalid_token",
+            "the bearer token is not accepted",
+        ),
     };
-    match bearer_token(value) {
-        Some(token) if !token.is_empty() && auth.accepts(token) => next.run(request).await,
-        // Never the token itself: only why it was refused.
-        Some(_) => {
-            tracing::info!(
-                reason = "invalid_token",
-                "MCP request refused: the bearer token is not accepted"
-            );
-            unauthorized("invalid_token", "the bearer token is not accepted")
-        }
-        None => {
-            tracing::info!(
-                reason = "wrong_scheme",
-                "MCP request refused: the Authorization header does not use the Bearer scheme"
-            );
-            unauthorized(
-                "invalid_request",
-                "the Authorization header must use the Bearer scheme",
-            )
-        }
-    }
+    tracing::info!(
+        reason = reason.as_str(),
+        "MCP request refused: {description}"
+    );
+    guard.metrics.record_auth_failure(reason);
+    unauthorized(error, description)
 }
 
 /// The credentials of a `Bearer` Authorization value; the scheme is case-insensitive
@@ -252,6 +262,88 @@ mod tests {
         }
         for value in ["Basic tok", "Bearertok", "Bearer", "tok"] {
             assert_eq!(bearer_token(value), None, "{value:?}");
+        }
+    }
+
+    /// Collects what the tracing subscriber of the current thread writes.
+    #[derive(Clone, Default)]
+    struct LogBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for LogBuffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Issue 10 #9: every refused request is counted by reason and logged, and neither the
+    /// metrics nor the log hold the token that was sent.
+    #[tokio::test]
+    async fn refusals_are_counted_and_logged_by_reason_without_the_token() {
+        use axum::body::Body;
+        use tower::ServiceExt;
+
+        let logs = LogBuffer::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _log = tracing::subscriber::set_default(subscriber);
+
+        let metrics = Metrics::new().unwrap();
+        let guard = BearerGuard {
+            auth: Arc::new(
+                BearerAuth::from_sources(Some("right-token"), None)
+                    .unwrap()
+                    .unwrap(),
+            ),
+            metrics: metrics.clone(),
+        };
+        let app = axum::Router::new()
+            .route("/mcp", axum::routing::post(|| async { "ok" }))
+            .layer(axum::middleware::from_fn_with_state(guard, require_bearer));
+        let call = |authorization: Option<&str>| {
+            let mut request = Request::post("/mcp");
+            if let Some(value) = authorization {
+                request = request.header(header::AUTHORIZATION, value);
+            }
+            app.clone().oneshot(request.body(Body::empty()).unwrap())
+        };
+        let cases = [
+            (None, StatusCode::UNAUTHORIZED),
+            (Some("Basic c2VjcmV0LWJhc2ljOng="), StatusCode::UNAUTHORIZED),
+            (Some("Bearer wrong-token-1"), StatusCode::UNAUTHORIZED),
+            (Some("Bearer wrong-token-2"), StatusCode::UNAUTHORIZED),
+            (Some("Bearer "), StatusCode::UNAUTHORIZED),
+            (Some("Bearer right-token"), StatusCode::OK),
+        ];
+        for (authorization, status) in cases {
+            let response = call(authorization).await.unwrap();
+            assert_eq!(response.status(), status, "{authorization:?}");
+        }
+
+        let text = metrics.render().unwrap();
+        let count = |reason: &str| {
+            let series = format!("spotify_mcp_http_auth_failures_total{{reason=\"{reason}\"}} ");
+            text.lines()
+                .find_map(|line| line.strip_prefix(&series)?.parse::<f64>().ok())
+        };
+        assert_eq!(count("missing"), Some(1.0), "{text}");
+        assert_eq!(count("wrong_scheme"), Some(1.0), "{text}");
+        assert_eq!(count("invalid"), Some(3.0), "{text}");
+
+        let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(logged.matches("MCP request refused").count(), 5, "{logged}");
+        for reason in ["missing", "wrong_scheme", "invalid"] {
+            assert!(logged.contains(&format!("reason=\"{reason}\"")), "{logged}");
+        }
+        for secret in ["wrong-token", "right-token", "c2VjcmV0", "secret-basic"] {
+            assert!(!logged.contains(secret), "{secret} in the log: {logged}");
+            assert!(!text.contains(secret), "{secret} in the metrics");
         }
     }
 

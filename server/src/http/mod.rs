@@ -23,6 +23,7 @@ pub use jsonrpc::DEFAULT_MAX_BODY_BYTES;
 pub use shutdown::{InFlight, shutdown_signal};
 
 use crate::mcp::SpotifyMcp;
+use crate::metrics::Metrics;
 
 /// Everything the HTTP layer needs, already validated.
 #[derive(Clone)]
@@ -31,6 +32,8 @@ pub struct HttpOptions {
     pub allowed_hosts: Vec<String>,
     pub allowed_origins: Vec<String>,
     pub auth: Option<Arc<BearerAuth>>,
+    /// Where the HTTP layer counts what it refuses ([`Metrics::disabled`] counts nothing).
+    pub metrics: Metrics,
     pub shutdown_grace: Duration,
     /// Largest request body accepted on `/mcp`, in bytes.
     pub max_body_bytes: usize,
@@ -135,7 +138,10 @@ pub fn router(
         ));
     let mcp_routes = match &opts.auth {
         Some(auth) => mcp_routes.layer(axum::middleware::from_fn_with_state(
-            auth.clone(),
+            auth::BearerGuard {
+                auth: auth.clone(),
+                metrics: opts.metrics.clone(),
+            },
             auth::require_bearer,
         )),
         None => mcp_routes,
@@ -333,6 +339,7 @@ mod tests {
             allowed_hosts: vec!["127.0.0.1".into(), addr.to_string()],
             allowed_origins: vec![],
             auth: None,
+            metrics: Metrics::disabled(),
             shutdown_grace: grace,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             limits,

@@ -30,6 +30,7 @@ pub(super) const RETRY_AFTER: &str = "spotify_mcp_spotify_retry_after_seconds";
 pub(super) const RATE_LIMIT_WAIT: &str = "spotify_mcp_spotify_rate_limit_wait_seconds";
 pub(super) const RATE_LIMIT_GATE_CLOSED: &str = "spotify_mcp_spotify_rate_limit_gate_closed";
 pub(super) const TOKEN_REFRESHES: &str = "spotify_mcp_token_refreshes_total";
+pub(super) const HTTP_AUTH_FAILURES: &str = "spotify_mcp_http_auth_failures_total";
 pub(super) const SERVER_INFO: &str = "spotify_mcp_server_info";
 pub(super) const TOKEN_LAST_REFRESH_SUCCESS: &str = "spotify_mcp_token_last_refresh_success";
 pub(super) const TOKEN_LAST_REFRESH: &str = "spotify_mcp_token_last_refresh_timestamp_seconds";
@@ -56,6 +57,7 @@ pub(super) struct Families {
     pub rate_limit_wait: HistogramVec,
     pub rate_limit_gate_closed: IntGauge,
     pub token_refreshes: IntCounterVec,
+    pub http_auth_failures: IntCounterVec,
     // The gauges below have no labels and are vectors only so that they can be absent: a series
     // exists once its value is known (no refresh yet, no user credentials, unknown date).
     pub token_last_refresh_success: GaugeVec,
@@ -204,6 +206,17 @@ impl Families {
                 &["result"],
             ),
         )?;
+        let http_auth_failures = new(
+            HTTP_AUTH_FAILURES,
+            IntCounterVec::new(
+                Opts::new(
+                    HTTP_AUTH_FAILURES,
+                    "Requests to /mcp refused by the bearer-token check, by reason \
+                     (missing|wrong_scheme|invalid).",
+                ),
+                &["reason"],
+            ),
+        )?;
         let optional_gauge =
             |name: &'static str, help: &str| new(name, GaugeVec::new(Opts::new(name, help), &[]));
         let token_last_refresh_success = optional_gauge(
@@ -250,6 +263,9 @@ impl Families {
         for result in ["success", "error"] {
             token_refreshes.with_label_values(&[result]);
         }
+        for reason in super::AuthFailure::ALL {
+            http_auth_failures.with_label_values(&[reason.as_str()]);
+        }
 
         #[cfg(target_os = "linux")]
         registry
@@ -278,6 +294,7 @@ impl Families {
             rate_limit_wait: register(r, RATE_LIMIT_WAIT, rate_limit_wait)?,
             rate_limit_gate_closed: register(r, RATE_LIMIT_GATE_CLOSED, rate_limit_gate_closed)?,
             token_refreshes: register(r, TOKEN_REFRESHES, token_refreshes)?,
+            http_auth_failures: register(r, HTTP_AUTH_FAILURES, http_auth_failures)?,
             token_last_refresh_success: register(
                 r,
                 TOKEN_LAST_REFRESH_SUCCESS,

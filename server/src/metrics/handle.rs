@@ -7,7 +7,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use prometheus::{Encoder, Histogram, IntCounter, IntGauge, TextEncoder};
 
 use super::families::Families;
-use super::{ApiStatus, CacheOperation, CacheResult, MetricsError, TokenRefreshResult};
+use super::{
+    ApiStatus, AuthFailure, CacheOperation, CacheResult, MetricsError, TokenRefreshResult,
+};
 use crate::spotify::auth::Authorization;
 use crate::spotify::auth::expiry::refresh_token_expiry;
 
@@ -288,6 +290,16 @@ impl Metrics {
             .set(now);
     }
 
+    /// Counts a request to `/mcp` that the bearer check refused.
+    pub fn record_auth_failure(&self, reason: AuthFailure) {
+        let Some(inner) = &self.inner else { return };
+        inner
+            .families
+            .http_auth_failures
+            .with_label_values(&[reason.as_str()])
+            .inc();
+    }
+
     /// Reports when the user authorised the credentials in use. App-only credentials (and the
     /// sandbox, which callers do not report) have no series; an unknown date has only
     /// `spotify_mcp_credentials_authorization_known 0`, never a guessed timestamp.
@@ -440,6 +452,7 @@ mod tests {
             "spotify_mcp_spotify_rate_limited_total",
             "spotify_mcp_spotify_retry_after_seconds",
             "spotify_mcp_token_refreshes_total",
+            "spotify_mcp_http_auth_failures_total",
             "spotify_mcp_server_info",
             "process_resident_memory_bytes",
             "process_cpu_seconds_total",

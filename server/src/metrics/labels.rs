@@ -64,6 +64,30 @@ impl TokenRefreshResult {
     }
 }
 
+/// Why the bearer check refused a request to `/mcp` (`reason` label of
+/// `spotify_mcp_http_auth_failures_total`). Never the token: only which rule it broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthFailure {
+    /// No `Authorization` header.
+    Missing,
+    /// An `Authorization` header of another scheme than `Bearer`.
+    WrongScheme,
+    /// A bearer token that is empty or not among the accepted ones.
+    Invalid,
+}
+
+impl AuthFailure {
+    pub const ALL: [AuthFailure; 3] = [Self::Missing, Self::WrongScheme, Self::Invalid];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::WrongScheme => "wrong_scheme",
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
 /// The `status` label of a Spotify API request: the HTTP status code, or why there was none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ApiStatus {

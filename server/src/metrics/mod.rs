@@ -3,7 +3,7 @@
 //! One [`Metrics`] value is created per process (cheap to clone, an `Arc` inside) and handed to
 //! the layers that record into it: the MCP tool handler (tool calls, durations, requests in
 //! flight), the Spotify client (API requests, 429s, token refreshes) and the response cache
-//! (operations, entries, bytes). [`router`] serves the registry in the Prometheus text format.
+//! (operations, entries, bytes), and the HTTP layer (requests refused by the bearer check). [`router`] serves the registry in the Prometheus text format.
 //!
 //! Label values are bounded by construction: tool names must be registered up front (anything
 //! else is counted as `unknown`), Spotify endpoints are `&'static str` route templates, and
@@ -20,5 +20,5 @@ mod route;
 pub use cache::InstrumentedCache;
 pub use error::MetricsError;
 pub use handle::{Metrics, ToolCallGuard};
-pub use labels::{ApiStatus, CacheOperation, CacheResult, TokenRefreshResult};
+pub use labels::{ApiStatus, AuthFailure, CacheOperation, CacheResult, TokenRefreshResult};
 pub use route::{CONTENT_TYPE, router};
