@@ -198,8 +198,9 @@ pub struct ServeArgs {
     #[arg(long, env = "SPOTIFY_MCP_PORT", default_value_t = DEFAULT_PORT)]
     pub port: u16,
 
-    /// Extra Host header values accepted on /mcp (loopback names are always accepted),
-    /// e.g. the Service DNS names of a pod.
+    /// Extra Host header names accepted (loopback names are always accepted), e.g. the Service
+    /// DNS names of a pod. Other names get 403; /metrics, /healthz and /readyz also accept any
+    /// IP literal (probes and scrapes by pod IP).
     #[arg(long, env = "SPOTIFY_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
 

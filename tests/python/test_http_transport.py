@@ -56,6 +56,24 @@ async def test_loopback_host_names_are_accepted(sandbox_server):
         assert r.status_code == 200, f"Host {host}: {r.status_code} {r.text[:200]}"
 
 
+async def test_probes_and_metrics_refuse_unknown_host_names_but_accept_ip_literals(sandbox_server):
+    """DNS rebinding needs a DNS name; kubelet probes and Prometheus scrapes use the pod IP."""
+    for path in ("/healthz", "/readyz", "/metrics"):
+        for host in ("10.1.2.3:8000", "198.18.0.5:8000", "[fd00::5]:8000", f"localhost:{sandbox_server.port}"):
+            r = httpx.get(sandbox_server.base_url + path, headers={"Host": host}, timeout=5)
+            assert r.status_code == 200, f"{path} Host {host}: {r.status_code} {r.text[:200]}"
+        r = httpx.get(sandbox_server.base_url + path, headers={"Host": "evil.example.com"}, timeout=5)
+        assert r.status_code == 403, f"{path}: {r.status_code} {r.text[:200]}"
+        assert r.headers["content-type"].startswith("text/plain")
+        assert "evil.example.com" in r.text and "--allowed-hosts" in r.text, r.text
+
+
+async def test_mcp_refuses_an_empty_host_header_clearly(sandbox_server):
+    r = post(sandbox_server.mcp_url, initialize_body(), headers={"Host": ""})
+    assert r.status_code == 400, f"{r.status_code}: {r.text[:200]}"
+    assert "Host header is empty" in r.text, r.text
+
+
 async def test_allowed_hosts_admit_a_service_dns_name(launcher):
     server = launcher.http_server("--allowed-hosts", "smcp.music.svc,smcp.music.svc.cluster.local", name="allowed-hosts")
     try:

@@ -1,9 +1,11 @@
 //! The HTTP face of the server: MCP over streamable HTTP at `/mcp`, plus `/healthz` and
 //! `/readyz`, on one port. Bearer-token access control guards `/mcp` only, so probes and
-//! scrapes stay open.
+//! scrapes stay open. Every route checks `Host` against DNS rebinding: `/mcp` accepts only
+//! the allowed names, the probe and scrape routes also any IP literal (see [`host`]).
 
 mod auth;
 mod health;
+pub mod host;
 mod jsonrpc;
 mod sessions;
 mod shutdown;
@@ -109,7 +111,8 @@ fn mcp_service(
     StreamableHttpService::new(move || Ok(mcp.clone()), sessions, config)
 }
 
-/// The whole router. `extra` lets other layers (metrics) add routes.
+/// The whole router. `extra` lets other layers (metrics) add routes; they get the Host check
+/// of `/healthz` and `/readyz`.
 pub fn router(
     mcp: SpotifyMcp,
     readiness: Readiness,
@@ -146,11 +149,16 @@ pub fn router(
         )),
         None => mcp_routes,
     };
-    Router::new()
+    let mcp_routes = mcp_routes.layer(axum::middleware::from_fn(host::require_host));
+    let probe_routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz).with_state(readiness))
-        .merge(mcp_routes)
         .merge(extra)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(host::AllowedHosts::new(&opts.allowed_hosts)),
+            host::probe_host,
+        ));
+    probe_routes.merge(mcp_routes)
 }
 
 /// Serves until SIGTERM/SIGINT (or `stop` fires), then drains: stops accepting, lets in-flight
@@ -336,7 +344,7 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let opts = HttpOptions {
             addr,
-            allowed_hosts: vec!["127.0.0.1".into(), addr.to_string()],
+            allowed_hosts: vec!["127.0.0.1".into(), addr.to_string(), "mcp.internal".into()],
             allowed_origins: vec![],
             auth: None,
             metrics: Metrics::disabled(),
@@ -351,7 +359,7 @@ mod tests {
             mcp,
             Readiness::new(client),
             opts,
-            Router::new(),
+            crate::metrics::router(Metrics::new().unwrap()),
             async move {
                 let _ = rx.await;
             },
@@ -477,6 +485,90 @@ mod tests {
         for stream in [&mut idle, &mut half_head, &mut half_body] {
             read_to_close(stream).await;
         }
+    }
+
+    /// Sends one raw HTTP/1.x request head (`Connection: close`) and returns the answer.
+    async fn raw(addr: SocketAddr, head: &str) -> String {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        read_to_close(&mut stream).await.0
+    }
+
+    /// Issue 10 #9: `/metrics`, `/healthz` and `/readyz` refuse unknown DNS names (DNS
+    /// rebinding) but keep answering probes and scrapes addressed by IP.
+    #[tokio::test]
+    async fn probe_routes_refuse_unknown_host_names_but_accept_ip_literals() {
+        let server = start(ConnectionLimits::default(), Duration::from_secs(1)).await;
+        let get = |path: &str, host: Option<&str>| {
+            let host = host.map(|h| format!("Host: {h}\r\n")).unwrap_or_default();
+            format!("GET {path} HTTP/1.1\r\n{host}Connection: close\r\n\r\n")
+        };
+        for path in ["/healthz", "/metrics"] {
+            for host in [
+                "10.1.2.3:8000",
+                "198.18.0.5:8000",
+                "[fd00::5]:8000",
+                "127.0.0.1",
+                "mcp.internal",
+                "MCP.internal:8000",
+            ] {
+                let text = raw(server.addr, &get(path, Some(host))).await;
+                assert!(
+                    text.starts_with("HTTP/1.1 200"),
+                    "{path} Host {host}: {text}"
+                );
+            }
+        }
+        for path in ["/healthz", "/readyz", "/metrics"] {
+            for host in [
+                "evil.example.com",
+                "evil.example.com:8000",
+                "10.1.2.3.nip.io",
+            ] {
+                let text = raw(server.addr, &get(path, Some(host))).await;
+                assert!(
+                    text.starts_with("HTTP/1.1 403"),
+                    "{path} Host {host}: {text}"
+                );
+                assert!(text.contains("text/plain"), "{text}");
+                assert!(
+                    text.contains("is not allowed (possible DNS rebinding)")
+                        && text.contains("--allowed-hosts"),
+                    "{text}"
+                );
+            }
+        }
+        // HTTP/1.0 tools may send no Host; a browser always does.
+        let text = raw(server.addr, "GET /healthz HTTP/1.0\r\n\r\n").await;
+        assert!(text.starts_with("HTTP/1.0 200"), "{text}");
+    }
+
+    /// Issue 10 #9: `/mcp` refuses an empty Host, and a missing one on HTTP/1.1, saying why.
+    #[tokio::test]
+    async fn mcp_refuses_an_empty_or_missing_host_clearly() {
+        let server = start(ConnectionLimits::default(), Duration::from_secs(1)).await;
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+        let post = |host: &str| {
+            format!(
+                "POST /mcp HTTP/1.1\r\n{host}Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let text = raw(server.addr, &post("Host: \r\n")).await;
+        assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+        assert!(text.contains("the Host header is empty"), "{text}");
+        let text = raw(server.addr, &post("")).await;
+        assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+        assert!(
+            text.contains("HTTP/1.1 requests need a Host header"),
+            "{text}"
+        );
+        // A foreign name is still rmcp's 403, an IP literal that is not allowed too: on /mcp
+        // only the allowed names work.
+        let text = raw(server.addr, &post("Host: evil.example.com\r\n")).await;
+        assert!(text.starts_with("HTTP/1.1 403"), "{text}");
+        let text = raw(server.addr, &post("Host: 10.1.2.3:8000\r\n")).await;
+        assert!(text.starts_with("HTTP/1.1 403"), "{text}");
     }
 
     /// POSTs an initialize of protocol 2025-11-25 (a session); returns status, session ID, body.
