@@ -169,6 +169,28 @@ async def test_health_and_metrics_stay_open_with_tokens(token_server):
     assert "tok-alpha" not in metrics.text and "tok-beta" not in metrics.text
 
 
+async def test_refused_tokens_are_counted_by_reason_without_the_token(token_server):
+    def failures() -> dict[str, float]:
+        text = httpx.get(token_server.base_url + "/metrics", timeout=5).text
+        assert "not-a-token" not in text
+        return {
+            line.split('reason="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("spotify_mcp_http_auth_failures_total{")
+        }
+
+    before = failures()
+    assert set(before) == {"missing", "wrong_scheme", "invalid"}, before
+    post(token_server.mcp_url, initialize_body())
+    post(token_server.mcp_url, initialize_body(), headers={"Authorization": "Basic bm90LWEtdG9rZW4="})
+    post(token_server.mcp_url, initialize_body(), headers={"Authorization": "Bearer not-a-token"})
+    post(token_server.mcp_url, initialize_body(), headers={"Authorization": "Bearer not-a-token-either"})
+    after = failures()
+    assert {k: after[k] - before[k] for k in after} == {"missing": 1, "wrong_scheme": 1, "invalid": 2}, after
+    assert "not-a-token" not in token_server.log()
+    assert "bm90LWEtdG9rZW4" not in token_server.log()
+
+
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_valid_token_works_with_the_sdk(token_server, mode):
     async with mcp_http(token_server.mcp_url, mode=mode, headers={"Authorization": "Bearer tok-beta-0987654321"}) as client:
