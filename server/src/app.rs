@@ -64,6 +64,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
                 seed: args.seed,
                 extended_quota: args.extended_quota,
                 record_requests: args.record_requests,
+                allowed_hosts: args.allowed_hosts.clone(),
                 ..SandboxOptions::default()
             };
             let handle = sandbox::spawn(args.bind, opts).await?;

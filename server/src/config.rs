@@ -281,6 +281,10 @@ pub struct SandboxArgs {
     /// Record every exchange, readable at /sandbox/requests.
     #[arg(long)]
     pub record_requests: bool,
+    /// Host names (e.g. a Kubernetes Service name) that may use the control endpoints
+    /// (/sandbox/...) besides localhost and IP addresses; the Web API answers any name.
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -31,7 +31,10 @@
 //! extended quota, recording), `GET/DELETE /sandbox/requests` (the exchange log),
 //! `POST /sandbox/reset`, `POST /sandbox/tokens/revoke` (`{"refresh_token", "access_tokens"}`),
 //! `POST /sandbox/player/deactivate` (`{"user": "premium"|"free"}`), `GET /sandbox/world`
-//! (fixture ids), `GET /sandbox/covers/{id}` (an uploaded cover).
+//! (fixture ids), `GET /sandbox/covers/{id}` (an uploaded cover). All but the covers refuse a
+//! non-loopback `Origin` and a `Host` name other than `localhost` and
+//! [`SandboxOptions::allowed_hosts`] (IP literals are fine); the Web API and the accounts
+//! service answer under any name.
 
 mod error;
 mod faults;
@@ -97,6 +100,9 @@ pub struct SandboxOptions {
     /// Without it no device is active, as with Spotify after a while: player commands answer
     /// NO_ACTIVE_DEVICE until playback is started on, or transferred to, a device.
     pub active_device_at_start: bool,
+    /// Host names (without port, any case) whose requests may use the control endpoints
+    /// (`/sandbox/...`) besides `localhost` and IP literals, e.g. a Kubernetes Service name.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for SandboxOptions {
@@ -113,6 +119,7 @@ impl Default for SandboxOptions {
             window_secs: 0,
             token_lifetime: Duration::from_secs(3600),
             active_device_at_start: true,
+            allowed_hosts: Vec::new(),
         }
     }
 }

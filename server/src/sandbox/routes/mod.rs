@@ -47,7 +47,7 @@ pub fn router(state: SandboxState) -> Router {
     Router::new()
         .nest("/v1", api)
         .merge(auth::routes())
-        .merge(control::routes())
+        .merge(control::routes(state.clone()))
         .layer(from_fn_with_state(state.clone(), record::record))
         .with_state(state)
 }
