@@ -49,6 +49,9 @@ struct Args {
     /// Concurrent callers for the uncached runs.
     #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
     callers: Vec<usize>,
+    /// Only the cached HTTP run (e.g. to profile the server with perf; its pid is printed).
+    #[arg(long)]
+    only_cached: bool,
     /// Connections for the cached HTTP run against the bare handler.
     #[arg(long, value_delimiter = ',', default_value = "1,4,64")]
     connections: Vec<usize>,
@@ -386,7 +389,8 @@ async fn bare_handler(body: String) -> Result<String, BoxError> {
 
 async fn cached(args: &Args) -> Result<(), BoxError> {
     let sandbox = start_sandbox(&args.bin, 0).await?;
-    let (_server, url) = start_http_server(&args.bin, &sandbox.base, "memory").await?;
+    let (server, url) = start_http_server(&args.bin, &sandbox.base, "memory").await?;
+    eprintln!("cached run: server pid {}", server.id().unwrap_or_default());
     let http = reqwest::Client::new();
     // One fixed search, so every call after the first is a cache hit.
     let send = |http: reqwest::Client, url: String| async move {
@@ -469,8 +473,10 @@ async fn main() -> Result<(), BoxError> {
         args.calls,
         args.secs
     );
-    for &latency in &args.latency_ms {
-        uncached(&args, latency).await?;
+    if !args.only_cached {
+        for &latency in &args.latency_ms {
+            uncached(&args, latency).await?;
+        }
     }
     cached(&args).await?;
     Ok(())
