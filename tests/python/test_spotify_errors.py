@@ -298,3 +298,40 @@ def test_an_invalid_rate_limit_is_refused_at_start_up_with_the_accepted_forms(la
         assert "invalid Spotify rate limit" in log and "`adaptive` (the default), `off`, or `N/s`" in log, log[-2000:]
     server = launcher.http_server(name="env-rate-limit", env={"SPOTIFY_MCP_SPOTIFY_RATE_LIMIT": "50/s,burst=100"})
     server.stop()
+
+
+def test_a_client_that_goes_away_stops_its_read_calls(launcher):
+    """Issue 10 #9: a read-only call whose client disconnects stops issuing Spotify requests.
+    Spotify answers 502/503/504 after 0.4 s, so a `get_profile` keeps retrying (with backoff) for
+    about 3 s; the client drops its connection 0.5 s in. Without the fix the sandbox saw every
+    attempt (4 requests); now at most the two made before the client left."""
+    import json as _json
+    import socket
+
+    sb = launcher.sandbox(name="disconnect-sandbox")
+    server = launcher.http_server_on(sb, "--cache", "none", name="disconnect")
+    try:
+        sb.clear_requests()
+        with sb.faults_set(latency_ms=400, server_error_probability=1.0, record_requests=True):
+            body = _json.dumps({
+                "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                "params": {"name": "get_profile", "arguments": {}, "_meta": {
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientCapabilities": {}}},
+            }).encode()
+            head = (
+                f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json\r\n"
+                "Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\n"
+                f"Mcp-Method: tools/call\r\nMcp-Name: get_profile\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            s.sendall(head + body)
+            time.sleep(0.5)
+            s.close()
+            time.sleep(5)
+            seen = [e for e in sb.requests() if e["path"] == "/v1/me"]
+        assert len(seen) <= 2, f"the server kept calling Spotify for a client that left: {len(seen)} requests"
+        assert server.alive()
+    finally:
+        server.stop()
+        sb.stop()

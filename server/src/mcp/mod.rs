@@ -378,8 +378,27 @@ impl ServerHandler for SpotifyMcp {
             // Only used if the arguments then fail to deserialize.
             mistyped = validate::mistyped_argument(&tool.input_schema, args);
         }
+        // A client that goes away (or sends notifications/cancelled) cancels the request's
+        // token. A tool that changes nothing stops there, so no more Spotify requests are made
+        // for nobody; a write runs to its end, so it is never left half-applied.
+        let cancelled = context.ct.clone();
+        let read_only = is_read_only(tool);
         let call = ToolCallContext::new(self, request, context);
-        let mut response = self.inner.tools.call(call).await;
+        let mut response = if read_only {
+            tokio::select! {
+                response = self.inner.tools.call(call) => response,
+                () = cancelled.cancelled() => {
+                    tracing::debug!(tool = %name, "client went away; read-only call stopped");
+                    timer.finish(false);
+                    return Err(ErrorData::internal_error(
+                        format!("`{name}` was cancelled: the client went away or cancelled it"),
+                        None,
+                    ));
+                }
+            }
+        } else {
+            self.inner.tools.call(call).await
+        };
         // serde's message for a wrongly typed argument does not name it: add the name.
         if let Ok(CallToolResponse::Complete(result)) = &mut response
             && result.is_error == Some(true)
