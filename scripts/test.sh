@@ -68,6 +68,9 @@ cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+log "cargo deny: licenses, bans (duplicate versions), sources (deny.toml)"
+scripts/cargo-deny.sh
+
 log "cargo build (binaries the end-to-end tests run)"
 cargo build --workspace --locked --bins
 export SPOTIFY_MCP_BIN="$root/target/debug/spotify-mcp-server"
