@@ -242,3 +242,123 @@ async fn the_server_binary_trusts_ssl_cert_file_and_its_ca_file() {
     assert!(body.contains("UnknownIssuer"), "{body}");
     sb.shutdown().await;
 }
+
+/// An HTTP CONNECT proxy on loopback that tunnels to loopback only, and records each target.
+struct ConnectProxy {
+    port: u16,
+    targets: Arc<std::sync::Mutex<Vec<String>>>,
+    task: JoinHandle<()>,
+}
+
+impl ConnectProxy {
+    async fn start() -> ConnectProxy {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let targets = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = targets.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+                        if client.read_exact(&mut byte).await.is_err() {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let Some(target) = head
+                        .lines()
+                        .next()
+                        .and_then(|l| l.strip_prefix("CONNECT "))
+                        .and_then(|l| l.split_whitespace().next())
+                        .map(str::to_owned)
+                    else {
+                        return;
+                    };
+                    seen.lock().unwrap().push(target.clone());
+                    let port = target.rsplit(':').next().unwrap_or_default();
+                    let Ok(mut upstream) = TcpStream::connect(format!("127.0.0.1:{port}")).await
+                    else {
+                        return;
+                    };
+                    if client
+                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                });
+            }
+        });
+        ConnectProxy {
+            port,
+            targets,
+            task,
+        }
+    }
+
+    fn targets(&self) -> Vec<String> {
+        self.targets.lock().unwrap().clone()
+    }
+}
+
+impl Drop for ConnectProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `HTTPS_PROXY` is honoured (the server reaches Spotify's stand-in through the proxy's
+/// tunnel), and `NO_PROXY` exempts a host.
+#[tokio::test]
+async fn https_proxy_and_no_proxy_are_honoured() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new();
+    let ca_file = ca.write_pem(dir.path());
+    let ca_file = ca_file.to_str().unwrap();
+    let (cert, key) = ca.leaf(&["localhost"], false);
+    let front = TlsFront::start(cert, &key, sb.addr()).await;
+    let proxy = ConnectProxy::start().await;
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port);
+
+    let (status, body) = readyz_of_server(
+        &front,
+        &[
+            ("SPOTIFY_MCP_CA_FILE", ca_file),
+            ("HTTPS_PROXY", &proxy_url),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "through the proxy: {body}");
+    let want = format!("localhost:{}", front.port);
+    assert!(
+        proxy.targets().contains(&want),
+        "{:?} lacks {want}",
+        proxy.targets()
+    );
+
+    let before = proxy.targets().len();
+    let (status, body) = readyz_of_server(
+        &front,
+        &[
+            ("SPOTIFY_MCP_CA_FILE", ca_file),
+            ("HTTPS_PROXY", &proxy_url),
+            ("NO_PROXY", "localhost"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "NO_PROXY: {body}");
+    assert_eq!(
+        proxy.targets().len(),
+        before,
+        "NO_PROXY=localhost still used the proxy"
+    );
+    sb.shutdown().await;
+}
