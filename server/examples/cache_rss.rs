@@ -13,7 +13,6 @@
 //! issue: RSS at the end against `idle + 1.25 × budget`, and the growth over the last half.
 
 use std::borrow::Cow;
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -23,9 +22,10 @@ use rmcp::model::CallToolRequestParams;
 use rmcp::serve_client;
 use rmcp::transport::TokioChildProcess;
 use serde_json::json;
-use spotify_mcp_server::sandbox::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+#[path = "support/mod.rs"]
+mod support;
+use support::{BoxError, Sandbox};
 
 #[derive(Parser)]
 struct Args {
@@ -47,48 +47,18 @@ struct Args {
 }
 
 fn rss_mib(pid: u32) -> Result<f64, BoxError> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or("no VmRSS in /proc status")?;
-    Ok(kib / 1024.0)
+    Ok(support::rss_kib(pid)? as f64 / 1024.0)
 }
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut sandbox = tokio::process::Command::new(&args.bin)
-        .args(["sandbox", "--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(format!("{base}/sandbox/faults"))
-        .await
-        .is_err()
-    {
-        if Instant::now() > deadline {
-            return Err("the sandbox did not start".into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
+    let sandbox = Sandbox::start(&args.bin).await?;
     let mut cmd = tokio::process::Command::new(&args.bin);
     cmd.args(["stdio", "--cache", &args.cache])
         .args(["--cache-size-mb", &args.cache_size_mb.to_string()])
-        .stderr(Stdio::null())
-        .env("SPOTIFY_MCP_LOG", "warn")
-        .env("SPOTIFY_CLIENT_ID", CLIENT_ID)
-        .env("SPOTIFY_CLIENT_SECRET", CLIENT_SECRET)
-        .env("SPOTIFY_REFRESH_TOKEN", PREMIUM_REFRESH_TOKEN)
-        .env("SPOTIFY_API_BASE_URL", format!("{base}/v1"))
-        .env("SPOTIFY_ACCOUNTS_BASE_URL", &base)
-        .env_remove("SPOTIFY_MCP_TOKEN_FILE");
+        .stderr(Stdio::null());
+    sandbox.server_env(&mut cmd);
     let transport = TokioChildProcess::new(cmd)?;
     let pid = transport.id().ok_or("child has no pid")?;
     let client = serve_client((), transport).await?;
@@ -148,6 +118,6 @@ async fn main() -> Result<(), BoxError> {
         args.calls as f64 / elapsed.as_secs_f64()
     );
     client.cancel().await?;
-    sandbox.kill().await?;
+    drop(sandbox);
     Ok(())
 }

@@ -10,7 +10,6 @@
 //! the server's alone); the in-process `--sandbox` start-up is measured too.
 
 use std::borrow::Cow;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -23,7 +22,9 @@ use serde_json::{Value, json};
 use spotify_mcp_server::sandbox::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN};
 
 type Client = RunningService<RoleClient, ()>;
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+#[path = "support/mod.rs"]
+mod support;
+use support::{BoxError, Sandbox, rss_kib};
 
 struct Args {
     bin: PathBuf,
@@ -56,19 +57,6 @@ fn parse_args() -> Args {
         }
     }
     args
-}
-
-fn free_port() -> Result<u16, BoxError> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-fn rss_kib(pid: u32) -> Result<u64, BoxError> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| "no VmRSS in /proc status".into())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -137,27 +125,10 @@ async fn main() -> Result<(), BoxError> {
     }
 
     // The sandbox in its own process.
-    let port = free_port()?;
-    let mut sandbox = tokio::process::Command::new(&args.bin)
-        .args(["sandbox", "--bind", &format!("127.0.0.1:{port}")])
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let base = format!("http://127.0.0.1:{port}");
+    let sandbox = Sandbox::start(&args.bin).await?;
+    let base = sandbox.base.clone();
     let api = format!("{base}/v1");
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while http
-        .get(format!("{base}/sandbox/faults"))
-        .send()
-        .await
-        .is_err()
-    {
-        if Instant::now() > deadline {
-            return Err("sandbox did not start".into());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 
     println!("## spotify-mcp-server benchmark ({})", args.bin.display());
 
@@ -290,6 +261,6 @@ async fn main() -> Result<(), BoxError> {
     );
 
     client.cancel().await?;
-    sandbox.kill().await?;
+    drop(sandbox);
     Ok(())
 }

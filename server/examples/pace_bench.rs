@@ -14,7 +14,6 @@
 //! ```
 
 use std::borrow::Cow;
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -29,7 +28,9 @@ use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
 use spotify_mcp_server::sandbox::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+#[path = "support/mod.rs"]
+mod support;
+use support::{BoxError, Sandbox, free_port};
 type StdioClient = RunningService<RoleClient, ()>;
 
 #[derive(Parser)]
@@ -55,10 +56,6 @@ struct Args {
     /// Connections for the cached HTTP run against the bare handler.
     #[arg(long, value_delimiter = ',', default_value = "1,4,64")]
     connections: Vec<usize>,
-}
-
-fn free_port() -> Result<u16, BoxError> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 const LETTERS: &[u8] = b"eaionrstlcdmhugpbykwfv";
@@ -203,70 +200,32 @@ async fn throughput(path: &Path, callers: usize, secs: u64, first: usize) -> Res
     Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
 }
 
-struct Sandbox {
-    /// Killed when dropped.
-    _child: tokio::process::Child,
-    base: String,
-}
-
-async fn start_sandbox(bin: &PathBuf, latency_ms: u64) -> Result<Sandbox, BoxError> {
-    let port = free_port()?;
-    let child = tokio::process::Command::new(bin)
-        .args(["sandbox", "--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http
-        .get(format!("{base}/sandbox/faults"))
-        .send()
-        .await
-        .is_err()
-    {
-        if Instant::now() > deadline {
-            return Err("the sandbox did not start".into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let r = http
-        .put(format!("{base}/sandbox/faults"))
+/// A sandbox process with `latency_ms` added to every Web API answer.
+async fn start_sandbox(bin: &std::path::Path, latency_ms: u64) -> Result<Sandbox, BoxError> {
+    let sandbox = Sandbox::start(bin).await?;
+    let r = reqwest::Client::new()
+        .put(format!("{}/sandbox/faults", sandbox.base))
         .json(&json!({ "latency_ms": latency_ms }))
         .send()
         .await?;
     if !r.status().is_success() {
         return Err(format!("PUT /sandbox/faults: {}", r.status()).into());
     }
-    Ok(Sandbox {
-        _child: child,
-        base,
-    })
-}
-
-fn server_env(cmd: &mut tokio::process::Command, base: &str) {
-    cmd.stderr(Stdio::null())
-        .env("SPOTIFY_MCP_LOG", "warn")
-        .env("SPOTIFY_CLIENT_ID", CLIENT_ID)
-        .env("SPOTIFY_CLIENT_SECRET", CLIENT_SECRET)
-        .env("SPOTIFY_REFRESH_TOKEN", PREMIUM_REFRESH_TOKEN)
-        .env("SPOTIFY_API_BASE_URL", format!("{base}/v1"))
-        .env("SPOTIFY_ACCOUNTS_BASE_URL", base)
-        .env_remove("SPOTIFY_MCP_TOKEN_FILE")
-        .kill_on_drop(true);
+    Ok(sandbox)
 }
 
 async fn start_http_server(
-    bin: &PathBuf,
-    base: &str,
+    bin: &std::path::Path,
+    sandbox: &Sandbox,
     cache: &str,
 ) -> Result<(tokio::process::Child, String), BoxError> {
     let port = free_port()?;
     let mut cmd = tokio::process::Command::new(bin);
     cmd.args(["--port", &port.to_string(), "--cache", cache])
-        .stdout(Stdio::null());
-    server_env(&mut cmd, base);
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    sandbox.server_env(&mut cmd);
     let child = cmd.spawn()?;
     let deadline = Instant::now() + Duration::from_secs(30);
     let http = reqwest::Client::new();
@@ -311,12 +270,14 @@ async fn uncached(args: &Args, latency_ms: u64) -> Result<(), BoxError> {
         token: token(&base).await?,
     };
     let mut cmd = tokio::process::Command::new(&args.bin);
-    cmd.args(["stdio", "--cache", "none"]);
-    server_env(&mut cmd, &base);
+    cmd.args(["stdio", "--cache", "none"])
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    sandbox.server_env(&mut cmd);
     let stdio = Path::Stdio(Arc::new(
         serve_client((), TokioChildProcess::new(cmd)?).await?,
     ));
-    let (_http_server, url) = start_http_server(&args.bin, &base, "none").await?;
+    let (_http_server, url) = start_http_server(&args.bin, &sandbox, "none").await?;
     let http = Path::Http {
         http: reqwest::Client::new(),
         url,
@@ -389,7 +350,7 @@ async fn bare_handler(body: String) -> Result<String, BoxError> {
 
 async fn cached(args: &Args) -> Result<(), BoxError> {
     let sandbox = start_sandbox(&args.bin, 0).await?;
-    let (server, url) = start_http_server(&args.bin, &sandbox.base, "memory").await?;
+    let (server, url) = start_http_server(&args.bin, &sandbox, "memory").await?;
     eprintln!("cached run: server pid {}", server.id().unwrap_or_default());
     let http = reqwest::Client::new();
     // One fixed search, so every call after the first is a cache hit.

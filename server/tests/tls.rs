@@ -174,6 +174,36 @@ async fn a_ca_file_is_trusted_and_certificate_problems_are_named() {
     sb.shutdown().await;
 }
 
+/// A sandbox behind a TLS front whose certificate (for `localhost`) a throw-away CA signed;
+/// the CA's PEM file lives as long as the fixture.
+struct Fixture {
+    front: TlsFront,
+    _dir: tempfile::TempDir,
+    ca_path: std::path::PathBuf,
+    _sandbox: SandboxHandle,
+}
+
+impl Fixture {
+    async fn start() -> Fixture {
+        let sandbox = sandbox().await;
+        let dir = tempfile::tempdir().unwrap();
+        let ca = Ca::new();
+        let ca_path = ca.write_pem(dir.path());
+        let (cert, key) = ca.leaf(&["localhost"], false);
+        let front = TlsFront::start(cert, &key, sandbox.addr()).await;
+        Fixture {
+            front,
+            _dir: dir,
+            ca_path,
+            _sandbox: sandbox,
+        }
+    }
+
+    fn ca_file(&self) -> &str {
+        self.ca_path.to_str().unwrap()
+    }
+}
+
 /// `GET /readyz` of the server binary run with `env`, once it has an answer about Spotify
 /// (ready, or not ready with a reason other than "not checked yet").
 async fn readyz_of_server(front: &TlsFront, env: &[(&str, &str)]) -> (u16, String) {
@@ -225,22 +255,16 @@ async fn readyz_of_server(front: &TlsFront, env: &[(&str, &str)]) -> (u16, Strin
 /// (SPOTIFY_MCP_CA_FILE) does too; with neither, /readyz names the unknown issuer.
 #[tokio::test]
 async fn the_server_binary_trusts_ssl_cert_file_and_its_ca_file() {
-    let sb = sandbox().await;
-    let dir = tempfile::tempdir().unwrap();
-    let ca = Ca::new();
-    let ca_file = ca.write_pem(dir.path());
-    let ca_file = ca_file.to_str().unwrap();
-    let (cert, key) = ca.leaf(&["localhost"], false);
-    let front = TlsFront::start(cert, &key, sb.addr()).await;
+    let fixture = Fixture::start().await;
+    let (front, ca_file) = (&fixture.front, fixture.ca_file());
 
-    let (status, body) = readyz_of_server(&front, &[("SSL_CERT_FILE", ca_file)]).await;
+    let (status, body) = readyz_of_server(front, &[("SSL_CERT_FILE", ca_file)]).await;
     assert_eq!(status, 200, "SSL_CERT_FILE: {body}");
-    let (status, body) = readyz_of_server(&front, &[("SPOTIFY_MCP_CA_FILE", ca_file)]).await;
+    let (status, body) = readyz_of_server(front, &[("SPOTIFY_MCP_CA_FILE", ca_file)]).await;
     assert_eq!(status, 200, "SPOTIFY_MCP_CA_FILE: {body}");
-    let (status, body) = readyz_of_server(&front, &[]).await;
+    let (status, body) = readyz_of_server(front, &[]).await;
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("UnknownIssuer"), "{body}");
-    sb.shutdown().await;
 }
 
 /// An HTTP CONNECT proxy on loopback that tunnels to loopback only, and records each target.
@@ -318,18 +342,13 @@ impl Drop for ConnectProxy {
 /// tunnel), and `NO_PROXY` exempts a host.
 #[tokio::test]
 async fn https_proxy_and_no_proxy_are_honoured() {
-    let sb = sandbox().await;
-    let dir = tempfile::tempdir().unwrap();
-    let ca = Ca::new();
-    let ca_file = ca.write_pem(dir.path());
-    let ca_file = ca_file.to_str().unwrap();
-    let (cert, key) = ca.leaf(&["localhost"], false);
-    let front = TlsFront::start(cert, &key, sb.addr()).await;
+    let fixture = Fixture::start().await;
+    let (front, ca_file) = (&fixture.front, fixture.ca_file());
     let proxy = ConnectProxy::start().await;
     let proxy_url = format!("http://127.0.0.1:{}", proxy.port);
 
     let (status, body) = readyz_of_server(
-        &front,
+        front,
         &[
             ("SPOTIFY_MCP_CA_FILE", ca_file),
             ("HTTPS_PROXY", &proxy_url),
@@ -346,7 +365,7 @@ async fn https_proxy_and_no_proxy_are_honoured() {
 
     let before = proxy.targets().len();
     let (status, body) = readyz_of_server(
-        &front,
+        front,
         &[
             ("SPOTIFY_MCP_CA_FILE", ca_file),
             ("HTTPS_PROXY", &proxy_url),
@@ -360,5 +379,4 @@ async fn https_proxy_and_no_proxy_are_honoured() {
         before,
         "NO_PROXY=localhost still used the proxy"
     );
-    sb.shutdown().await;
 }

@@ -528,21 +528,9 @@ async fn a_sandbox_retry_after_is_remembered_for_the_client_id() {
         message.contains("rate") && message.contains("try again in 3600 s"),
         "{message}"
     );
-    let log: serde_json::Value =
-        reqwest::get(format!("{}/sandbox/requests", sb.accounts_base_url()))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    let api_requests: Vec<_> = log["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["path"].as_str().is_some_and(|p| p.starts_with("/v1/")))
-        .collect();
+    let api_requests = recorded_api_requests(&sb).await;
     assert_eq!(api_requests.len(), 1, "{api_requests:?}");
-    assert_eq!(api_requests[0]["status"], 429);
+    assert_eq!(api_requests[0].0, 429);
     sb.shutdown().await;
 }
 

@@ -1,0 +1,76 @@
+//! What the benchmark examples share: a sandbox in its own process, the server's environment
+//! pointed at it, a free port and a process's RSS. Included with `#[path]` by each example.
+
+#![allow(dead_code)] // each example uses a part
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use spotify_mcp_server::sandbox::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pub fn free_port() -> Result<u16, BoxError> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Resident set size of process `pid`, in KiB.
+pub fn rss_kib(pid: u32) -> Result<u64, BoxError> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| "no VmRSS in /proc status".into())
+}
+
+/// `BIN sandbox` on a free loopback port, killed when dropped.
+pub struct Sandbox {
+    _child: tokio::process::Child,
+    /// `http://127.0.0.1:PORT` (the Web API is at `{base}/v1`).
+    pub base: String,
+}
+
+impl Sandbox {
+    /// Starts it and waits until its control endpoint answers.
+    pub async fn start(bin: &Path) -> Result<Sandbox, BoxError> {
+        let port = free_port()?;
+        let child = tokio::process::Command::new(bin)
+            .args(["sandbox", "--bind", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http
+            .get(format!("{base}/sandbox/faults"))
+            .send()
+            .await
+            .is_err()
+        {
+            if Instant::now() > deadline {
+                return Err("the sandbox did not start".into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(Sandbox {
+            _child: child,
+            base,
+        })
+    }
+
+    /// The environment of a server acting for the sandbox's Premium user through it.
+    pub fn server_env(&self, cmd: &mut tokio::process::Command) {
+        cmd.env("SPOTIFY_MCP_LOG", "warn")
+            .env("SPOTIFY_CLIENT_ID", CLIENT_ID)
+            .env("SPOTIFY_CLIENT_SECRET", CLIENT_SECRET)
+            .env("SPOTIFY_REFRESH_TOKEN", PREMIUM_REFRESH_TOKEN)
+            .env("SPOTIFY_API_BASE_URL", format!("{}/v1", self.base))
+            .env("SPOTIFY_ACCOUNTS_BASE_URL", &self.base)
+            .env_remove("SPOTIFY_MCP_TOKEN_FILE");
+    }
+}
