@@ -48,12 +48,6 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, CaFileErro
         path: shown.clone(),
         source,
     })?;
-    if !pem
-        .windows(b"-----BEGIN CERTIFICATE-----".len())
-        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
-    {
-        return Err(CaFileError::Empty { path: shown });
-    }
     let certificates =
         reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| CaFileError::Invalid {
             path: shown.clone(),
