@@ -9,11 +9,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
+use futures::TryStreamExt;
 use futures::{StreamExt, channel::mpsc, stream};
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, DeleteParams, PartialObjectMeta, Patch, PatchParams};
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, PartialObjectMeta, Patch, PatchParams,
+};
+use kube::core::DeserializeGuard;
+use kube::core::error_boundary::InvalidObject;
 use kube::runtime::controller::{
     Action, Config as ControllerConfig, Controller, Error as ControllerError,
 };
@@ -27,7 +33,7 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use crate::apply::{self, ApplyError};
-use crate::crd::{GROUP, SpotifyMcp, VERSION};
+use crate::crd::{GROUP, SpotifyMcp, SpotifyMcpStatus, VERSION};
 use crate::metrics::Metrics;
 use crate::resources::prometheus_rule::{self, PrometheusRule};
 use crate::resources::service_monitor::{self, ServiceMonitor};
@@ -73,6 +79,15 @@ impl Default for Settings {
         }
     }
 }
+
+/// A SpotifyMcp as the API server stores it: decoded, or — when it is stored in a shape these
+/// types reject (written before a CRD change, or while validation was looser) — the decoding error
+/// with its metadata. Watching through this guard keeps one unreadable object from failing the
+/// whole list, which would stop every other object from reconciling.
+pub type Stored = DeserializeGuard<SpotifyMcp>;
+
+/// Longest decoding error copied into a condition message.
+const MAX_INVALID_MESSAGE: usize = 1_000;
 
 /// A reconcile failed; the object is retried with per-object exponential backoff.
 #[derive(Debug, thiserror::Error)]
@@ -157,7 +172,7 @@ pub struct Context {
     service_monitors: Store<ServiceMonitor>,
     prometheus_rules: Store<PrometheusRule>,
     monitoring_apis: watch::Receiver<MonitoringApis>,
-    backoffs: Mutex<HashMap<ObjectRef<SpotifyMcp>, ExponentialBackoff>>,
+    backoffs: Mutex<HashMap<ObjectRef<Stored>, ExponentialBackoff>>,
 }
 
 fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -189,18 +204,17 @@ pub async fn run(
     let ns = settings.namespace.as_deref();
     let children = watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGER}"));
 
-    let (cr_reader, cr_writer) = reflector::store::<SpotifyMcp>();
-    let cr_stream = watcher(
-        scoped::<SpotifyMcp>(&client, ns),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .modify(strip_managed_fields)
-    .reflect(cr_writer)
-    .applied_objects();
+    let (cr_reader, cr_writer) = reflector::store::<Stored>();
+    let cr_stream = watcher(scoped::<Stored>(&client, ns), watcher::Config::default())
+        .inspect_err(counted(&metrics, "spotifymcps"))
+        .default_backoff()
+        .modify(strip_managed_fields)
+        .reflect(cr_writer)
+        .applied_objects();
 
     let (deployments, dep_writer) = reflector::store::<Deployment>();
     let dep_stream = watcher(scoped::<Deployment>(&client, ns), children.clone())
+        .inspect_err(counted(&metrics, "deployments"))
         .default_backoff()
         .modify(strip_managed_fields)
         .reflect(dep_writer)
@@ -208,6 +222,7 @@ pub async fn run(
 
     let (services, svc_writer) = reflector::store::<Service>();
     let svc_stream = watcher(scoped::<Service>(&client, ns), children.clone())
+        .inspect_err(counted(&metrics, "services"))
         .default_backoff()
         .modify(strip_managed_fields)
         .reflect(svc_writer)
@@ -223,6 +238,7 @@ pub async fn run(
         sm_writer,
         apis_rx.clone(),
         |apis| apis.service_monitors,
+        metrics.clone(),
     );
     let (prometheus_rules, pr_writer) = reflector::store::<PrometheusRule>();
     let pr_stream = watch_when_served(
@@ -231,6 +247,7 @@ pub async fn run(
         pr_writer,
         apis_rx.clone(),
         |apis| apis.prometheus_rules,
+        metrics.clone(),
     );
 
     // Metadata only: the mapper needs names, and Secret values stay out of the operator's memory.
@@ -238,6 +255,7 @@ pub async fn run(
         scoped::<PartialObjectMeta<Secret>>(&client, ns),
         watcher::Config::default(),
     )
+    .inspect_err(counted(&metrics, "secrets"))
     .default_backoff()
     .touched_objects();
     let mapper_store = cr_reader.clone();
@@ -247,7 +265,12 @@ pub async fn run(
         mapper_store
             .state()
             .into_iter()
-            .filter(|s| s.namespace() == namespace && secrets::references_secret(&s.spec, &name))
+            .filter(|s| {
+                s.namespace() == namespace
+                    && s.0
+                        .as_ref()
+                        .is_ok_and(|smcp| secrets::references_secret(&smcp.spec, &name))
+            })
             .map(|s| ObjectRef::from(s.as_ref()))
             .collect::<Vec<_>>()
     };
@@ -334,7 +357,7 @@ pub async fn run(
             // A failing object deleted without finalizers is never reconciled again: its retry
             // finds it gone, so its backoff entry ends here.
             if let Err(ControllerError::ObjectNotFound(object)) = &result {
-                let mut gone = ObjectRef::<SpotifyMcp>::new(&object.name);
+                let mut gone = ObjectRef::<Stored>::new(&object.name);
                 gone.namespace.clone_from(&object.namespace);
                 lock(&backoffs_ctx.backoffs).remove(&gone);
             }
@@ -354,6 +377,15 @@ pub async fn run(
         })
         .await;
     info!("controller stopped");
+}
+
+/// Counts a failed list or watch of `resource` (the watcher retries it with backoff).
+fn counted(metrics: &Metrics, resource: &'static str) -> impl FnMut(&watcher::Error) + use<> {
+    let metrics = metrics.clone();
+    move |e| {
+        debug!(resource, error = %e, "list or watch failed; retrying");
+        metrics.watch_failed(resource, e);
+    }
 }
 
 /// Waits until `store` has its initial list. `Store::wait_until_ready` wakes only the most recent of
@@ -415,6 +447,7 @@ fn watch_when_served<K>(
     writer: reflector::store::Writer<K>,
     mut apis: watch::Receiver<MonitoringApis>,
     served: fn(&MonitoringApis) -> bool,
+    metrics: Metrics,
 ) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send
 where
     K: Resource<DynamicType = ()>
@@ -432,7 +465,9 @@ where
                 "monitoring API discovery stopped; these children will not be watched"
             );
         }
+        let plural = K::plural(&()).into_owned();
         watcher(api, config)
+            .inspect_err(move |e| metrics.watch_failed(&plural, e))
             .default_backoff()
             .modify(strip_managed_fields)
             .reflect(writer)
@@ -441,9 +476,12 @@ where
     .flatten()
 }
 
-async fn reconcile(smcp: Arc<SpotifyMcp>, ctx: Arc<Context>) -> Result<Action, Error> {
+async fn reconcile(stored: Arc<Stored>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
-    let result = reconcile_object(&smcp, &ctx).await;
+    let result = match &stored.0 {
+        Ok(smcp) => reconcile_object(smcp, &ctx).await,
+        Err(invalid) => reconcile_invalid(invalid, stored.object_ref(&()), &ctx).await,
+    };
     let outcome = if result.is_ok() { "success" } else { "error" };
     ctx.metrics
         .reconciliations
@@ -455,7 +493,7 @@ async fn reconcile(smcp: Arc<SpotifyMcp>, ctx: Arc<Context>) -> Result<Action, E
         .observe(started.elapsed().as_secs_f64());
     // Success ends the backoff (an object being deleted reconciles to Ok as well).
     if result.is_ok() {
-        lock(&ctx.backoffs).remove(&ObjectRef::from(smcp.as_ref()));
+        lock(&ctx.backoffs).remove(&ObjectRef::from(stored.as_ref()));
     }
     result
 }
@@ -464,7 +502,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn error_policy(smcp: Arc<SpotifyMcp>, error: &Error, ctx: Arc<Context>) -> Action {
+fn error_policy(smcp: Arc<Stored>, error: &Error, ctx: Arc<Context>) -> Action {
     ctx.metrics
         .failures
         .with_label_values(&[error.kind()])
@@ -611,7 +649,7 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
             .await
             .map_err(Error::Status)?;
         ctx.metrics.wrote("spotifymcps/status", "apply");
-        publish_transitions(smcp, ctx, &new_status).await;
+        publish_transitions(smcp.object_ref(&()), ctx, smcp.status.as_ref(), &new_status).await;
     }
 
     if let Some(e) = failure {
@@ -717,31 +755,131 @@ where
     }
 }
 
-async fn publish_transitions(
-    smcp: &SpotifyMcp,
+/// Reports an object this operator cannot read: Ready=False/Degraded=True `InvalidSpec` naming the
+/// field (a Warning Event when that is new), and nothing else — its children stay as they are and
+/// it is not retried until it changes (a fix, or a newer operator, makes it readable).
+async fn reconcile_invalid(
+    invalid: &InvalidObject,
+    reference: ObjectReference,
     ctx: &Context,
-    new_status: &crate::crd::SpotifyMcpStatus,
-) {
-    let reference = smcp.object_ref(&());
-    for condition in status::transitions(smcp.status.as_ref(), new_status) {
-        let event = Event {
-            type_: if status::is_warning(condition) {
-                EventType::Warning
-            } else {
-                EventType::Normal
-            },
-            reason: condition.reason.clone(),
-            note: Some(format!(
-                "{} is {}: {}",
-                condition.type_, condition.status, condition.message
-            )),
-            action: "Reconcile".to_owned(),
-            secondary: None,
+) -> Result<Action, Error> {
+    let meta = &invalid.metadata;
+    let (Some(name), Some(ns)) = (meta.name.as_deref(), meta.namespace.as_deref()) else {
+        return Ok(Action::await_change());
+    };
+    if meta.deletion_timestamp.is_some() {
+        return Ok(Action::await_change());
+    }
+    // The guard keeps only the decoder's message; decode the stored object again to name the
+    // field. Its status is usually still readable (only the operator writes it).
+    let api = Api::<DynamicObject>::namespaced_with(
+        ctx.client.clone(),
+        ns,
+        &ApiResource::erase::<SpotifyMcp>(&()),
+    );
+    let raw = match api.get_opt(name).await.map_err(Error::Status)? {
+        Some(raw) => serde_json::to_value(&raw).unwrap_or_default(),
+        None => return Ok(Action::await_change()),
+    };
+    let error = describe_invalid(&raw).unwrap_or_else(|| invalid.error.clone());
+    warn!(name, namespace = ns, error = %error, "cannot read SpotifyMcp; reporting InvalidSpec");
+    let previous = raw
+        .get("status")
+        .and_then(|s| serde_json::from_value::<SpotifyMcpStatus>(s.clone()).ok());
+    let now = Time(
+        jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+    );
+    let new_status = status::invalid_spec(previous.as_ref(), meta.generation, &error, &now);
+    if previous.as_ref() != Some(&new_status) {
+        // A merge patch: server-side apply needs the live object to match the schema, which this
+        // one does not ("failed to create typed live object"). Once the object is fixed, the
+        // regular apply of the status takes the fields back.
+        let patch = serde_json::json!({ "status": new_status });
+        let params = PatchParams {
+            field_manager: Some(MANAGER.to_owned()),
+            ..PatchParams::default()
         };
-        match ctx.recorder.publish(&event, &reference).await {
-            Ok(()) => ctx.metrics.wrote("events", "create"),
-            Err(e) => warn!(error = %e, reason = %condition.reason, "cannot publish Event"),
+        match api.patch_status(name, &params, &Patch::Merge(&patch)).await {
+            Ok(_) => {
+                ctx.metrics.wrote("spotifymcps/status", "patch");
+                publish_transitions(reference, ctx, previous.as_ref(), &new_status).await;
+            }
+            // The API server checks the object's validation rules on a status write too, and a
+            // rule over the unreadable field fails: the status cannot say it, an Event can.
+            Err(kube::Error::Api(s)) if s.code == 422 => {
+                let note = status::find(Some(&new_status), status::types::READY)
+                    .map(|c| c.message.clone())
+                    .unwrap_or_default();
+                publish(
+                    &reference,
+                    ctx,
+                    EventType::Warning,
+                    status::INVALID_SPEC,
+                    note,
+                )
+                .await;
+            }
+            Err(e) => return Err(Error::Status(e)),
         }
+    }
+    Ok(Action::await_change())
+}
+
+/// Where and why `raw` does not decode as a SpotifyMcp (`spec.replicas: invalid type: ...`),
+/// bounded in length; `None` if it decodes after all.
+fn describe_invalid(raw: &serde_json::Value) -> Option<String> {
+    let error = serde_path_to_error::deserialize::<_, SpotifyMcp>(raw).err()?;
+    let mut text = format!("{}: {}", error.path(), error.inner());
+    if text.len() > MAX_INVALID_MESSAGE {
+        let mut cut = MAX_INVALID_MESSAGE;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    Some(text)
+}
+
+async fn publish_transitions(
+    reference: ObjectReference,
+    ctx: &Context,
+    old_status: Option<&SpotifyMcpStatus>,
+    new_status: &SpotifyMcpStatus,
+) {
+    for condition in status::transitions(old_status, new_status) {
+        let type_ = if status::is_warning(condition) {
+            EventType::Warning
+        } else {
+            EventType::Normal
+        };
+        let note = format!(
+            "{} is {}: {}",
+            condition.type_, condition.status, condition.message
+        );
+        publish(&reference, ctx, type_, &condition.reason, note).await;
+    }
+}
+
+/// Publishes one Event about the object (the recorder folds repeats into a series).
+async fn publish(
+    reference: &ObjectReference,
+    ctx: &Context,
+    type_: EventType,
+    reason: &str,
+    note: String,
+) {
+    let event = Event {
+        type_,
+        reason: reason.to_owned(),
+        note: Some(note),
+        action: "Reconcile".to_owned(),
+        secondary: None,
+    };
+    match ctx.recorder.publish(&event, reference).await {
+        Ok(()) => ctx.metrics.wrote("events", "create"),
+        Err(e) => warn!(error = %e, reason, "cannot publish Event"),
     }
 }
 
@@ -825,6 +963,45 @@ mod tests {
         assert_eq!(
             discovery_answer(404, not_found).await,
             MonitoringApis::default()
+        );
+    }
+
+    #[test]
+    fn an_unreadable_object_names_the_field_and_the_guard_still_yields_its_metadata() {
+        let raw = serde_json::json!({
+            "apiVersion": "spotifymcp.dev/v1alpha1",
+            "kind": "SpotifyMcp",
+            "metadata": {"name": "music", "namespace": "team", "uid": "u-1", "generation": 2},
+            "spec": {"sandbox": true, "replicas": "many"}
+        });
+        let guard: Stored = serde_json::from_value(raw.clone()).expect("the guard always decodes");
+        let invalid = guard.0.as_ref().expect_err("replicas is not a number");
+        assert_eq!(invalid.metadata.name.as_deref(), Some("music"));
+        assert_eq!(guard.name_any(), "music");
+        let described = describe_invalid(&raw).expect("invalid");
+        assert!(
+            described.starts_with("spec.replicas: invalid type: string \"many\""),
+            "{described}"
+        );
+
+        let valid = serde_json::json!({
+            "apiVersion": "spotifymcp.dev/v1alpha1",
+            "kind": "SpotifyMcp",
+            "metadata": {"name": "music", "namespace": "team"},
+            "spec": {"sandbox": true}
+        });
+        assert!(describe_invalid(&valid).is_none());
+        let long = serde_json::json!({
+            "apiVersion": "spotifymcp.dev/v1alpha1",
+            "kind": "SpotifyMcp",
+            "metadata": {"name": "music"},
+            "spec": {"sandbox": true, "replicas": "é".repeat(5_000)}
+        });
+        let text = describe_invalid(&long).expect("invalid");
+        assert!(
+            text.len() <= MAX_INVALID_MESSAGE + '…'.len_utf8(),
+            "{}",
+            text.len()
         );
     }
 

@@ -494,10 +494,89 @@ pub fn find<'a>(status: Option<&'a SpotifyMcpStatus>, type_: &str) -> Option<&'a
     status.and_then(|s| s.conditions.iter().find(|c| c.type_ == type_))
 }
 
+/// Reason of Ready=False and Degraded=True for an object this operator's types cannot read.
+pub const INVALID_SPEC: &str = "InvalidSpec";
+
+/// The status of an object stored in a shape this operator's types reject (written before a CRD
+/// change, or while validation was looser): Ready=False and Degraded=True with reason
+/// `InvalidSpec` and the decoding error. Its children, if any, are left as they are — a running
+/// server is not taken down because its spec cannot be read — and the replica counts and endpoint
+/// of `previous` are kept. `lastTransitionTime` is kept for conditions whose status did not change.
+pub fn invalid_spec(
+    previous: Option<&SpotifyMcpStatus>,
+    generation: Option<i64>,
+    error: &str,
+    now: &Time,
+) -> SpotifyMcpStatus {
+    let message = format!(
+        "this operator cannot read the object ({error}); fix the field it names (kubectl edit),          children are left as they are until then"
+    );
+    let previous_conditions = previous
+        .map(|p| p.conditions.as_slice())
+        .unwrap_or_default();
+    let conditions = [
+        condition(types::READY, false, INVALID_SPEC, message.clone()),
+        condition(types::DEGRADED, true, INVALID_SPEC, message),
+    ]
+    .into_iter()
+    .map(|mut c| {
+        c.observed_generation = generation;
+        c.last_transition_time = previous_conditions
+            .iter()
+            .find(|p| p.type_ == c.type_ && p.status == c.status)
+            .map(|p| p.last_transition_time.clone())
+            .unwrap_or_else(|| now.clone());
+        c
+    })
+    .collect();
+    SpotifyMcpStatus {
+        observed_generation: generation,
+        replicas: previous.map_or(0, |p| p.replicas),
+        ready_replicas: previous.map_or(0, |p| p.ready_replicas),
+        endpoint: previous.and_then(|p| p.endpoint.clone()),
+        conditions,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use k8s_openapi::api::apps::v1::{DeploymentCondition, DeploymentStatus};
+
+    #[test]
+    fn an_unreadable_object_is_not_ready_and_says_which_field() {
+        let t0 = Time(jiff::Timestamp::from_second(1_000).expect("time"));
+        let t1 = Time(jiff::Timestamp::from_second(2_000).expect("time"));
+        let error = "spec.replicas: invalid type: string \"many\", expected i32";
+        let first = invalid_spec(None, Some(3), error, &t0);
+        let ready = find(Some(&first), types::READY).expect("Ready");
+        assert_eq!(
+            (ready.status.as_str(), ready.reason.as_str()),
+            ("False", INVALID_SPEC)
+        );
+        assert!(ready.message.contains(error), "{}", ready.message);
+        assert_eq!(ready.observed_generation, Some(3));
+        let degraded = find(Some(&first), types::DEGRADED).expect("Degraded");
+        assert_eq!(degraded.status, "True");
+        assert!(is_warning(degraded));
+        // Computed again later: identical, so the reconcile writes nothing.
+        assert_eq!(invalid_spec(Some(&first), Some(3), error, &t1), first);
+        // Counts and endpoint of the last readable status stay.
+        let previous = SpotifyMcpStatus {
+            replicas: 2,
+            ready_replicas: 2,
+            endpoint: Some("http://x.y.svc:8000/mcp".to_owned()),
+            ..SpotifyMcpStatus::default()
+        };
+        let kept = invalid_spec(Some(&previous), Some(4), error, &t1);
+        assert_eq!((kept.replicas, kept.ready_replicas), (2, 2));
+        assert_eq!(kept.endpoint, previous.endpoint);
+        assert_eq!(
+            transitions(Some(&previous), &kept).len(),
+            1,
+            "one Warning Event"
+        );
+    }
 
     fn at(secs: i64) -> Time {
         Time(jiff::Timestamp::from_second(secs).expect("valid timestamp"))
