@@ -9,7 +9,8 @@ suite_start=$(date +%s)
 log() { printf '\n==> [%ss] %s\n' "$(($(date +%s) - suite_start))" "$*" >&2; }
 
 # Everything the suite starts is stopped when it ends, also after a failure: the operator tests'
-# shared kwok cluster and the real-node cluster (tests/k8s/run.sh also tears its own down).
+# shared kwok cluster, the cluster of the control-plane fault tests (operator/tests/faults.rs) and
+# the real-node cluster (tests/k8s/run.sh also tears its own down).
 # Then the host must be as the suite found it after provisioning (links, routes, sysctls, nft
 # tables, iptables chains, mounts, cgroups: scripts/real-cluster.sh host-state); a test that leaves
 # a bridge or a firewall rule behind fails the run.
@@ -18,6 +19,7 @@ cleanup() {
   local rc=$?
   trap - EXIT
   scripts/k8s-cluster.sh delete >/dev/null 2>&1 || true
+  scripts/k8s-cluster.sh delete spotify-mcp-faults >/dev/null 2>&1 || true
   scripts/real-cluster.sh down >/dev/null 2>&1 || true
   if [ -n "$host_before" ]; then
     if ! scripts/real-cluster.sh host-state | diff -u "$host_before" - >&2; then

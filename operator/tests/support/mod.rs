@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod control_plane;
+
 /// Version of the prometheus-operator Go module whose CRDs (ServiceMonitor, PrometheusRule) the
 /// tests install.
 pub const PROMETHEUS_OPERATOR_VERSION: &str = "v0.85.0";
@@ -54,7 +56,30 @@ fn run_script(script: &str, args: &[&str]) -> Result<String, String> {
 /// control-plane toolchain has not been built.
 pub fn cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
-    CLUSTER.get_or_init(|| {
+    CLUSTER.get_or_init(|| Cluster::create("spotify-mcp-test"))
+}
+
+/// A second cluster for the tests that stop and restart the control plane (tests/faults.rs), so
+/// they never disturb the shared one. Deleted by scripts/test.sh when the suite ends.
+pub const FAULTS_CLUSTER: &str = "spotify-mcp-faults";
+
+/// The faults cluster, created afresh for each run of the test binary (a fault of an earlier
+/// run must not leak into this one), and its control plane with a supervisor.
+pub fn faults_cluster() -> (&'static Cluster, &'static control_plane::ControlPlane) {
+    static CLUSTER: OnceLock<(Cluster, control_plane::ControlPlane)> = OnceLock::new();
+    let (cluster, plane) = CLUSTER.get_or_init(|| {
+        if let Err(e) = run_script("k8s-cluster.sh", &["delete", FAULTS_CLUSTER]) {
+            panic!("cannot delete the previous faults cluster:\n{e}");
+        }
+        let cluster = Cluster::create(FAULTS_CLUSTER);
+        let plane = control_plane::ControlPlane::of(&cluster);
+        (cluster, plane)
+    });
+    (cluster, plane)
+}
+
+impl Cluster {
+    fn create(name: &str) -> Self {
         let bin = match run_script("k8s-toolchain.sh", &["--check"]) {
             Ok(bin) => PathBuf::from(bin),
             Err(e) => panic!(
@@ -62,27 +87,58 @@ pub fn cluster() -> &'static Cluster {
                  scripts/k8s-toolchain.sh\n{e}"
             ),
         };
-        let kubeconfig = match run_script("k8s-cluster.sh", &["create"]) {
+        let kubeconfig = match run_script("k8s-cluster.sh", &["create", name]) {
             Ok(path) => PathBuf::from(path),
-            Err(e) => panic!("cannot start the test cluster:\n{e}"),
+            Err(e) => panic!("cannot start the test cluster {name}:\n{e}"),
         };
         let cluster = Cluster { bin, kubeconfig };
+        cluster.install_crd();
+        cluster
+    }
+
+    /// Applies the SpotifyMcp CRD of this tree and waits until it is served.
+    pub fn install_crd(&self) {
         let crd = repo_root().join("crds/spotifymcp.dev_spotifymcps.yaml");
-        cluster.kubectl_ok(&[
+        self.kubectl_ok(&[
             "apply",
             "--server-side",
             "--force-conflicts",
             "-f",
             &crd.to_string_lossy(),
         ]);
-        cluster.kubectl_ok(&[
-            "wait",
-            "--for=condition=Established",
-            "--timeout=60s",
-            "crd/spotifymcps.spotifymcp.dev",
-        ]);
-        cluster
-    })
+        // Right after the apply the CRD may have no status yet, which `kubectl wait` reports as an
+        // error instead of waiting.
+        wait_for(
+            "the SpotifyMcp CRD Established",
+            Duration::from_secs(60),
+            || {
+                self.kubectl(&[
+                    "wait",
+                    "--for=condition=Established",
+                    "--timeout=10s",
+                    "crd/spotifymcps.spotifymcp.dev",
+                ])
+                .status
+                .success()
+                .then_some(())
+            },
+        );
+    }
+
+    /// kwokctl's directory of this cluster (pids/, logs/, etcd/).
+    pub fn workdir(&self) -> PathBuf {
+        self.kubeconfig
+            .parent()
+            .expect("the kubeconfig lives in the cluster's directory")
+            .to_path_buf()
+    }
+
+    /// Whether the API server answers /readyz.
+    pub fn api_ready(&self) -> bool {
+        self.kubectl(&["--request-timeout=3s", "get", "--raw", "/readyz"])
+            .status
+            .success()
+    }
 }
 
 /// Tests that install or remove the (cluster-scoped) ServiceMonitor or PrometheusRule CRD hold this
@@ -400,6 +456,33 @@ impl Operator {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// SIGSTOP / SIGCONT: a process that stops reading (a long GC pause, a frozen node) while
+    /// its connections stay open.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("the operator runs");
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "kill {signal}");
+    }
+
+    /// One sample of a metric with exactly these labels (`name{a="b"}`), 0 if absent.
+    pub fn metric(&self, series: &str) -> f64 {
+        let (_, body) = self.http_get("/metrics").expect("operator serves /metrics");
+        body.lines()
+            .filter(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
     }
 
     /// SIGKILL: an abrupt crash.
