@@ -179,9 +179,38 @@ fn an_api_server_restart_mid_reconcile_converges_without_duplicates() {
     apply_all(c, ns, &names);
     let op = operator_mid_way(c, ns, names.len());
 
+    // Down for 4 s: every request fails at once (connection refused), so only backoff keeps the
+    // operator from spinning. (Much longer and the controller manager loses its lease, exits, and
+    // comes back with informers this kwok control plane does not always resync.)
+    let errors = |op: &Operator| {
+        (
+            op.metric(r#"spotify_mcp_operator_reconciliations_total{result="error"}"#),
+            op.metric_sum("spotify_mcp_operator_watch_errors_total"),
+        )
+    };
     let down = plane.stop("kube-apiserver");
-    std::thread::sleep(Duration::from_secs(3));
+    let before = errors(&op);
+    std::thread::sleep(Duration::from_secs(4));
+    let after = errors(&op);
     down.start();
+    let (failed, watch_failed) = (after.0 - before.0, after.1 - before.1);
+    eprintln!(
+        "API server down 4 s: {failed} failed reconciles, {watch_failed} failed lists/watches"
+    );
+    assert!(
+        failed > 0.0,
+        "no reconcile failed while the API server was down: the fault did not land"
+    );
+    // Per object 0.5 s doubling: at most 4 attempts in 4 s; per watch (6 of them) kube's
+    // default backoff from 0.8 s: a handful. A loop without backoff makes thousands.
+    assert!(
+        failed <= (names.len() * 4) as f64,
+        "{failed} failed reconciles in 4 s: a hot loop"
+    );
+    assert!(
+        watch_failed <= 6.0 * 5.0,
+        "{watch_failed} failed lists/watches in 4 s: a hot loop"
+    );
     wait_for("the API server back", TIMEOUT, || {
         c.api_ready().then_some(())
     });
