@@ -244,12 +244,17 @@ impl Me {
     }
 }
 
-/// Parses a JSON request body (Spotify answers "Error parsing JSON." otherwise).
+/// Parses a JSON request body, which must be an object (Spotify answers "Error parsing JSON."
+/// otherwise). Parsing into the map first matters: serde would read a struct from a JSON array
+/// too (`[null, null]` as `{uris: null, position: null}`), accepting a body Spotify rejects.
 pub fn json_body<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(bytes).map_err(|_| ApiError::bad_request("Error parsing JSON."))
+    let parse_error = || ApiError::bad_request("Error parsing JSON.");
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(bytes).map_err(|_| parse_error())?;
+    serde_json::from_value(serde_json::Value::Object(object)).map_err(|_| parse_error())
 }
 
 /// Resolves a catalog id from a path (400 malformed, 404 unknown).
@@ -326,6 +331,35 @@ mod tests {
         assert_eq!(params("offset=7").offset(100).ok(), Some(7));
         assert!(params("market=es").market().is_err());
         assert!(params("market=ES").market().is_ok());
+    }
+
+    #[derive(serde::Deserialize, Default, Debug)]
+    struct Body {
+        uris: Option<Vec<String>>,
+        position: Option<i64>,
+    }
+
+    #[test]
+    fn json_bodies_must_be_objects() {
+        let b: Body = json_body(br#"{"uris":["a"],"position":null}"#).expect("an object");
+        assert_eq!(b.uris, Some(vec!["a".to_owned()]));
+        assert_eq!(b.position, None);
+        assert!(json_body::<Body>(b" \n").is_ok_and(|b| b.uris.is_none()));
+        // A struct must not be read from an array (found by schemathesis: `[null, null]`
+        // added items from the query string with 201), nor from null, a number or a string.
+        for bad in [
+            &b"[null, null]"[..],
+            b"[]",
+            b"null",
+            b"3",
+            b"\"x\"",
+            b"{nope",
+        ] {
+            let err = json_body::<Body>(bad).expect_err("not an object");
+            assert_eq!(err.status, StatusCode::BAD_REQUEST);
+            assert_eq!(err.message, "Error parsing JSON.");
+        }
+        assert!(json_body::<Body>(br#"{"position":"first"}"#).is_err());
     }
 
     #[test]
