@@ -2,11 +2,11 @@
 //! children of albums, artists, shows and audiobooks.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{Caller, Origin, Params, find, ok, render};
+use super::{Caller, Origin, Params, Path, find, ok, render};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::world::catalog::Kind;

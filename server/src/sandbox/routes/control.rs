@@ -18,7 +18,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +26,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{json_body, ok};
+use super::{Path, json_body, ok};
 use crate::http::host::Authority;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::faults::KnobsPatch;

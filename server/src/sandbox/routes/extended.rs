@@ -6,7 +6,7 @@
 //! for everyone and name their replacement.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -14,7 +14,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use super::{Caller, Origin, Params, find, list, ok, render};
+use super::{Caller, Origin, Params, Path, find, list, ok, render};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::json::Render;

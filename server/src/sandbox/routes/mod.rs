@@ -230,6 +230,28 @@ fn has_scope(scopes: &Scopes, scope: &str) -> bool {
         .is_none_or(|s: &std::sync::Arc<HashSet<String>>| s.contains(scope))
 }
 
+/// Path parameters, like axum's `Path`, but a path that cannot be read (percent-encoded bytes
+/// that are not UTF-8, such as `/v1/albums/%FF`) is Spotify's 400 error object rather than
+/// axum's plain-text rejection.
+pub struct Path<T>(pub T);
+
+impl<T> FromRequestParts<SandboxState> for Path<T>
+where
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SandboxState,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+    }
+}
+
 impl Me {
     /// 403 unless the token carries one of `scopes`.
     pub fn require(&self, scopes: &[&str]) -> Result<(), ApiError> {
@@ -360,6 +382,66 @@ mod tests {
             assert_eq!(err.message, "Error parsing JSON.");
         }
         assert!(json_body::<Body>(br#"{"position":"first"}"#).is_err());
+    }
+
+    /// Found by the hostile-input sweep (tests/python/test_sandbox_schemathesis.py): a path
+    /// parameter that is not UTF-8 got axum's plain-text "Invalid URL: ..." instead of
+    /// Spotify's JSON error object.
+    #[tokio::test]
+    async fn unreadable_path_parameters_are_spotify_errors() {
+        use axum::body::{Body, to_bytes};
+        use axum::http::Request;
+        use base64::Engine;
+        use tower::ServiceExt;
+
+        use crate::sandbox::{
+            CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN, SandboxOptions, router,
+        };
+
+        let app = router(SandboxState::new(SandboxOptions::default()));
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+        let token = app
+            .clone()
+            .oneshot(
+                Request::post("/api/token")
+                    .header("authorization", format!("Basic {basic}"))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Body::from(format!(
+                        "grant_type=refresh_token&refresh_token={PREMIUM_REFRESH_TOKEN}"
+                    )))
+                    .expect("request"),
+            )
+            .await
+            .expect("token answer");
+        let token: serde_json::Value =
+            serde_json::from_slice(&to_bytes(token.into_body(), 1 << 16).await.expect("body"))
+                .expect("token JSON");
+        let bearer = format!("Bearer {}", token["access_token"].as_str().expect("token"));
+        for path in [
+            "/v1/tracks/%FF%FE",
+            "/v1/albums/%ED%A0%80/tracks",
+            "/v1/playlists/%C3/images",
+            "/v1/browse/categories/%FF",
+        ] {
+            let response = app
+                .clone()
+                .oneshot(
+                    Request::get(path)
+                        .header("authorization", &bearer)
+                        .body(Body::empty())
+                        .expect("request"),
+                )
+                .await
+                .expect("answer");
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+            let body = to_bytes(response.into_body(), 1 << 16).await.expect("body");
+            let body: serde_json::Value = serde_json::from_slice(&body)
+                .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {body:?}"));
+            assert_eq!(body["error"]["status"], 400, "{path}: {body}");
+            let message = body["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains("UTF-8"), "{path}: {message}");
+        }
     }
 
     #[test]

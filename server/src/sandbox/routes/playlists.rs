@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Me, Origin, Params, empty_ok, json_body, list, ok, render, split_uri};
+use super::{Me, Origin, Params, Path, empty_ok, json_body, list, ok, render, split_uri};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::fields;

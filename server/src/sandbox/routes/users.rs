@@ -1,11 +1,11 @@
 //! The current user: `GET /me` and top artists/tracks.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{Me, Origin, Params, ok, render};
+use super::{Me, Origin, Params, Path, ok, render};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::world::time_range_index;
