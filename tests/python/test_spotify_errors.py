@@ -301,29 +301,42 @@ def test_an_invalid_rate_limit_is_refused_at_start_up_with_the_accepted_forms(la
     server.stop()
 
 
-def test_a_client_that_goes_away_stops_its_read_calls(launcher):
-    """Issue 10 #9: a read-only call whose client disconnects stops issuing Spotify requests.
-    Spotify answers 502/503/504 after 0.4 s, so a `get_profile` keeps retrying (with backoff) for
-    about 3 s; the client drops its connection 0.5 s in. Without the fix the sandbox saw every
-    attempt (4 requests); now at most the two made before the client left."""
+@pytest.mark.parametrize("revision", ["2026-07-28", "2025-11-25"])
+def test_a_client_that_goes_away_stops_its_read_calls(launcher, revision):
+    """Issue 10 #9: a read-only call whose client disconnects stops issuing Spotify requests, in
+    both protocol revisions (2025-11-25: a call inside a session, whose answer would go to that
+    request's own stream). Spotify answers 502/503/504 after 0.4 s, so a `get_profile` keeps
+    retrying (with backoff) for about 3 s; the client drops its connection 0.5 s in. Without the
+    fix the sandbox saw every attempt (4 requests); now at most the two made before the client
+    left."""
     import json as _json
     import socket
 
-    sb = launcher.sandbox(name="disconnect-sandbox")
-    server = launcher.http_server_on(sb, "--cache", "none", name="disconnect")
+    import rawhttp
+
+    sb = launcher.sandbox(name=f"disconnect-sandbox-{revision}")
+    server = launcher.http_server_on(sb, "--cache", "none", name=f"disconnect-{revision}")
     try:
+        params = {"name": "get_profile", "arguments": {}}
+        extra = f"MCP-Protocol-Version: {revision}\r\n"
+        if revision == "2026-07-28":
+            params["_meta"] = {
+                "io.modelcontextprotocol/protocolVersion": revision,
+                "io.modelcontextprotocol/clientCapabilities": {}}
+            extra += "Mcp-Method: tools/call\r\nMcp-Name: get_profile\r\n"
+        else:
+            url = f"http://127.0.0.1:{server.port}/mcp"
+            init = rawhttp.post(url, rawhttp.initialize_body(version=revision))
+            session = init.headers["mcp-session-id"]
+            rawhttp.post(url, {"jsonrpc": "2.0", "method": "notifications/initialized"},
+                         headers={"Mcp-Session-Id": session, "MCP-Protocol-Version": revision})
+            extra += f"Mcp-Session-Id: {session}\r\n"
         sb.clear_requests()
         with sb.faults_set(latency_ms=400, server_error_probability=1.0, record_requests=True):
-            body = _json.dumps({
-                "jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                "params": {"name": "get_profile", "arguments": {}, "_meta": {
-                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                    "io.modelcontextprotocol/clientCapabilities": {}}},
-            }).encode()
+            body = _json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params}).encode()
             head = (
                 f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json\r\n"
-                "Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\n"
-                f"Mcp-Method: tools/call\r\nMcp-Name: get_profile\r\nContent-Length: {len(body)}\r\n\r\n"
+                f"Accept: application/json, text/event-stream\r\n{extra}Content-Length: {len(body)}\r\n\r\n"
             ).encode()
             s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
             s.sendall(head + body)

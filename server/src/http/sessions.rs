@@ -4,8 +4,15 @@
 //! keep-alive; one client opened 30,000 sessions (about 51 KB each) in six seconds. This wrapper
 //! refuses a new session while `max` are open, and sets the idle expiry: an expired session
 //! leaves the map, and its memory is freed.
+//!
+//! It also cancels a session's request whose HTTP response stream the client dropped before
+//! the answer came (the client went away): rmcp would otherwise run it to the end, so a read-only
+//! tool kept calling Spotify for nobody. The cancellation is the same `notifications/cancelled`
+//! a client sends, so the tool sees it through its request's cancellation token.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -14,10 +21,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use futures::Stream;
-use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::model::{ClientJsonRpcMessage, JsonRpcMessage, RequestId, ServerJsonRpcMessage};
 use rmcp::transport::streamable_http_server::SessionManager;
 use rmcp::transport::streamable_http_server::session::local::{
-    LocalSessionManager, LocalSessionManagerError,
+    LocalSessionHandle, LocalSessionManager, LocalSessionManagerError,
 };
 use rmcp::transport::streamable_http_server::session::{ServerSseMessage, SessionId};
 
@@ -123,7 +130,16 @@ impl SessionManager for BoundedSessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
-        Ok(self.inner.create_stream(id, message).await?)
+        let request_id = match &message {
+            JsonRpcMessage::Request(request) => Some(request.id.clone()),
+            _ => None,
+        };
+        let handle = self.inner.sessions.read().await.get(id).cloned();
+        let stream = self.inner.create_stream(id, message).await?;
+        Ok(CancelIfDropped {
+            inner: Box::pin(stream),
+            pending: request_id.zip(handle),
+        })
     }
 
     async fn accept_message(
@@ -147,5 +163,90 @@ impl SessionManager for BoundedSessions {
         last_event_id: String,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
         Ok(self.inner.resume(id, last_event_id).await?)
+    }
+}
+
+/// A request's response stream that sends `notifications/cancelled` for the request into its
+/// session when it is dropped before the answer went out (the client closed the connection).
+struct CancelIfDropped<S> {
+    inner: Pin<Box<S>>,
+    /// The request and its session while the answer is outstanding.
+    pending: Option<(RequestId, LocalSessionHandle)>,
+}
+
+/// Whether `message` answers the request `id` (a result or an error).
+fn answers(message: &ServerJsonRpcMessage, id: &RequestId) -> bool {
+    match message {
+        JsonRpcMessage::Response(response) => &response.id == id,
+        JsonRpcMessage::Error(error) => error.id.as_ref() == Some(id),
+        _ => false,
+    }
+}
+
+/// The `notifications/cancelled` a client would send for `id`.
+fn cancelled(id: &RequestId) -> Option<ClientJsonRpcMessage> {
+    serde_json::from_value(serde_json::json!({
+        "jsonrpc": "2.0",
+        "method": "notifications/cancelled",
+        "params": {"requestId": id, "reason": "the client closed the connection"},
+    }))
+    .ok()
+}
+
+impl<S: Stream<Item = ServerSseMessage>> Stream for CancelIfDropped<S> {
+    type Item = ServerSseMessage;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let next = self.inner.as_mut().poll_next(cx);
+        match &next {
+            Poll::Ready(None) => self.pending = None,
+            Poll::Ready(Some(sse)) => {
+                if let (Some(message), Some((id, _))) = (&sse.message, &self.pending)
+                    && answers(message, id)
+                {
+                    self.pending = None;
+                }
+            }
+            Poll::Pending => {}
+        }
+        next
+    }
+}
+
+impl<S> Drop for CancelIfDropped<S> {
+    fn drop(&mut self) {
+        if let Some((id, handle)) = self.pending.take()
+            && let Some(message) = cancelled(&id)
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            tracing::debug!(request = %id, "client closed the connection; cancelling its request");
+            runtime.spawn(async move {
+                // The session may have ended meanwhile: then there is nothing to cancel.
+                let _ = handle.push_message(message, None).await;
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::{ErrorData, ServerResult};
+
+    #[test]
+    fn a_result_or_an_error_with_the_id_answers_the_request() {
+        let id = RequestId::Number(7);
+        let result = ServerJsonRpcMessage::response(ServerResult::empty(()), id.clone());
+        assert!(answers(&result, &id));
+        assert!(!answers(&result, &RequestId::Number(8)));
+        let error =
+            ServerJsonRpcMessage::error(ErrorData::internal_error("x", None), Some(id.clone()));
+        assert!(answers(&error, &id));
+        let message = cancelled(&id).expect("a valid notification");
+        let text = serde_json::to_string(&message).expect("json");
+        assert!(
+            text.contains("notifications/cancelled") && text.contains("\"requestId\":7"),
+            "{text}"
+        );
     }
 }
