@@ -3,6 +3,11 @@
 //! window behaves like Spotify's own limit: once more than `window_limit` requests arrived in the
 //! last `window_secs` seconds, requests get 429 with a truthful `Retry-After` (the whole seconds
 //! until the window has room again).
+//!
+//! Two faults model what a client cannot tell apart from a success or a refusal: a *lost answer*
+//! (the request is applied, then the connection breaks before the answer arrives, as when a
+//! gateway or the network drops it) and a *token endpoint outage* (`POST /api/token` answers
+//! 503 while the Web API keeps working).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -16,7 +21,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use super::SandboxState;
-use super::error::ApiError;
+use super::error::{ApiError, OAuthError};
 
 /// The run-time knobs of the sandbox (JSON of `GET/PUT /sandbox/faults`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +43,13 @@ pub struct Knobs {
     /// Length of the rolling window in seconds (0 = no window limit).
     #[serde(default)]
     pub window_secs: u64,
+    /// Probability (0..=1) that a Web API request is applied and its answer then lost (the
+    /// connection breaks after the status line; the client sees no complete answer).
+    #[serde(default)]
+    pub lost_answer_probability: f64,
+    /// The accounts service is down: `POST /api/token` answers 503.
+    #[serde(default)]
+    pub token_endpoint_down: bool,
 }
 
 /// Largest `window_limit`: the window remembers one instant per admitted request.
@@ -57,6 +69,8 @@ pub struct KnobsPatch {
     pub record_requests: Option<bool>,
     pub window_limit: Option<u32>,
     pub window_secs: Option<u64>,
+    pub lost_answer_probability: Option<f64>,
+    pub token_endpoint_down: Option<bool>,
 }
 
 fn probability(name: &str, p: f64) -> Result<f64, String> {
@@ -108,6 +122,12 @@ impl Knobs {
             }
             k.window_secs = v;
         }
+        if let Some(p) = patch.lost_answer_probability {
+            k.lost_answer_probability = probability("lost_answer_probability", p)?;
+        }
+        if let Some(v) = patch.token_endpoint_down {
+            k.token_endpoint_down = v;
+        }
         Ok(k)
     }
 
@@ -136,6 +156,23 @@ impl Knobs {
         }
         None
     }
+
+    /// Whether the answer of a request that was just applied is lost.
+    pub fn loses_answer(&self, rng: &mut StdRng) -> bool {
+        self.lost_answer_probability > 0.0 && rng.random_bool(self.lost_answer_probability)
+    }
+}
+
+/// A response (with the status the handler gave) whose body fails before its first byte: the
+/// server aborts the connection after (at most) the status line, so the client gets no usable
+/// answer.
+pub fn lost_answer(status: StatusCode) -> Response {
+    let broken = futures::stream::once(async {
+        Err::<axum::body::Bytes, _>(std::io::Error::other("sandbox fault: the answer was lost"))
+    });
+    let mut response = Response::new(axum::body::Body::from_stream(broken));
+    *response.status_mut() = status;
+    response
 }
 
 /// The arrival times of the requests admitted in the current rolling window.
@@ -199,10 +236,35 @@ pub async fn inject(State(state): State<SandboxState>, req: Request, next: Next)
         let mut rng = state.shared.fault_rng.lock();
         knobs.draw(&mut rng)
     };
-    match fault {
-        Some(e) => e.into_response(),
-        None => next.run(req).await,
+    if let Some(e) = fault {
+        return e.into_response();
     }
+    let response = next.run(req).await;
+    let lost = {
+        let mut rng = state.shared.fault_rng.lock();
+        knobs.loses_answer(&mut rng)
+    };
+    if lost {
+        tracing::debug!(
+            status = response.status().as_u16(),
+            "sandbox fault: answer lost"
+        );
+        return lost_answer(response.status());
+    }
+    response
+}
+
+/// Middleware on `POST /api/token`: 503 while `token_endpoint_down` is set.
+pub async fn token_outage(State(state): State<SandboxState>, req: Request, next: Next) -> Response {
+    if state.knobs().token_endpoint_down {
+        return OAuthError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            error: "temporarily_unavailable",
+            description: "The accounts service is temporarily unavailable (sandbox fault)".into(),
+        }
+        .into_response();
+    }
+    next.run(req).await
 }
 
 #[cfg(test)]
@@ -220,6 +282,8 @@ mod tests {
             record_requests: false,
             window_limit: 0,
             window_secs: 0,
+            lost_answer_probability: 0.0,
+            token_endpoint_down: false,
         }
     }
 
@@ -342,5 +406,135 @@ mod tests {
                 })
                 .is_err()
         );
+    }
+
+    mod over_http {
+        use axum::body::{Body, to_bytes};
+        use axum::http::Request;
+        use base64::Engine;
+        use serde_json::{Value, json};
+        use tower::ServiceExt;
+
+        use crate::sandbox::{
+            CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN, SandboxOptions, SandboxState, router,
+        };
+
+        async fn send(
+            app: &axum::Router,
+            method: &str,
+            uri: &str,
+            headers: &[(&str, &str)],
+            body: String,
+        ) -> (u16, Result<Value, String>) {
+            let mut request = Request::builder().method(method).uri(uri);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let response = app
+                .clone()
+                .oneshot(request.body(Body::from(body)).expect("request"))
+                .await
+                .expect("infallible");
+            let status = response.status().as_u16();
+            let body = to_bytes(response.into_body(), 1 << 20)
+                .await
+                .map_err(|e| e.to_string())
+                .map(|b| serde_json::from_slice(&b).unwrap_or(Value::Null));
+            (status, body)
+        }
+
+        async fn token(app: &axum::Router) -> (u16, Value) {
+            let basic = base64::engine::general_purpose::STANDARD
+                .encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+            let (status, body) = send(
+                app,
+                "POST",
+                "/api/token",
+                &[
+                    ("authorization", &format!("Basic {basic}")),
+                    ("content-type", "application/x-www-form-urlencoded"),
+                ],
+                format!("grant_type=refresh_token&refresh_token={PREMIUM_REFRESH_TOKEN}"),
+            )
+            .await;
+            (status, body.unwrap_or(Value::Null))
+        }
+
+        async fn knobs(app: &axum::Router, patch: Value) -> u16 {
+            let (status, _) = send(app, "PUT", "/sandbox/faults", &[], patch.to_string()).await;
+            status
+        }
+
+        /// A lost answer is applied by the fake, reaches the client as a broken body, and is
+        /// recorded with the handler's status and `answer_lost`; draining the log hands it
+        /// over and empties it.
+        #[tokio::test]
+        async fn a_lost_answer_is_applied_recorded_and_never_delivered() {
+            let app = router(SandboxState::new(SandboxOptions {
+                record_requests: true,
+                ..SandboxOptions::default()
+            }));
+            let (status, body) = token(&app).await;
+            assert_eq!(status, 200, "{body}");
+            let bearer = format!("Bearer {}", body["access_token"].as_str().unwrap_or(""));
+            let auth = [("authorization", bearer.as_str())];
+            assert_eq!(
+                knobs(&app, json!({"lost_answer_probability": 1.0})).await,
+                200
+            );
+            let (_, body) = send(
+                &app,
+                "PUT",
+                "/v1/me/player/volume?volume_percent=37",
+                &auth,
+                String::new(),
+            )
+            .await;
+            assert!(body.is_err(), "the answer must be lost, got {body:?}");
+            assert_eq!(
+                knobs(&app, json!({"lost_answer_probability": 0.0})).await,
+                200
+            );
+            let (status, body) = send(&app, "GET", "/v1/me/player", &auth, String::new()).await;
+            assert_eq!(status, 200);
+            assert_eq!(body.unwrap_or_default()["device"]["volume_percent"], 37);
+
+            let (status, body) =
+                send(&app, "POST", "/sandbox/requests/drain", &[], String::new()).await;
+            assert_eq!(status, 200);
+            let log = body.unwrap_or_default()["requests"].clone();
+            let lost: Vec<_> = log
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|x| x["answer_lost"] == true)
+                .collect();
+            assert_eq!(lost.len(), 1, "{log}");
+            assert_eq!(lost[0]["path"], "/v1/me/player/volume");
+            assert_eq!(lost[0]["status"], 204);
+            let (_, body) = send(&app, "POST", "/sandbox/requests/drain", &[], String::new()).await;
+            assert_eq!(body.unwrap_or_default()["requests"], json!([]));
+            assert_eq!(
+                knobs(&app, json!({"lost_answer_probability": 1.5})).await,
+                400
+            );
+        }
+
+        /// While the accounts service is down the token endpoint answers 503 in OAuth's shape;
+        /// afterwards it issues tokens again.
+        #[tokio::test]
+        async fn the_token_endpoint_can_be_down() {
+            let app = router(SandboxState::new(SandboxOptions::default()));
+            assert_eq!(knobs(&app, json!({"token_endpoint_down": true})).await, 200);
+            let (status, body) = token(&app).await;
+            assert_eq!(status, 503, "{body}");
+            assert_eq!(body["error"], "temporarily_unavailable");
+            assert_eq!(
+                knobs(&app, json!({"token_endpoint_down": false})).await,
+                200
+            );
+            let (status, body) = token(&app).await;
+            assert_eq!(status, 200, "{body}");
+        }
     }
 }

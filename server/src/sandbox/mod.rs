@@ -27,8 +27,9 @@
 //! `state` (`sandbox_user=free` logs in the free user).
 //!
 //! # Control endpoints (not Spotify's)
-//! `GET/PUT /sandbox/faults` (latency, 429 + Retry-After, 502/503/504 probabilities,
-//! extended quota, recording), `GET/DELETE /sandbox/requests` (the exchange log),
+//! `GET/PUT /sandbox/faults` (latency, 429 + Retry-After, 502/503/504 probabilities, lost
+//! answers, token endpoint outage, extended quota, recording), `GET/DELETE /sandbox/requests`
+//! and `POST /sandbox/requests/drain` (the exchange log),
 //! `POST /sandbox/reset`, `POST /sandbox/tokens/revoke` (`{"refresh_token", "access_tokens"}`),
 //! `POST /sandbox/player/deactivate` (`{"user": "premium"|"free"}`), `GET /sandbox/world`
 //! (fixture ids), `GET /sandbox/covers/{id}` (an uploaded cover). All but the covers refuse a
@@ -135,6 +136,8 @@ impl SandboxOptions {
             record_requests: self.record_requests,
             window_limit: self.window_limit.min(faults::MAX_WINDOW_LIMIT),
             window_secs: self.window_secs.min(faults::MAX_WINDOW_SECS),
+            lost_answer_probability: 0.0,
+            token_endpoint_down: false,
         }
     }
 

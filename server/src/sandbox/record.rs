@@ -1,5 +1,7 @@
 //! The exchange log behind `GET /sandbox/requests`: method, path, query, request body, status
 //! and response body of every Web API and accounts call while recording is on.
+//! `POST /sandbox/requests/drain` hands the log over and empties it in one step, so a long run
+//! can read it piecemeal without losing an exchange between a read and a clear.
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
@@ -25,6 +27,10 @@ pub struct Exchange {
     pub request_body: Value,
     pub status: u16,
     pub response_body: Value,
+    /// The request was handled but its answer never reached the client (the `lost_answer`
+    /// fault): `status` is what the handler answered.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub answer_lost: bool,
 }
 
 fn body_value(bytes: &Bytes) -> Value {
@@ -74,7 +80,11 @@ pub async fn record(State(state): State<SandboxState>, req: Request, next: Next)
         .run(Request::from_parts(parts, Body::from(req_bytes)))
         .await;
     let (parts, body) = resp.into_parts();
-    let resp_bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    // A body that fails is a lost answer: recorded as such and lost again for the client.
+    let (resp_bytes, answer_lost) = match to_bytes(body, usize::MAX).await {
+        Ok(bytes) => (bytes, false),
+        Err(_) => (Bytes::new(), true),
+    };
     let mut response_body = body_value(&resp_bytes);
     if token_endpoint {
         response_body = redact(response_body);
@@ -86,6 +96,7 @@ pub async fn record(State(state): State<SandboxState>, req: Request, next: Next)
         request_body,
         status: parts.status.as_u16(),
         response_body,
+        answer_lost,
     };
     {
         let mut log = state.shared.log.lock();
@@ -93,6 +104,9 @@ pub async fn record(State(state): State<SandboxState>, req: Request, next: Next)
             log.pop_front();
         }
         log.push_back(exchange);
+    }
+    if answer_lost {
+        return super::faults::lost_answer(parts.status);
     }
     Response::from_parts(parts, Body::from(resp_bytes))
 }

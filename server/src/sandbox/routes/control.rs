@@ -1,5 +1,6 @@
 //! Control endpoints for tests and benchmarks (not part of Spotify's API):
-//! `GET/PUT /sandbox/faults`, `GET/DELETE /sandbox/requests`, `POST /sandbox/reset`,
+//! `GET/PUT /sandbox/faults`, `GET/DELETE /sandbox/requests`, `POST /sandbox/requests/drain`
+//! (the log, emptied in the same step), `POST /sandbox/reset`,
 //! `POST /sandbox/tokens/revoke`, `POST /sandbox/player/deactivate`, `GET /sandbox/world`,
 //! `GET /sandbox/covers/{id}`.
 //!
@@ -37,6 +38,7 @@ pub fn routes(state: SandboxState) -> Router<SandboxState> {
     Router::new()
         .route("/sandbox/faults", get(get_faults).put(put_faults))
         .route("/sandbox/requests", get(requests).delete(clear_requests))
+        .route("/sandbox/requests/drain", post(drain_requests))
         .route("/sandbox/reset", post(reset))
         .route("/sandbox/tokens/revoke", post(revoke))
         .route("/sandbox/player/deactivate", post(deactivate))
@@ -116,6 +118,12 @@ async fn put_faults(State(s): State<SandboxState>, body: Bytes) -> Result<Respon
 
 async fn requests(State(s): State<SandboxState>) -> Response {
     let log: Vec<_> = s.shared.log.lock().iter().cloned().collect();
+    axum::Json(json!({ "requests": log })).into_response()
+}
+
+/// The log so far, which is emptied in the same step (nothing recorded meanwhile is lost).
+async fn drain_requests(State(s): State<SandboxState>) -> Response {
+    let log: Vec<_> = std::mem::take(&mut *s.shared.log.lock()).into();
     axum::Json(json!({ "requests": log })).into_response()
 }
 

@@ -46,7 +46,7 @@ pub fn router(state: SandboxState) -> Router {
         .layer(from_fn_with_state(state.clone(), faults::inject));
     Router::new()
         .nest("/v1", api)
-        .merge(auth::routes())
+        .merge(auth::routes().route_layer(from_fn_with_state(state.clone(), faults::token_outage)))
         .merge(control::routes(state.clone()))
         .layer(from_fn_with_state(state.clone(), record::record))
         .with_state(state)
