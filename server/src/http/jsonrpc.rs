@@ -6,6 +6,8 @@
 //! body is buffered (bounded) so it can be classified after the fact; valid requests pass
 //! through untouched.
 
+use std::time::Duration;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
@@ -184,11 +186,35 @@ fn is_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// Middleware on `/mcp`: buffers POST bodies up to `max_body` bytes (a larger one is refused
-/// with 413, by its `Content-Length` before reading when it has one) and turns rmcp's decode
-/// failures into JSON-RPC errors.
+/// How much of a POST body `/mcp` buffers, and for how long it waits for all of it.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    /// The whole body must arrive within this time from the end of the head
+    /// (`--request-body-timeout`): a client dribbling a byte now and then does not reset it.
+    pub timeout: Duration,
+}
+
+fn body_timed_out() -> Response {
+    let body = json!({
+        "jsonrpc": "2.0",
+        "id": Value::Null,
+        "error": {
+            "code": INVALID_REQUEST,
+            "message": "Invalid Request: the request body did not arrive in time (--request-body-timeout)",
+        },
+    });
+    (StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response()
+}
+
+/// Middleware on `/mcp`: buffers POST bodies up to `max_bytes` (a larger one is refused with
+/// 413, by its `Content-Length` before reading when it has one) within `timeout` (else 408),
+/// and turns rmcp's decode failures into JSON-RPC errors.
 pub async fn jsonrpc_errors(
-    State(max_body): State<usize>,
+    State(BodyLimits {
+        max_bytes: max_body,
+        timeout,
+    }): State<BodyLimits>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -204,20 +230,14 @@ pub async fn jsonrpc_errors(
         return too_large(max_body);
     }
     let (parts, body) = request.into_parts();
-    let bytes: Bytes = match http_body_util::Limited::new(body, max_body).collect().await {
+    let collect = http_body_util::Limited::new(body, max_body).collect();
+    let Ok(collected) = tokio::time::timeout(timeout, collect).await else {
+        return body_timed_out();
+    };
+    let bytes: Bytes = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(max_body),
-        Err(e) if is_timeout(e.as_ref()) => {
-            let body = json!({
-                "jsonrpc": "2.0",
-                "id": Value::Null,
-                "error": {
-                    "code": INVALID_REQUEST,
-                    "message": "Invalid Request: the request body did not arrive in time (--request-body-timeout)",
-                },
-            });
-            return (StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response();
-        }
+        Err(e) if is_timeout(e.as_ref()) => return body_timed_out(),
         // The client stopped sending.
         Err(e) => {
             return error_response(
@@ -275,7 +295,10 @@ mod tests {
                 axum::routing::post(|body: Bytes| async move { body.len().to_string() }),
             )
             .layer(axum::middleware::from_fn_with_state(
-                max_body,
+                BodyLimits {
+                    max_bytes: max_body,
+                    timeout: Duration::from_secs(30),
+                },
                 jsonrpc_errors,
             ))
     }

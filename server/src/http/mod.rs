@@ -132,7 +132,10 @@ pub fn router(
             sessions::unknown_session_delete,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            opts.max_body_bytes,
+            jsonrpc::BodyLimits {
+                max_bytes: opts.max_body_bytes,
+                timeout: opts.limits.request_body_timeout,
+            },
             jsonrpc::jsonrpc_errors,
         ))
         .layer(axum::middleware::from_fn_with_state(
@@ -432,6 +435,39 @@ mod tests {
         assert!(text.starts_with("HTTP/1.1 408"), "{text}");
         assert!(text.contains("--request-body-timeout"), "{text}");
         assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    }
+
+    /// Found by the soak (tests/soak): the body timeout was per read (tower-http's
+    /// `TimeoutBody` restarts after each frame), so a client sending a byte every 100 ms kept a
+    /// request open for as long as it liked. The whole body must arrive within the timeout.
+    #[tokio::test]
+    async fn a_body_dribbled_byte_by_byte_gets_408_within_the_timeout() {
+        let server = start(limits(5_000, 400, 64), Duration::from_secs(1)).await;
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let head = format!(
+            "POST /mcp HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 100\r\nConnection: close\r\n\r\n",
+            server.addr
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let started = Instant::now();
+        let mut out = Vec::new();
+        // 30 bytes, one per 100 ms: 3 s, far beyond the 400 ms the body may take.
+        for _ in 0..30 {
+            if stream.write_all(b" ").await.is_err() {
+                break;
+            }
+            let mut buf = [0u8; 4096];
+            match tokio::time::timeout(Duration::from_millis(100), stream.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+                Err(_) => {}
+            }
+        }
+        let (rest, _) = read_to_close(&mut stream).await;
+        let text = String::from_utf8_lossy(&out).into_owned() + &rest;
+        let elapsed = started.elapsed();
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(elapsed < Duration::from_millis(2_000), "{elapsed:?}");
     }
 
     #[tokio::test]
