@@ -51,6 +51,10 @@ impl ToolError {
                 format!("{err}. Check the ID, URI or link (the `search` tool finds items by name).")
             }
             SpotifyError::InvalidArgument { message } => format!("Invalid argument: {message}"),
+            // A 5xx (Web API or accounts service) that was not, or could not be, retried.
+            SpotifyError::Api { status, .. } if *status >= 500 => format!(
+                "{err}. This is a temporary failure at Spotify; try again in a few seconds."
+            ),
             other => other.to_string(),
         };
         Self { message }
@@ -217,6 +221,17 @@ mod tests {
             what: "track 4uLU6hMCjMI75M1A2tKUQC".into(),
         }));
         assert!(missing.contains("search"), "{missing}");
+
+        // Found by the soak: a 503 said only "Spotify answered 503: Service unavailable".
+        let unavailable = text(ToolError::spotify(&SpotifyError::Api {
+            status: 503,
+            message: "Service unavailable (POST /me/player/queue)".into(),
+        }));
+        assert!(unavailable.contains("503"), "{unavailable}");
+        assert!(
+            unavailable.contains("try again in a few seconds"),
+            "{unavailable}"
+        );
     }
 
     #[test]

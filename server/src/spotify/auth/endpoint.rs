@@ -308,7 +308,7 @@ fn map_oauth_error(
         _ => SpotifyError::Api {
             status,
             message: format!(
-                "token endpoint: {}",
+                "the accounts service could not renew the access token: {}",
                 if description.is_empty() {
                     "no details"
                 } else {

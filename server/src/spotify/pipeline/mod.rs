@@ -148,7 +148,8 @@ impl Pipeline {
         let gave_up = |last: &str| SpotifyError::DeadlineExceeded {
             endpoint: request.endpoint(),
             budget: self.call_timeout,
-            last: last.to_owned(),
+            // The cause's own "try again" would be said twice.
+            last: last.trim_end_matches("; try again").to_owned(),
         };
         let mut backoff = retry_after::backoff(
             self.retry_base_delay,
@@ -898,6 +899,8 @@ mod tests {
                 && message.contains("did not answer"),
             "{message}"
         );
+        // Found by the soak: the cause's "try again" was repeated ("...; try again; try again").
+        assert_eq!(message.matches("try again").count(), 1, "{message}");
         assert!(
             fake.state.seen().len() <= 3,
             "{:?}",
