@@ -40,6 +40,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
+use crate::spotify::pipeline::deadline::one_call;
 use crate::spotify::{SpotifyClient, SpotifyError};
 
 pub use errors::ToolError;
@@ -384,9 +385,11 @@ impl ServerHandler for SpotifyMcp {
         let cancelled = context.ct.clone();
         let read_only = is_read_only(tool);
         let call = ToolCallContext::new(self, request, context);
+        // Every Spotify request of this call shares one deadline (`--call-timeout-secs`).
+        let call = one_call(self.inner.tools.call(call));
         let mut response = if read_only {
             tokio::select! {
-                response = self.inner.tools.call(call) => response,
+                response = call => response,
                 () = cancelled.cancelled() => {
                     tracing::debug!(tool = %name, "client went away; read-only call stopped");
                     timer.finish(false);
@@ -397,7 +400,7 @@ impl ServerHandler for SpotifyMcp {
                 }
             }
         } else {
-            self.inner.tools.call(call).await
+            call.await
         };
         // serde's message for a wrongly typed argument does not name it: add the name.
         if let Ok(CallToolResponse::Complete(result)) = &mut response

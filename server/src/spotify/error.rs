@@ -75,7 +75,7 @@ pub enum SpotifyError {
     InvalidArgument { message: String },
 
     /// The request did not complete within the configured timeout.
-    #[error("Spotify did not answer `{endpoint}` within {} s; try again", timeout.as_secs_f32())]
+    #[error("Spotify did not answer `{endpoint}` within {} s; try again", seconds(*timeout))]
     Timeout { endpoint: String, timeout: Duration },
 
     /// The call's one deadline passed: its waits (rate-limit gate, access token), its requests
@@ -240,5 +240,32 @@ mod tests {
             }
             .is_transient()
         );
+    }
+}
+
+/// A duration for a message: whole seconds, or one decimal below 10 s ("0.2 s", "1.5 s", "30 s"),
+/// never a float's full precision ("0.9786204 s").
+pub fn seconds(d: std::time::Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs >= 10.0 || (secs.fract() == 0.0 && secs >= 1.0) {
+        format!("{}", secs.round() as u64)
+    } else {
+        format!("{:.1}", (secs * 10.0).round() / 10.0)
+    }
+}
+
+#[cfg(test)]
+mod seconds_tests {
+    use super::seconds;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_in_messages_are_short() {
+        assert_eq!(seconds(Duration::from_secs_f64(0.9786204)), "1.0");
+        assert_eq!(seconds(Duration::from_millis(200)), "0.2");
+        assert_eq!(seconds(Duration::from_millis(1500)), "1.5");
+        assert_eq!(seconds(Duration::from_secs(30)), "30");
+        assert_eq!(seconds(Duration::from_secs(2)), "2");
+        assert_eq!(seconds(Duration::from_secs_f64(12.6)), "13");
     }
 }

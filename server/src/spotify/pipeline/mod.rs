@@ -9,6 +9,7 @@
 //! token refresh on 401 → error mapping. The token endpoint retries its own transient failures
 //! ([`crate::spotify::auth::TokenEndpoint`]).
 
+pub mod deadline;
 pub mod errors;
 pub mod hold;
 pub mod limiter;
@@ -144,7 +145,8 @@ impl Pipeline {
                 ),
             });
         }
-        let deadline = Instant::now() + self.call_timeout;
+        // The tool call's deadline when this request is one of several (see [`deadline`]).
+        let deadline = deadline::for_request(self.call_timeout);
         let gave_up = |last: &str| SpotifyError::DeadlineExceeded {
             endpoint: request.endpoint(),
             budget: self.call_timeout,
@@ -159,6 +161,11 @@ impl Pipeline {
         let mut rate_limited_retries = 0u32;
         let mut hold_waits = 0u32;
         let mut refreshed_after_401 = false;
+        if Instant::now() >= deadline {
+            return Err(gave_up(
+                "the call's earlier Spotify requests used up its time before this one",
+            ));
+        }
         // Fail at once (before a token or a limiter slot) when a long hold is in force.
         self.wait_out_hold(&mut hold_waits, deadline).await?;
         let mut bearer = tokio::time::timeout_at(deadline.into(), self.auth.bearer())
@@ -386,7 +393,10 @@ impl Pipeline {
         // have been applied, so nobody repeats it blindly.
         if !request.is_idempotent() && !err.is_connect() {
             let cause = if err.is_timeout() {
-                format!("no answer within {} s", timeout.as_secs_f32())
+                format!(
+                    "no answer within {} s",
+                    crate::spotify::error::seconds(timeout)
+                )
             } else {
                 crate::spotify::transport::chain(err)
             };
