@@ -129,7 +129,7 @@ pub fn router(
         .nest_service("/mcp", mcp_service(mcp, opts, sessions.clone(), cancel))
         .layer(axum::middleware::from_fn_with_state(
             sessions,
-            sessions::unknown_session_delete,
+            sessions::session_delete,
         ))
         .layer(axum::middleware::from_fn_with_state(
             jsonrpc::BodyLimits {
@@ -661,7 +661,7 @@ mod tests {
         let (status, id, body) = initialize(server.addr).await;
         assert_eq!(status, 200, "expired sessions must make room: {body}");
 
-        // Issue 10 #9: DELETE of a live session is accepted, of an unknown one is 404.
+        // Issue 10 #9: DELETE of a live session is done (204), of an unknown one is 404.
         let delete = |id: String| async move {
             reqwest::Client::new()
                 .delete(format!("http://{}/mcp", server.addr))
@@ -674,7 +674,7 @@ mod tests {
                 .as_u16()
         };
         let id = id.unwrap();
-        assert_eq!(delete(id.clone()).await, 202);
+        assert_eq!(delete(id.clone()).await, 204);
         assert_eq!(delete(id).await, 404);
         assert_eq!(delete("no-such-session".into()).await, 404);
     }

@@ -66,9 +66,12 @@ impl BoundedSessions {
     }
 }
 
-/// Middleware: `DELETE /mcp` of a session that does not exist (never did, ended or expired)
-/// answers 404, as the transport specifies for unknown sessions, instead of rmcp's 202.
-pub async fn unknown_session_delete(
+/// Middleware for `DELETE /mcp`: a session that does not exist (never did, ended or expired)
+/// answers 404, as the transport specifies for unknown sessions, instead of rmcp's 202; a session
+/// that was closed answers 204 No Content instead of 202 (the request is done, not accepted for
+/// later; the official Python SDK logs "Session termination failed: 202" for anything but 200
+/// or 204).
+pub async fn session_delete(
     State(sessions): State<Arc<BoundedSessions>>,
     request: Request,
     next: Next,
@@ -90,7 +93,13 @@ pub async fn unknown_session_delete(
         )
             .into_response();
     }
-    next.run(request).await
+    let delete = request.method() == Method::DELETE;
+    let mut response = next.run(request).await;
+    if delete && response.status() == StatusCode::ACCEPTED {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        *response.body_mut() = axum::body::Body::empty();
+    }
+    response
 }
 
 impl SessionManager for BoundedSessions {
