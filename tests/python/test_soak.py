@@ -23,7 +23,10 @@ def test_short_soak_holds_every_promise(binary: Path, tmp_path: Path):
     duration = float(os.environ.get("SPOTIFY_MCP_SOAK_SECS", "130"))
     report = tmp_path / "soak.json"
     argv = [sys.executable, str(SOAK), "--duration", str(duration), "--seed", "7",
-            "--report", str(report), "--workdir", str(tmp_path / "logs"), "--bin", str(binary)]
+            "--report", str(report), "--workdir", str(tmp_path / "logs"), "--bin", str(binary),
+            # Short storms so that every kind comes round at least once in two minutes, also when
+            # the machine is busy (the default, duration/18, left the last one out at 130 s).
+            "--storm-secs", "5", "--storm-gap", "2"]
     try:
         run = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 90, cwd=REPO_ROOT)
     except subprocess.TimeoutExpired as e:
