@@ -370,6 +370,8 @@ fn is_base62_22(s: &str) -> bool {
 }
 
 /// User IDs are usernames (older accounts) or base62 strings: letters, digits, `.`, `_`, `-`.
+/// Not only dots: `.` and `..` are path segments, so `/users/../playlists` would reach another
+/// endpoint, and their open.spotify.com link would not point at a user.
 fn valid_id(kind: ItemKind, id: &str) -> bool {
     match kind {
         ItemKind::User => {
@@ -377,6 +379,7 @@ fn valid_id(kind: ItemKind, id: &str) -> bool {
                 && id
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+                && !id.bytes().all(|b| b == b'.')
         }
         _ => is_base62_22(id),
     }
@@ -457,6 +460,22 @@ mod tests {
         assert_eq!(id.id(), "smedjan");
         let id = SpotifyId::parse("https://open.spotify.com/user/john.doe_1-2?si=x").unwrap();
         assert_eq!(id.id(), "john.doe_1-2");
+    }
+
+    /// Found by the spotify_ids fuzzer: `spotify:user:.` was a valid user, whose link did not
+    /// parse back and whose API path `/users/./playlists` (or `/users/../playlists`) is another
+    /// endpoint.
+    #[test]
+    fn user_ids_of_only_dots_are_refused() {
+        for input in ["spotify:user:.", "spotify:user:..", "spotify:user:...."] {
+            assert!(
+                matches!(SpotifyId::parse(input), Err(IdError::InvalidId { .. })),
+                "{input}"
+            );
+        }
+        assert!(SpotifyId::new(ItemKind::User, "..").is_err());
+        assert_eq!(SpotifyId::parse("spotify:user:a.b").unwrap().id(), "a.b");
+        assert_eq!(SpotifyId::parse("spotify:user:.x").unwrap().id(), ".x");
     }
 
     #[test]
