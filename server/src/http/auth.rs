@@ -218,6 +218,12 @@ pub async fn require_bearer(
             "invalid_request",
             "missing Authorization: Bearer token",
         ),
+        // RFC 6750: a request without its token is invalid_request, not a rejected token.
+        Some(Some("")) => (
+            AuthFailure::Missing,
+            "invalid_request",
+            "the Authorization header names the Bearer scheme but holds no token",
+        ),
         Some(None) => (
             AuthFailure::WrongScheme,
             "invalid_request",
@@ -239,8 +245,10 @@ pub async fn require_bearer(
 
 /// The credentials of a `Bearer` Authorization value; the scheme is case-insensitive
 /// (RFC 7235 section 2.1), so `BEARER x` and `bearer x` work too.
+/// `Some("")` is the Bearer scheme without a token.
 fn bearer_token(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim_start().split_once([' ', '\t'])?;
+    let value = value.trim();
+    let (scheme, token) = value.split_once([' ', '\t']).unwrap_or((value, ""));
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
@@ -260,8 +268,13 @@ mod tests {
         ] {
             assert_eq!(bearer_token(value), Some("tok"), "{value:?}");
         }
-        for value in ["Basic tok", "Bearertok", "Bearer", "tok"] {
+        for value in ["Basic tok", "Bearertok", "tok", "Basic"] {
             assert_eq!(bearer_token(value), None, "{value:?}");
+        }
+        // Found by the http_headers fuzzer: the scheme without a token is a missing token
+        // (invalid_request), not a wrong scheme or a rejected token.
+        for value in ["Bearer", "bearer ", "Bearer\t ", " BEARER  "] {
+            assert_eq!(bearer_token(value), Some(""), "{value:?}");
         }
     }
 
@@ -332,9 +345,10 @@ mod tests {
             text.lines()
                 .find_map(|line| line.strip_prefix(&series)?.parse::<f64>().ok())
         };
-        assert_eq!(count("missing"), Some(1.0), "{text}");
+        // `Bearer ` without a token counts as missing, like no header.
+        assert_eq!(count("missing"), Some(2.0), "{text}");
         assert_eq!(count("wrong_scheme"), Some(1.0), "{text}");
-        assert_eq!(count("invalid"), Some(3.0), "{text}");
+        assert_eq!(count("invalid"), Some(2.0), "{text}");
 
         let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
         assert_eq!(logged.matches("MCP request refused").count(), 5, "{logged}");
