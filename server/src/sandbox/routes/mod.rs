@@ -48,6 +48,9 @@ pub fn router(state: SandboxState) -> Router {
         .nest("/v1", api)
         .merge(auth::routes().route_layer(from_fn_with_state(state.clone(), faults::token_outage)))
         .merge(control::routes(state.clone()))
+        // Paths the nested API does not see (`/v1/` itself, anything outside `/v1`) get
+        // Spotify's JSON 404 too, not an empty body.
+        .fallback(|| async { ApiError::not_found("Service not found") })
         .layer(from_fn_with_state(state.clone(), record::record))
         .with_state(state)
 }
@@ -340,6 +343,34 @@ mod tests {
                 .into_owned()
                 .collect(),
         )
+    }
+
+    /// Found by the sandbox_http fuzzer: `PUT /v1/` answered 404 with an empty body (the
+    /// nested API's fallback does not see it); Spotify answers a JSON error object.
+    #[tokio::test]
+    async fn unknown_paths_get_a_json_404() {
+        use tower::ServiceExt;
+        let app = router(SandboxState::new(crate::sandbox::SandboxOptions::default()));
+        for (method, path) in [
+            ("PUT", "/v1/"),
+            ("GET", "/v1"),
+            ("GET", "/nope"),
+            ("GET", "/v1/nope"),
+        ] {
+            let request = axum::http::Request::builder()
+                .method(method)
+                .uri(path)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method} {path}");
+            let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            let value: serde_json::Value = serde_json::from_slice(&body)
+                .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e})"));
+            assert_eq!(value["error"]["status"], 404, "{method} {path}");
+        }
     }
 
     #[test]
