@@ -81,6 +81,9 @@ export SPOTIFY_MCP_OPERATOR_BIN="$root/target/debug/spotify-mcp-operator"
 log "cargo test --workspace"
 cargo test --workspace --locked
 
+log "fuzzing: every cargo-fuzz target for ${SPOTIFY_MCP_FUZZ_SECONDS:-20} s from its committed corpus (fuzz/)"
+scripts/fuzz.sh
+
 if [ -d tests/python ]; then
   log "end-to-end tests with the official Python MCP SDK"
   "$SPOTIFY_MCP_TEST_PYTHON" -m pytest tests/python -q
