@@ -217,6 +217,17 @@ mod tests {
         }));
         assert!(not_owned.contains("own or collaborate"), "{not_owned}");
 
+        // Found by the 30-minute soak: a connection Spotify closed said nothing to do.
+        let unreachable = text(ToolError::spotify(&SpotifyError::Transport {
+            message:
+                "GET /search: error sending request: connection closed before message completed"
+                    .into(),
+        }));
+        assert!(
+            unreachable.contains("try again in a few seconds"),
+            "{unreachable}"
+        );
+
         let missing = text(ToolError::spotify(&SpotifyError::NotFound {
             what: "track 4uLU6hMCjMI75M1A2tKUQC".into(),
         }));

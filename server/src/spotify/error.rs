@@ -98,7 +98,9 @@ pub enum SpotifyError {
     AnswerLost { endpoint: String, cause: String },
 
     /// Connection-level failure (DNS, TLS, reset).
-    #[error("could not reach Spotify: {message}")]
+    #[error(
+        "could not reach Spotify: {message}; try again in a few seconds, and if it persists check the network between this server and Spotify (proxy, DNS, TLS trust)"
+    )]
     Transport { message: String },
 
     /// A response body that does not match the expected shape.
