@@ -53,6 +53,16 @@ fi
 
 # -s none: no sanitizer; -a: debug assertions (and with them overflow checks).
 FUZZ_FLAGS=(-s none -a --fuzz-dir "$root/fuzz")
+# SPOTIFY_MCP_FUZZ_BUILD=dev: an unoptimised build (the suite's short runs: it compiles in a
+# fraction of the time, and runs fewer inputs per second); the default, release, is for long runs.
+case "${SPOTIFY_MCP_FUZZ_BUILD:-release}" in
+  release) ;;
+  dev) FUZZ_FLAGS+=(--dev) ;;
+  *)
+    log "SPOTIFY_MCP_FUZZ_BUILD must be release or dev, got '${SPOTIFY_MCP_FUZZ_BUILD}'"
+    exit 2
+    ;;
+esac
 work="$root/target/fuzz"
 mkdir -p "$work"
 start=$(date +%s)
