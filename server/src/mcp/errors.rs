@@ -3,7 +3,7 @@
 
 use rmcp::ErrorData;
 use rmcp::handler::server::tool::IntoCallToolResult;
-use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, ErrorCode};
 
 use crate::spotify::SpotifyError;
 use crate::spotify::ids::IdError;
@@ -87,6 +87,32 @@ impl IntoCallToolResult for ToolError {
     }
 }
 
+/// The longest method name an error message repeats (a method is a short path like
+/// `tools/call`; a longer one is cut with `…`).
+const SHOWN_METHOD_CHARS: usize = 64;
+
+/// `-32601 Method not found` for a request whose method the server does not serve, with a
+/// message that says so. rmcp's default message is the method name alone, which is empty (and
+/// says nothing) for `"method": ""`; control characters are escaped, a long name is cut.
+pub fn method_not_found(method: &str) -> ErrorData {
+    const SERVED: &str = "this server serves initialize, ping, tools/list, tools/call, \
+resources/list, resources/templates/list, resources/read, prompts/list and prompts/get";
+    let message = if method.trim().is_empty() {
+        format!("Method not found: the request's \"method\" is empty; {SERVED}")
+    } else {
+        let mut shown: String = method
+            .chars()
+            .take(SHOWN_METHOD_CHARS)
+            .flat_map(char::escape_debug)
+            .collect();
+        if method.chars().nth(SHOWN_METHOD_CHARS).is_some() {
+            shown.push('…');
+        }
+        format!("Method not found: `{shown}` is not an MCP method; {SERVED}")
+    };
+    ErrorData::new(ErrorCode::METHOD_NOT_FOUND, message, None)
+}
+
 /// What a call site knows that makes an error message more useful.
 #[derive(Debug, Clone, Default)]
 pub struct Hints {
@@ -150,6 +176,38 @@ mod tests {
             }
             other => panic!("expected a complete error result, got {other:?}"),
         }
+    }
+
+    /// Found by the mcp_http fuzzer: `"method": ""` got `-32601` with an empty message.
+    #[test]
+    fn method_not_found_always_says_what_is_wrong() {
+        let empty = method_not_found("");
+        assert_eq!(empty.code, ErrorCode::METHOD_NOT_FOUND);
+        assert!(
+            empty
+                .message
+                .starts_with("Method not found: the request's \"method\" is empty"),
+            "{}",
+            empty.message
+        );
+        assert!(method_not_found(" \t").message.contains("is empty"));
+
+        let odd = method_not_found("A \u{5}\0;;");
+        assert!(
+            odd.message
+                .starts_with("Method not found: `A \\u{5}\\0;;` is not an MCP method"),
+            "{}",
+            odd.message
+        );
+        assert!(odd.message.contains("tools/call"), "{}", odd.message);
+
+        let long = method_not_found(&"x".repeat(10_000));
+        assert!(
+            long.message.contains(&format!("`{}…`", "x".repeat(64))),
+            "{}",
+            long.message
+        );
+        assert!(long.message.len() < 400, "{} bytes", long.message.len());
     }
 
     #[test]

@@ -438,6 +438,30 @@ async fn extended_toolset_is_opt_in() {
     assert_eq!(all.len(), SpotifyMcp::tool_catalog().len());
 }
 
+/// Found by the mcp_http fuzzer: an unknown (here empty) method was answered `-32601` with an
+/// empty message; over the wire a stdio client gets the same handler, so it is checked here.
+#[tokio::test]
+async fn unknown_methods_get_a_specific_message() {
+    let mut wire = Wire::connect(SpotifyMcp::new(offline_client(), McpOptions::default())).await;
+    for (method, needle) in [
+        ("", "the request's \"method\" is empty"),
+        ("A \u{5}\0;", "`A \\u{5}\\0;` is not an MCP method"),
+        (
+            "tools/frobnicate",
+            "`tools/frobnicate` is not an MCP method",
+        ),
+    ] {
+        let answer = wire.request(method, json!({})).await;
+        assert_eq!(
+            answer["error"]["code"],
+            json!(-32601),
+            "{method:?}: {answer}"
+        );
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(needle), "{method:?}: {message}");
+    }
+}
+
 #[tokio::test]
 async fn bad_arguments_are_tool_errors_not_panics() {
     let mut wire = Wire::connect(SpotifyMcp::new(offline_client(), McpOptions::default())).await;
