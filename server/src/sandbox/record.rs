@@ -16,7 +16,7 @@ use super::error::ApiError;
 /// Most exchanges kept; older ones are dropped.
 const LOG_CAP: usize = 10_000;
 /// Largest body buffered for recording (a cover upload is at most ~350 KB of base64).
-const BODY_LIMIT: usize = 4 << 20;
+const BODY_LIMIT: usize = super::routes::MAX_BODY_BYTES;
 
 /// One recorded request/response pair.
 #[derive(Debug, Clone, Serialize)]

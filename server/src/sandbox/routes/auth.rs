@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -16,8 +15,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
-use super::Params;
-use crate::sandbox::error::OAuthError;
+use super::{Params, RawBody};
+use crate::sandbox::error::{ApiError, OAuthError};
 use crate::sandbox::tokens::{AuthCode, Grant, Scopes, verify_pkce};
 use crate::sandbox::world::{FREE, PREMIUM};
 use crate::sandbox::{CLIENT_ID, CLIENT_SECRET, SandboxState};
@@ -112,7 +111,23 @@ const ALL_SCOPES: &[&str] = &[
     "user-top-read",
 ];
 
-async fn token(State(state): State<SandboxState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn token(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Result<RawBody, ApiError>,
+) -> Response {
+    // The token endpoint answers OAuth's error shape, also for a body it cannot read.
+    let body = match body {
+        Ok(RawBody(body)) => body,
+        Err(e) => {
+            return OAuthError {
+                status: e.status,
+                error: "invalid_request",
+                description: e.message,
+            }
+            .into_response();
+        }
+    };
     match token_inner(&state, &headers, &body) {
         Ok(r) => r,
         Err(e) => e.into_response(),

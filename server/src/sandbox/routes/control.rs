@@ -18,7 +18,6 @@
 //! answers under whatever name the client used, so they are not guarded.
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::middleware::{Next, from_fn_with_state};
@@ -27,7 +26,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Path, json_body, ok};
+use super::{Path, RawBody, json_body, ok};
 use crate::http::host::Authority;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::faults::KnobsPatch;
@@ -107,7 +106,10 @@ async fn get_faults(State(s): State<SandboxState>) -> Response {
     axum::Json(s.knobs()).into_response()
 }
 
-async fn put_faults(State(s): State<SandboxState>, body: Bytes) -> Result<Response, ApiError> {
+async fn put_faults(
+    State(s): State<SandboxState>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
     let patch: KnobsPatch = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("Invalid faults JSON: {e}")))?;
     let mut knobs = s.shared.knobs.write();
@@ -147,7 +149,10 @@ struct Revoke {
 
 /// Revokes a refresh token (the next refresh gets `invalid_grant`) and/or expires all access
 /// tokens (the next API call gets 401).
-async fn revoke(State(s): State<SandboxState>, body: Bytes) -> Result<Response, ApiError> {
+async fn revoke(
+    State(s): State<SandboxState>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
     let r: Revoke = json_body(&body)?;
     let mut tokens = s.shared.tokens.lock();
     let revoked = r
@@ -179,7 +184,10 @@ fn user_index(name: Option<&str>) -> Result<usize, ApiError> {
 }
 
 /// Leaves the user without an active device (player commands answer NO_ACTIVE_DEVICE).
-async fn deactivate(State(s): State<SandboxState>, body: Bytes) -> Result<Response, ApiError> {
+async fn deactivate(
+    State(s): State<SandboxState>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
     let d: Deactivate = json_body(&body)?;
     let user = user_index(d.user.as_deref())?;
     s.shared.world.lock().accounts[user].player.deactivate();

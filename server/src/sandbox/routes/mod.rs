@@ -1,6 +1,7 @@
 //! HTTP routes of the sandbox, one module per domain, plus the extractors they share.
 
 mod auth;
+mod body;
 mod catalog;
 mod control;
 mod extended;
@@ -29,6 +30,8 @@ use super::record;
 use super::tokens::Scopes;
 use super::world::catalog::{Catalog, Kind};
 use super::world::ids::is_base62_id;
+
+pub use body::{MAX_BODY_BYTES, RawBody};
 
 pub fn router(state: SandboxState) -> Router {
     let api = Router::new()

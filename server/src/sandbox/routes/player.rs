@@ -3,7 +3,6 @@
 //! the device (404 NO_ACTIVE_DEVICE when none is active).
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -11,7 +10,7 @@ use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Me, Origin, Params, json_body, ok, render, split_uri};
+use super::{Me, Origin, Params, RawBody, json_body, ok, render, split_uri};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::world::catalog::{Catalog, Kind};
@@ -133,7 +132,7 @@ struct TransferBody {
     play: Option<bool>,
 }
 
-async fn transfer(State(s): State<SandboxState>, me: Me, body: Bytes) -> R {
+async fn transfer(State(s): State<SandboxState>, me: Me, RawBody(body): RawBody) -> R {
     let b: TransferBody = json_body(&body)?;
     let mut w = s.shared.world.lock();
     control(&w, &me)?;
@@ -250,7 +249,7 @@ fn uri_of(cat: &Catalog, p: Playable) -> String {
     .unwrap_or_default()
 }
 
-async fn play(State(s): State<SandboxState>, me: Me, q: Params, body: Bytes) -> R {
+async fn play(State(s): State<SandboxState>, me: Me, q: Params, RawBody(body): RawBody) -> R {
     let b: PlayBody = json_body(&body)?;
     let device = q.get("device_id").filter(|d| !d.is_empty());
     let cat = s.catalog();

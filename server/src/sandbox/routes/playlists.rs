@@ -3,7 +3,6 @@
 //! one with `POST /me/playlists`, and cover images (base64 JPEG at most 256 KB).
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Me, Origin, Params, Path, empty_ok, json_body, list, ok, render, split_uri};
+use super::{Me, Origin, Params, Path, RawBody, empty_ok, json_body, list, ok, render, split_uri};
 use crate::sandbox::SandboxState;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::fields;
@@ -163,7 +162,7 @@ async fn change_details(
     State(s): State<SandboxState>,
     me: Me,
     Path(id): Path<String>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> R {
     me.require(MODIFY)?;
     let d: Details = json_body(&body)?;
@@ -233,7 +232,7 @@ async fn add_items(
     me: Me,
     q: Params,
     Path(id): Path<String>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> R {
     me.require(MODIFY)?;
     let b: AddBody = json_body(&body)?;
@@ -277,7 +276,7 @@ async fn reorder_or_replace(
     me: Me,
     q: Params,
     Path(id): Path<String>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> R {
     me.require(MODIFY)?;
     let b: ReorderBody = json_body(&body)?;
@@ -333,7 +332,7 @@ async fn remove_items(
     State(s): State<SandboxState>,
     me: Me,
     Path(id): Path<String>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> R {
     me.require(MODIFY)?;
     let b: RemoveBody = json_body(&body)?;
@@ -371,7 +370,7 @@ async fn my_playlists(State(s): State<SandboxState>, me: Me, o: Origin, q: Param
     })))
 }
 
-async fn create(State(s): State<SandboxState>, me: Me, o: Origin, body: Bytes) -> R {
+async fn create(State(s): State<SandboxState>, me: Me, o: Origin, RawBody(body): RawBody) -> R {
     me.require(MODIFY)?;
     let d: Details = json_body(&body)?;
     let name = d
