@@ -25,7 +25,9 @@ pub fn from_headers(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 /// The wait a `Retry-After` value asks for, relative to `now`. A date in the past means
 /// "now" (zero). Unparseable values give `None` (the caller picks a default).
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
+    // HTTP's optional whitespace is space and tab only: `str::trim` would also drop Unicode
+    // spaces (U+0085, U+00A0, ...), which make the value invalid.
+    let value = value.trim_matches([' ', '\t']);
     if value.is_empty() {
         return None;
     }
@@ -50,6 +52,18 @@ mod tests {
 
     fn at(secs: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn only_http_whitespace_is_trimmed() {
+        // Found by the http_headers fuzzer: "\u{85}99" parsed as 99 s, while the same header
+        // read from a response (not visible ASCII) was no Retry-After at all.
+        assert_eq!(parse_retry_after("\u{85}99", at(0)), None);
+        assert_eq!(parse_retry_after("\u{a0}5", at(0)), None);
+        assert_eq!(
+            parse_retry_after("\t 5 \t", at(0)),
+            Some(Duration::from_secs(5))
+        );
     }
 
     #[test]
