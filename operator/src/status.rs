@@ -274,6 +274,31 @@ fn condition(type_: &str, ok: bool, reason: &str, message: String) -> Condition 
     }
 }
 
+/// `conditions` with `observedGeneration` set and `lastTransitionTime` kept from `previous` for
+/// those whose status did not change (`now` for the rest).
+fn stamped(
+    conditions: impl IntoIterator<Item = Condition>,
+    previous: Option<&SpotifyMcpStatus>,
+    generation: Option<i64>,
+    now: &Time,
+) -> Vec<Condition> {
+    let previous = previous
+        .map(|p| p.conditions.as_slice())
+        .unwrap_or_default();
+    conditions
+        .into_iter()
+        .map(|mut c| {
+            c.observed_generation = generation;
+            c.last_transition_time = previous
+                .iter()
+                .find(|p| p.type_ == c.type_ && p.status == c.status)
+                .map(|p| p.last_transition_time.clone())
+                .unwrap_or_else(|| now.clone());
+            c
+        })
+        .collect()
+}
+
 /// The status for `observed`, keeping `lastTransitionTime` of conditions whose status did not change.
 pub fn compute(
     previous: Option<&SpotifyMcpStatus>,
@@ -386,9 +411,6 @@ pub fn compute(
         &observed.prometheus_rule,
     );
 
-    let previous_conditions = previous
-        .map(|p| p.conditions.as_slice())
-        .unwrap_or_default();
     let conditions = [
         ready,
         progressing,
@@ -397,17 +419,8 @@ pub fn compute(
         prometheus_rule,
     ]
     .into_iter()
-    .chain(credentials_condition(observed.credentials, now.0))
-    .map(|mut c| {
-        c.observed_generation = observed.generation;
-        c.last_transition_time = previous_conditions
-            .iter()
-            .find(|p| p.type_ == c.type_ && p.status == c.status)
-            .map(|p| p.last_transition_time.clone())
-            .unwrap_or_else(|| now.clone());
-        c
-    })
-    .collect();
+    .chain(credentials_condition(observed.credentials, now.0));
+    let conditions = stamped(conditions, previous, observed.generation, now);
 
     SpotifyMcpStatus {
         observed_generation: observed.generation,
@@ -509,26 +522,18 @@ pub fn invalid_spec(
     now: &Time,
 ) -> SpotifyMcpStatus {
     let message = format!(
-        "this operator cannot read the object ({error}); fix the field it names (kubectl edit),          children are left as they are until then"
+        "this operator cannot read the object ({error}); fix the field it names (kubectl edit); \
+         children are left as they are until then"
     );
-    let previous_conditions = previous
-        .map(|p| p.conditions.as_slice())
-        .unwrap_or_default();
-    let conditions = [
-        condition(types::READY, false, INVALID_SPEC, message.clone()),
-        condition(types::DEGRADED, true, INVALID_SPEC, message),
-    ]
-    .into_iter()
-    .map(|mut c| {
-        c.observed_generation = generation;
-        c.last_transition_time = previous_conditions
-            .iter()
-            .find(|p| p.type_ == c.type_ && p.status == c.status)
-            .map(|p| p.last_transition_time.clone())
-            .unwrap_or_else(|| now.clone());
-        c
-    })
-    .collect();
+    let conditions = stamped(
+        [
+            condition(types::READY, false, INVALID_SPEC, message.clone()),
+            condition(types::DEGRADED, true, INVALID_SPEC, message),
+        ],
+        previous,
+        generation,
+        now,
+    );
     SpotifyMcpStatus {
         observed_generation: generation,
         replicas: previous.map_or(0, |p| p.replicas),

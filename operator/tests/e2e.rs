@@ -84,16 +84,6 @@ fn event_reasons(c: &Cluster, ns: &str, selector: &str) -> Option<Vec<String>> {
     )
 }
 
-fn sandbox_cr(name: &str) -> String {
-    json!({
-        "apiVersion": "spotifymcp.dev/v1alpha1",
-        "kind": "SpotifyMcp",
-        "metadata": {"name": name},
-        "spec": {"sandbox": true}
-    })
-    .to_string()
-}
-
 #[test]
 fn example_becomes_ready_and_the_service_monitor_follows_its_crd() {
     let c = cluster();

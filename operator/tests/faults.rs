@@ -26,16 +26,6 @@ fn one_fault_at_a_time() -> MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn sandbox_cr(name: &str) -> String {
-    json!({
-        "apiVersion": "spotifymcp.dev/v1alpha1",
-        "kind": "SpotifyMcp",
-        "metadata": {"name": name},
-        "spec": {"sandbox": true}
-    })
-    .to_string()
-}
-
 fn apply_all(c: &Cluster, ns: &str, names: &[String]) {
     let manifests: Vec<String> = names.iter().map(|n| sandbox_cr(n)).collect();
     let out = c.kubectl_stdin(

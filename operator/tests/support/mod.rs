@@ -500,6 +500,17 @@ impl Drop for Operator {
     }
 }
 
+/// A SpotifyMcp in sandbox mode named `name`, as a JSON manifest for `kubectl apply -f -`.
+pub fn sandbox_cr(name: &str) -> String {
+    serde_json::json!({
+        "apiVersion": "spotifymcp.dev/v1alpha1",
+        "kind": "SpotifyMcp",
+        "metadata": {"name": name},
+        "spec": {"sandbox": true}
+    })
+    .to_string()
+}
+
 /// Reads a JSON path like `status.readyReplicas`.
 pub fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     path.split('.').fold(v, |v, k| match k.parse::<usize>() {
