@@ -12,8 +12,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 CARGO_FUZZ_VERSION="${CARGO_FUZZ_VERSION:-0.13.2}"
-CACHE_ROOT="${SPOTIFY_MCP_TEST_CACHE:-$HOME/.cache/spotify-mcp-test}"
-OUT="$CACHE_ROOT/cargo-fuzz-$CARGO_FUZZ_VERSION"
 TARGETS=(spotify_ids http_headers tool_arguments mcp_http sandbox_http crd)
 log() { printf '[fuzz] %s\n' "$*" >&2; }
 
@@ -31,24 +29,15 @@ if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
   exit 2
 fi
 
-mkdir -p "$CACHE_ROOT"
-exec 9>"$CACHE_ROOT/cargo-fuzz.lock"
-flock 9
-if [ ! -f "$OUT/.done" ]; then
-  start=$(date +%s)
-  log "installing cargo-fuzz $CARGO_FUZZ_VERSION into $OUT"
-  # The build scratch stays out of the repository's target/ and is dropped afterwards.
-  CARGO_TARGET_DIR="$OUT/.build" cargo install --locked --quiet --root "$OUT" \
-    cargo-fuzz --version "$CARGO_FUZZ_VERSION" >&2
-  rm -rf "$OUT/.build"
-  echo "$(($(date +%s) - start))" >"$OUT/build-seconds"
-  touch "$OUT/.done"
-fi
-exec 9>&-
-export PATH="$OUT/bin:$PATH"
+PATH="$("$root/scripts/cargo-tool.sh" cargo-fuzz "$CARGO_FUZZ_VERSION"):$PATH"
+export PATH
+# The nightly toolchain (cargo-fuzz needs it): installed once if missing.
 if ! cargo +nightly --version >/dev/null 2>&1; then
-  log "the nightly toolchain is missing: rustup toolchain install nightly --profile minimal"
-  exit 2
+  log "installing the nightly toolchain (rustup toolchain install nightly --profile minimal)"
+  if ! rustup toolchain install nightly --profile minimal >&2; then
+    log "cannot install the nightly toolchain; install it with: rustup toolchain install nightly --profile minimal"
+    exit 2
+  fi
 fi
 
 # -s none: no sanitizer; -a: debug assertions (and with them overflow checks).
@@ -72,6 +61,12 @@ else
   cargo +nightly fuzz build "${FUZZ_FLAGS[@]}" >&2
 fi
 log "targets built in $(($(date +%s) - start)) s"
+# fuzz/Cargo.lock is committed; a build that had to resolve it again means it drifted from the
+# crates' manifests (cargo fuzz has no --locked).
+if git -C "$root" rev-parse --git-dir >/dev/null 2>&1 && ! git -C "$root" diff --quiet -- fuzz/Cargo.lock; then
+  log "fuzz/Cargo.lock changed during the build: it was out of date; commit the updated file"
+  exit 1
+fi
 
 failed=()
 summary=()
