@@ -96,7 +96,14 @@ for t in "${selected[@]}"; do
   line=$(printf '%-15s execs=%-9s exec/s=%-6s cov=%-6s ft=%-6s corpus=%-12s rss=%sMB' \
     "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "${rss:-?}")
   summary+=("$line")
-  crash=$(find "$artifacts" -type f | head -1)
+  # libFuzzer keeps inputs that took over 10 s (-report_slow_units) as slow-unit-* and goes on;
+  # they are reported, not failures: an unoptimised build on a busy machine is slow by itself,
+  # and a real hang is an input over -timeout (a timeout-* artifact, exit status non-zero).
+  slow=$(find "$artifacts" -type f -name 'slow-unit-*' | wc -l)
+  if [ "$slow" -gt 0 ]; then
+    log "$t: $slow input(s) over 10 s kept in $artifacts ($(grep -o 'Slowest unit: [0-9]* s' "$tlog" | tail -1))"
+  fi
+  crash=$(find "$artifacts" -type f ! -name 'slow-unit-*' | head -1)
   if [ "$status" -ne 0 ] || [ -n "$crash" ]; then
     failed+=("$t")
     log "$t FAILED (exit $status); log: $tlog"
