@@ -1,6 +1,6 @@
 //! Argument validation and parsing of every tool (`server/src/mcp/{args,validate,schema}.rs`
-//! and the handlers' own parsing), through the real rmcp server over an in-memory stream (the
-//! stdio transport's bytes), against the sandbox.
+//! and the handlers' own parsing), through the real rmcp server and the server's stdio
+//! transport (`server/src/stdio.rs`) over an in-memory stream, against the sandbox.
 //!
 //! Arguments are built from each tool's input schema: every declared argument omitted, given a
 //! plausible value (real URIs, bounds ±1, enum values, over-long text) or any JSON, plus
@@ -26,10 +26,12 @@ use tokio::io::{
 };
 use tokio::sync::Mutex;
 
-/// The largest arguments sent. Bounds are at most 300,000 characters, so 2 MiB is past every
-/// one of them; larger inputs only made the unoptimised build spend seconds per input parsing
-/// them (CI reported such inputs as slow units of over 10 s).
-const ARGUMENTS_LIMIT: usize = 2 << 20;
+/// The largest arguments sent: the stdio transport's default line bound less room for the
+/// envelope (a longer line is answered by the transport, without the request's id, and is
+/// covered by its own tests). Larger inputs also made the unoptimised build spend seconds per
+/// input (CI reported slow units of over 10 s).
+const ARGUMENTS_LIMIT: usize =
+    spotify_mcp_server::jsonrpc::DEFAULT_MAX_MESSAGE_BYTES - 4096;
 
 struct Stdio {
     write: WriteHalf<DuplexStream>,
@@ -45,8 +47,14 @@ fn session() -> &'static Mutex<Stdio> {
         env.runtime.block_on(async {
             let (client, server) = tokio::io::duplex(8 << 20);
             let mcp = env.mcp.clone();
+            let (server_read, server_write) = tokio::io::split(server);
+            let transport = spotify_mcp_server::stdio::transport(
+                server_read,
+                server_write,
+                spotify_mcp_server::jsonrpc::DEFAULT_MAX_MESSAGE_BYTES,
+            );
             tokio::spawn(async move {
-                if let Ok(running) = mcp.serve(tokio::io::split(server)).await {
+                if let Ok(running) = mcp.serve(transport).await {
                     let _ = running.waiting().await;
                 }
             });

@@ -56,7 +56,7 @@ pub enum AppError {
 pub async fn run(cli: Cli) -> Result<(), AppError> {
     match cli.command {
         None => serve_http(cli.serve).await,
-        Some(Command::Stdio(common)) => serve_stdio(*common).await,
+        Some(Command::Stdio(args)) => serve_stdio(*args).await,
         Some(Command::Auth { action }) => auth(action).await,
         Some(Command::Sandbox(args)) => {
             init_logging("info", LogFormat::Text);
@@ -239,13 +239,19 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
     Ok(())
 }
 
-async fn serve_stdio(common: CommonArgs) -> Result<(), AppError> {
+async fn serve_stdio(args: crate::config::StdioArgs) -> Result<(), AppError> {
     use rmcp::ServiceExt;
+    let common = &args.common;
     init_logging(&common.log_level, common.log_format);
-    let (client, sandbox) = build_client(&common, &Metrics::disabled()).await?;
-    let mcp = SpotifyMcp::new(client, mcp_options(&common));
+    let max_message_bytes = args.max_message_bytes()?;
+    let (client, sandbox) = build_client(common, &Metrics::disabled()).await?;
+    let mcp = SpotifyMcp::new(client, mcp_options(common));
     let service = mcp
-        .serve(rmcp::transport::stdio())
+        .serve(crate::stdio::transport(
+            tokio::io::stdin(),
+            tokio::io::stdout(),
+            max_message_bytes,
+        ))
         .await
         .map_err(|e| AppError::Stdio(e.to_string()))?;
     tokio::select! {

@@ -33,7 +33,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve MCP over stdin/stdout, for desktop clients that launch the server themselves.
-    Stdio(Box<CommonArgs>),
+    Stdio(Box<StdioArgs>),
     /// Log in to Spotify (Authorization Code with PKCE) and manage the stored token.
     Auth {
         #[command(subcommand)]
@@ -69,6 +69,35 @@ pub struct LoginArgs {
     /// token and the annotation spotifymcp.dev/authorized-at) for the operator or the chart.
     #[arg(long, value_name = "NAME", value_parser = crate::spotify::auth::manifest::parse_secret_name)]
     pub print_secret: Option<String>,
+}
+
+/// `stdio`: the options every mode shares plus the stdio transport's own bound.
+#[derive(Debug, Clone, Args)]
+pub struct StdioArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Largest JSON-RPC message (one line on stdin) accepted, in bytes; a longer line is
+    /// answered with a -32600 error and skipped.
+    #[arg(
+        long,
+        env = "SPOTIFY_MCP_MAX_MESSAGE_BYTES",
+        default_value_t = crate::jsonrpc::DEFAULT_MAX_MESSAGE_BYTES as u64
+    )]
+    pub max_message_bytes: u64,
+}
+
+impl StdioArgs {
+    /// The line bound of stdin: at least 16 KiB, at most 64 MiB (as `--max-request-body-bytes`).
+    pub fn max_message_bytes(&self) -> Result<usize, ConfigError> {
+        let bytes = in_range(
+            "--max-message-bytes",
+            self.max_message_bytes,
+            16 * 1024,
+            64 * 1024 * 1024,
+        )?;
+        Ok(usize::try_from(bytes).unwrap_or(usize::MAX))
+    }
 }
 
 /// Options shared by every mode that talks to Spotify (HTTP and stdio).
@@ -710,6 +739,31 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "--max-request-body-bytes must be between 16384 and 67108864, got 10"
+        );
+    }
+
+    #[test]
+    fn the_stdio_message_bound_is_checked() {
+        let stdio = |args: &[&str]| match parse(args).command {
+            Some(Command::Stdio(args)) => args,
+            other => panic!("not stdio: {other:?}"),
+        };
+        assert_eq!(
+            stdio(&["stdio"]).max_message_bytes().unwrap(),
+            crate::jsonrpc::DEFAULT_MAX_MESSAGE_BYTES
+        );
+        assert_eq!(
+            stdio(&["stdio", "--max-message-bytes", "65536"])
+                .max_message_bytes()
+                .unwrap(),
+            65536
+        );
+        let err = stdio(&["stdio", "--max-message-bytes", "100"])
+            .max_message_bytes()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--max-message-bytes must be between 16384 and 67108864, got 100"
         );
     }
 

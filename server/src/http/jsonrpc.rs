@@ -16,121 +16,29 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 
-/// Default bound of a request body on `/mcp`: room for the largest argument (a 256 KiB
-/// base64 playlist cover) several times over, while a hundred concurrent bodies stay small.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+pub use crate::jsonrpc::DEFAULT_MAX_MESSAGE_BYTES as DEFAULT_MAX_BODY_BYTES;
+use crate::jsonrpc::{INVALID_REQUEST, SERVER_BUSY, error_object, invalid_tool_call, request_id};
 
 /// The prefix of rmcp's plain-text answer to an undecodable body.
 const RMCP_DECODE_FAILURE: &[u8] = b"fail to deserialize request body";
 
-pub const PARSE_ERROR: i64 = -32700;
-pub const INVALID_REQUEST: i64 = -32600;
-pub const INVALID_PARAMS: i64 = -32602;
-/// Implementation-defined server error: no room for another session now.
-pub const SERVER_BUSY: i64 = -32000;
-
 /// A JSON-RPC error response with HTTP 400.
 pub fn error_response(id: Value, code: i64, message: String) -> Response {
-    let body = json!({
-        "jsonrpc": "2.0",
-        "id": id,
-        "error": { "code": code, "message": message },
-    });
-    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+    bad_request(error_object(id, code, message))
 }
 
-/// Classifies a body rmcp could not decode.
+fn bad_request(error: Value) -> Response {
+    (StatusCode::BAD_REQUEST, axum::Json(error)).into_response()
+}
+
+/// Classifies a body rmcp could not decode (`crate::jsonrpc::undecodable`), with HTTP 400.
 pub fn classify(body: &[u8]) -> Response {
-    match serde_json::from_slice::<Value>(body) {
-        Err(e) => error_response(
-            Value::Null,
-            PARSE_ERROR,
-            format!("Parse error: the body is not valid JSON ({e})"),
-        ),
-        Ok(value) => {
-            let id = value
-                .get("id")
-                .filter(|id| id.is_string() || id.is_number())
-                .cloned()
-                .unwrap_or(Value::Null);
-            let reason = match &value {
-                Value::Object(map) if map.get("jsonrpc") != Some(&Value::from("2.0")) => {
-                    "the message must carry \"jsonrpc\": \"2.0\"".to_owned()
-                }
-                Value::Object(map) if !map.contains_key("method") && !map.contains_key("result") && !map.contains_key("error") => {
-                    "a request needs a \"method\"".to_owned()
-                }
-                Value::Object(_) => "the message does not match any MCP request, notification or response shape (check \"method\", \"params\" and \"id\")".to_owned(),
-                Value::Array(_) => "batches are not supported; send one JSON-RPC message per request".to_owned(),
-                _ => "a JSON-RPC message must be a JSON object".to_owned(),
-            };
-            error_response(id, INVALID_REQUEST, format!("Invalid Request: {reason}"))
-        }
-    }
-}
-
-/// The JSON type of a value, for messages.
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// A `tools/call` whose `params`, `name` or `arguments` has the wrong JSON type. rmcp cannot
-/// match it to the call request and answers `-32601 Method not found`, which sends the client
-/// looking for a missing method; the method exists and its params are wrong: `-32602`, naming
-/// the field. `None` for every other message (only bodies that mention `tools/call` are parsed).
-fn invalid_tool_call(body: &[u8]) -> Option<Response> {
-    const METHOD: &[u8] = b"tools/call";
-    if !body.windows(METHOD.len()).any(|w| w == METHOD) {
-        return None;
-    }
-    let value: Value = serde_json::from_slice(body).ok()?;
-    if value.get("method")?.as_str()? != "tools/call" {
-        return None;
-    }
-    let problem = match value.get("params") {
-        None => "`params` is required: the tool's `name` and its `arguments`".to_owned(),
-        Some(Value::Object(params)) => match (params.get("name"), params.get("arguments")) {
-            (Some(Value::String(_)), None | Some(Value::Null | Value::Object(_))) => return None,
-            (Some(Value::String(_)), Some(other)) => format!(
-                "`arguments` must be an object of named arguments, not {}",
-                json_kind(other)
-            ),
-            (None, _) => "`name` (the tool to call) is required".to_owned(),
-            (Some(other), _) => format!("`name` must be a string, not {}", json_kind(other)),
-        },
-        Some(other) => format!("`params` must be an object, not {}", json_kind(other)),
-    };
-    let id = value
-        .get("id")
-        .filter(|id| id.is_string() || id.is_number())
-        .cloned()
-        .unwrap_or(Value::Null);
-    Some(error_response(
-        id,
-        INVALID_PARAMS,
-        format!("Invalid params: {problem}"),
-    ))
+    bad_request(crate::jsonrpc::undecodable(body))
 }
 
 /// `413` with a JSON-RPC error object naming the limit.
 fn too_large(limit: usize) -> Response {
-    let body = json!({
-        "jsonrpc": "2.0",
-        "id": Value::Null,
-        "error": {
-            "code": INVALID_REQUEST,
-            "message": format!(
-                "Invalid Request: the request body exceeds the limit of {limit} bytes (--max-request-body-bytes)"
-            ),
-        },
-    });
+    let body = crate::jsonrpc::too_large(limit, "request body", "--max-request-body-bytes");
     (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response()
 }
 
@@ -148,12 +56,7 @@ async fn sessions_full(response: Response, request: &[u8]) -> Response {
         return Response::from_parts(parts, Body::from(text));
     };
     let id = serde_json::from_slice::<Value>(request)
-        .ok()
-        .and_then(|v| {
-            v.get("id")
-                .filter(|id| id.is_string() || id.is_number())
-                .cloned()
-        })
+        .map(|v| request_id(&v))
         .unwrap_or(Value::Null);
     let body = json!({
         "jsonrpc": "2.0",
@@ -248,7 +151,7 @@ pub async fn jsonrpc_errors(
         }
     };
     if let Some(refused) = invalid_tool_call(&bytes) {
-        return refused;
+        return bad_request(refused);
     }
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes.clone())))
@@ -281,6 +184,7 @@ pub async fn jsonrpc_errors(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jsonrpc::{INVALID_PARAMS, PARSE_ERROR};
 
     async fn body_json(response: Response) -> (StatusCode, Value) {
         let status = response.status();
