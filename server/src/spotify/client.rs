@@ -165,7 +165,14 @@ impl SpotifyClient {
                 let epoch = cache.epoch(&key.tag);
                 let flight: FlightId = (key, epoch);
                 let (client, store) = (self.clone(), flight.clone());
-                let fetch = async move { client.fetch(&request, Some(store)).await };
+                // The flight runs in a task of its own: what its request goes through (429
+                // waits, retries) is told to the call that started it.
+                let events = crate::spotify::pipeline::events::current();
+                // Boxed: the flight's future is large and is moved into a task.
+                let fetch = Box::pin(crate::spotify::pipeline::events::reporting_to(
+                    events,
+                    async move { client.fetch(&request, Some(store)).await },
+                ));
                 self.inner.inflight.run(flight, fetch).await?
             }
             None => self.fetch(&request, None).await?,

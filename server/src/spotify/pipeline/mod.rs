@@ -11,6 +11,7 @@
 
 pub mod deadline;
 pub mod errors;
+pub mod events;
 pub mod hold;
 pub mod limiter;
 pub mod request;
@@ -219,6 +220,11 @@ impl Pipeline {
                             return Err(gave_up(&error.to_string()));
                         }
                         tracing::debug!(endpoint = %request.endpoint(), error = %error, ?delay, "retrying after transport error");
+                        events::report(|| events::CallEvent::Retry {
+                            endpoint: request.endpoint(),
+                            cause: error.to_string(),
+                            delay,
+                        });
                         tokio::time::sleep(delay).await;
                         continue;
                     }
@@ -251,6 +257,10 @@ impl Pipeline {
                     }
                     rate_limited_retries += 1;
                     tracing::debug!(endpoint = %request.endpoint(), ?wait, "rate limited by Spotify, waiting");
+                    events::report(|| events::CallEvent::RateLimited {
+                        endpoint: request.endpoint(),
+                        wait,
+                    });
                     // With the gate the wait happens at the top of the loop, in `wait_out_hold`.
                     if self.hold.is_none() {
                         tokio::time::sleep(wait).await;
@@ -274,6 +284,11 @@ impl Pipeline {
                             return Err(errors::map_error(request, status.as_u16(), &body));
                         }
                         tracing::debug!(endpoint = %request.endpoint(), status = status.as_u16(), ?delay, "retrying");
+                        events::report(|| events::CallEvent::Retry {
+                            endpoint: request.endpoint(),
+                            cause: format!("Spotify answered {}", status.as_u16()),
+                            delay,
+                        });
                         tokio::time::sleep(delay).await;
                     }
                     _ => return Err(errors::map_error(request, status.as_u16(), &body)),
@@ -313,6 +328,7 @@ impl Pipeline {
             }
             *waits += 1;
             tracing::debug!(?remaining, "Spotify rate-limited this client ID, waiting");
+            events::report(|| events::CallEvent::GateWait { remaining });
             let waiting = Instant::now();
             tokio::time::sleep_until(held.until.into()).await;
             self.observe_wait(WaitCause::Gate, waiting.elapsed());
