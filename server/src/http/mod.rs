@@ -108,7 +108,8 @@ fn mcp_service(
         .with_max_request_body_bytes(opts.max_body_bytes)
         .with_legacy_session_mode(true)
         .with_cancellation_token(cancel);
-    StreamableHttpService::new(move || Ok(mcp.clone()), sessions, config)
+    // Each session gets its own handler state (its log level).
+    StreamableHttpService::new(move || Ok(mcp.for_session()), sessions, config)
 }
 
 /// The whole router. `extra` lets other layers (metrics) add routes; they get the Host check

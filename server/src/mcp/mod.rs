@@ -8,10 +8,12 @@
 
 mod args;
 mod catalog;
+mod completion;
 mod composite;
 mod errors;
 mod extended;
 mod library;
+pub mod logging;
 pub mod output;
 mod playback;
 mod playlists;
@@ -32,16 +34,20 @@ use rmcp::handler::server::router::prompt::PromptRouter;
 use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::handler::server::tool::{ToolCallContext, ToolRouter};
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult,
-    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ResultType,
-    ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    CacheScope, CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
+    CustomRequest, CustomResult, GetPromptRequestParams, GetPromptResponse, Implementation,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    ResultType, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
-use rmcp::service::RequestContext;
+// rmcp marks MCP logging deprecated (SEP-2577); protocol 2025-11-25 has it (see `logging`).
+#[allow(deprecated)]
+use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam, SetLevelRequestParams};
+use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use crate::spotify::pipeline::deadline::one_call;
+use crate::spotify::pipeline::events;
 use crate::spotify::{SpotifyClient, SpotifyError};
 
 pub use errors::ToolError;
@@ -92,6 +98,8 @@ pub struct SpotifyMcp {
     inner: Arc<Inner>,
     /// Tool-call metrics (issue 3); disabled unless [`SpotifyMcp::with_metrics`] is used.
     metrics: crate::metrics::Metrics,
+    /// The log level the session asked for; fresh for each session ([`Self::for_session`]).
+    log: Arc<logging::SessionLog>,
 }
 
 impl std::fmt::Debug for SpotifyMcp {
@@ -126,7 +134,64 @@ impl SpotifyMcp {
                 prompts: prompts::router(),
             }),
             metrics: crate::metrics::Metrics::disabled(),
+            log: Arc::default(),
         }
+    }
+
+    /// A handler for a new session: the same tools and client, its own log level (a
+    /// `logging/setLevel` of one session does not change what another one gets).
+    pub fn for_session(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            metrics: self.metrics.clone(),
+            log: Arc::default(),
+        }
+    }
+
+    /// The level below which nothing is sent to the client of `context`: the request's own
+    /// (`_meta`, protocol 2026-07-28), else the session's; `None` (send nothing) until the
+    /// client asks.
+    #[allow(deprecated)]
+    fn log_threshold(&self, context: &RequestContext<RoleServer>) -> Option<LoggingLevel> {
+        context.meta.log_level().or_else(|| self.log.get())
+    }
+
+    /// Sends `message` to `peer` when `threshold` lets it through.
+    #[allow(deprecated)]
+    async fn notify(
+        peer: &Peer<RoleServer>,
+        threshold: Option<LoggingLevel>,
+        message: LoggingMessageNotificationParam,
+    ) {
+        if logging::enabled(threshold, message.level)
+            && let Err(e) = peer.notify_logging_message(message).await
+        {
+            tracing::debug!(error = %e, "could not send a log message to the client");
+        }
+    }
+
+    /// Runs `call` (a tool call or completion named `label`) and sends what its Spotify
+    /// requests go through (429 waits, retries) to the client as log messages, before the
+    /// call's answer; just runs it when the client asked for no log messages.
+    #[allow(deprecated)]
+    async fn logged<T>(
+        peer: &Peer<RoleServer>,
+        threshold: Option<LoggingLevel>,
+        label: &str,
+        call: impl Future<Output = T>,
+    ) -> T {
+        if threshold.is_none() {
+            return call.await;
+        }
+        let (sink, mut received) = tokio::sync::mpsc::unbounded_channel();
+        let forward = async {
+            while let Some(event) = received.recv().await {
+                Self::notify(peer, threshold, logging::event_message(label, &event)).await;
+            }
+        };
+        // The sink is dropped when the call ends, which ends the forwarding.
+        let (out, ()) = tokio::join!(events::reporting(sink, call), forward);
+        out
     }
 
     /// Records every tool call (count by outcome, duration, calls in flight) into `metrics`;
@@ -313,6 +378,7 @@ fn supports_cache_hints(context: &RequestContext<RoleServer>) -> bool {
 }
 
 impl ServerHandler for SpotifyMcp {
+    #[allow(deprecated)] // the logging capability (SEP-2577 moves it in a later protocol)
     fn get_info(&self) -> ServerConfig {
         let mut implementation =
             Implementation::new("spotify-mcp-server", env!("CARGO_PKG_VERSION"));
@@ -322,6 +388,8 @@ impl ServerHandler for SpotifyMcp {
                 .enable_tools()
                 .enable_resources()
                 .enable_prompts()
+                .enable_logging()
+                .enable_completions()
                 .build(),
         )
         .with_server_info(implementation)
@@ -385,9 +453,16 @@ impl ServerHandler for SpotifyMcp {
         // for nobody; a write runs to its end, so it is never left half-applied.
         let cancelled = context.ct.clone();
         let read_only = is_read_only(tool);
+        let peer = context.peer.clone();
+        let threshold = self.log_threshold(&context);
         let call = ToolCallContext::new(self, request, context);
         // Every Spotify request of this call shares one deadline (`--call-timeout-secs`).
-        let call = one_call(self.inner.tools.call(call));
+        let call = one_call(Self::logged(
+            &peer,
+            threshold,
+            &name,
+            self.inner.tools.call(call),
+        ));
         let mut response = if read_only {
             tokio::select! {
                 response = call => response,
@@ -420,16 +495,100 @@ impl ServerHandler for SpotifyMcp {
             Ok(_) => true,
             Err(_) => false,
         });
+        // A failed call is also logged, with the advice the tool gave.
+        if let Ok(CallToolResponse::Complete(result)) = &response
+            && result.is_error == Some(true)
+            && threshold.is_some()
+        {
+            let text = result
+                .content
+                .iter()
+                .filter_map(|c| c.as_text())
+                .map(|t| t.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            Self::notify(&peer, threshold, logging::tool_error_message(&name, &text)).await;
+        }
         response
     }
 
-    /// Every method rmcp does not route lands here (also `"method": ""`).
+    /// Every method rmcp does not route lands here (also `"method": ""`), and so do known
+    /// methods whose params rmcp could not decode: those get `-32602` saying what is wrong.
     async fn on_custom_request(
         &self,
         request: CustomRequest,
         _context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, ErrorData> {
-        Err(errors::method_not_found(&request.method))
+        match request.method.as_str() {
+            "logging/setLevel" => Err(ErrorData::invalid_params(
+                logging::invalid_level_message(request.params.as_ref()),
+                None,
+            )),
+            "completion/complete" => Err(ErrorData::invalid_params(
+                "completion/complete needs `ref` ({\"type\": \"ref/prompt\", \"name\": ...} or \
+                 {\"type\": \"ref/resource\", \"uri\": ...}) and `argument` ({\"name\": ..., \
+                 \"value\": ...})",
+                None,
+            )),
+            method => Err(errors::method_not_found(method)),
+        }
+    }
+
+    /// Stores the session's level; messages below it are not sent (none before it is set).
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        tracing::debug!(
+            level = logging::name(request.level),
+            "client set the log level"
+        );
+        self.log.set(request.level);
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let threshold = self.log_threshold(&context);
+        let label = "completion/complete";
+        // Bounded by the call deadline like a tool call; stopped when the client goes away.
+        let completed = one_call(Self::logged(
+            &context.peer,
+            threshold,
+            label,
+            completion::complete(self, &request),
+        ));
+        let (result, failure) = tokio::select! {
+            completed = completed => completed?,
+            () = context.ct.cancelled() => {
+                return Err(ErrorData::internal_error(
+                    "completion/complete was cancelled: the client went away or cancelled it",
+                    None,
+                ));
+            }
+        };
+        if let Some(e) = failure {
+            let what = match &request.r#ref {
+                rmcp::model::Reference::Prompt(p) => {
+                    format!("{}.{}", p.name, request.argument.name)
+                }
+                rmcp::model::Reference::Resource(r) => r.uri.clone(),
+                _ => request.argument.name.clone(),
+            };
+            tracing::debug!(error = %e, %what, "completion lookup failed");
+            Self::notify(
+                &context.peer,
+                threshold,
+                logging::completion_failed_message(&what, &e.to_string()),
+            )
+            .await;
+        }
+        Ok(result)
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

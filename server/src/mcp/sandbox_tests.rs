@@ -627,3 +627,108 @@ async fn resources_and_prompts() {
     assert!(missing_arg["error"].is_object(), "{missing_arg}");
     e.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn resource_templates_complete_to_ids_from_spotify() {
+    let mut e = env().await;
+    let w = &mut e.wire;
+    let mine = ok(w, "get_my_playlists", json!({"limit": 50})).await;
+    let first = &mine["items"][0];
+    let name = first["name"].as_str().unwrap_or_default().to_string();
+    let uri = first["uri"].as_str().unwrap_or_default();
+    let id = uri.rsplit(':').next().unwrap_or_default().to_string();
+    assert!(!name.is_empty() && !id.is_empty(), "{mine}");
+    // A middle part of the name, in other case, finds the playlist's ID.
+    let chars: Vec<char> = name.chars().collect();
+    let part: String = chars[1..chars.len().min(5)]
+        .iter()
+        .collect::<String>()
+        .to_uppercase();
+    let playlist = json!({"type": "ref/resource", "uri": "spotify://playlist/{id}"});
+    let found = w
+        .request(
+            "completion/complete",
+            json!({"ref": playlist, "argument": {"name": "id", "value": part}}),
+        )
+        .await;
+    let completion = &found["result"]["completion"];
+    let values = completion["values"].as_array().cloned().unwrap_or_default();
+    assert!(values.contains(&json!(id)), "{part} -> {found}");
+    assert_eq!(completion["total"], json!(values.len()), "{found}");
+    assert_eq!(completion["hasMore"], json!(false));
+    // Nothing typed: every playlist (the listing is complete).
+    let all = w
+        .request(
+            "completion/complete",
+            json!({"ref": playlist, "argument": {"name": "id", "value": ""}}),
+        )
+        .await;
+    let listed = mine["items"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        all["result"]["completion"]["values"]
+            .as_array()
+            .map(Vec::len),
+        Some(listed.min(100)),
+        "{all}"
+    );
+
+    // Tracks by search: IDs, with Spotify's total.
+    let track = json!({"type": "ref/resource", "uri": "spotify://track/{id}"});
+    let searched = w
+        .request(
+            "completion/complete",
+            json!({"ref": track, "argument": {"name": "id", "value": "a"}}),
+        )
+        .await;
+    let completion = &searched["result"]["completion"];
+    let values = completion["values"].as_array().cloned().unwrap_or_default();
+    assert!(!values.is_empty(), "{searched}");
+    assert!(
+        values.iter().all(|v| v
+            .as_str()
+            .is_some_and(|s| s.len() == 22 && !s.contains(':'))),
+        "{searched}"
+    );
+    let total = completion["total"].as_u64().unwrap_or_default();
+    assert!(total >= values.len() as u64, "{searched}");
+    assert_eq!(completion["hasMore"], json!(total > values.len() as u64));
+    e.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_429_wait_is_logged_to_the_client_that_asked() {
+    // Spotify's rolling window: more than one request a second gets 429 with a short wait.
+    let opts = SandboxOptions {
+        window_limit: 1,
+        window_secs: 1,
+        ..SandboxOptions::default()
+    };
+    let mut e = env_with(opts, sandbox::PREMIUM_REFRESH_TOKEN, McpOptions::default()).await;
+    let w = &mut e.wire;
+    let set = w
+        .request("logging/setLevel", json!({"level": "warning"}))
+        .await;
+    assert!(set["result"].is_object(), "{set}");
+    for query in ["first query", "second query", "third query"] {
+        let _ = ok(w, "search", json!({"query": query, "limit": 3})).await;
+    }
+    let logged = w.take_notifications("notifications/message");
+    let limited: Vec<&Value> = logged
+        .iter()
+        .filter(|n| n["params"]["data"]["event"] == json!("rate_limited"))
+        .collect();
+    assert!(!limited.is_empty(), "no 429 was logged: {logged:?}");
+    for n in &limited {
+        assert_eq!(n["params"]["level"], json!("warning"));
+        assert_eq!(n["params"]["data"]["call"], json!("search"));
+        assert!(n["params"]["data"]["wait_ms"].as_u64().is_some(), "{n}");
+    }
+    // Below the level: the gate waits (notice) were not sent.
+    assert!(
+        logged
+            .iter()
+            .all(|n| n["params"]["level"] != json!("notice")),
+        "{logged:?}"
+    );
+    e.sandbox.shutdown().await;
+}

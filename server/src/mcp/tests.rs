@@ -654,3 +654,178 @@ async fn over_long_arguments_are_refused_before_use() {
         );
     }
 }
+
+#[test]
+fn logging_and_completions_are_advertised() {
+    let info = SpotifyMcp::new(offline_client(), McpOptions::default()).get_info();
+    let capabilities = serde_json::to_value(&info.capabilities).unwrap_or_default();
+    assert!(capabilities["logging"].is_object(), "{capabilities}");
+    assert!(capabilities["completions"].is_object(), "{capabilities}");
+}
+
+#[tokio::test]
+async fn set_level_accepts_mcp_levels_and_refuses_others_with_32602() {
+    let mut wire = Wire::connect(SpotifyMcp::new(offline_client(), McpOptions::default())).await;
+    for level in ["debug", "warning", "emergency"] {
+        let ok = wire
+            .request("logging/setLevel", json!({"level": level}))
+            .await;
+        assert!(ok["result"].is_object(), "{level}: {ok}");
+    }
+    let bad = wire
+        .request("logging/setLevel", json!({"level": "verbose"}))
+        .await;
+    assert_eq!(bad["error"]["code"], json!(-32602), "{bad}");
+    let message = bad["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("`verbose`") && message.contains("warning"),
+        "{message}"
+    );
+    let missing = wire.request("logging/setLevel", json!({})).await;
+    assert_eq!(missing["error"]["code"], json!(-32602), "{missing}");
+}
+
+async fn complete(wire: &mut Wire, reference: Value, name: &str, value: &str) -> Value {
+    wire.request(
+        "completion/complete",
+        json!({"ref": reference, "argument": {"name": name, "value": value}}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn prompt_arguments_complete_from_their_lists() {
+    let mut wire = Wire::connect(SpotifyMcp::new(offline_client(), McpOptions::default())).await;
+    let prompt = |name: &str| json!({"type": "ref/prompt", "name": name});
+    let mood = complete(&mut wire, prompt("dj_set"), "mood", "SUN").await;
+    let completion = &mood["result"]["completion"];
+    assert_eq!(completion["values"][0], json!("sunset"), "{mood}");
+    assert!(
+        completion["values"]
+            .as_array()
+            .is_some_and(|v| v.contains(&json!("rainy sunday morning"))),
+        "{mood}"
+    );
+    assert_eq!(completion["hasMore"], json!(false));
+    assert_eq!(
+        completion["total"],
+        json!(completion["values"].as_array().map_or(0, Vec::len))
+    );
+    let range = complete(&mut wire, prompt("explain_my_taste"), "time_range", "l").await;
+    assert_eq!(
+        range["result"]["completion"]["values"],
+        json!(["long_term"]),
+        "{range}"
+    );
+    let name = wire
+        .request(
+            "completion/complete",
+            json!({
+                "ref": prompt("curate_playlist"),
+                "argument": {"name": "name", "value": ""},
+                "context": {"arguments": {"theme": "late night jazz"}}
+            }),
+        )
+        .await;
+    assert_eq!(
+        name["result"]["completion"]["values"][0],
+        json!("Late Night Jazz"),
+        "{name}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_completion_targets_are_32602_with_specific_messages() {
+    let mut wire = Wire::connect(SpotifyMcp::new(offline_client(), McpOptions::default())).await;
+    let cases = [
+        (
+            json!({"type": "ref/prompt", "name": "karaoke"}),
+            "mood",
+            "unknown prompt `karaoke`",
+        ),
+        (
+            json!({"type": "ref/prompt", "name": "dj_set"}),
+            "genre",
+            "prompt `dj_set` has no argument `genre`",
+        ),
+        (
+            json!({"type": "ref/resource", "uri": "spotify://show/{id}"}),
+            "id",
+            "unknown resource template `spotify://show/{id}`",
+        ),
+        (
+            json!({"type": "ref/resource", "uri": "spotify://playlist/{id}"}),
+            "name",
+            "has no parameter `name`",
+        ),
+    ];
+    for (reference, argument, expected) in cases {
+        let answer = complete(&mut wire, reference.clone(), argument, "x").await;
+        assert_eq!(answer["error"]["code"], json!(-32602), "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{reference}: {message}");
+    }
+    let malformed = wire
+        .request("completion/complete", json!({"argument": {"name": "id"}}))
+        .await;
+    assert_eq!(malformed["error"]["code"], json!(-32602), "{malformed}");
+}
+
+#[tokio::test]
+async fn an_upstream_failure_completes_to_nothing_and_is_logged_once_asked() {
+    let server = SpotifyMcp::new(offline_client(), McpOptions::default());
+    let mut wire = Wire::connect(server.for_session()).await;
+    let playlist = json!({"type": "ref/resource", "uri": "spotify://playlist/{id}"});
+    let answer = complete(&mut wire, playlist.clone(), "id", "road").await;
+    assert_eq!(
+        answer["result"]["completion"],
+        json!({"values": [], "total": 0, "hasMore": false}),
+        "{answer}"
+    );
+    // Default: nothing is sent before the client sets a level.
+    assert!(wire.take_notifications("notifications/message").is_empty());
+
+    let _ = wire
+        .request("logging/setLevel", json!({"level": "notice"}))
+        .await;
+    let _ = complete(&mut wire, playlist, "id", "road").await;
+    let failed = wire.take_notifications("notifications/message");
+    assert!(
+        failed.iter().any(
+            |n| n["params"]["data"]["event"] == json!("completion_failed")
+                && n["params"]["level"] == json!("warning")
+        ),
+        "{failed:?}"
+    );
+    // The failed tool call (app-only access cannot list devices), with its advice.
+    let result = wire.call("get_devices", json!({})).await;
+    assert_eq!(result["isError"], json!(true), "{result}");
+    let logged = wire.take_notifications("notifications/message");
+    let events: Vec<&Value> = logged
+        .iter()
+        .map(|n| &n["params"]["data"]["event"])
+        .collect();
+    assert!(events.contains(&&json!("tool_error")), "{logged:?}");
+    let error = logged
+        .iter()
+        .find(|n| n["params"]["data"]["event"] == json!("tool_error"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(error["params"]["level"], json!("error"));
+    assert_eq!(error["params"]["logger"], json!("spotify-mcp"));
+    assert_eq!(error["params"]["data"]["tool"], json!("get_devices"));
+    let text = logged.iter().map(Value::to_string).collect::<String>();
+    assert!(!text.contains("test-secret"), "{text}");
+
+    // Another session of the same server has not asked: it gets nothing.
+    let mut other = Wire::connect(server.for_session()).await;
+    let _ = other.call("get_devices", json!({})).await;
+    assert!(other.take_notifications("notifications/message").is_empty());
+
+    // Above the level: an error is still sent at `error`, not at `emergency`.
+    let _ = wire
+        .request("logging/setLevel", json!({"level": "emergency"}))
+        .await;
+    let _ = wire.call("get_devices", json!({})).await;
+    assert!(wire.take_notifications("notifications/message").is_empty());
+}

@@ -17,6 +17,8 @@ pub struct Wire {
     lines: Lines<BufReader<ReadHalf<DuplexStream>>>,
     next_id: u64,
     server: JoinHandle<()>,
+    /// Notifications the server sent while a request was pending, oldest first.
+    notifications: Vec<Value>,
 }
 
 impl Drop for Wire {
@@ -41,6 +43,7 @@ impl Wire {
             lines: BufReader::new(read).lines(),
             next_id: 0,
             server: task,
+            notifications: Vec::new(),
         };
         let init = wire
             .request(
@@ -85,7 +88,19 @@ impl Wire {
             if value.get("id") == Some(&json!(id)) {
                 return (value, line.len());
             }
+            if value.get("id").is_none() && value.get("method").is_some() {
+                self.notifications.push(value);
+            }
         }
+    }
+
+    /// The notifications received so far with `method`, taken out of the wire's memory.
+    pub fn take_notifications(&mut self, method: &str) -> Vec<Value> {
+        let (taken, kept) = std::mem::take(&mut self.notifications)
+            .into_iter()
+            .partition(|n| n.get("method") == Some(&json!(method)));
+        self.notifications = kept;
+        taken
     }
 
     /// Sends a request; returns the response (`result` or `error`).
