@@ -88,3 +88,39 @@ async def test_capabilities_completions_and_log_messages(launcher):
             assert logged[0].level == "error" and logged[0].logger == "spotify-mcp", logged[0]
             assert "no-such-device" in logged[0].data["message"], logged[0]
             assert all(m.level in ("error", "critical", "alert", "emergency") for m in messages), messages
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_log_messages_and_completions_over_http(stack, mode):
+    """A 2025-11-25 session sets its level with logging/setLevel; a 2026-07-28 client sends its
+    level with each request. Either way a failed tool call reaches it as a log message, and a
+    second client that asked for nothing gets none."""
+    from mcp import Client
+    from mcp.types import PromptReference
+
+    messages: list = []
+    quiet: list = []
+
+    async def on_log(params) -> None:
+        messages.append(params)
+
+    async def on_quiet(params) -> None:
+        quiet.append(params)
+
+    level = None if mode == "legacy" else "error"
+    async with Client(stack.mcp_url, mode=mode, read_timeout_seconds=60, logging_callback=on_log, log_level=level) as client:
+        async with Client(stack.mcp_url, mode=mode, read_timeout_seconds=60, logging_callback=on_quiet) as other:
+            if mode == "legacy":
+                await client.set_logging_level("error")
+            ranges = await client.complete(
+                PromptReference(name="explain_my_taste"), {"name": "time_range", "value": "short"}
+            )
+            assert ranges.completion.values == ["short_term"], ranges
+            failed = await client.call_tool("play", {"device_id": "no-such-device"})
+            assert failed.is_error, failed
+            logged = await _wait_for(messages, lambda m: m.data.get("tool") == "play")
+            assert logged and logged[0].level == "error", messages
+            failed = await other.call_tool("play", {"device_id": "no-such-device"})
+            assert failed.is_error, failed
+            await asyncio.sleep(0.3)
+            assert quiet == [], quiet

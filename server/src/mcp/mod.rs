@@ -457,12 +457,14 @@ impl ServerHandler for SpotifyMcp {
         let threshold = self.log_threshold(&context);
         let call = ToolCallContext::new(self, request, context);
         // Every Spotify request of this call shares one deadline (`--call-timeout-secs`).
-        let call = one_call(Self::logged(
+        // Boxed: a tool call's future is large, and stateless (2026-07-28) requests are
+        // served deeper in the stack of a runtime worker.
+        let call = Box::pin(one_call(Self::logged(
             &peer,
             threshold,
             &name,
             self.inner.tools.call(call),
-        ));
+        )));
         let mut response = if read_only {
             tokio::select! {
                 response = call => response,
@@ -557,12 +559,12 @@ impl ServerHandler for SpotifyMcp {
         let threshold = self.log_threshold(&context);
         let label = "completion/complete";
         // Bounded by the call deadline like a tool call; stopped when the client goes away.
-        let completed = one_call(Self::logged(
+        let completed = Box::pin(one_call(Self::logged(
             &context.peer,
             threshold,
             label,
             completion::complete(self, &request),
-        ));
+        )));
         let (result, failure) = tokio::select! {
             completed = completed => completed?,
             () = context.ct.cancelled() => {
