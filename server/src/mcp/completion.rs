@@ -208,6 +208,11 @@ fn answer(mut values: Vec<String>, known_total: Option<usize>, more: bool) -> Co
     CompleteResult::new(info)
 }
 
+/// The answer when Spotify could not be asked: no values.
+pub fn nothing() -> CompleteResult {
+    answer(Vec::new(), Some(0), false)
+}
+
 /// `candidates` matching `typed`, case-insensitively: prefix matches first, then the others
 /// that contain it, each group in the candidates' order. All of them for an empty `typed`.
 fn matching<'a, T>(candidates: impl IntoIterator<Item = (&'a str, T)>, typed: &str) -> Vec<T> {
@@ -258,7 +263,7 @@ pub async fn complete(
     };
     Ok(match result {
         Ok(result) => (result, None),
-        Err(e) => (answer(Vec::new(), Some(0), false), Some(e)),
+        Err(e) => (nothing(), Some(e)),
     })
 }
 

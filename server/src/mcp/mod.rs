@@ -565,8 +565,23 @@ impl ServerHandler for SpotifyMcp {
             label,
             completion::complete(self, &request),
         )));
+        // Requests of a cached lookup run in tasks of their own, each with its own deadline:
+        // the whole completion is bounded here too.
+        let budget = self.client().call_timeout();
         let (result, failure) = tokio::select! {
-            completed = completed => completed?,
+            completed = tokio::time::timeout(budget, completed) => match completed {
+                Ok(completed) => {
+                    let (result, failure) = completed?;
+                    (result, failure.map(|e| e.to_string()))
+                }
+                Err(_) => (
+                    completion::nothing(),
+                    Some(format!(
+                        "Spotify did not answer within the call timeout of {} s",
+                        budget.as_secs_f64()
+                    )),
+                ),
+            },
             () = context.ct.cancelled() => {
                 return Err(ErrorData::internal_error(
                     "completion/complete was cancelled: the client went away or cancelled it",
@@ -586,7 +601,7 @@ impl ServerHandler for SpotifyMcp {
             Self::notify(
                 &context.peer,
                 threshold,
-                logging::completion_failed_message(&what, &e.to_string()),
+                logging::completion_failed_message(&what, &e),
             )
             .await;
         }

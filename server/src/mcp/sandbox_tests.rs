@@ -732,3 +732,59 @@ async fn a_429_wait_is_logged_to_the_client_that_asked() {
     );
     e.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_slow_spotify_completes_to_nothing_within_the_call_timeout() {
+    let opts = SandboxOptions {
+        latency: std::time::Duration::from_millis(1500),
+        ..SandboxOptions::default()
+    };
+    let sandbox = match sandbox::spawn(([127, 0, 0, 1], 0).into(), opts).await {
+        Ok(s) => s,
+        Err(e) => panic!("sandbox: {e}"),
+    };
+    let mut cfg = SpotifyConfig::new(
+        sandbox::CLIENT_ID,
+        Credentials::RefreshToken(Secret::new(sandbox::PREMIUM_REFRESH_TOKEN)),
+    );
+    cfg.client_secret = Some(sandbox::CLIENT_SECRET.into());
+    cfg.api_base_url = sandbox.api_base_url();
+    cfg.accounts_base_url = sandbox.accounts_base_url();
+    cfg.call_timeout = std::time::Duration::from_millis(400);
+    let client = match SpotifyClient::new(cfg) {
+        Ok(c) => c,
+        Err(e) => panic!("client: {e}"),
+    };
+    let mut w = Wire::connect(SpotifyMcp::new(client, McpOptions::default())).await;
+    let _ = w
+        .request("logging/setLevel", json!({"level": "warning"}))
+        .await;
+    let started = std::time::Instant::now();
+    let answer = w
+        .request(
+            "completion/complete",
+            json!({
+                "ref": {"type": "ref/resource", "uri": "spotify://playlist/{id}"},
+                "argument": {"name": "id", "value": "a"}
+            }),
+        )
+        .await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1400),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        answer["result"]["completion"],
+        json!({"values": [], "total": 0, "hasMore": false}),
+        "{answer}"
+    );
+    let logged = w.take_notifications("notifications/message");
+    assert!(
+        logged
+            .iter()
+            .any(|n| n["params"]["data"]["event"] == json!("completion_failed")),
+        "{logged:?}"
+    );
+    sandbox.shutdown().await;
+}

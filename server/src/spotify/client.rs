@@ -138,6 +138,11 @@ impl SpotifyClient {
         self.inner.pipeline.auth().authorization().await
     }
 
+    /// The budget of one call, however many requests it makes (`--call-timeout-secs`).
+    pub fn call_timeout(&self) -> std::time::Duration {
+        self.inner.pipeline.call_timeout()
+    }
+
     /// Whether the credentials act for a user (otherwise only catalog calls work).
     pub fn has_user(&self) -> bool {
         self.inner.pipeline.auth().has_user()

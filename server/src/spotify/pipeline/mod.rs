@@ -136,6 +136,11 @@ impl Pipeline {
         &self.auth
     }
 
+    /// The budget of one call, however many requests it makes (`--call-timeout-secs`).
+    pub fn call_timeout(&self) -> Duration {
+        self.call_timeout
+    }
+
     /// Run a request to completion; see the module documentation for the policy.
     pub async fn execute(&self, request: &ApiRequest) -> Result<ApiResponse, SpotifyError> {
         if request.needs_user() && !self.auth.has_user() {
