@@ -1,7 +1,10 @@
 """Issue 16: no HTTP call waits on a delayed ACK. A response written in several pieces to a
 socket without TCP_NODELAY waits ~40 ms for the client's delayed ACK (Nagle), on most calls of
 a keep-alive connection. A normal call here takes well under a millisecond to a few ms, so 20 ms
-is a generous bound that a 40 ms stall always crosses.
+is a generous bound that a 40 ms stall always crosses. A stall comes from how responses are
+written, so it repeats on call after call; one or two slow calls in 200 are the machine (a cold
+run once saw a single 30.7 ms call, p99 8 ms, while a build ran beside it), so up to
+OUTLIERS_ALLOWED of them are tolerated and reported.
 
 Every endpoint family is driven over ONE persistent connection (http.client reuses it): /mcp in
 both protocol revisions, /metrics and /healthz, the sandbox's Web API and control endpoints, and
@@ -21,6 +24,7 @@ from harness import ServerProcess, clean_env, free_port
 
 CALLS = 200
 STALL_MS = 20.0
+OUTLIERS_ALLOWED = 2
 
 MODERN_META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
 
@@ -54,7 +58,9 @@ def _assert_no_stall(what: str, times: list[float]) -> None:
     slow = [round(t, 1) for t in times if t >= STALL_MS]
     ordered = sorted(times)
     p50, p99 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.99) - 1]
-    assert not slow, (
+    if slow:
+        print(f"{what}: {len(slow)} isolated slow call(s) of {len(times)}: {slow} ms (p50 {p50:.2f}, p99 {p99:.2f})")
+    assert len(slow) <= OUTLIERS_ALLOWED, (
         f"{what}: {len(slow)} of {len(times)} keep-alive calls took >= {STALL_MS} ms "
         f"(p50 {p50:.2f} ms, p99 {p99:.2f} ms; slow: {slow[:10]}): a delayed-ACK stall"
     )
