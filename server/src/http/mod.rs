@@ -107,6 +107,10 @@ fn mcp_service(
         .enforce_origin_validation()
         .with_max_request_body_bytes(opts.max_body_bytes)
         .with_legacy_session_mode(true)
+        // A stateless (2026-07-28) call whose first message is its answer gets one plain JSON
+        // body instead of an SSE stream with a task pumping it; a call that notifies first
+        // (progress, logging) still streams, so nothing is lost.
+        .with_json_response(true)
         .with_cancellation_token(cancel);
     // Each session gets its own handler state (its log level).
     StreamableHttpService::new(move || Ok(mcp.for_session()), sessions, config)
