@@ -52,6 +52,8 @@ done
 log "provisioning test tools"
 eval "$(scripts/test-env.sh)"
 eval "$(scripts/infra-tools.sh)"
+# Node 22 and the official MCP conformance suite (npm), for tests/python/test_conformance.py.
+eval "$(scripts/mcp-clients.sh)"
 SPOTIFY_MCP_HELM_BIN=$(scripts/helm-toolchain.sh)
 export SPOTIFY_MCP_HELM_BIN
 if [ -x scripts/k8s-toolchain.sh ] && [ -d operator ]; then
