@@ -194,6 +194,7 @@ fn mcp_options(common: &CommonArgs) -> McpOptions {
 
 async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
     init_logging(&args.common.log_level, args.common.log_format);
+    let addr = args.addr()?;
     let allowed_origins = args.allowed_origins()?;
     let max_body_bytes = args.max_request_body_bytes()?;
     let limits = args.connection_limits()?;
@@ -202,7 +203,7 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
         args.auth_tokens_file.as_deref(),
     )?
     .map(std::sync::Arc::new);
-    if auth.is_none() && !args.bind.is_loopback() {
+    if auth.is_none() && !args.bind.ip.is_loopback() {
         tracing::warn!(
             "listening on a non-loopback address without MCP access tokens: anyone who reaches this port controls the Spotify account"
         );
@@ -216,7 +217,7 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
     let mcp =
         SpotifyMcp::new(client.clone(), mcp_options(&args.common)).with_metrics(metrics.clone());
     let opts = HttpOptions {
-        addr: args.addr(),
+        addr,
         allowed_hosts: args.allowed_hosts(),
         allowed_origins,
         auth,

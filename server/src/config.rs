@@ -219,13 +219,14 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// Address to bind. Loopback by default; use 0.0.0.0 in a container.
-    #[arg(long, env = "SPOTIFY_MCP_BIND", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
-    pub bind: IpAddr,
+    /// Address to bind, `HOST` or `HOST:PORT` (as `sandbox --bind`). Loopback by default; use
+    /// 0.0.0.0 in a container.
+    #[arg(long, env = "SPOTIFY_MCP_BIND", default_value_t = BindAddr::default())]
+    pub bind: BindAddr,
 
-    /// Port for /mcp, /metrics, /healthz and /readyz.
-    #[arg(long, env = "SPOTIFY_MCP_PORT", default_value_t = DEFAULT_PORT)]
-    pub port: u16,
+    /// Port for /mcp, /metrics, /healthz and /readyz [default: 8000].
+    #[arg(long, env = "SPOTIFY_MCP_PORT")]
+    pub port: Option<u16>,
 
     /// Extra Host header names accepted (loopback names are always accepted), e.g. the Service
     /// DNS names of a pod. Other names get 403; /metrics, /healthz and /readyz also accept any
@@ -360,6 +361,8 @@ pub enum ConfigError {
         "--session-idle-timeout ({idle} s) must be longer than --call-timeout-secs ({call} s): a session would be closed while a call in it is still running"
     )]
     SessionIdleNotAboveCallTimeout { idle: u64, call: u64 },
+    #[error("--bind gives port {bind} and --port gives {port}: give the port once")]
+    ConflictingPorts { bind: u16, port: u16 },
     #[error("{name} must be between {min} and {max}, got {value}")]
     OutOfRange {
         name: &'static str,
@@ -481,9 +484,66 @@ impl SpotifyArgs {
     }
 }
 
+/// `--bind`: an IP address, with a port or without one (`127.0.0.1`, `0.0.0.0:8000`, `::1`,
+/// `[::1]:8000`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BindAddr {
+    pub ip: IpAddr,
+    pub port: Option<u16>,
+}
+
+impl Default for BindAddr {
+    fn default() -> Self {
+        Self {
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: None,
+        }
+    }
+}
+
+impl std::str::FromStr for BindAddr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Ok(ip) = s.parse::<IpAddr>() {
+            return Ok(Self { ip, port: None });
+        }
+        s.parse::<SocketAddr>()
+            .map(|a| Self {
+                ip: a.ip(),
+                port: Some(a.port()),
+            })
+            .map_err(|_| {
+                format!(
+                    "{s:?} is not an IP address or IP:PORT (e.g. 0.0.0.0, 0.0.0.0:8000, [::1]:8000)"
+                )
+            })
+    }
+}
+
+impl fmt::Display for BindAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(port) => SocketAddr::new(self.ip, port).fmt(f),
+            None => self.ip.fmt(f),
+        }
+    }
+}
+
 impl ServeArgs {
-    pub fn addr(&self) -> SocketAddr {
-        SocketAddr::new(self.bind, self.port)
+    /// The port: from `--bind HOST:PORT`, else `--port`, else 8000.
+    pub fn port(&self) -> u16 {
+        self.bind.port.or(self.port).unwrap_or(DEFAULT_PORT)
+    }
+
+    /// The address to listen on; `--bind HOST:PORT` and a different `--port` are refused.
+    pub fn addr(&self) -> Result<SocketAddr, ConfigError> {
+        if let (Some(bound), Some(port)) = (self.bind.port, self.port)
+            && bound != port
+        {
+            return Err(ConfigError::ConflictingPorts { bind: bound, port });
+        }
+        Ok(SocketAddr::new(self.bind.ip, self.port()))
     }
 
     pub fn shutdown_grace(&self) -> Duration {
@@ -560,7 +620,7 @@ impl ServeArgs {
         let mut with_ports: Vec<String> = hosts
             .iter()
             .filter(|h| !h.contains(':') || h.starts_with('['))
-            .map(|h| format!("{h}:{}", self.port))
+            .map(|h| format!("{h}:{}", self.port()))
             .collect();
         hosts.append(&mut with_ports);
         hosts.sort();
@@ -598,8 +658,46 @@ mod tests {
     #[test]
     fn defaults_bind_loopback_on_8000() {
         let cli = parse(&[]);
-        assert_eq!(cli.serve.addr(), "127.0.0.1:8000".parse().unwrap());
+        assert_eq!(cli.serve.addr().unwrap(), "127.0.0.1:8000".parse().unwrap());
         assert!(cli.command.is_none());
+    }
+
+    #[test]
+    fn bind_takes_a_host_or_host_and_port() {
+        let addr = |args: &[&str]| parse(args).serve.addr();
+        assert_eq!(
+            addr(&["--bind", "0.0.0.0"]).unwrap(),
+            "0.0.0.0:8000".parse().unwrap()
+        );
+        assert_eq!(
+            addr(&["--bind", "0.0.0.0:9000"]).unwrap(),
+            "0.0.0.0:9000".parse().unwrap()
+        );
+        assert_eq!(
+            addr(&["--bind", "[::1]:9000"]).unwrap(),
+            "[::1]:9000".parse().unwrap()
+        );
+        assert_eq!(
+            addr(&["--bind", "::1", "--port", "9001"]).unwrap(),
+            "[::1]:9001".parse().unwrap()
+        );
+        assert_eq!(
+            addr(&["--bind", "127.0.0.1:9000", "--port", "9000"]).unwrap(),
+            "127.0.0.1:9000".parse().unwrap()
+        );
+        let conflict = addr(&["--bind", "127.0.0.1:9000", "--port", "9001"]).unwrap_err();
+        assert!(
+            conflict.to_string().contains("give the port once"),
+            "{conflict}"
+        );
+        let bad =
+            Cli::try_parse_from(["spotify-mcp-server", "--bind", "localhost:80"]).unwrap_err();
+        assert!(bad.to_string().contains("IP:PORT"), "{bad}");
+        // The port of --bind counts for the Host names accepted too.
+        let hosts = parse(&["--bind", "127.0.0.1:9000", "--allowed-hosts", "smcp.svc"])
+            .serve
+            .allowed_hosts();
+        assert!(hosts.contains(&"smcp.svc:9000".to_owned()), "{hosts:?}");
     }
 
     #[test]
