@@ -40,19 +40,25 @@ TOOL_VARS = (
 )
 
 
-@functools.cache
-def tools() -> dict[str, str]:
-    """The tool paths exported by scripts/infra-tools.sh (run here if the environment lacks them)."""
-    if all(os.environ.get(v) for v in TOOL_VARS):
-        return {v: os.environ[v] for v in os.environ if v.startswith("SPOTIFY_MCP_")}
+def script_exports(script: str) -> dict[str, str]:
+    """Runs scripts/<script> and returns the variables its `export NAME=value` lines set."""
     out = subprocess.run(
-        [str(REPO_ROOT / "scripts" / "infra-tools.sh")], check=True, capture_output=True, text=True
+        [str(REPO_ROOT / "scripts" / script)], check=True, capture_output=True, text=True
     ).stdout
     found = {}
     for line in out.splitlines():
         if line.startswith("export "):
             key, _, value = line[len("export "):].partition("=")
             found[key] = shlex.split(value)[0] if value else ""
+    return found
+
+
+@functools.cache
+def tools() -> dict[str, str]:
+    """The tool paths exported by scripts/infra-tools.sh (run here if the environment lacks them)."""
+    if all(os.environ.get(v) for v in TOOL_VARS):
+        return {v: os.environ[v] for v in os.environ if v.startswith("SPOTIFY_MCP_")}
+    found = script_exports("infra-tools.sh")
     missing = [v for v in TOOL_VARS if not found.get(v)]
     if missing:
         raise RuntimeError(f"scripts/infra-tools.sh did not provide {missing}")

@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "infra"))
+from tooling import script_exports  # noqa: E402
 
 APPLICABLE = [
     "server-initialize",
@@ -75,14 +76,7 @@ def clients() -> dict[str, str]:
     wanted = ("SPOTIFY_MCP_NODE22", "SPOTIFY_MCP_CONFORMANCE")
     if all(os.environ.get(v) for v in wanted):
         return {v: os.environ[v] for v in wanted}
-    out = subprocess.run(
-        [str(REPO_ROOT / "scripts" / "mcp-clients.sh")], check=True, capture_output=True, text=True
-    ).stdout
-    found = {}
-    for line in out.splitlines():
-        if line.startswith("export "):
-            key, _, value = line[len("export "):].partition("=")
-            found[key] = shlex.split(value)[0]
+    found = script_exports("mcp-clients.sh")
     assert all(found.get(v) for v in wanted), f"scripts/mcp-clients.sh printed {found}"
     return found
 

@@ -16,6 +16,16 @@ struct Env {
 }
 
 async fn env_with(opts: SandboxOptions, refresh_token: &str, mcp: McpOptions) -> Env {
+    env_configured(opts, refresh_token, mcp, |_| {}).await
+}
+
+/// [`env_with`], with `configure` applied to the client's configuration first.
+async fn env_configured(
+    opts: SandboxOptions,
+    refresh_token: &str,
+    mcp: McpOptions,
+    configure: impl FnOnce(&mut SpotifyConfig),
+) -> Env {
     let sandbox = match sandbox::spawn(([127, 0, 0, 1], 0).into(), opts).await {
         Ok(s) => s,
         Err(e) => panic!("sandbox: {e}"),
@@ -27,6 +37,7 @@ async fn env_with(opts: SandboxOptions, refresh_token: &str, mcp: McpOptions) ->
     cfg.client_secret = Some(sandbox::CLIENT_SECRET.into());
     cfg.api_base_url = sandbox.api_base_url();
     cfg.accounts_base_url = sandbox.accounts_base_url();
+    configure(&mut cfg);
     let client = match SpotifyClient::new(cfg) {
         Ok(c) => c,
         Err(e) => panic!("client: {e}"),
@@ -739,23 +750,14 @@ async fn a_slow_spotify_completes_to_nothing_within_the_call_timeout() {
         latency: std::time::Duration::from_millis(1500),
         ..SandboxOptions::default()
     };
-    let sandbox = match sandbox::spawn(([127, 0, 0, 1], 0).into(), opts).await {
-        Ok(s) => s,
-        Err(e) => panic!("sandbox: {e}"),
-    };
-    let mut cfg = SpotifyConfig::new(
-        sandbox::CLIENT_ID,
-        Credentials::RefreshToken(Secret::new(sandbox::PREMIUM_REFRESH_TOKEN)),
-    );
-    cfg.client_secret = Some(sandbox::CLIENT_SECRET.into());
-    cfg.api_base_url = sandbox.api_base_url();
-    cfg.accounts_base_url = sandbox.accounts_base_url();
-    cfg.call_timeout = std::time::Duration::from_millis(400);
-    let client = match SpotifyClient::new(cfg) {
-        Ok(c) => c,
-        Err(e) => panic!("client: {e}"),
-    };
-    let mut w = Wire::connect(SpotifyMcp::new(client, McpOptions::default())).await;
+    let e = env_configured(
+        opts,
+        sandbox::PREMIUM_REFRESH_TOKEN,
+        McpOptions::default(),
+        |cfg| cfg.call_timeout = std::time::Duration::from_millis(400),
+    )
+    .await;
+    let (sandbox, mut w) = (e.sandbox, e.wire);
     let _ = w
         .request("logging/setLevel", json!({"level": "warning"}))
         .await;
