@@ -10,6 +10,7 @@ mod args;
 mod catalog;
 mod completion;
 mod composite;
+mod confirm;
 mod errors;
 mod extended;
 mod library;
@@ -464,6 +465,20 @@ impl ServerHandler for SpotifyMcp {
             }
             // Only used if the arguments then fail to deserialize.
             mistyped = validate::mistyped_argument(&tool.input_schema, args);
+        }
+        // Removing and replacing is confirmed by the user first where the client can ask.
+        if let Some(change) = confirm::change(&name, request.arguments.as_ref()) {
+            match self.confirm(&change, &request, &context).await {
+                confirm::Decision::Proceed => {}
+                confirm::Decision::Stop(text) => {
+                    timer.finish(false);
+                    return ToolError::invalid(text).into_call_tool_result();
+                }
+                confirm::Decision::Ask(ask) => {
+                    timer.suspend();
+                    return Ok(CallToolResponse::InputRequired(ask));
+                }
+            }
         }
         // A client that goes away (or sends notifications/cancelled) cancels the request's
         // token. A tool that changes nothing stops there, so no more Spotify requests are made

@@ -386,6 +386,14 @@ impl ToolCallGuard {
             armed.record(success);
         }
     }
+
+    /// Ends a call that only asked the client for input (2026-07-28 `input_required`): the
+    /// retry that carries the answer is the call counted.
+    pub fn suspend(mut self) {
+        if let Some(armed) = self.armed.take() {
+            armed.active.dec();
+        }
+    }
 }
 
 impl Armed {
