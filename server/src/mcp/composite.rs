@@ -5,8 +5,12 @@
 //!   of each, and report which queries matched nothing.
 
 use futures::StreamExt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use rmcp::handler::server::wrapper::{Json, Parameters};
-use rmcp::{tool, tool_router};
+use rmcp::model::{ProgressNotificationParam, ProgressToken};
+use rmcp::service::{Peer, RequestContext};
+use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -184,6 +188,49 @@ fn search_types(query: &str, preferred: Option<Kind>) -> Vec<SearchType> {
     types
 }
 
+/// `notifications/progress` for a call whose client sent a progress token: `total` steps, each
+/// [`Progress::step`] one more. Without a token it only counts.
+struct Progress {
+    peer: Peer<RoleServer>,
+    token: Option<ProgressToken>,
+    total: usize,
+    done: AtomicUsize,
+}
+
+impl Progress {
+    fn new(context: &RequestContext<RoleServer>, total: usize) -> Self {
+        Self {
+            peer: context.peer.clone(),
+            token: context.meta.get_progress_token(),
+            total,
+            done: AtomicUsize::new(0),
+        }
+    }
+
+    fn done(&self) -> usize {
+        self.done.load(Ordering::Relaxed)
+    }
+
+    async fn step(&self, what: &str) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let Some(token) = &self.token else { return };
+        let searches = self.total.saturating_sub(2);
+        let message = if done <= searches {
+            format!("{what} {done} of {searches} queries")
+        } else {
+            what.to_owned()
+        };
+        // Counts are far below 2^52, so they are exact as f64.
+        #[allow(clippy::cast_precision_loss)]
+        let update = ProgressNotificationParam::new(token.clone(), done as f64)
+            .with_total(self.total as f64)
+            .with_message(message);
+        if let Err(e) = self.peer.notify_progress(update).await {
+            tracing::debug!(error = %e, "could not send progress");
+        }
+    }
+}
+
 impl SpotifyMcp {
     /// The best track for one query of create_playlist_from_queries.
     async fn best_track(&self, text: String) -> Result<Option<Item>, ToolError> {
@@ -274,6 +321,7 @@ impl SpotifyMcp {
     async fn create_playlist_from_queries(
         &self,
         Parameters(args): Parameters<FromQueriesArgs>,
+        context: RequestContext<RoleServer>,
     ) -> Result<Json<FromQueries>, ToolError> {
         let name = required_text("name", &args.name)?;
         if args.queries.is_empty() || args.queries.len() > MAX_QUERIES {
@@ -289,11 +337,28 @@ impl SpotifyMcp {
             .map(|(i, q)| required_text(&format!("queries[{i}]"), q))
             .collect::<Result<_, _>>()?;
 
-        let found: Vec<Result<Option<Item>, ToolError>> = futures::stream::iter(queries.clone())
+        // Progress: one step per query searched, then the playlist's creation, then its items.
+        let progress = Progress::new(&context, queries.len() + 2);
+        let searches = futures::stream::iter(queries.clone())
             .map(|text| self.best_track(text))
             .buffered(CONCURRENCY)
-            .collect()
-            .await;
+            .then(|found| async {
+                progress.step("searched").await;
+                found
+            })
+            .collect::<Vec<Result<Option<Item>, ToolError>>>();
+        // A cancelled call stops searching (no more Spotify requests) and creates nothing. Once
+        // the playlist is created, its items are added too, so it is never left empty.
+        let found = tokio::select! {
+            found = searches => found,
+            () = context.ct.cancelled() => {
+                return Err(ToolError::invalid(format!(
+                    "Cancelled after searching {} of {} queries; no playlist was created",
+                    progress.done().min(queries.len()),
+                    queries.len()
+                )));
+            }
+        };
 
         let mut added = Vec::new();
         let mut unmatched = Vec::new();
@@ -321,6 +386,7 @@ impl SpotifyMcp {
             description: args.description,
         };
         let created = self.call(self.client().create_playlist(&details)).await?;
+        progress.step("created the playlist").await;
         let playlist = Item::from(&created);
         let playlist_id = SpotifyId::parse_as(&created.uri, ItemKind::Playlist)
             .or_else(|_| SpotifyId::new(ItemKind::Playlist, &created.id))
@@ -339,6 +405,7 @@ impl SpotifyMcp {
                 err.message()
             )));
         }
+        progress.step("added the tracks").await;
         let mut playlist = playlist;
         playlist.total = Some(u32::try_from(ids.len()).unwrap_or(u32::MAX));
         Ok(Json(FromQueries {

@@ -956,3 +956,88 @@ async fn subscribers_share_one_poller_and_hear_of_changes() {
     );
     e.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn create_playlist_from_queries_reports_progress_and_stops_when_cancelled() {
+    use std::time::Duration;
+    let opts = SandboxOptions {
+        record_requests: true,
+        latency: Duration::from_millis(40),
+        ..SandboxOptions::default()
+    };
+    let mut e = env_with(opts, sandbox::PREMIUM_REFRESH_TOKEN, McpOptions::default()).await;
+    let found = ok(
+        &mut e.wire,
+        "search",
+        json!({"query": "a", "types": ["track"], "limit": 6}),
+    )
+    .await;
+    let queries: Vec<String> = found["tracks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(queries.len(), 6, "{found}");
+    let call = json!({
+        "name": "create_playlist_from_queries",
+        "arguments": {"name": "progress", "queries": queries},
+        "_meta": {"progressToken": "p-1"},
+    });
+    let id = e.wire.start("tools/call", call).await;
+    let (answer, _) = e.wire.answer_raw(id, "tools/call").await;
+    assert_ne!(answer["result"]["isError"], json!(true), "{answer}");
+    let progress = e.wire.take_notifications("notifications/progress");
+    let steps: Vec<(f64, f64)> = progress
+        .iter()
+        .map(|n| {
+            assert_eq!(n["params"]["progressToken"], json!("p-1"), "{n}");
+            (
+                n["params"]["progress"].as_f64().unwrap_or(-1.0),
+                n["params"]["total"].as_f64().unwrap_or(-1.0),
+            )
+        })
+        .collect();
+    let expected: Vec<(f64, f64)> = (1..=8).map(|i| (f64::from(i), 8.0)).collect();
+    assert_eq!(steps, expected, "{progress:?}");
+    assert!(
+        progress[0]["params"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1 of 6")),
+        "{progress:?}"
+    );
+
+    // 100 queries at 40 ms each, 4 at a time, take about a second: cancel early.
+    let searches_before = recorded(&e.sandbox, "/search").await;
+    let playlists_before = recorded(&e.sandbox, "/playlists").await;
+    let queries: Vec<String> = (0..100).map(|i| format!("song {i}")).collect();
+    let call = json!({
+        "name": "create_playlist_from_queries",
+        "arguments": {"name": "cancelled", "queries": queries},
+    });
+    let id = e.wire.start("tools/call", call).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    e.wire
+        .notify(
+            "notifications/cancelled",
+            json!({"requestId": id, "reason": "test"}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let searched = recorded(&e.sandbox, "/search").await - searches_before;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let later = recorded(&e.sandbox, "/search").await - searches_before;
+    assert!(
+        searched < 60,
+        "{searched} of 100 searches went out although the call was cancelled"
+    );
+    assert_eq!(searched, later, "searches went on after the cancellation");
+    assert_eq!(
+        recorded(&e.sandbox, "/playlists").await,
+        playlists_before,
+        "a cancelled call created a playlist"
+    );
+    // The session still works.
+    ok(&mut e.wire, "get_devices", json!({})).await;
+    e.sandbox.shutdown().await;
+}

@@ -69,12 +69,30 @@ impl Wire {
         }
     }
 
-    /// Sends a request; returns the response and the byte length of its line.
-    pub async fn request_raw(&mut self, method: &str, params: Value) -> (Value, usize) {
+    /// Sends a request without waiting for its answer; returns its id.
+    pub async fn start(&mut self, method: &str, params: Value) -> u64 {
         self.next_id += 1;
         let id = self.next_id;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
             .await;
+        id
+    }
+
+    /// Sends a notification.
+    pub async fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
+            .await;
+    }
+
+    /// Sends a request; returns the response and the byte length of its line.
+    pub async fn request_raw(&mut self, method: &str, params: Value) -> (Value, usize) {
+        let id = self.start(method, params).await;
+        self.answer_raw(id, method).await
+    }
+
+    /// Waits for the answer to request `id` (sent as `method`), keeping the notifications
+    /// that come first; returns it and the byte length of its line.
+    pub async fn answer_raw(&mut self, id: u64, method: &str) -> (Value, usize) {
         loop {
             let line = match self.lines.next_line().await {
                 Ok(Some(line)) => line,
