@@ -4,7 +4,9 @@
 //!   playlist name derived from the theme already given (`context.arguments`).
 //! - `spotify://playlist/{id}`: the IDs of the user's playlists whose name (or ID) matches the
 //!   typed text, case-insensitively, prefix matches first.
-//! - `spotify://{album,artist,track}/{id}`: the IDs Spotify search finds for the typed text.
+//! - `spotify://{album,artist,track}/{id}`: the IDs Spotify search finds for the typed text;
+//!   before anything is typed, those of the tracks, albums or artists played recently.
+//! - `dj_set`'s `device`: the names of the user's devices, the active one first.
 //!
 //! Spotify is asked through the client (its response cache makes repeated completions cheap)
 //! inside one call deadline; when it fails the answer is an empty list, never an error or a
@@ -96,6 +98,8 @@ enum Source {
     /// A name for the playlist, from the theme in the context.
     PlaylistName,
     MyPlaylists,
+    /// The names of the user's devices.
+    Devices,
     Search(SearchType),
 }
 
@@ -104,6 +108,7 @@ fn prompt_source(prompt: &str, argument: &str) -> Option<Source> {
     Some(match (prompt, argument) {
         ("dj_set", "mood") => Source::Fixed(MOODS),
         ("dj_set", "minutes") => Source::Fixed(SET_MINUTES),
+        ("dj_set", "device") => Source::Devices,
         ("curate_playlist", "theme") => Source::Fixed(THEMES),
         ("curate_playlist", "size") => Source::Fixed(PLAYLIST_SIZES),
         ("curate_playlist", "name") => Source::PlaylistName,
@@ -259,6 +264,8 @@ pub async fn complete(
             ))
         }
         Source::MyPlaylists => my_playlists(server, typed).await,
+        Source::Devices => devices(server, typed).await,
+        Source::Search(kind) if typed.trim().is_empty() => recent(server, kind).await,
         Source::Search(kind) => search(server, kind, typed).await,
     };
     Ok(match result {
@@ -325,7 +332,39 @@ async fn my_playlists(server: &SpotifyMcp, typed: &str) -> Result<CompleteResult
     Ok(answer(values, None, !complete_listing))
 }
 
-/// The IDs Spotify search finds for `typed` (nothing to search for an empty text).
+/// The names of the user's devices matching `typed`, the active one first.
+async fn devices(server: &SpotifyMcp, typed: &str) -> Result<CompleteResult, SpotifyError> {
+    let mut devices = server.client().get_devices().await?;
+    devices.sort_by_key(|d| !d.is_active);
+    let names = matching(
+        devices.iter().map(|d| (d.name.as_str(), d.name.clone())),
+        typed,
+    );
+    Ok(answer(names, None, false))
+}
+
+/// Before anything is typed: the IDs of what the user played recently (tracks, their albums
+/// or their artists), most recent first, each once.
+async fn recent(server: &SpotifyMcp, kind: SearchType) -> Result<CompleteResult, SpotifyError> {
+    let played = server.client().get_recently_played(Some(50), None).await?;
+    let mut ids: Vec<String> = Vec::new();
+    for entry in &played.items {
+        let track = &entry.track;
+        let found: Vec<&Option<String>> = match kind {
+            SearchType::Album => vec![&track.album.id],
+            SearchType::Artist => track.artists.iter().map(|a| &a.id).collect(),
+            _ => vec![&track.id],
+        };
+        for id in found.into_iter().flatten() {
+            if !id.is_empty() && !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+    }
+    Ok(answer(ids, None, false))
+}
+
+/// The IDs Spotify search finds for `typed`.
 async fn search(
     server: &SpotifyMcp,
     kind: SearchType,

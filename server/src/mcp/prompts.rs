@@ -23,6 +23,8 @@ pub struct DjSetArgs {
     pub mood: String,
     /// Length of the set in minutes (default 30).
     pub minutes: Option<String>,
+    /// Device to play on, by name (default: the active one).
+    pub device: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -71,14 +73,27 @@ impl SpotifyMcp {
         let text = format!(
             "Be my DJ. Mood: \"{mood}\". Build a set of about {minutes} minutes (~{tracks} tracks) \
              with a deliberate arc: open gently, build energy, land softly.\n\
-             1. Call get_devices; if none is active, transfer_playback to the most likely device \
-             (ask me if unsure).\n\
+             1. {device}\n\
              2. Use search (types track and playlist, limit 20) with several queries that fit the \
              mood; use get_top_items (tracks) to lean towards my taste.\n\
              3. Pick the tracks, then call play with the first track's URI and add_to_queue with \
              the rest in order.\n\
              4. Reply with the set list (title - artist, duration) and one line on why it fits.",
             mood = args.mood.trim(),
+            device = match args
+                .device
+                .as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+            {
+                Some(name) => format!(
+                    "Call get_devices and transfer_playback to the device named \"{name}\" \
+                     (ask me if no device has that name)."
+                ),
+                None => "Call get_devices; if none is active, transfer_playback to the most \
+                         likely device (ask me if unsure)."
+                    .to_owned(),
+            },
         );
         GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
             .with_description(format!("DJ set for \"{}\"", args.mood.trim()))

@@ -734,6 +734,81 @@ async fn resource_templates_complete_to_ids_from_spotify() {
     let total = completion["total"].as_u64().unwrap_or_default();
     assert!(total >= values.len() as u64, "{searched}");
     assert_eq!(completion["hasMore"], json!(total > values.len() as u64));
+
+    // Nothing typed: what was played recently, most recent first, each once.
+    let history = ok(w, "get_recently_played", json!({"limit": 50})).await;
+    let played: Vec<String> = history["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["uri"].as_str())
+        .filter_map(|u| u.strip_prefix("spotify:track:").map(str::to_owned))
+        .fold(Vec::new(), |mut seen, id| {
+            if !seen.contains(&id) {
+                seen.push(id);
+            }
+            seen
+        });
+    assert!(!played.is_empty(), "{history}");
+    let recent = w
+        .request(
+            "completion/complete",
+            json!({"ref": track, "argument": {"name": "id", "value": ""}}),
+        )
+        .await;
+    assert_eq!(
+        recent["result"]["completion"]["values"],
+        json!(played),
+        "{recent}"
+    );
+    let artist = json!({"type": "ref/resource", "uri": "spotify://artist/{id}"});
+    let artists = w
+        .request(
+            "completion/complete",
+            json!({"ref": artist, "argument": {"name": "id", "value": ""}}),
+        )
+        .await;
+    assert!(
+        artists["result"]["completion"]["values"]
+            .as_array()
+            .is_some_and(|v| !v.is_empty()),
+        "{artists}"
+    );
+
+    // dj_set's device: the user's device names, the active one first.
+    let devices = ok(w, "get_devices", json!({})).await;
+    let list = devices["devices"].as_array().cloned().unwrap_or_default();
+    let active = list.iter().find(|d| d["active"] == json!(true));
+    let dj = json!({"type": "ref/prompt", "name": "dj_set"});
+    let named = w
+        .request(
+            "completion/complete",
+            json!({"ref": dj, "argument": {"name": "device", "value": ""}}),
+        )
+        .await;
+    let names = named["result"]["completion"]["values"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(names.len(), list.len(), "{named} vs {devices}");
+    let Some(active) = active else {
+        panic!("the sandbox starts with an active device: {devices}")
+    };
+    assert_eq!(names[0], active["name"], "{named}");
+    let some = list[list.len() - 1]["name"].as_str().unwrap_or_default();
+    let typed: String = some.chars().take(3).collect::<String>().to_lowercase();
+    let narrowed = w
+        .request(
+            "completion/complete",
+            json!({"ref": dj, "argument": {"name": "device", "value": typed}}),
+        )
+        .await;
+    assert!(
+        narrowed["result"]["completion"]["values"]
+            .as_array()
+            .is_some_and(|v| v.contains(&json!(some))),
+        "{typed} -> {narrowed}"
+    );
     e.sandbox.shutdown().await;
 }
 
