@@ -1,0 +1,161 @@
+"""The official TypeScript SDK (npm `@modelcontextprotocol/sdk`, pinned in
+scripts/mcp-clients.sh, on Node 22) drives `spotify-mcp-server --sandbox` through
+tests/clients/ts_client.mjs: initialize, tools/list, tools/call (search, play, pause),
+resources/list, resources/read, prompts/list, prompts/get, completion/complete, logging/setLevel
+and resources/subscribe, over streamable HTTP and over stdio.
+
+The 1.x SDK speaks protocol revisions up to 2025-11-25 only (its SUPPORTED_PROTOCOL_VERSIONS), so
+over HTTP it runs the sessionful 2025-11-25 handshake (Mcp-Session-Id); 2026-07-28 stateless
+requests from a TypeScript client are covered by the MCP Inspector (test_inspector_cli.py), whose
+client is the SDK's 2.x line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness import REPO_ROOT, STARTED, ServerProcess, clean_env
+from node_clients import client_paths, run_node
+from surface import DEFAULT_TOOLS
+
+SCRIPT = REPO_ROOT / "tests" / "clients" / "ts_client.mjs"
+TRANSPORTS = ["http-2025-11-25", "stdio"]
+STATIC_RESOURCES = {
+    "spotify://player/now-playing",
+    "spotify://player/devices",
+    "spotify://player/queue",
+    "spotify://me/playlists",
+}
+NOW_PLAYING = "spotify://player/now-playing"
+
+
+def ts_client(transport: str, launcher, tmp_path: Path, *script_args: str, server_args: tuple[str, ...] = (), server_env=None):
+    """Runs the script against a server of its own (the conversation changes the player) and
+    returns its JSON report. Over stdio the SDK starts `spotify-mcp-server stdio --sandbox`."""
+    sdk = client_paths("SPOTIFY_MCP_TS_CLIENT_DIR")["SPOTIFY_MCP_TS_CLIENT_DIR"]
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    if transport == "stdio":
+        target = ["--stdio", str(launcher.binary), "stdio", "--sandbox", *server_args]
+        name = "ts-client-stdio"
+    else:
+        server = launcher.http_server(*server_args, name="ts-client-http", env=server_env)
+        target = ["--http", server.mcp_url]
+        name = "ts-client"
+    run = run_node(
+        str(SCRIPT), "--sdk", sdk, *script_args, *target, env=clean_env(server_env, home), cwd=tmp_path, timeout=180
+    )
+    # The client's stderr holds the stdio server's log: attach it to a failure like a server's.
+    log = launcher.workdir / f"{name}-{len(STARTED):03d}.log"
+    log.write_text(run.stderr)
+    STARTED.append(ServerProcess(name, [str(SCRIPT), *target], {}, log))
+    assert run.returncode == 0, f"ts_client.mjs exit {run.returncode}\nstdout: {run.stdout[-3000:]}\nstderr: {run.stderr[-3000:]}"
+    report = json.loads(run.stdout)
+    assert "error" not in report["initialize"], f"initialize failed: {report['initialize']}"
+    return report
+
+
+def ok(report: dict, step: str):
+    """The result of a step, failing with the server's error when it has none."""
+    got = report["steps"].get(step)
+    assert got is not None, f"the script did not run {step!r}: {sorted(report['steps'])}"
+    assert "error" not in got, f"{step}: {got['error']}"
+    return got["result"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_ts_sdk_conversation(transport, launcher, tmp_path):
+    report = ts_client(transport, launcher, tmp_path)
+    assert report["sdkVersion"] == "1.32.2", report["sdkVersion"]
+
+    init = report["initialize"]
+    assert init["protocolVersion"] == "2025-11-25", init
+    assert init["serverInfo"]["name"] == "spotify-mcp-server", init
+    caps = init["capabilities"]
+    for cap in ("tools", "resources", "prompts", "logging", "completions"):
+        assert cap in caps, f"server does not announce {cap}: {caps}"
+    if transport == "stdio":
+        assert init["sessionId"] is None, init
+    else:
+        assert init["sessionId"], f"a 2025-11-25 HTTP session got no Mcp-Session-Id: {init}"
+
+    tools = ok(report, "tools/list")
+    assert not set(DEFAULT_TOOLS) - set(tools), f"tools missing: {sorted(set(DEFAULT_TOOLS) - set(tools))}"
+    assert STATIC_RESOURCES <= set(ok(report, "resources/list")), report["steps"]["resources/list"]
+    assert "spotify://playlist/{id}" in ok(report, "resources/templates/list")
+
+    # resources/read: the now-playing JSON of the sandbox's player.
+    before = ok(report, "resources/read now-playing")
+    assert before["uri"] == NOW_PLAYING and before["mimeType"] == "application/json", before
+    item = before["json"]["item"]
+    assert item["name"] and item["uri"].startswith("spotify:track:") and item["artists"], before
+
+    # tools/call search for that track's name: the sandbox catalog answers with it.
+    search = ok(report, "tools/call search")
+    assert not search["isError"], search
+    tracks = search["structuredContent"]["tracks"]
+    assert item["uri"] in [t["uri"] for t in tracks], (item, tracks)
+    assert item["name"] in search["text"], search["text"]
+
+    # A playback tool changes what now-playing says.
+    play = ok(report, "tools/call play")
+    assert not play["isError"] and play["uri"] in play["structuredContent"]["message"], play
+    after = ok(report, "resources/read now-playing after play")["json"]
+    assert after["playing"] is True and after["item"]["uri"] == play["uri"], after
+    pause = ok(report, "tools/call pause")
+    assert not pause["isError"], pause
+    paused = ok(report, "resources/read now-playing after pause")["json"]
+    assert paused["playing"] is False and paused["item"]["uri"] == play["uri"], paused
+
+    prompts = {p["name"]: p["arguments"] for p in ok(report, "prompts/list")}
+    assert set(prompts) == {"curate_playlist", "dj_set", "explain_my_taste"}, prompts
+    assert "mood" in prompts["dj_set"], prompts
+    dj = ok(report, "prompts/get dj_set")
+    assert "sunset" in dj["description"] and "60 minutes" in dj["text"], dj
+
+    # completion/complete: prompt arguments from the fixed lists, a playlist ID by its name.
+    mood = ok(report, "completion/complete dj_set mood")
+    assert mood["values"] and mood["values"][0] == "sunset", mood
+    assert all("sun" in v.lower() for v in mood["values"]), mood
+    assert "jazz" in ok(report, "completion/complete curate_playlist theme")["values"]
+    assert ok(report, "completion/complete explain_my_taste time_range")["values"] == ["short_term"]
+    playlist = ok(report, "completion/complete spotify://playlist/{id}")
+    assert playlist["playlist"]["uri"].rsplit(":", 1)[-1] in playlist["completion"]["values"], playlist
+    unknown = report["steps"]["completion/complete unknown prompt"]
+    assert unknown.get("error", {}).get("code") == -32602, unknown
+
+    # logging/setLevel: nothing before it, the failed play call at error after it.
+    quiet = ok(report, "logging before setLevel")
+    assert quiet["isError"] and quiet["messages"] == 0, quiet
+    ok(report, "logging/setLevel")
+    logged = ok(report, "logging after setLevel")
+    assert logged["isError"], logged
+    plays = [m for m in logged["messages"] if m.get("data", {}).get("tool") == "play"]
+    assert plays, f"no log message for the failed play call: {logged['messages']}"
+    assert plays[0]["level"] == "error" and plays[0]["logger"] == "spotify-mcp", plays[0]
+    assert "no-such-device" in plays[0]["data"]["message"], plays[0]
+
+    # Nothing subscribed, so no resource updates, though now-playing changed.
+    updated = [n for n in report["notifications"] if n["method"] == "notifications/resources/updated"]
+    assert not updated, updated
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_ts_sdk_resource_subscription(transport, launcher, tmp_path):
+    """resources/subscribe to now-playing, a skip, then notifications/resources/updated for it
+    within 10 s (the server polls Spotify every 300 ms here)."""
+    poll = ("--subscription-poll-ms", "300")
+    report = ts_client(transport, launcher, tmp_path, "--subscribe", "--wait-ms", "10000", server_args=poll)
+    resources = report["initialize"]["capabilities"].get("resources", {})
+    assert resources.get("subscribe") is True and resources.get("listChanged") is True, (
+        f"the server does not announce resource subscriptions: {resources}"
+    )
+    ok(report, "resources/subscribe now-playing")
+    skip = ok(report, "tools/call skip")
+    assert not skip["isError"], skip
+    updated = ok(report, "notifications/resources/updated")
+    uris = [u["uri"] for u in updated["updates"]]
+    assert NOW_PLAYING in uris, f"no notifications/resources/updated for {NOW_PLAYING} within 10 s: {updated}"
+    ok(report, "resources/unsubscribe now-playing")
