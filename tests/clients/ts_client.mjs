@@ -1,24 +1,30 @@
-// One MCP conversation with spotify-mcp-server through the official TypeScript SDK
-// (@modelcontextprotocol/sdk, pinned in scripts/mcp-clients.sh), printed as one JSON object on
-// stdout for tests/python/test_ts_client.py to check. Nothing is asserted here: every answer is
-// reported as it came, and an error is reported as {"error": ...} in the step's place.
+// One MCP conversation with spotify-mcp-server through the official TypeScript SDK (pinned in
+// scripts/mcp-clients.sh), printed as one JSON object on stdout for
+// tests/python/test_ts_client.py to check. Nothing is asserted here: every answer is reported as
+// it came, and an error is reported as {"error": ...} in the step's place.
 //
-//   node ts_client.mjs --sdk NODE_MODULES [--subscribe] --http URL
-//   node ts_client.mjs --sdk NODE_MODULES [--subscribe] --stdio COMMAND [ARG...]
+//   node ts_client.mjs --sdk NODE_MODULES [OPTIONS] --http URL
+//   node ts_client.mjs --sdk NODE_MODULES [OPTIONS] --stdio COMMAND [ARG...]
 //
 // --sdk is the node_modules directory the SDK is installed in (SPOTIFY_MCP_TS_CLIENT_DIR).
-// --subscribe adds resources/subscribe to now-playing, a playback change, and a bounded wait
-// (--wait-ms, default 10000) for notifications/resources/updated.
+// --package sdk (default): the 1.x SDK, @modelcontextprotocol/sdk, which speaks up to 2025-11-25.
+// --package client: the 2.x client, @modelcontextprotocol/client; with --era modern it pins
+//   2026-07-28 (server/discover, then stateless requests with the _meta envelope), with --era
+//   legacy (default) it runs the 2025-11-25 initialize handshake.
+// --subscribe (2025-11-25 only) adds resources/subscribe to now-playing, a playback change, and
+//   a bounded wait (--wait-ms, default 10000) for notifications/resources/updated.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const argv = process.argv.slice(2);
-const opts = { subscribe: false, waitMs: 10000 };
+const opts = { subscribe: false, waitMs: 10000, package: "sdk", era: "legacy" };
 while (argv.length) {
   const a = argv.shift();
   if (a === "--sdk") opts.sdk = argv.shift();
   else if (a === "--subscribe") opts.subscribe = true;
+  else if (a === "--package") opts.package = argv.shift();
+  else if (a === "--era") opts.era = argv.shift();
   else if (a === "--wait-ms") opts.waitMs = Number(argv.shift());
   else if (a === "--http") opts.url = argv.shift();
   else if (a === "--stdio") {
@@ -29,24 +35,42 @@ while (argv.length) {
     process.exit(2);
   }
 }
-if (!opts.sdk || (!opts.url && !opts.command)) {
+if (!opts.sdk || (!opts.url && !opts.command) || !["sdk", "client"].includes(opts.package)) {
   console.error("usage: ts_client.mjs --sdk NODE_MODULES [--subscribe] (--http URL | --stdio COMMAND [ARG...])");
   process.exit(2);
 }
 
 // ESM resolution ignores NODE_PATH: import the SDK's modules through its package.json exports
-// (an exact subpath, or the "./*" pattern).
-const pkgDir = join(opts.sdk, "@modelcontextprotocol", "sdk");
+// (an exact subpath, or the "./*" pattern; the "import" condition).
+const pkgDir = join(opts.sdk, "@modelcontextprotocol", opts.package);
 const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
-const sdk = async (subpath) => {
+const load = async (subpath) => {
   const target = pkg.exports[subpath] ?? pkg.exports["./*"];
-  const file = (typeof target === "string" ? target : target.import).replace("*", subpath.slice(2));
-  return import(pathToFileURL(join(pkgDir, file)).href);
+  let file = typeof target === "string" ? target : target.import;
+  if (typeof file !== "string") file = file.default;
+  return import(pathToFileURL(join(pkgDir, file.replace("*", subpath.slice(2)))).href);
 };
-const { Client } = await sdk("./client");
-const types = await sdk("./types.js");
+// The 1.x SDK has a module per part and registers notification handlers by schema; the 2.x
+// client exports everything from its root (stdio apart) and registers them by method name.
+let Client, HttpTransport, StdioTransport, onNotification;
+if (opts.package === "sdk") {
+  ({ Client } = await load("./client"));
+  ({ StreamableHTTPClientTransport: HttpTransport } = await load("./client/streamableHttp.js"));
+  ({ StdioClientTransport: StdioTransport } = await load("./client/stdio.js"));
+  const types = await load("./types.js");
+  const schemas = {
+    "notifications/message": types.LoggingMessageNotificationSchema,
+    "notifications/resources/updated": types.ResourceUpdatedNotificationSchema,
+  };
+  onNotification = (client, method, f) => client.setNotificationHandler(schemas[method], f);
+} else {
+  ({ Client, StreamableHTTPClientTransport: HttpTransport } = await load("."));
+  ({ StdioClientTransport: StdioTransport } = await load("./stdio"));
+  onNotification = (client, method, f) => client.setNotificationHandler(method, f);
+}
+const modern = opts.package === "client" && opts.era === "modern";
 
-const out = { sdkVersion: pkg.version, transport: opts.url ? "streamable-http" : "stdio", steps: {} };
+const out = { package: pkg.name, sdkVersion: pkg.version, era: opts.era, transport: opts.url ? "streamable-http" : "stdio", steps: {} };
 // Every message the server sent, in order (methods only for notifications).
 const received = [];
 const notifications = () => received.filter((m) => m.method).map((m) => ({ method: m.method, params: m.params }));
@@ -63,11 +87,9 @@ async function step(name, fn) {
 
 let transport;
 if (opts.url) {
-  const { StreamableHTTPClientTransport } = await sdk("./client/streamableHttp.js");
-  transport = new StreamableHTTPClientTransport(new URL(opts.url));
+  transport = new HttpTransport(new URL(opts.url));
 } else {
-  const { StdioClientTransport } = await sdk("./client/stdio.js");
-  transport = new StdioClientTransport({ command: opts.command, args: opts.args, env: process.env, stderr: "inherit" });
+  transport = new StdioTransport({ command: opts.command, args: opts.args, env: process.env, stderr: "inherit" });
 }
 // See what the server sends (the initialize result's protocolVersion, notifications) without
 // changing what the SDK does with it: the transports call `this.onmessage`.
@@ -84,13 +106,16 @@ Object.defineProperty(transport, "onmessage", {
   },
 });
 
-const client = new Client({ name: "spotify-mcp-ts-client-test", version: "1.0.0" }, { capabilities: {} });
+const client = new Client(
+  { name: "spotify-mcp-ts-client-test", version: "1.0.0" },
+  { capabilities: {}, ...(modern ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {}) },
+);
 const logMessages = [];
-client.setNotificationHandler(types.LoggingMessageNotificationSchema, (n) => {
+onNotification(client, "notifications/message", (n) => {
   logMessages.push(n.params);
 });
 const updates = [];
-client.setNotificationHandler(types.ResourceUpdatedNotificationSchema, (n) => {
+onNotification(client, "notifications/resources/updated", (n) => {
   updates.push({ uri: n.params.uri, at: Date.now() });
 });
 
@@ -101,7 +126,9 @@ try {
   await client.connect(transport);
   const init = received.find((m) => m.result?.protocolVersion);
   out.initialize = {
-    protocolVersion: init?.result.protocolVersion,
+    // 2.x knows what it negotiated (initialize or server/discover); 1.x: the initialize answer.
+    protocolVersion: client.getNegotiatedProtocolVersion?.() ?? init?.result.protocolVersion,
+    protocolEra: client.getProtocolEra?.() ?? "legacy",
     serverInfo: client.getServerVersion(),
     capabilities: client.getServerCapabilities(),
     sessionId: transport.sessionId ?? null,
@@ -172,21 +199,23 @@ await step("completion/complete spotify://playlist/{id}", async () => {
 });
 await step("completion/complete unknown prompt", () => complete({ type: "ref/prompt", name: "no_such_prompt" }, "x", ""));
 
-// Logging: nothing before a level is set; a failed tool call is logged at error after it.
+// Logging: nothing before a level is set; a failed tool call is logged at error after it. At
+// 2026-07-28 there is no logging/setLevel: the level goes in the request's _meta.
 await step("logging before setLevel", async () => {
   const r = await client.callTool({ name: "play", arguments: { device_id: "no-such-device" } });
   await sleep(300);
   return { isError: r.isError ?? false, messages: logMessages.length };
 });
-await step("logging/setLevel", async () => client.setLoggingLevel("error"));
+if (!modern) await step("logging/setLevel", async () => client.setLoggingLevel("error"));
 await step("logging after setLevel", async () => {
-  const r = await client.callTool({ name: "play", arguments: { device_id: "no-such-device" } });
+  const _meta = modern ? { "io.modelcontextprotocol/logLevel": "error" } : undefined;
+  const r = await client.callTool({ name: "play", arguments: { device_id: "no-such-device" }, _meta });
   const deadline = Date.now() + 10000;
   while (!logMessages.some((m) => m.data?.tool === "play") && Date.now() < deadline) await sleep(50);
   return { isError: r.isError ?? false, messages: logMessages };
 });
 
-if (opts.subscribe) {
+if (opts.subscribe && !modern) {
   await step("resources/subscribe now-playing", async () => {
     await client.subscribeResource({ uri: "spotify://player/now-playing" });
     return {};

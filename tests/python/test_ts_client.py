@@ -1,13 +1,17 @@
-"""The official TypeScript SDK (npm `@modelcontextprotocol/sdk`, pinned in
-scripts/mcp-clients.sh, on Node 22) drives `spotify-mcp-server --sandbox` through
-tests/clients/ts_client.mjs: initialize, tools/list, tools/call (search, play, pause),
-resources/list, resources/read, prompts/list, prompts/get, completion/complete, logging/setLevel
-and resources/subscribe, over streamable HTTP and over stdio.
+"""The official TypeScript SDK (pinned in scripts/mcp-clients.sh, on Node 22) drives
+`spotify-mcp-server --sandbox` through tests/clients/ts_client.mjs: initialize, tools/list,
+tools/call (search, play, pause), resources/list, resources/read, prompts/list, prompts/get,
+completion/complete, logging and resources/subscribe, over streamable HTTP and over stdio.
 
-The 1.x SDK speaks protocol revisions up to 2025-11-25 only (its SUPPORTED_PROTOCOL_VERSIONS), so
-over HTTP it runs the sessionful 2025-11-25 handshake (Mcp-Session-Id); 2026-07-28 stateless
-requests from a TypeScript client are covered by the MCP Inspector (test_inspector_cli.py), whose
-client is the SDK's 2.x line."""
+The SDK has two lines, and each is tested in the revision it is made for:
+- 1.x, `@modelcontextprotocol/sdk`, speaks revisions up to 2025-11-25 only (its
+  SUPPORTED_PROTOCOL_VERSIONS): the initialize handshake, a session over HTTP (Mcp-Session-Id),
+  logging/setLevel, resources/subscribe.
+- 2.x, `@modelcontextprotocol/client`, pinned to 2026-07-28 (`versionNegotiation`):
+  server/discover, then stateless requests carrying the _meta envelope, no session over HTTP,
+  the log level in each request's _meta (2026-07-28 has no logging/setLevel). Its subscriptions
+  are a `subscriptions/listen` stream, which this server does not offer; resources/subscribe is
+  2025-11-25's."""
 
 from __future__ import annotations
 
@@ -21,7 +25,10 @@ from node_clients import client_paths, run_node
 from surface import DEFAULT_TOOLS
 
 SCRIPT = REPO_ROOT / "tests" / "clients" / "ts_client.mjs"
-TRANSPORTS = ["http-2025-11-25", "stdio"]
+TRANSPORTS = ["http", "stdio"]
+# (package, era): what ts_client.mjs is told to use.
+LINES = {"sdk-1.32.2": ("sdk", "legacy"), "client-2.4.0": ("client", "modern")}
+ERAS = {"legacy": "2025-11-25", "modern": "2026-07-28"}
 STATIC_RESOURCES = {
     "spotify://player/now-playing",
     "spotify://player/devices",
@@ -31,7 +38,9 @@ STATIC_RESOURCES = {
 NOW_PLAYING = "spotify://player/now-playing"
 
 
-def ts_client(transport: str, launcher, tmp_path: Path, *script_args: str, server_args: tuple[str, ...] = (), server_env=None):
+def ts_client(
+    transport: str, launcher, tmp_path: Path, *script_args: str, server_args: tuple[str, ...] = (), server_env=None
+):
     """Runs the script against a server of its own (the conversation changes the player) and
     returns its JSON report. Over stdio the SDK starts `spotify-mcp-server stdio --sandbox`."""
     sdk = client_paths("SPOTIFY_MCP_TS_CLIENT_DIR")["SPOTIFY_MCP_TS_CLIENT_DIR"]
@@ -66,20 +75,22 @@ def ok(report: dict, step: str):
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_ts_sdk_conversation(transport, launcher, tmp_path):
-    report = ts_client(transport, launcher, tmp_path)
-    assert report["sdkVersion"] == "1.32.2", report["sdkVersion"]
+@pytest.mark.parametrize("line", LINES)
+def test_ts_sdk_conversation(line, transport, launcher, tmp_path):
+    package, era = LINES[line]
+    report = ts_client(transport, launcher, tmp_path, "--package", package, "--era", era)
+    assert f"{package}-{report['sdkVersion']}" == line, (report["package"], report["sdkVersion"])
 
     init = report["initialize"]
-    assert init["protocolVersion"] == "2025-11-25", init
+    assert init["protocolVersion"] == ERAS[era] and init["protocolEra"] == era, init
     assert init["serverInfo"]["name"] == "spotify-mcp-server", init
     caps = init["capabilities"]
     for cap in ("tools", "resources", "prompts", "logging", "completions"):
         assert cap in caps, f"server does not announce {cap}: {caps}"
-    if transport == "stdio":
-        assert init["sessionId"] is None, init
-    else:
+    if transport == "http" and era == "legacy":
         assert init["sessionId"], f"a 2025-11-25 HTTP session got no Mcp-Session-Id: {init}"
+    else:
+        assert init["sessionId"] is None, f"{transport} at {ERAS[era]} has no session: {init}"
 
     tools = ok(report, "tools/list")
     assert not set(DEFAULT_TOOLS) - set(tools), f"tools missing: {sorted(set(DEFAULT_TOOLS) - set(tools))}"
@@ -126,10 +137,12 @@ def test_ts_sdk_conversation(transport, launcher, tmp_path):
     unknown = report["steps"]["completion/complete unknown prompt"]
     assert unknown.get("error", {}).get("code") == -32602, unknown
 
-    # logging/setLevel: nothing before it, the failed play call at error after it.
+    # Logging: nothing before a level is set (logging/setLevel at 2025-11-25, the request's _meta
+    # at 2026-07-28), the failed play call at error after it.
     quiet = ok(report, "logging before setLevel")
     assert quiet["isError"] and quiet["messages"] == 0, quiet
-    ok(report, "logging/setLevel")
+    if era == "legacy":
+        assert ok(report, "logging/setLevel") == {}
     logged = ok(report, "logging after setLevel")
     assert logged["isError"], logged
     plays = [m for m in logged["messages"] if m.get("data", {}).get("tool") == "play"]
@@ -144,10 +157,11 @@ def test_ts_sdk_conversation(transport, launcher, tmp_path):
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_ts_sdk_resource_subscription(transport, launcher, tmp_path):
-    """resources/subscribe to now-playing, a skip, then notifications/resources/updated for it
-    within 10 s (the server polls Spotify every 300 ms here)."""
+    """A 2025-11-25 client (the 1.x SDK) subscribes to now-playing, skips to the next track, and
+    gets notifications/resources/updated for it within 10 s (the server polls every 300 ms)."""
     poll = ("--subscription-poll-ms", "300")
     report = ts_client(transport, launcher, tmp_path, "--subscribe", "--wait-ms", "10000", server_args=poll)
+    assert report["initialize"]["protocolVersion"] == "2025-11-25", report["initialize"]
     resources = report["initialize"]["capabilities"].get("resources", {})
     assert resources.get("subscribe") is True and resources.get("listChanged") is True, (
         f"the server does not announce resource subscriptions: {resources}"
