@@ -159,8 +159,11 @@ def test_ts_sdk_conversation(line, transport, launcher, tmp_path):
 def test_ts_sdk_resource_subscription(transport, launcher, tmp_path):
     """A 2025-11-25 client (the 1.x SDK) subscribes to now-playing, skips to the next track, and
     gets notifications/resources/updated for it within 10 s (the server polls every 300 ms)."""
-    poll = ("--subscription-poll-ms", "300")
-    report = ts_client(transport, launcher, tmp_path, "--subscribe", "--wait-ms", "10000", server_args=poll)
+    # The flag over HTTP, its environment variable for the server the SDK starts over stdio.
+    poll = {"server_args": ("--subscription-poll-ms", "300")}
+    if transport == "stdio":
+        poll = {"server_env": {"SPOTIFY_MCP_SUBSCRIPTION_POLL_MS": "300"}}
+    report = ts_client(transport, launcher, tmp_path, "--subscribe", "--wait-ms", "10000", **poll)
     assert report["initialize"]["protocolVersion"] == "2025-11-25", report["initialize"]
     resources = report["initialize"]["capabilities"].get("resources", {})
     assert resources.get("subscribe") is True and resources.get("listChanged") is True, (
