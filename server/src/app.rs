@@ -189,6 +189,7 @@ fn mcp_options(common: &CommonArgs) -> McpOptions {
     McpOptions {
         toolsets: common.toolsets(),
         read_only: common.read_only,
+        subscription_poll: std::time::Duration::from_millis(common.subscription_poll_ms),
     }
 }
 

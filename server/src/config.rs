@@ -127,6 +127,16 @@ pub struct CommonArgs {
     #[arg(long, env = "SPOTIFY_MCP_READ_ONLY")]
     pub read_only: bool,
 
+    /// How often a resource someone subscribed to is re-read from Spotify to find changes, in
+    /// milliseconds (one read per resource, however many subscribers).
+    #[arg(
+        long,
+        env = "SPOTIFY_MCP_SUBSCRIPTION_POLL_MS",
+        default_value_t = 5000,
+        value_parser = clap::value_parser!(u64).range(200..=600_000)
+    )]
+    pub subscription_poll_ms: u64,
+
     /// Response cache: `memory`, `none`, or a `redis://` URL.
     #[arg(long, env = "SPOTIFY_MCP_CACHE", default_value = "memory")]
     pub cache: CacheSetting,

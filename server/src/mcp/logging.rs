@@ -191,6 +191,16 @@ pub fn completion_failed_message(what: &str, error: &str) -> LoggingMessageNotif
     )
 }
 
+/// The message for a `resources/list` that could not add the user's playlists.
+pub fn resources_partial_message(error: &str) -> LoggingMessageNotificationParam {
+    message(
+        LoggingLevel::Warning,
+        "resources_partial",
+        &format!("resources/list lists only the fixed resources: the playlists failed: {error}"),
+        json!({}),
+    )
+}
+
 /// Keys whose value is a secret, wherever they appear (`key=value`, `"key": "value"`,
 /// `key: value`); `bearer`/`basic` are the schemes of an `Authorization` value.
 const SECRET_KEYS: [&str; 9] = [

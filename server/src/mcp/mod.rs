@@ -22,6 +22,7 @@ mod prompts;
 mod resources;
 mod schema;
 mod search;
+mod subscriptions;
 mod toolsets;
 mod validate;
 #[cfg(test)]
@@ -90,6 +91,8 @@ struct Inner {
     tools: ToolRouter<SpotifyMcp>,
     hidden: HashMap<String, Hidden>,
     prompts: PromptRouter<SpotifyMcp>,
+    /// The resource pollers of this handler's Spotify user, shared by all its sessions.
+    hub: Arc<subscriptions::Hub>,
 }
 
 /// The MCP server handler: cheap to clone (one `Arc`), one per session or request.
@@ -100,6 +103,8 @@ pub struct SpotifyMcp {
     metrics: crate::metrics::Metrics,
     /// The log level the session asked for; fresh for each session ([`Self::for_session`]).
     log: Arc<logging::SessionLog>,
+    /// The session's `resources/subscribe`s; fresh for each session ([`Self::for_session`]).
+    subs: Arc<subscriptions::SessionSubscriptions>,
 }
 
 impl std::fmt::Debug for SpotifyMcp {
@@ -125,6 +130,7 @@ impl SpotifyMcp {
                 tools.add_route(route);
             }
         }
+        let hub = Arc::new(subscriptions::Hub::new(options.subscription_poll));
         Self {
             inner: Arc::new(Inner {
                 client,
@@ -132,20 +138,29 @@ impl SpotifyMcp {
                 tools,
                 hidden,
                 prompts: prompts::router(),
+                hub,
             }),
             metrics: crate::metrics::Metrics::disabled(),
             log: Arc::default(),
+            subs: Arc::default(),
         }
     }
 
     /// A handler for a new session: the same tools and client, its own log level (a
-    /// `logging/setLevel` of one session does not change what another one gets).
+    /// `logging/setLevel` of one session does not change what another one gets) and its own
+    /// resource subscriptions.
     pub fn for_session(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
             metrics: self.metrics.clone(),
             log: Arc::default(),
+            subs: Arc::default(),
         }
+    }
+
+    /// The resource pollers of this handler's Spotify user.
+    fn subscriptions_hub(&self) -> Arc<subscriptions::Hub> {
+        Arc::clone(&self.inner.hub)
     }
 
     /// The level below which nothing is sent to the client of `context`: the request's own
@@ -387,6 +402,8 @@ impl ServerHandler for SpotifyMcp {
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_resources()
+                .enable_resources_subscribe()
+                .enable_resources_list_changed()
                 .enable_prompts()
                 .enable_logging()
                 .enable_completions()
@@ -642,12 +659,99 @@ impl ServerHandler for SpotifyMcp {
         self.inner.prompts.get_prompt(prompt_context).await
     }
 
+    /// The fixed resources, then the user's playlists (first 50, from the cache). A 2025-11-25
+    /// session that lists resources is told when the playlists change (`list_changed`); a
+    /// 2026-07-28 client asks for that with `subscriptions/listen`.
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        Ok(ListResourcesResult::with_all_items(resources::list()))
+        let mut all = resources::list();
+        let threshold = self.log_threshold(&context);
+        let page = Box::pin(one_call(Self::logged(
+            &context.peer,
+            threshold,
+            "resources/list",
+            self.client()
+                .get_my_playlists(crate::spotify::api::Page::new(50, 0)),
+        )));
+        match page.await {
+            Ok(page) => all.extend(resources::playlists(&page)),
+            Err(e) => {
+                tracing::debug!(error = %e, "resources/list without the playlists");
+                Self::notify(
+                    &context.peer,
+                    threshold,
+                    logging::resources_partial_message(&e.to_string()),
+                )
+                .await;
+            }
+        }
+        if !supports_cache_hints(&context) && !self.subs.contains(subscriptions::LIST_CHANGED) {
+            match self.inner.hub.watch(self, resources::MY_PLAYLISTS).await {
+                Ok(changes) => self.subs.add_list_changed(changes, context.peer.clone()),
+                Err(e) => tracing::debug!(error = %e.message, "no list_changed for this session"),
+            }
+        }
+        Ok(ListResourcesResult::with_all_items(all))
+    }
+
+    /// 2025-11-25: `notifications/resources/updated` on this session when `uri` changes.
+    #[allow(deprecated)]
+    async fn subscribe(
+        &self,
+        request: rmcp::model::SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let uri = request.uri;
+        subscriptions::watchable(&uri)?;
+        if !self.subs.contains(&uri) && !self.subs.has_room() {
+            return Err(ErrorData::invalid_request(
+                format!(
+                    "this session already watches {} resources, the most one session may; \
+                     unsubscribe from one first",
+                    subscriptions::MAX_PER_SUBSCRIBER
+                ),
+                None,
+            ));
+        }
+        let changes = self.inner.hub.watch(self, &uri).await?;
+        self.subs.add(&uri, changes, context.peer.clone());
+        Ok(())
+    }
+
+    /// 2025-11-25: stops what [`Self::subscribe`] started (nothing to do if it was not).
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        request: rmcp::model::UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.subs.remove(&request.uri);
+        Ok(())
+    }
+
+    /// 2026-07-28 `subscriptions/listen`: the subscribable resources asked for (at most
+    /// [`subscriptions::MAX_PER_SUBSCRIBER`]) and the resource list.
+    fn accepted_subscription_filter(
+        &self,
+        requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        let mut accepted = rmcp::model::SubscriptionFilter::new();
+        accepted.resources_list_changed = requested.resources_list_changed.filter(|&on| on);
+        accepted.resource_subscriptions = requested.resource_subscriptions.as_ref().map(|uris| {
+            uris.iter()
+                .filter(|uri| subscriptions::watchable(uri).is_ok())
+                .take(subscriptions::MAX_PER_SUBSCRIBER)
+                .cloned()
+                .collect()
+        });
+        Some(accepted)
+    }
+
+    async fn listen(&self, context: rmcp::service::SubscriptionContext) -> Result<(), ErrorData> {
+        subscriptions::listen(self, context).await
     }
 
     async fn list_resource_templates(

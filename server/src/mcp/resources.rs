@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::spotify::SpotifyError;
 use crate::spotify::api::Page;
 use crate::spotify::ids::{ItemKind, SpotifyId};
+use crate::spotify::models::SimplifiedPlaylist;
 
 use super::output::{
     Device, Devices, Item, Items, NowPlaying, PlaylistEntry, Queue, items, playable,
@@ -45,6 +46,21 @@ pub fn list() -> Vec<Resource> {
             .with_mime_type(JSON)
     })
     .collect()
+}
+
+/// The user's playlists as resources (`spotify://playlist/{id}`), listed after the fixed ones;
+/// `notifications/resources/list_changed` tells a client when they change.
+pub fn playlists(page: &crate::spotify::models::Paging<SimplifiedPlaylist>) -> Vec<Resource> {
+    page.items
+        .iter()
+        .filter(|p| !p.id.is_empty())
+        .map(|p| {
+            let owner = p.owner.display_name.as_deref().unwrap_or(&p.owner.id);
+            Resource::new(format!("spotify://playlist/{}", p.id), p.name.clone())
+                .with_description(format!("Playlist by {owner}."))
+                .with_mime_type(JSON)
+        })
+        .collect()
 }
 
 /// The resource templates.

@@ -11,6 +11,8 @@ use crate::spotify::{Credentials, Secret, SpotifyClient, SpotifyConfig};
 
 struct Env {
     sandbox: SandboxHandle,
+    /// The handler `wire` is a session of; more sessions: `Wire::connect(server.for_session())`.
+    server: SpotifyMcp,
     wire: Wire,
     world: Value,
 }
@@ -43,9 +45,11 @@ async fn env_configured(
         Err(e) => panic!("client: {e}"),
     };
     let world = control(&sandbox, "world").await;
-    let wire = Wire::connect(SpotifyMcp::new(client, mcp)).await;
+    let server = SpotifyMcp::new(client, mcp);
+    let wire = Wire::connect(server.for_session()).await;
     Env {
         sandbox,
+        server,
         wire,
         world,
     }
@@ -456,6 +460,7 @@ async fn extended_tools_explain_development_mode_and_work_with_extended_quota() 
     let all = McpOptions {
         toolsets: vec![Toolset::Extended],
         read_only: false,
+        ..McpOptions::default()
     };
     let mut dev = env_with(
         SandboxOptions::default(),
@@ -550,9 +555,35 @@ async fn resources_and_prompts() {
     let mut e = env().await;
     let w = &mut e.wire;
     let listed = w.request("resources/list", json!({})).await;
+    let listed = listed["result"]["resources"].as_array().cloned();
+    let listed = listed.unwrap_or_default();
+    // The four fixed resources, then the user's playlists.
+    let uris: Vec<&str> = listed.iter().filter_map(|r| r["uri"].as_str()).collect();
     assert_eq!(
-        listed["result"]["resources"].as_array().map(Vec::len),
-        Some(4)
+        uris[..4],
+        super::resources::list()
+            .iter()
+            .map(|r| r.uri.as_str())
+            .collect::<Vec<_>>()[..]
+    );
+    let playlists = ok(w, "get_my_playlists", json!({"limit": 50})).await;
+    let names: Vec<&str> = listed[4..]
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    let expected: Vec<&str> = playlists["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(!expected.is_empty(), "{playlists}");
+    assert_eq!(names, expected, "{listed:?}");
+    assert!(
+        uris[4..]
+            .iter()
+            .all(|u| u.starts_with("spotify://playlist/")),
+        "{uris:?}"
     );
     let templates = w.request("resources/templates/list", json!({})).await;
     assert_eq!(
@@ -789,4 +820,139 @@ async fn a_slow_spotify_completes_to_nothing_within_the_call_timeout() {
         "{logged:?}"
     );
     sandbox.shutdown().await;
+}
+
+/// Requests the sandbox recorded whose path ends with `suffix`.
+async fn recorded(sandbox: &SandboxHandle, suffix: &str) -> usize {
+    let log = control(sandbox, "requests").await;
+    log["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|x| x["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+        .count()
+}
+
+#[tokio::test]
+async fn subscribers_share_one_poller_and_hear_of_changes() {
+    use std::time::Duration;
+    const UPDATED: &str = "notifications/resources/updated";
+    let poll = Duration::from_millis(200);
+    let opts = SandboxOptions {
+        record_requests: true,
+        ..SandboxOptions::default()
+    };
+    let mcp = McpOptions {
+        subscription_poll: poll,
+        ..McpOptions::default()
+    };
+    let mut e = env_with(opts, sandbox::PREMIUM_REFRESH_TOKEN, mcp).await;
+    let mut second = Wire::connect(e.server.for_session()).await;
+    let now_playing = json!({"uri": "spotify://player/now-playing"});
+
+    // Albums never change: refused, with what can be subscribed to.
+    let album = sample(&e.world, "album").replace("spotify:album:", "spotify://album/");
+    let refused = e
+        .wire
+        .request("resources/subscribe", json!({"uri": album}))
+        .await;
+    assert_eq!(refused["error"]["code"], json!(-32602), "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("spotify://player/now-playing")),
+        "{refused}"
+    );
+
+    ok(&mut e.wire, "play", json!({})).await;
+    for wire in [&mut e.wire, &mut second] {
+        let answer = wire
+            .request("resources/subscribe", now_playing.clone())
+            .await;
+        assert_eq!(answer["result"], json!({}), "{answer}");
+    }
+    let answer = second
+        .request(
+            "resources/subscribe",
+            json!({"uri": "spotify://player/queue"}),
+        )
+        .await;
+    assert_eq!(answer["result"], json!({}), "{answer}");
+    assert_eq!(e.server.inner.hub.active(), 2, "one poller per resource");
+
+    // Two sessions watch now-playing: Spotify is asked as often as for one.
+    let before = recorded(&e.sandbox, "/me/player/currently-playing").await;
+    let window = Duration::from_millis(2000);
+    tokio::time::sleep(window).await;
+    let polls = recorded(&e.sandbox, "/me/player/currently-playing").await - before;
+    let one_poller = (window.as_millis() / poll.as_millis()) as usize;
+    assert!(
+        polls >= one_poller / 2 && polls <= one_poller + 2,
+        "{polls} reads of now-playing in {window:?} at one per {poll:?}: two subscribers \
+         must share one poller"
+    );
+    // Nothing changed while the position moved: no notification.
+    assert!(e.wire.take_notifications(UPDATED).is_empty());
+
+    // A change reaches both sessions; the queue (unchanged) is not announced.
+    ok(&mut e.wire, "pause", json!({})).await;
+    for wire in [&mut e.wire, &mut second] {
+        let update = wire
+            .wait_notification(UPDATED, Duration::from_secs(5))
+            .await;
+        let Some(update) = update else {
+            panic!("no {UPDATED} within 5 s of pausing")
+        };
+        assert_eq!(update["params"]["uri"], now_playing["uri"], "{update}");
+    }
+    let queue_updates: Vec<_> = second.take_notifications(UPDATED);
+    assert!(
+        queue_updates
+            .iter()
+            .all(|n| n["params"]["uri"] == now_playing["uri"]),
+        "{queue_updates:?}"
+    );
+
+    // After unsubscribing, the first session hears nothing; the second still does.
+    let answer = e
+        .wire
+        .request("resources/unsubscribe", now_playing.clone())
+        .await;
+    assert_eq!(answer["result"], json!({}), "{answer}");
+    ok(&mut second, "play", json!({})).await;
+    let update = second
+        .wait_notification(UPDATED, Duration::from_secs(5))
+        .await;
+    assert!(
+        update.is_some(),
+        "the second session was not told of the resume"
+    );
+    assert_eq!(
+        e.wire
+            .wait_notification(UPDATED, poll * 4)
+            .await
+            .map(|n| n["params"]["uri"].clone()),
+        None,
+        "an unsubscribed session was notified"
+    );
+
+    // The sessions end: their pollers stop, and Spotify is asked no more.
+    drop(second);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while e.server.inner.hub.active() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        e.server.inner.hub.active(),
+        0,
+        "pollers outlived their subscribers"
+    );
+    let stopped = recorded(&e.sandbox, "/me/player/currently-playing").await;
+    tokio::time::sleep(poll * 3).await;
+    assert_eq!(
+        recorded(&e.sandbox, "/me/player/currently-playing").await,
+        stopped,
+        "a stopped poller still reads"
+    );
+    e.sandbox.shutdown().await;
 }

@@ -378,6 +378,7 @@ async fn toolsets_and_read_only_filter_both_list_and_call() {
     let options = McpOptions {
         toolsets: vec![Toolset::Playback, Toolset::Search],
         read_only: true,
+        ..McpOptions::default()
     };
     let server = SpotifyMcp::new(offline_client(), options);
     let expected: BTreeSet<String> = SpotifyMcp::tool_catalog()
@@ -431,6 +432,7 @@ async fn extended_toolset_is_opt_in() {
         McpOptions {
             toolsets: Toolset::ALL.to_vec(),
             read_only: false,
+            ..McpOptions::default()
         },
     );
     let all = names(&with_extended.enabled_tools());

@@ -113,6 +113,8 @@ pub struct McpOptions {
     pub toolsets: Vec<Toolset>,
     /// Expose only tools whose `readOnlyHint` is true.
     pub read_only: bool,
+    /// How often a subscribed resource is re-read from Spotify.
+    pub subscription_poll: std::time::Duration,
 }
 
 impl Default for McpOptions {
@@ -120,9 +122,13 @@ impl Default for McpOptions {
         Self {
             toolsets: Toolset::defaults(),
             read_only: false,
+            subscription_poll: DEFAULT_SUBSCRIPTION_POLL,
         }
     }
 }
+
+/// Default of [`McpOptions::subscription_poll`] (`--subscription-poll-ms`).
+pub const DEFAULT_SUBSCRIPTION_POLL: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[cfg(test)]
 mod tests {

@@ -103,6 +103,34 @@ impl Wire {
         taken
     }
 
+    /// Waits up to `within` for a notification with `method` (one received earlier counts),
+    /// taking it out of the wire's memory; `None` if none came.
+    pub async fn wait_notification(
+        &mut self,
+        method: &str,
+        within: std::time::Duration,
+    ) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(found) = self.take_notifications(method).into_iter().next() {
+                return Some(found);
+            }
+            let line = match tokio::time::timeout_at(deadline, self.lines.next_line()).await {
+                Err(_) => return None,
+                Ok(Ok(Some(line))) => line,
+                Ok(Ok(None)) => panic!("the server closed the stream while waiting for {method}"),
+                Ok(Err(e)) => panic!("reading from the server: {e}"),
+            };
+            match serde_json::from_str::<Value>(&line) {
+                Ok(value) if value.get("id").is_none() && value.get("method").is_some() => {
+                    self.notifications.push(value);
+                }
+                Ok(_) => {}
+                Err(e) => panic!("the server wrote a line that is not JSON ({e}): {line}"),
+            }
+        }
+    }
+
     /// Sends a request; returns the response (`result` or `error`).
     pub async fn request(&mut self, method: &str, params: Value) -> Value {
         self.request_raw(method, params).await.0
