@@ -11,8 +11,9 @@
 // --package client: the 2.x client, @modelcontextprotocol/client; with --era modern it pins
 //   2026-07-28 (server/discover, then stateless requests with the _meta envelope), with --era
 //   legacy (default) it runs the 2025-11-25 initialize handshake.
-// --subscribe (2025-11-25 only) adds resources/subscribe to now-playing, a playback change, and
-//   a bounded wait (--wait-ms, default 10000) for notifications/resources/updated.
+// --subscribe adds a subscription to now-playing (resources/subscribe at 2025-11-25,
+//   subscriptions/listen at 2026-07-28), a playback change, a bounded wait (--wait-ms, default
+//   10000) for notifications/resources/updated, and the end of the subscription.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -144,8 +145,9 @@ await step("resources/list", async () => (await client.listResources()).resource
 await step("resources/templates/list", async () =>
   (await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate),
 );
+const NOW_PLAYING = "spotify://player/now-playing";
 const nowPlaying = async () => {
-  const read = await client.readResource({ uri: "spotify://player/now-playing" });
+  const read = await client.readResource({ uri: NOW_PLAYING });
   const c = read.contents[0];
   return { uri: c.uri, mimeType: c.mimeType, json: JSON.parse(c.text) };
 };
@@ -215,19 +217,29 @@ await step("logging after setLevel", async () => {
   return { isError: r.isError ?? false, messages: logMessages };
 });
 
-if (opts.subscribe && !modern) {
-  await step("resources/subscribe now-playing", async () => {
-    await client.subscribeResource({ uri: "spotify://player/now-playing" });
-    return {};
+// Subscriptions: 2025-11-25 resources/subscribe; 2026-07-28 a subscriptions/listen stream (the
+// 2.x client's listen()). Either way a change comes as notifications/resources/updated.
+if (opts.subscribe) {
+  let listening;
+  await step("subscribe now-playing", async () => {
+    if (modern) {
+      listening = await client.listen({ resourceSubscriptions: [NOW_PLAYING] });
+      return { method: "subscriptions/listen", honoredFilter: listening.honoredFilter };
+    }
+    await client.subscribeResource({ uri: NOW_PLAYING });
+    return { method: "resources/subscribe" };
   });
-  if (!out.steps["resources/subscribe now-playing"].error) {
+  if (!out.steps["subscribe now-playing"].error) {
     // Let the poller take its first look before the change, so the change is a change.
     await sleep(1000);
     const quietBefore = updates.length;
     const changed = Date.now();
-    await step("tools/call skip", async () => {
-      const r = await client.callTool({ name: "skip", arguments: {} });
-      return { isError: r.isError ?? false, text: text(r) };
+    // Play another track of the search answer (now-playing's item and state change).
+    await step("tools/call play (change)", async () => {
+      const current = (await nowPlaying()).json?.item?.uri;
+      const next = tracks.find((t) => t.uri !== current);
+      const r = await client.callTool({ name: "play", arguments: next ? { uris: [next.uri] } : {} });
+      return { from: current, uri: next?.uri, isError: r.isError ?? false, text: text(r) };
     });
     await step("notifications/resources/updated", async () => {
       const deadline = changed + opts.waitMs;
@@ -235,8 +247,9 @@ if (opts.subscribe && !modern) {
       const seen = updates.filter((u) => u.at >= changed);
       return { updates: seen.map((u) => ({ uri: u.uri, afterMs: u.at - changed })), beforeChange: quietBefore };
     });
-    await step("resources/unsubscribe now-playing", async () => {
-      await client.unsubscribeResource({ uri: "spotify://player/now-playing" });
+    await step("unsubscribe now-playing", async () => {
+      if (modern) await listening.close();
+      else await client.unsubscribeResource({ uri: NOW_PLAYING });
       return {};
     });
   }

@@ -156,23 +156,32 @@ def test_ts_sdk_conversation(line, transport, launcher, tmp_path):
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_ts_sdk_resource_subscription(transport, launcher, tmp_path):
-    """A 2025-11-25 client (the 1.x SDK) subscribes to now-playing, skips to the next track, and
-    gets notifications/resources/updated for it within 10 s (the server polls every 300 ms)."""
+@pytest.mark.parametrize("line", LINES)
+def test_ts_sdk_resource_subscription(line, transport, launcher, tmp_path):
+    """A subscription to now-playing (the 1.x SDK's resources/subscribe at 2025-11-25, the 2.x
+    client's subscriptions/listen at 2026-07-28), then play another track: the client is told
+    with notifications/resources/updated within 10 s (the server polls every 300 ms here)."""
+    package, era = LINES[line]
     # The flag over HTTP, its environment variable for the server the SDK starts over stdio.
     poll = {"server_args": ("--subscription-poll-ms", "300")}
     if transport == "stdio":
         poll = {"server_env": {"SPOTIFY_MCP_SUBSCRIPTION_POLL_MS": "300"}}
-    report = ts_client(transport, launcher, tmp_path, "--subscribe", "--wait-ms", "10000", **poll)
-    assert report["initialize"]["protocolVersion"] == "2025-11-25", report["initialize"]
+    report = ts_client(
+        transport, launcher, tmp_path, "--package", package, "--era", era, "--subscribe", "--wait-ms", "10000", **poll
+    )
+    assert report["initialize"]["protocolVersion"] == ERAS[era], report["initialize"]
     resources = report["initialize"]["capabilities"].get("resources", {})
     assert resources.get("subscribe") is True and resources.get("listChanged") is True, (
         f"the server does not announce resource subscriptions: {resources}"
     )
-    ok(report, "resources/subscribe now-playing")
-    skip = ok(report, "tools/call skip")
-    assert not skip["isError"], skip
+    subscribed = ok(report, "subscribe now-playing")
+    assert subscribed["method"] == ("resources/subscribe" if era == "legacy" else "subscriptions/listen"), subscribed
+    if era == "modern":
+        honored = subscribed["honoredFilter"].get("resourceSubscriptions")
+        assert honored == [NOW_PLAYING], f"the server did not accept the now-playing subscription: {subscribed}"
+    change = ok(report, "tools/call play (change)")
+    assert not change["isError"] and change["uri"] and change["uri"] != change["from"], change
     updated = ok(report, "notifications/resources/updated")
     uris = [u["uri"] for u in updated["updates"]]
     assert NOW_PLAYING in uris, f"no notifications/resources/updated for {NOW_PLAYING} within 10 s: {updated}"
-    ok(report, "resources/unsubscribe now-playing")
+    ok(report, "unsubscribe now-playing")
