@@ -9,12 +9,16 @@ are initialize, tools/list, tools/call, resources/list, resources/read, resource
 prompts/list, prompts/get and logging/setLevel (plus skills/* and resources/directory/read, which
 need a skills extension this server does not have); completion/complete and resources/subscribe
 are in the Inspector's interactive clients only, so the TypeScript SDK covers them
-(test_ts_client.py)."""
+(test_ts_client.py). At 2026-07-28 the Inspector opens a subscriptions/listen stream on connect,
+since the server announces resource subscriptions; over stdio the server then outlives the end of
+its input (test_stdio_listen_exit.py), and each call takes ~2.5 s longer."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -39,11 +43,12 @@ class Inspector:
         self.env = clean_env(None, home)
         self.home = home
         self.log = log
+        self._lock = threading.Lock()
 
     def __call__(self, method: str, *args: str, exit_code: int = 0) -> dict:
         argv = [*self.argv, "--method", method, *args, "--format", "json", *self.target]
         run = subprocess.run(argv, env=self.env, cwd=self.home, capture_output=True, text=True, timeout=120)
-        with self.log.open("a") as log:
+        with self._lock, self.log.open("a") as log:
             log.write(f"$ {' '.join(argv)}\n{run.stderr}")
         assert run.returncode == exit_code, (
             f"{method} {args}: exit {run.returncode}, expected {exit_code}\nstdout: {run.stdout[-3000:]}\n"
@@ -82,25 +87,59 @@ def result(answer: dict):
 def test_inspector_cli(inspector):
     cli, transport, era = inspector
 
-    init = result(cli("initialize"))
+    # The calls that depend on nothing run at once (each is its own connection, over stdio its
+    # own server); the tool calls after them build on what they read.
+    setlevel_exit = 0 if era == "legacy" else 1
+    calls = {
+        "initialize": (("initialize",), 0),
+        "tools/list": (("tools/list",), 0),
+        "resources/list": (("resources/list",), 0),
+        "resources/templates/list": (("resources/templates/list",), 0),
+        "resources/read": (("resources/read", "--uri", NOW_PLAYING), 0),
+        "prompts/list": (("prompts/list",), 0),
+        "prompts/get": (("prompts/get", "--prompt-name", "dj_set", "--prompt-args", "mood=sunset", "minutes=60"), 0),
+        "logging/setLevel": (("logging/setLevel", "--log-level", "error"), setlevel_exit),
+        "resources/read unknown": (("resources/read", "--uri", "spotify://player/lyrics"), 1),
+    }
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {name: pool.submit(cli, *args, exit_code=code) for name, (args, code) in calls.items()}
+    answers = {name: f.result() for name, f in futures.items()}
+
+    init = result(answers["initialize"])
     assert init["protocolVersion"] == ERAS[era], init
     assert init["serverInfo"]["name"] == "spotify-mcp-server", init
     for cap in ("tools", "resources", "prompts"):
         assert cap in init["capabilities"], init
 
-    names = {t["name"] for t in result(cli("tools/list"))["tools"]}
+    names = {t["name"] for t in result(answers["tools/list"])["tools"]}
     assert not set(DEFAULT_TOOLS) - names, f"tools missing: {sorted(set(DEFAULT_TOOLS) - names)}"
 
-    uris = {r["uri"] for r in result(cli("resources/list"))["resources"]}
+    uris = {r["uri"] for r in result(answers["resources/list"])["resources"]}
     assert {NOW_PLAYING, "spotify://player/queue", "spotify://me/playlists"} <= uris, uris
-    templates = result(cli("resources/templates/list"))["resourceTemplates"]
+    templates = result(answers["resources/templates/list"])["resourceTemplates"]
     assert "spotify://playlist/{id}" in [t["uriTemplate"] for t in templates], templates
 
-    read = result(cli("resources/read", "--uri", NOW_PLAYING))["contents"]
+    read = result(answers["resources/read"])["contents"]
     assert read[0]["uri"] == NOW_PLAYING and read[0]["mimeType"] == "application/json", read
     now = json.loads(read[0]["text"])
     item = now["item"]
     assert item["uri"].startswith("spotify:track:") and item["name"], now
+
+    prompts = result(answers["prompts/list"])["prompts"]
+    assert {p["name"] for p in prompts} == {"curate_playlist", "dj_set", "explain_my_taste"}, prompts
+    dj = result(answers["prompts/get"])
+    assert "sunset" in dj["description"] and "60 minutes" in dj["messages"][0]["content"]["text"], dj
+
+    if era == "legacy":
+        assert result(answers["logging/setLevel"]) == {}
+    else:
+        # 2026-07-28 has no logging/setLevel (a client sends its level with each request): the
+        # Inspector refuses it before sending anything.
+        refused = answers["logging/setLevel"]
+        assert "not supported by the negotiated protocol version" in refused["error"]["message"], refused
+
+    unknown = answers["resources/read unknown"]
+    assert "unknown resource" in unknown["error"]["message"], unknown
 
     # --tool-arg k=v: the Inspector types each value by the tool's input schema (limit: integer,
     # types: array), so the server's validation sees what a hand-written client would send.
@@ -125,19 +164,3 @@ def test_inspector_cli(inspector):
     failed = result(failed)
     assert failed["isError"] is True and "no-such-device" in failed["content"][0]["text"], failed
     assert "Available devices" in failed["content"][0]["text"], failed
-
-    prompts = result(cli("prompts/list"))["prompts"]
-    assert {p["name"] for p in prompts} == {"curate_playlist", "dj_set", "explain_my_taste"}, prompts
-    dj = result(cli("prompts/get", "--prompt-name", "dj_set", "--prompt-args", "mood=sunset", "minutes=60"))
-    assert "sunset" in dj["description"] and "60 minutes" in dj["messages"][0]["content"]["text"], dj
-
-    if era == "legacy":
-        assert result(cli("logging/setLevel", "--log-level", "error")) == {}
-    else:
-        # 2026-07-28 has no logging/setLevel (a client sends its level with each request): the
-        # Inspector refuses it before sending anything.
-        refused = cli("logging/setLevel", "--log-level", "error", exit_code=1)
-        assert "not supported by the negotiated protocol version" in refused["error"]["message"], refused
-
-    unknown = cli("resources/read", "--uri", "spotify://player/lyrics", exit_code=1)
-    assert "unknown resource" in unknown["error"]["message"], unknown
