@@ -52,7 +52,8 @@ done
 log "provisioning test tools"
 eval "$(scripts/test-env.sh)"
 eval "$(scripts/infra-tools.sh)"
-# Node 22 and the official MCP conformance suite (npm), for tests/python/test_conformance.py.
+# Node 22, the official MCP conformance suite, TypeScript SDK and Inspector (npm), for
+# tests/python/test_conformance.py, test_ts_client.py and test_inspector_cli.py.
 eval "$(scripts/mcp-clients.sh)"
 SPOTIFY_MCP_HELM_BIN=$(scripts/helm-toolchain.sh)
 export SPOTIFY_MCP_HELM_BIN
@@ -89,7 +90,7 @@ log "fuzzing: every cargo-fuzz target for ${SPOTIFY_MCP_FUZZ_SECONDS:-20} s from
 SPOTIFY_MCP_FUZZ_BUILD="${SPOTIFY_MCP_FUZZ_BUILD:-dev}" scripts/fuzz.sh
 
 if [ -d tests/python ]; then
-  log "end-to-end tests with the official Python MCP SDK"
+  log "end-to-end tests with the official Python MCP SDK (and the TypeScript SDK, the Inspector CLI, the conformance suite)"
   "$SPOTIFY_MCP_TEST_PYTHON" -m pytest tests/python -q
 fi
 if [ -x charts/tests/run.sh ]; then

@@ -14,14 +14,11 @@ import json
 import os
 import re
 import subprocess
-import sys
-from functools import cache
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "infra"))
-from tooling import script_exports  # noqa: E402
+from node_clients import client_paths, run_node
 
 APPLICABLE = [
     "server-initialize",
@@ -68,27 +65,9 @@ FIXTURE_ONLY: dict[str, str] = {
 }
 
 
-@cache
-def clients() -> dict[str, str]:
-    """SPOTIFY_MCP_NODE22 and SPOTIFY_MCP_CONFORMANCE from scripts/mcp-clients.sh (run here when
-    the environment lacks them)."""
-    wanted = ("SPOTIFY_MCP_NODE22", "SPOTIFY_MCP_CONFORMANCE")
-    if all(os.environ.get(v) for v in wanted):
-        return {v: os.environ[v] for v in wanted}
-    found = script_exports("mcp-clients.sh")
-    assert all(found.get(v) for v in wanted), f"scripts/mcp-clients.sh printed {found}"
-    return found
-
-
 def conformance(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    c = clients()
-    return subprocess.run(
-        [c["SPOTIFY_MCP_NODE22"], c["SPOTIFY_MCP_CONFORMANCE"], *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    c = client_paths("SPOTIFY_MCP_CONFORMANCE")
+    return run_node(c["SPOTIFY_MCP_CONFORMANCE"], *args, env=dict(os.environ), cwd=cwd, timeout=timeout)
 
 
 def server_scenarios(tmp_path: Path) -> list[str]:
