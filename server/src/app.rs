@@ -247,13 +247,11 @@ async fn serve_stdio(args: crate::config::StdioArgs) -> Result<(), AppError> {
     init_logging(&common.log_level, common.log_format);
     let max_message_bytes = args.max_message_bytes()?;
     let (client, sandbox) = build_client(common, &Metrics::disabled()).await?;
-    let mcp = SpotifyMcp::new(client, mcp_options(common));
+    let transport =
+        crate::stdio::transport(tokio::io::stdin(), tokio::io::stdout(), max_message_bytes);
+    let mcp = SpotifyMcp::new(client, mcp_options(common)).closing_with(transport.input_ended());
     let service = mcp
-        .serve(crate::stdio::transport(
-            tokio::io::stdin(),
-            tokio::io::stdout(),
-            max_message_bytes,
-        ))
+        .serve(transport)
         .await
         .map_err(|e| AppError::Stdio(e.to_string()))?;
     tokio::select! {

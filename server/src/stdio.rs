@@ -27,6 +27,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, Decoder};
+use tokio_util::sync::CancellationToken;
 
 use crate::jsonrpc;
 
@@ -44,16 +45,18 @@ where
 {
     let output = Arc::new(Mutex::new(write));
     let (messages, incoming) = mpsc::channel(READ_AHEAD);
-    let reader = tokio::spawn(read_messages(
-        read,
-        max_message_bytes,
-        messages,
-        output.clone(),
-    ));
+    let input_ended = CancellationToken::new();
+    let ended = input_ended.clone().drop_guard();
+    let reader_output = output.clone();
+    let reader = tokio::spawn(async move {
+        read_messages(read, max_message_bytes, messages, reader_output).await;
+        drop(ended);
+    });
     StdioTransport {
         incoming,
         output,
         reader,
+        input_ended,
     }
 }
 
@@ -62,6 +65,15 @@ pub struct StdioTransport<W> {
     incoming: mpsc::Receiver<RxJsonRpcMessage<RoleServer>>,
     output: Arc<Mutex<W>>,
     reader: JoinHandle<()>,
+    input_ended: CancellationToken,
+}
+
+impl<W> StdioTransport<W> {
+    /// Cancelled when the input has ended (or could not be read): requests that would run
+    /// until cancelled (`subscriptions/listen`) end then, instead of holding the exit.
+    pub fn input_ended(&self) -> CancellationToken {
+        self.input_ended.clone()
+    }
 }
 
 impl<W> Drop for StdioTransport<W> {

@@ -159,3 +159,39 @@ async def test_stdio_session_subscribes(launcher):
             await client.subscribe_resource(NOW_PLAYING)
             await client.call_tool("pause", {})
             assert await _wait_for(seen, NOW_PLAYING), f"no update over stdio: {seen}"
+
+
+async def test_sigterm_ends_an_open_listen_at_once(launcher):
+    """An open subscriptions/listen does not hold the shutdown grace period: SIGTERM ends it
+    (the stream's final result) and the server exits well before the grace is over."""
+    import signal
+    import time
+
+    from mcp import Client
+
+    server = launcher.http_server("--shutdown-grace", "20", name="listen-shutdown")
+    ended = anyio.Event()
+
+    async def listen() -> None:
+        try:
+            async with Client(server.mcp_url, mode="auto", read_timeout_seconds=60) as client:
+                async with client.listen(resource_subscriptions=[NOW_PLAYING]) as sub:
+                    async for _event in sub:
+                        pass
+        except Exception:  # the stream's end, graceful or not; the exit time is what is checked
+            pass
+        ended.set()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(listen)
+        await asyncio.sleep(1.0)
+        assert not ended.is_set(), "the listen ended by itself"
+        start = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        code = await anyio.to_thread.run_sync(lambda: server.proc.wait(timeout=30))
+        took = time.monotonic() - start
+        with anyio.move_on_after(5):
+            await ended.wait()
+        tasks.cancel_scope.cancel()
+    assert code == 0, f"exit {code}"
+    assert took < 5, f"the server took {took:.1f} s to exit with a listen open (grace 20 s)"

@@ -228,6 +228,14 @@ pub async fn serve_on(
     tracing::info!(addr = %local, "serving MCP at http://{local}/mcp");
 
     let cancel = CancellationToken::new();
+    // Open `subscriptions/listen` requests end (with their final result) as soon as the server
+    // is told to stop, so they do not hold the grace period the other calls get.
+    let stopping = CancellationToken::new();
+    let mcp = mcp.closing_with(stopping.clone());
+    let stop = async move {
+        stop.await;
+        stopping.cancel();
+    };
     let in_flight = InFlight::default();
     let app = router(
         mcp,

@@ -106,6 +106,9 @@ pub struct SpotifyMcp {
     log: Arc<logging::SessionLog>,
     /// The session's `resources/subscribe`s; fresh for each session ([`Self::for_session`]).
     subs: Arc<subscriptions::SessionSubscriptions>,
+    /// Cancelled when the server stops serving (SIGTERM, or stdio's input ended): open
+    /// `subscriptions/listen` requests end then, with their final result.
+    closing: tokio_util::sync::CancellationToken,
 }
 
 impl std::fmt::Debug for SpotifyMcp {
@@ -144,6 +147,7 @@ impl SpotifyMcp {
             metrics: crate::metrics::Metrics::disabled(),
             log: Arc::default(),
             subs: Arc::default(),
+            closing: tokio_util::sync::CancellationToken::new(),
         }
     }
 
@@ -156,7 +160,14 @@ impl SpotifyMcp {
             metrics: self.metrics.clone(),
             log: Arc::default(),
             subs: Arc::default(),
+            closing: self.closing.clone(),
         }
+    }
+
+    /// Ends open `subscriptions/listen` requests when `closing` is cancelled.
+    pub fn closing_with(mut self, closing: tokio_util::sync::CancellationToken) -> Self {
+        self.closing = closing;
+        self
     }
 
     /// The resource pollers of this handler's Spotify user.

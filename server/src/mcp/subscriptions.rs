@@ -276,7 +276,10 @@ pub async fn listen(server: &SpotifyMcp, context: SubscriptionContext) -> Result
         });
     }
     // Dropping the set when the request ends stops the forwarders (and idle pollers after them).
-    context.cancelled().await;
+    tokio::select! {
+        () = context.cancelled() => {}
+        () = server.closing.cancelled() => {}
+    }
     drop(forwarders);
     Ok(())
 }
