@@ -98,10 +98,15 @@ fn init_logging(filter: &str, format: LogFormat) {
 
 /// The Spotify client for the configured credentials, or for a freshly spawned sandbox.
 /// The sandbox handle must live as long as the client is used.
-pub async fn build_client(
-    common: &CommonArgs,
-    metrics: &Metrics,
-) -> Result<(SpotifyClient, Option<SandboxHandle>), AppError> {
+/// What [`build_client`] starts: the client, the sandbox it talks to (`--sandbox`) and the
+/// Redis backend of its cache (`--cache redis://…`), which readiness checks.
+pub struct Built {
+    pub client: SpotifyClient,
+    pub sandbox: Option<SandboxHandle>,
+    pub redis: Option<RedisCache>,
+}
+
+pub async fn build_client(common: &CommonArgs, metrics: &Metrics) -> Result<Built, AppError> {
     let cache = common.cache_backend()?;
     let spotify_args = &common.spotify;
     spotify_args.validate_urls()?;
@@ -158,13 +163,18 @@ pub async fn build_client(
         cfg.extra_root_certificates = crate::spotify::transport::load_ca_file(path)?;
     }
     cfg.cache.max_bytes = common.cache_size_mb * 1024 * 1024;
+    let mut redis = None;
     let backend: Option<Arc<dyn spotify::cache::CacheBackend>> = match cache {
         CacheBackend::None => None,
         CacheBackend::Memory => Some(Arc::new(InstrumentedCache::new(
             Arc::new(MemoryCache::new(cfg.cache.max_bytes)),
             metrics.clone(),
         ))),
-        CacheBackend::Redis(url) => Some(Arc::new(RedisCache::new(url.as_str(), metrics.clone())?)),
+        CacheBackend::Redis(url) => {
+            let cache = RedisCache::new(url.as_str(), metrics.clone())?;
+            redis = Some(cache.clone());
+            Some(Arc::new(cache))
+        }
     };
     cfg.cache.enabled = backend.is_some();
     let options = ClientOptions {
@@ -173,8 +183,22 @@ pub async fn build_client(
             .then(|| Arc::new(metrics.clone()) as Arc<dyn PipelineObserver>),
         cache: Some(backend.map(|b| ResponseCache::with_backend(b, cfg.cache.clone()))),
     };
+    // With Redis, a 429 one replica gets holds every replica (one rate budget per client ID).
+    if let Some(redis) = &redis
+        && cfg.rate_limit.shares_429s()
+    {
+        let hold = crate::spotify::pipeline::hold::shared_hold(
+            cfg.api_base_url.trim_end_matches('/'),
+            &cfg.client_id,
+        );
+        crate::redis_cache::holds::share(redis, hold, &cfg.client_id);
+    }
     let client = SpotifyClient::with_options(cfg, options)?;
-    Ok((client, handle))
+    Ok(Built {
+        client,
+        sandbox: handle,
+        redis,
+    })
 }
 
 fn env_secret(name: &str) -> Option<Secret> {
@@ -210,7 +234,11 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
         );
     }
     let metrics = Metrics::new()?;
-    let (client, sandbox) = build_client(&args.common, &metrics).await?;
+    let Built {
+        client,
+        sandbox,
+        redis,
+    } = build_client(&args.common, &metrics).await?;
     // The sandbox's credentials never expire, so it exports no authorisation date at all.
     if sandbox.is_none() {
         metrics.set_credentials_authorization(client.authorization().await);
@@ -229,7 +257,7 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
     };
     http::serve(
         mcp,
-        Readiness::new(client),
+        Readiness::new(client).with_redis(redis),
         opts,
         crate::metrics::router(metrics.clone()),
         http::shutdown_signal(),
@@ -246,7 +274,9 @@ async fn serve_stdio(args: crate::config::StdioArgs) -> Result<(), AppError> {
     let common = &args.common;
     init_logging(&common.log_level, common.log_format);
     let max_message_bytes = args.max_message_bytes()?;
-    let (client, sandbox) = build_client(common, &Metrics::disabled()).await?;
+    let Built {
+        client, sandbox, ..
+    } = build_client(common, &Metrics::disabled()).await?;
     let transport =
         crate::stdio::transport(tokio::io::stdin(), tokio::io::stdout(), max_message_bytes);
     let mcp = SpotifyMcp::new(client, mcp_options(common)).closing_with(transport.input_ended());

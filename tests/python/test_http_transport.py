@@ -26,16 +26,39 @@ async def test_healthz_and_readyz_answer(sandbox_server):
     assert r.status_code == 200
 
 
-async def test_readyz_fails_when_spotify_credentials_are_unusable(launcher, spotify):
-    """A refresh token the accounts service rejects: alive, but not ready, and no secret in the answer."""
+async def test_unusable_spotify_credentials_show_in_status_not_readiness(launcher, spotify):
+    """A refresh token the accounts service rejects is the same for every replica: the pod stays
+    ready (failing readiness would pull every replica out of its Service at once), /status says
+    what is wrong, and no secret appears anywhere."""
     server = launcher.http_server_on(spotify, refresh_token="not-a-valid-refresh-token", name="bad-credentials", wait_ready=False)
     try:
         server.wait_http("/healthz")
+        r = server.wait_http("/readyz")
+        assert r.status_code == 200, r.text
+        status = httpx.get(server.base_url + "/status", timeout=10)
+        assert status.status_code == 200, status.text
+        body = status.json()
+        assert body["ready"] is True and body["spotify"]["credentials"] == "unusable", body
+        assert body["spotify"]["reason"], body
+        assert body["redis"] == {"configured": False}, body
+        for text in (status.text, server.log()):
+            assert "not-a-valid-refresh-token" not in text
+            assert "sandbox-client-secret" not in text
+    finally:
+        server.stop()
+
+
+async def test_readyz_fails_while_a_configured_redis_is_unreachable(launcher):
+    """Redis holds what the replicas share: a pod that cannot reach it is not ready."""
+    # Port 9 (discard) on loopback: nothing listens there.
+    server = launcher.http_server("--cache", "redis://127.0.0.1:9", name="redis-unreachable", wait_ready=False)
+    try:
+        server.wait_http("/healthz")
         r = server.wait_http("/readyz", ok=(503,))
-        assert "not-a-valid-refresh-token" not in r.text
-        assert "sandbox-client-secret" not in r.text
-        assert "sandbox-client-secret" not in server.log()
-        assert "not-a-valid-refresh-token" not in server.log()
+        assert "Redis" in r.text and "127.0.0.1:9" not in r.text, r.text
+        body = httpx.get(server.base_url + "/status", timeout=10).json()
+        assert body["ready"] is False and body["redis"]["reachable"] is False, body
+        assert body["spotify"]["credentials"] == "usable", body
     finally:
         server.stop()
 

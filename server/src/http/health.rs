@@ -1,7 +1,18 @@
-//! `/healthz` (the process is alive) and `/readyz` (configuration loaded and Spotify
-//! credentials usable). Readiness asks the Spotify client for a valid token, remembering the
-//! answer briefly so frequent probes do not hammer the accounts service. It never waits for a
-//! renewal another caller has in progress: it then answers with the last known state.
+//! `/healthz` (the process is alive), `/readyz` (this pod can serve) and `/status` (what it
+//! knows about Spotify and Redis, as JSON).
+//!
+//! Readiness is about the pod, not Spotify: it is answered by the running listener once the
+//! configuration has loaded, and fails only when a configured Redis is unreachable (every
+//! replica shares sessions, cache and rate budget there). A Spotify outage or a revoked refresh
+//! token is the same for every replica: failing readiness then would pull every pod out of its
+//! Service at once, although each could still answer MCP clients with a clear error ("log in
+//! again", "Spotify is unavailable"). Spotify's health shows instead in `/status`, in the
+//! metrics (`spotify_mcp_token_refreshes_total{result="error"}`, the 429 gate gauge) and in the
+//! tools' errors.
+//!
+//! `/status` asks the Spotify client for a valid token, remembering the answer briefly so
+//! frequent polls do not hammer the accounts service. It never waits for a renewal another
+//! caller has in progress: it then answers with the last known state.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,6 +22,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Mutex;
 
+use crate::redis_cache::RedisCache;
 use crate::spotify::SpotifyClient;
 
 /// How long a readiness answer is reused.
@@ -23,6 +35,7 @@ type LastCheck = Option<(Instant, Result<(), String>)>;
 pub struct Readiness {
     client: SpotifyClient,
     last: Arc<Mutex<LastCheck>>,
+    redis: Option<RedisCache>,
 }
 
 impl Readiness {
@@ -30,6 +43,24 @@ impl Readiness {
         Self {
             client,
             last: Arc::new(Mutex::new(None)),
+            redis: None,
+        }
+    }
+
+    /// Readiness also needs `redis` reachable.
+    pub fn with_redis(mut self, redis: Option<RedisCache>) -> Self {
+        self.redis = redis;
+        self
+    }
+
+    /// `Ok` when this pod can serve: a configured Redis answers.
+    pub async fn ready(&self) -> Result<(), String> {
+        match &self.redis {
+            Some(redis) => redis
+                .ping()
+                .await
+                .map_err(|e| format!("Redis (--cache) is unreachable: {e}")),
+            None => Ok(()),
         }
     }
 
@@ -60,14 +91,37 @@ pub async fn healthz() -> &'static str {
 }
 
 pub async fn readyz(State(readiness): State<Readiness>) -> Response {
-    match readiness.check().await {
+    match readiness.ready().await {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
         Err(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: Spotify credentials are not usable: {reason}\n"),
+            format!("not ready: {reason}\n"),
         )
             .into_response(),
     }
+}
+
+/// `/status`: 200 with what the pod knows, whatever it is (a monitor reads the fields).
+pub async fn status(State(readiness): State<Readiness>) -> Response {
+    let (ready, spotify) = tokio::join!(readiness.ready(), readiness.check());
+    let redis = match (&readiness.redis, &ready) {
+        (None, _) => serde_json::json!({"configured": false}),
+        (Some(_), Ok(())) => serde_json::json!({"configured": true, "reachable": true}),
+        (Some(_), Err(e)) => {
+            serde_json::json!({"configured": true, "reachable": false, "error": e})
+        }
+    };
+    let spotify = match spotify {
+        Ok(()) => serde_json::json!({"credentials": "usable"}),
+        Err(reason) => serde_json::json!({"credentials": "unusable", "reason": reason}),
+    };
+    axum::Json(serde_json::json!({
+        "ready": ready.is_ok(),
+        "version": env!("CARGO_PKG_VERSION"),
+        "spotify": spotify,
+        "redis": redis,
+    }))
+    .into_response()
 }
 
 #[cfg(test)]

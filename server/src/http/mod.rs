@@ -160,7 +160,8 @@ pub fn router(
     let mcp_routes = mcp_routes.layer(axum::middleware::from_fn(host::require_host));
     let probe_routes = Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz).with_state(readiness))
+        .route("/readyz", get(health::readyz).with_state(readiness.clone()))
+        .route("/status", get(health::status).with_state(readiness))
         .merge(extra)
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(host::AllowedHosts::new(&opts.allowed_hosts)),

@@ -13,6 +13,7 @@
 //!   Redis comes back. The connection is re-established on the next operation after Redis
 //!   returns.
 
+pub mod holds;
 mod keys;
 
 use std::collections::HashSet;
@@ -171,6 +172,29 @@ impl RedisCache {
     /// Whether the last operation reached Redis.
     pub fn is_healthy(&self) -> bool {
         self.inner.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Asks Redis for a `PONG` on a connection of its own (the cache's connection is left to
+    /// the cache: it is made on the first cache operation, and a probe must not change when),
+    /// bounded by the connect and command timeouts. The error names what failed, never the URL.
+    pub async fn ping(&self) -> Result<(), String> {
+        let ping = async {
+            let mut conn = self
+                .inner
+                .client
+                .get_multiplexed_async_connection()
+                .await
+                .map_err(Failure::Redis)?;
+            redis::cmd("PING")
+                .query_async::<String>(&mut conn)
+                .await
+                .map_err(Failure::Redis)
+        };
+        match tokio::time::timeout(CONNECT_TIMEOUT + COMMAND_TIMEOUT, ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(Failure::Timeout.to_string()),
+        }
     }
 }
 

@@ -28,9 +28,33 @@ pub struct Held {
 #[derive(Debug, Default)]
 pub struct RateLimitHold {
     state: Mutex<Option<Held>>,
+    /// Where holds learnt from Spotify here are announced (to the other replicas, through
+    /// Redis: see `redis_cache::holds`); none without a shared backend.
+    announce: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Duration>>>,
 }
 
 impl RateLimitHold {
+    /// Spotify answered 429 here with `asked`: hold, and tell the other replicas.
+    pub fn learned(&self, now: Instant, asked: Duration) {
+        self.hold(now, asked);
+        let announce = self
+            .announce
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(outbox) = announce.as_ref() {
+            // A closed outbox means the sharing task stopped: the hold stays local.
+            let _ = outbox.send(asked.min(MAX_HOLD));
+        }
+    }
+
+    /// Sends every hold learnt from now on to `outbox` (replacing an earlier one).
+    pub fn announce_to(&self, outbox: tokio::sync::mpsc::UnboundedSender<Duration>) {
+        *self
+            .announce
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(outbox);
+    }
+
     /// Spotify asked to wait `asked` from `now`: hold until then, unless already held longer.
     pub fn hold(&self, now: Instant, asked: Duration) {
         let asked = asked.min(MAX_HOLD);

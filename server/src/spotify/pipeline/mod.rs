@@ -247,7 +247,7 @@ impl Pipeline {
                     }
                     // Remembered for every caller of this client ID, not only this one.
                     if let Some(hold) = &self.hold {
-                        hold.hold(Instant::now(), wait);
+                        hold.learned(Instant::now(), wait);
                         if let (Some(observer), Some(held)) =
                             (&self.observer, hold.current(Instant::now()))
                         {
