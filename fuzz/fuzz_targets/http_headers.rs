@@ -156,6 +156,7 @@ fn router(auth: Arc<BearerAuth>) -> Router {
         shutdown_grace: Duration::from_secs(1),
         max_body_bytes: 4096,
         limits: ConnectionLimits::default(),
+        session_store: None,
     };
     spotify_mcp_server::http::router(
         mcp.clone(),

@@ -52,6 +52,7 @@ fn router() -> &'static Router {
                 max_sessions: MAX_SESSIONS,
                 ..ConnectionLimits::default()
             },
+            session_store: None,
         };
         let metrics = Metrics::new().expect("metrics registry");
         spotify_mcp_server::http::router(

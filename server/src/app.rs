@@ -254,6 +254,10 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
         shutdown_grace: args.shutdown_grace(),
         max_body_bytes,
         limits,
+        // With Redis, any replica can serve any 2025-11-25 session.
+        session_store: redis
+            .clone()
+            .map(|r| http::RedisSessionStore::new(r, limits.session_idle_timeout)),
     };
     http::serve(
         mcp,

@@ -7,6 +7,7 @@ mod auth;
 mod health;
 pub mod host;
 mod jsonrpc;
+mod session_store;
 mod sessions;
 mod shutdown;
 
@@ -22,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 pub use auth::{BearerAuth, BearerAuthError};
 pub use health::Readiness;
 pub use jsonrpc::DEFAULT_MAX_BODY_BYTES;
+pub use session_store::RedisSessionStore;
 pub use shutdown::{InFlight, shutdown_signal};
 
 use crate::mcp::SpotifyMcp;
@@ -40,6 +42,9 @@ pub struct HttpOptions {
     /// Largest request body accepted on `/mcp`, in bytes.
     pub max_body_bytes: usize,
     pub limits: ConnectionLimits,
+    /// Where 2025-11-25 sessions are kept for the other replicas (`--cache redis://`); `None`:
+    /// a session lives in this process only.
+    pub session_store: Option<RedisSessionStore>,
 }
 
 /// Bounds on what one connection may hold: slow or idle sockets are closed, and the number of
@@ -112,6 +117,10 @@ fn mcp_service(
         // (progress, logging) still streams, so nothing is lost.
         .with_json_response(true)
         .with_cancellation_token(cancel);
+    let mut config = config;
+    config.session_store = opts.session_store.clone().map(|store| {
+        Arc::new(store) as Arc<dyn rmcp::transport::streamable_http_server::session::SessionStore>
+    });
     // Each session gets its own handler state (its log level).
     StreamableHttpService::new(move || Ok(mcp.for_session()), sessions, config)
 }
@@ -126,10 +135,10 @@ pub fn router(
     cancel: CancellationToken,
     extra: Router,
 ) -> Router {
-    let sessions = Arc::new(sessions::BoundedSessions::new(
-        opts.limits.max_sessions,
-        opts.limits.session_idle_timeout,
-    ));
+    let sessions = Arc::new(
+        sessions::BoundedSessions::new(opts.limits.max_sessions, opts.limits.session_idle_timeout)
+            .with_store(opts.session_store.clone()),
+    );
     let mcp_routes = Router::new()
         .nest_service("/mcp", mcp_service(mcp, opts, sessions.clone(), cancel))
         .layer(axum::middleware::from_fn_with_state(
@@ -368,6 +377,7 @@ mod tests {
             shutdown_grace: grace,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             limits,
+            session_store: None,
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let mcp = SpotifyMcp::new(client.clone(), McpOptions::default());

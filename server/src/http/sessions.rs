@@ -26,7 +26,9 @@ use rmcp::transport::streamable_http_server::SessionManager;
 use rmcp::transport::streamable_http_server::session::local::{
     LocalSessionHandle, LocalSessionManager, LocalSessionManagerError,
 };
-use rmcp::transport::streamable_http_server::session::{ServerSseMessage, SessionId};
+use rmcp::transport::streamable_http_server::session::{
+    RestoreOutcome, ServerSseMessage, SessionId,
+};
 
 /// The start of the message of [`SessionError::Full`]; the JSON-RPC layer recognises it in
 /// rmcp's plain-text 500 and answers 503 instead.
@@ -45,6 +47,8 @@ pub enum SessionError {
 pub struct BoundedSessions {
     inner: LocalSessionManager,
     max: usize,
+    /// Where sessions of every replica are kept, when shared (`--cache redis://`).
+    store: Option<super::session_store::RedisSessionStore>,
     /// Serialises the count check and the insertion of concurrent creations.
     creating: tokio::sync::Mutex<()>,
 }
@@ -56,7 +60,30 @@ impl BoundedSessions {
         Self {
             inner,
             max,
+            store: None,
             creating: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Sessions are also known to the other replicas through `store`.
+    pub fn with_store(mut self, store: Option<super::session_store::RedisSessionStore>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// Whether `id` is a session here or, when shared, of another replica.
+    async fn exists(&self, id: &str) -> bool {
+        if self
+            .inner
+            .has_session(&SessionId::from(id.to_owned()))
+            .await
+            .unwrap_or(false)
+        {
+            return true;
+        }
+        match &self.store {
+            Some(store) => store.contains(id).await,
+            None => false,
         }
     }
 
@@ -81,11 +108,7 @@ pub async fn session_delete(
             .headers()
             .get("mcp-session-id")
             .and_then(|v| v.to_str().ok())
-        && !sessions
-            .inner
-            .has_session(&SessionId::from(id.to_owned()))
-            .await
-            .unwrap_or(false)
+        && !sessions.exists(id).await
     {
         return (
             StatusCode::NOT_FOUND,
@@ -172,6 +195,27 @@ impl SessionManager for BoundedSessions {
         last_event_id: String,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
         Ok(self.inner.resume(id, last_event_id).await?)
+    }
+
+    /// A session another replica began (found in the session store): re-created here, within
+    /// the same bound as new ones.
+    async fn restore_session(
+        &self,
+        id: SessionId,
+    ) -> Result<RestoreOutcome<Self::Transport>, Self::Error> {
+        let _creating = self.creating.lock().await;
+        if !self.inner.has_session(&id).await? && self.len().await >= self.max {
+            tracing::warn!(
+                max = self.max,
+                "MCP session not restored: too many open sessions"
+            );
+            return Err(SessionError::Full { max: self.max });
+        }
+        let restored = self.inner.restore_session(id).await?;
+        if matches!(restored, RestoreOutcome::Restored(_)) {
+            tracing::debug!("restored an MCP session begun on another replica");
+        }
+        Ok(restored)
     }
 }
 

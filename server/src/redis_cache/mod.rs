@@ -14,7 +14,7 @@
 //!   returns.
 
 pub mod holds;
-mod keys;
+pub(crate) mod keys;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -94,6 +94,11 @@ impl From<redis::RedisError> for Failure {
     }
 }
 
+/// A Redis command that failed: what went wrong, never the URL.
+#[derive(Debug, thiserror::Error)]
+#[error("Redis: {0}")]
+pub struct RedisFailure(String);
+
 /// The Redis backend. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisCache {
@@ -172,6 +177,21 @@ impl RedisCache {
     /// Whether the last operation reached Redis.
     pub fn is_healthy(&self) -> bool {
         self.inner.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Runs one command on the cache's connection (bounded by the command timeout); the error
+    /// names what failed, never the URL.
+    pub async fn command<T: redis::FromRedisValue>(
+        &self,
+        cmd: redis::Cmd,
+    ) -> Result<T, RedisFailure> {
+        let result = self
+            .inner
+            .run(|mut conn| async move { cmd.query_async(&mut conn).await })
+            .await;
+        self.inner
+            .note(result.is_ok(), "command", result.as_ref().err());
+        result.map_err(|e| RedisFailure(e.to_string()))
     }
 
     /// Asks Redis for a `PONG` on a connection of its own (the cache's connection is left to
