@@ -56,6 +56,30 @@ struct Args {
     /// Connections for the cached HTTP run against the bare handler.
     #[arg(long, value_delimiter = ',', default_value = "1,4,64")]
     connections: Vec<usize>,
+    /// What the cached HTTP run sends: `search` (a cached search) or `prompts` (`prompts/list`,
+    /// no tool and no Spotify request: the floor of the MCP transport itself).
+    #[arg(long, default_value = "search")]
+    cached_method: CachedMethod,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CachedMethod {
+    Search,
+    Prompts,
+}
+
+/// A 2026-07-28 `prompts/list` request.
+fn prompts_body() -> String {
+    json!({
+        "jsonrpc": "2.0", "id": 1, "method": "prompts/list",
+        "params": {
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {}
+            }
+        }
+    })
+    .to_string()
 }
 
 const LETTERS: &[u8] = b"eaionrstlcdmhugpbykwfv";
@@ -354,28 +378,41 @@ async fn cached(args: &Args) -> Result<(), BoxError> {
     eprintln!("cached run: server pid {}", server.id().unwrap_or_default());
     let http = reqwest::Client::new();
     // One fixed search, so every call after the first is a cache hit.
-    let send = |http: reqwest::Client, url: String| async move {
-        let r = http
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json, text/event-stream")
-            .header("MCP-Protocol-Version", "2026-07-28")
-            .header("Mcp-Method", "tools/call")
-            .header("Mcp-Name", "search")
-            .body(search_body("e", 0))
-            .send()
-            .await?;
-        let ok = r.status().is_success();
-        let text = r.text().await?;
-        if !ok {
-            return Err::<String, BoxError>(format!("cached search failed: {text}").into());
+    let prompts = args.cached_method == CachedMethod::Prompts;
+    let body = if prompts {
+        prompts_body()
+    } else {
+        search_body("e", 0)
+    };
+    let send = move |http: reqwest::Client, url: String| {
+        let body = body.clone();
+        async move {
+            let request = http
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream")
+                .header("MCP-Protocol-Version", "2026-07-28");
+            let request = if prompts {
+                request.header("Mcp-Method", "prompts/list")
+            } else {
+                request
+                    .header("Mcp-Method", "tools/call")
+                    .header("Mcp-Name", "search")
+            };
+            let r = request.body(body).send().await?;
+            let ok = r.status().is_success();
+            let text = r.text().await?;
+            if !ok {
+                return Err::<String, BoxError>(format!("cached call failed: {text}").into());
+            }
+            Ok(text)
         }
-        Ok(text)
     };
     let answer = send(http.clone(), url.clone()).await?;
     let bare = bare_handler(answer.clone()).await?;
     println!(
-        "\n## cached search over streamable HTTP against a bare axum handler returning the same {} bytes\n",
+        "\n## cached {} over streamable HTTP against a bare axum handler returning the same {} bytes\n",
+        if prompts { "prompts/list" } else { "search" },
         answer.len()
     );
     println!("| connections | MCP calls/s | p99 ms | bare calls/s | p99 ms | MCP / bare |");
@@ -392,7 +429,7 @@ async fn cached(args: &Args) -> Result<(), BoxError> {
                 let http = reqwest::Client::builder()
                     .pool_max_idle_per_host(1)
                     .build()?;
-                let (target, times) = (target.clone(), times.clone());
+                let (target, times, send) = (target.clone(), times.clone(), send.clone());
                 tasks.push(tokio::spawn(async move {
                     let mut mine = Vec::new();
                     while Instant::now() < deadline {

@@ -167,7 +167,8 @@ pub async fn build_client(common: &CommonArgs, metrics: &Metrics) -> Result<Buil
     let backend: Option<Arc<dyn spotify::cache::CacheBackend>> = match cache {
         CacheBackend::None => None,
         CacheBackend::Memory => Some(Arc::new(InstrumentedCache::new(
-            Arc::new(MemoryCache::new(cfg.cache.max_bytes)),
+            // The rest of the budget holds rendered tool results (`CacheConfig::rendered_bytes`).
+            Arc::new(MemoryCache::new(cfg.cache.body_bytes())),
             metrics.clone(),
         ))),
         CacheBackend::Redis(url) => {

@@ -249,7 +249,7 @@ impl SpotifyMcp {
 #[tool_router(router = composite_router, vis = "pub(super)")]
 impl SpotifyMcp {
     #[tool(
-        description = "Search and play the best match: an exact artist/album/playlist name plays it whole, else the top track. Premium.",
+        description = "Search and play the best match: an exact artist/album/playlist name plays it whole, else the top track.",
         annotations(
             read_only_hint = false,
             destructive_hint = false,

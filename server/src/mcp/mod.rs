@@ -6,6 +6,7 @@
 //! toolsets into one, drops tools that `--read-only` hides, and remembers why a tool is hidden
 //! so calling it anyway gets a clear error instead of "tool not found".
 
+mod answers;
 mod args;
 mod catalog;
 mod completion;
@@ -94,6 +95,8 @@ struct Inner {
     prompts: PromptRouter<SpotifyMcp>,
     /// The resource pollers of this handler's Spotify user, shared by all its sessions.
     hub: Arc<subscriptions::Hub>,
+    /// Rendered results of read-only calls, while their cached Spotify answers hold.
+    answers: Option<answers::Answers>,
 }
 
 /// The MCP server handler: cheap to clone (one `Arc`), one per session or request.
@@ -135,6 +138,10 @@ impl SpotifyMcp {
             }
         }
         let hub = Arc::new(subscriptions::Hub::new(options.subscription_poll));
+        let answers = client.cache().map(|cache| {
+            let config = cache.config();
+            answers::Answers::new(config.rendered_bytes(), config.longest_ttl())
+        });
         Self {
             inner: Arc::new(Inner {
                 client,
@@ -143,6 +150,7 @@ impl SpotifyMcp {
                 hidden,
                 prompts: prompts::router(),
                 hub,
+                answers,
             }),
             metrics: crate::metrics::Metrics::disabled(),
             log: Arc::default(),
@@ -333,6 +341,23 @@ impl SpotifyMcp {
         }
     }
 
+    /// For a read-only call with the response cache on: where its rendered result is kept,
+    /// the cache that says whether it still holds, and its key.
+    fn kept_answers(
+        &self,
+        read_only: bool,
+        name: &str,
+        arguments: Option<&rmcp::model::JsonObject>,
+    ) -> Option<(
+        &answers::Answers,
+        &crate::spotify::cache::ResponseCache,
+        String,
+    )> {
+        let answers = self.inner.answers.as_ref().filter(|_| read_only)?;
+        let cache = self.client().cache()?;
+        Some((answers, cache, answers::Answers::key(name, arguments)))
+    }
+
     fn hidden_error(&self, name: &str, why: Hidden) -> ErrorData {
         let message = match why {
             Hidden::Toolset(toolset) => format!(
@@ -496,6 +521,14 @@ impl ServerHandler for SpotifyMcp {
         // for nobody; a write runs to its end, so it is never left half-applied.
         let cancelled = context.ct.clone();
         let read_only = is_read_only(tool);
+        // A read-only call may be answered with the result rendered before (see `answers`).
+        let kept = self.kept_answers(read_only, &name, request.arguments.as_ref());
+        if let Some((answers, cache, key)) = &kept
+            && let Some(result) = answers.get(key, cache).await
+        {
+            timer.finish(true);
+            return Ok(result.into());
+        }
         let peer = context.peer.clone();
         let threshold = self.log_threshold(&context);
         let call = ToolCallContext::new(self, request, context);
@@ -506,9 +539,9 @@ impl ServerHandler for SpotifyMcp {
             &peer,
             threshold,
             &name,
-            self.inner.tools.call(call),
+            crate::spotify::reads::recording(kept.is_some(), self.inner.tools.call(call)),
         )));
-        let mut response = if read_only {
+        let (mut response, reads) = if read_only {
             tokio::select! {
                 response = call => response,
                 () = cancelled.cancelled() => {
@@ -523,6 +556,11 @@ impl ServerHandler for SpotifyMcp {
         } else {
             call.await
         };
+        if let (Some((answers, _, key)), Some(reads), Ok(CallToolResponse::Complete(result))) =
+            (kept, reads.from_cache_only(), &response)
+        {
+            answers.insert(key, reads, result).await;
+        }
         // serde's message for a wrongly typed argument does not name it: add the name.
         if let Ok(CallToolResponse::Complete(result)) = &mut response
             && result.is_error == Some(true)

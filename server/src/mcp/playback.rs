@@ -200,7 +200,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Move playback to a device. Premium.",
+        description = "Move playback to a device.",
         annotations(
             read_only_hint = false,
             destructive_hint = false,
@@ -226,7 +226,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Play uris (tracks/episodes) or a context (album/playlist/artist/show); no args resumes. Premium. By name: play_best_match.",
+        description = "Play uris (tracks/episodes) or a context (album/playlist/artist/show); no args resumes. By name: play_best_match.",
         annotations(
             read_only_hint = false,
             destructive_hint = false,
@@ -291,7 +291,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Pause playback. Premium.",
+        description = "Pause what is playing.",
         annotations(
             read_only_hint = false,
             destructive_hint = false,
@@ -313,7 +313,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Skip to the next or previous item. Premium.",
+        description = "Skip to the next or previous item.",
         annotations(
             read_only_hint = false,
             destructive_hint = false,
@@ -351,7 +351,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Seek to a position in the current item. Premium.",
+        description = "Seek to a position in the current item.",
         annotations(
             read_only_hint = false,
             destructive_hint = false,
@@ -374,7 +374,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Set the volume (0-100). Premium.",
+        description = "Set the volume (0-100).",
         annotations(
             read_only_hint = false,
             destructive_hint = false,
@@ -401,7 +401,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Set repeat (off/track/context) and/or shuffle. Premium.",
+        description = "Set repeat (off/track/context) and/or shuffle.",
         annotations(
             read_only_hint = false,
             destructive_hint = false,
@@ -461,7 +461,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Append tracks/episodes to the queue. Premium.",
+        description = "Append tracks/episodes to the queue.",
         annotations(
             read_only_hint = false,
             destructive_hint = false,

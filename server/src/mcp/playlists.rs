@@ -352,7 +352,7 @@ impl SpotifyMcp {
     }
 
     #[tool(
-        description = "Move items (range_start, insert_before, range_length) or replace all items (replace_with).",
+        description = "Move a range of items, or replace all items.",
         annotations(
             read_only_hint = false,
             destructive_hint = true,

@@ -285,6 +285,24 @@ fn walk_object(map: &mut Map<String, Value>, side: Side) {
     if map.get("default") == Some(&Value::Null) {
         map.remove("default");
     }
+    // An `enum` of strings admits only those strings: `"type": "string"` beside it says nothing.
+    if map.get("type") == Some(&Value::from("string"))
+        && map
+            .get("enum")
+            .and_then(Value::as_array)
+            .is_some_and(|values| values.iter().all(Value::is_string))
+    {
+        map.remove("type");
+    }
+    // `"properties": {}` constrains nothing (a tool without arguments: unknown ones are refused
+    // by `validate::unknown_arguments` either way).
+    if map
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(Map::is_empty)
+    {
+        map.remove("properties");
+    }
     if side == Side::Output && map.get("minimum") == Some(&Value::from(0)) {
         map.remove("minimum");
     }
@@ -418,7 +436,8 @@ mod tests {
             "properties": {
                 "limit": {"type": ["integer", "null"], "format": "uint32", "minimum": 1, "maximum": 50, "default": null},
                 "must": {"type": ["string", "null"]},
-                "kind": {"anyOf": [{"$ref": "#/$defs/Kind"}, {"type": "null"}], "description": "Which."}
+                "kind": {"anyOf": [{"$ref": "#/$defs/Kind"}, {"type": "null"}], "description": "Which."},
+                "code": {"type": "integer", "enum": [1, 2]}
             },
             "required": ["must"],
             "$defs": {"Kind": {"type": "string", "enum": ["a", "b"], "description": "A kind."}}
@@ -431,7 +450,8 @@ mod tests {
                 "properties": {
                     "limit": {"type": "integer", "minimum": 1, "maximum": 50},
                     "must": {"type": ["string", "null"]},
-                    "kind": {"type": "string", "enum": ["a", "b"], "description": "Which."}
+                    "kind": {"enum": ["a", "b"], "description": "Which."},
+                    "code": {"type": "integer", "enum": [1, 2]}
                 },
                 "required": ["must"]
             })

@@ -11,7 +11,12 @@ use serde_json::{Map, Value};
 
 /// Arguments the schema does not declare, as an error message naming the accepted ones.
 pub fn unknown_arguments(schema: &Map<String, Value>, args: &Map<String, Value>) -> Option<String> {
-    let props = schema.get("properties").and_then(Value::as_object)?;
+    // No `properties` (compacted away when empty): no argument is accepted.
+    let none = Map::new();
+    let props = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&none);
     let unknown: Vec<&str> = args
         .keys()
         .filter(|k| !props.contains_key(k.as_str()))
@@ -251,6 +256,11 @@ mod tests {
         let none = obj(json!({"type": "object", "properties": {}}));
         assert!(
             unknown_arguments(&none, &obj(json!({"x": 1}))).is_some_and(|m| m.ends_with("none"))
+        );
+        // A tool without arguments, as served (its empty `properties` compacted away).
+        let served = obj(json!({"type": "object"}));
+        assert!(
+            unknown_arguments(&served, &obj(json!({"x": 1}))).is_some_and(|m| m.ends_with("none"))
         );
     }
 

@@ -36,8 +36,12 @@ impl InstrumentedCache {
 
 impl CacheBackend for InstrumentedCache {
     fn get<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Option<Bytes>> {
+        Box::pin(async move { self.get_entry(key).await.map(|(body, _)| body) })
+    }
+
+    fn get_entry<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Option<(Bytes, Option<u64>)>> {
         Box::pin(async move {
-            let found = self.inner.get(key).await;
+            let found = self.inner.get_entry(key).await;
             let result = if found.is_some() {
                 CacheResult::Hit
             } else {

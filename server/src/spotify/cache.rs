@@ -88,6 +88,13 @@ pub struct CacheKey {
 pub trait CacheBackend: Send + Sync + std::fmt::Debug {
     /// The cached body, if present and fresh.
     fn get<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Option<Bytes>>;
+    /// Like [`CacheBackend::get`], with the generation of the entry: a number given to each
+    /// stored body that no other insert gets, so whoever read it can later tell whether the
+    /// entry there is still the one it read. `None` for backends without generations (then
+    /// nothing built from the body is kept, see [`crate::spotify::reads`]).
+    fn get_entry<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Option<(Bytes, Option<u64>)>> {
+        Box::pin(async move { self.get(key).await.map(|body| (body, None)) })
+    }
     /// Store a body for `ttl`.
     fn insert(&self, key: CacheKey, body: Bytes, ttl: Duration) -> BoxFuture<'_, ()>;
     /// Drop every entry of `scope` carrying `tag`.
@@ -102,7 +109,12 @@ pub trait CacheBackend: Send + Sync + std::fmt::Debug {
 struct Entry {
     body: Bytes,
     ttl: Duration,
+    /// Unique per insert (see [`CacheBackend::get_entry`]).
+    generation: u64,
 }
+
+/// The next entry generation, for every [`MemoryCache`] of the process.
+static GENERATION: AtomicU64 = AtomicU64::new(1);
 
 struct PerEntryTtl;
 
@@ -165,13 +177,32 @@ impl CacheBackend for MemoryCache {
         Box::pin(async move { self.inner.get(key).await.map(|e| e.body) })
     }
 
+    fn get_entry<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Option<(Bytes, Option<u64>)>> {
+        Box::pin(async move {
+            self.inner
+                .get(key)
+                .await
+                .map(|e| (e.body, Some(e.generation)))
+        })
+    }
+
     fn insert(&self, key: CacheKey, body: Bytes, ttl: Duration) -> BoxFuture<'_, ()> {
         // A body from hyper is a slice of its connection read buffer (8 KiB and up): kept as is,
         // every cached answer would pin that whole buffer, uncounted by the weigher (the cache
         // of 16 MiB grew the RSS by 8 KiB per small answer without end). Keep an exact copy.
         let body = Bytes::copy_from_slice(&body);
+        let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
         Box::pin(async move {
-            self.inner.insert(key, Entry { body, ttl }).await;
+            self.inner
+                .insert(
+                    key,
+                    Entry {
+                        body,
+                        ttl,
+                        generation,
+                    },
+                )
+                .await;
             // moka applies evictions in batches (after 64 writes or on its housekeeping tick),
             // so a cache filling at the rate of misses held up to 64 answers beyond its budget
             // (1.1 MiB of 18 KB answers, over 7 % of a 16 MiB cache) and the heap kept that
@@ -250,7 +281,10 @@ impl ResponseCache {
     /// `None` when caching is disabled.
     pub fn from_config(config: &CacheConfig) -> Option<Self> {
         config.enabled.then(|| {
-            Self::with_backend(Arc::new(MemoryCache::new(config.max_bytes)), config.clone())
+            Self::with_backend(
+                Arc::new(MemoryCache::new(config.body_bytes())),
+                config.clone(),
+            )
         })
     }
 
@@ -262,6 +296,11 @@ impl ResponseCache {
             stats: Arc::new(CacheStats::default()),
             epochs: Arc::new(std::array::from_fn(|_| AtomicU64::new(0))),
         }
+    }
+
+    /// The configuration (budget and TTLs) the cache was built with.
+    pub fn config(&self) -> &CacheConfig {
+        &self.config
     }
 
     pub fn backend(&self) -> &Arc<dyn CacheBackend> {
@@ -285,7 +324,12 @@ impl ResponseCache {
     }
 
     pub async fn get(&self, key: &CacheKey) -> Option<Bytes> {
-        let hit = self.backend.get(key).await;
+        self.get_entry(key).await.map(|(body, _)| body)
+    }
+
+    /// The cached body with its entry's generation (see [`CacheBackend::get_entry`]).
+    pub async fn get_entry(&self, key: &CacheKey) -> Option<(Bytes, Option<u64>)> {
+        let hit = self.backend.get_entry(key).await;
         let counter = if hit.is_some() {
             &self.stats.hits
         } else {
@@ -293,6 +337,23 @@ impl ResponseCache {
         };
         counter.fetch_add(1, Ordering::Relaxed);
         hit
+    }
+
+    /// Whether each `(key, generation)` read earlier is still the entry a GET of that key
+    /// would be answered from now: present, fresh, and not replaced (an invalidation or an
+    /// expiry drops it, a new insert gets a new generation). Then something built from those
+    /// bodies alone is what building it again would give; each entry counts as a hit.
+    pub async fn still_current(&self, reads: &[(CacheKey, u64)]) -> bool {
+        for (key, generation) in reads {
+            match self.backend.get_entry(key).await {
+                Some((_, Some(now))) if now == *generation => {}
+                _ => return false,
+            }
+        }
+        self.stats
+            .hits
+            .fetch_add(reads.len() as u64, Ordering::Relaxed);
+        true
     }
 
     pub async fn insert(&self, key: CacheKey, body: Bytes, class: CacheClass) {
@@ -413,6 +474,7 @@ mod budget_tests {
             let entry = Entry {
                 body: Bytes::from(vec![b'x'; BODY]),
                 ttl: Duration::from_secs(60),
+                generation: 0,
             };
             let one = u64::from(weigh(&key, &entry));
             cache.insert(key, entry.body, entry.ttl).await;
@@ -564,6 +626,68 @@ mod tests {
                 .await
         );
         assert_eq!(cache.get(&k).await.as_deref(), Some(&b"new"[..]));
+    }
+
+    /// Issue 16: what was built from cached entries is current only while each entry is the
+    /// one read: a replacement (another generation), an invalidation or an expiry ends it.
+    #[tokio::test]
+    async fn entries_read_are_current_until_replaced_invalidated_or_expired() {
+        let cache = ResponseCache::with_backend(Arc::new(MemoryCache::new(1 << 20)), config());
+        let track = key("u1", Tag::Catalog, "/tracks/t");
+        let items = key("u1", Tag::Playlist("p".into()), "/playlists/p/items");
+        let read = |k: &CacheKey| {
+            let cache = cache.clone();
+            let k = k.clone();
+            async move {
+                let (_, generation) = cache.get_entry(&k).await.expect("cached");
+                (k, generation.expect("the memory cache has generations"))
+            }
+        };
+        cache
+            .insert(
+                track.clone(),
+                Bytes::from_static(b"t1"),
+                CacheClass::Catalog,
+            )
+            .await;
+        cache
+            .insert(
+                items.clone(),
+                Bytes::from_static(b"i1"),
+                CacheClass::Playlist,
+            )
+            .await;
+        let reads = vec![read(&track).await, read(&items).await];
+        assert!(cache.still_current(&reads).await);
+
+        // The same body stored again is another entry.
+        cache
+            .insert(
+                track.clone(),
+                Bytes::from_static(b"t1"),
+                CacheClass::Catalog,
+            )
+            .await;
+        assert!(!cache.still_current(&reads).await);
+        let reads = vec![read(&track).await, read(&items).await];
+        assert!(cache.still_current(&reads).await);
+
+        cache
+            .invalidate("u1", &Invalidation::Playlist("p".into()))
+            .await;
+        assert!(!cache.still_current(&reads).await);
+
+        cache
+            .insert(
+                items.clone(),
+                Bytes::from_static(b"i2"),
+                CacheClass::Playlist,
+            )
+            .await;
+        let reads = vec![read(&items).await];
+        assert!(cache.still_current(&reads).await);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!cache.still_current(&reads).await, "playlist TTL is 150 ms");
     }
 
     #[tokio::test]

@@ -164,9 +164,11 @@ impl SpotifyClient {
                     tag: tag_for(request.cache, request.template, &request.path),
                     request: request.path_and_query(),
                 };
-                if let Some(body) = cache.get(&key).await {
+                if let Some((body, generation)) = cache.get_entry(&key).await {
+                    crate::spotify::reads::cached(&key, generation);
                     return Ok(Some(body));
                 }
+                crate::spotify::reads::not_cached();
                 let epoch = cache.epoch(&key.tag);
                 let flight: FlightId = (key, epoch);
                 let (client, store) = (self.clone(), flight.clone());
@@ -180,7 +182,10 @@ impl SpotifyClient {
                 ));
                 self.inner.inflight.run(flight, fetch).await?
             }
-            None => self.fetch(&request, None).await?,
+            None => {
+                crate::spotify::reads::not_cached();
+                self.fetch(&request, None).await?
+            }
         };
         Ok(response.has_body().then_some(response.body))
     }

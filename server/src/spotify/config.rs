@@ -158,6 +158,33 @@ pub struct CacheConfig {
     pub player_ttl: Duration,
 }
 
+impl CacheConfig {
+    /// The part of `max_bytes` that holds Spotify's answers.
+    pub fn body_bytes(&self) -> u64 {
+        self.max_bytes - self.rendered_bytes()
+    }
+
+    /// The part of `max_bytes` (an eighth) that holds rendered results of read-only tools
+    /// built from cached answers (a rendered search is about a sixth of its Spotify body).
+    pub fn rendered_bytes(&self) -> u64 {
+        self.max_bytes / 8
+    }
+
+    /// The longest TTL of any class.
+    pub fn longest_ttl(&self) -> Duration {
+        [
+            self.catalog_ttl,
+            self.playlist_ttl,
+            self.library_ttl,
+            self.search_ttl,
+            self.player_ttl,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or_default()
+    }
+}
+
 impl Default for CacheConfig {
     fn default() -> Self {
         Self {

@@ -24,6 +24,7 @@ pub mod ids;
 mod inflight;
 pub mod models;
 pub mod pipeline;
+pub mod reads;
 #[cfg(test)]
 mod sandbox_tests;
 pub mod secret;
