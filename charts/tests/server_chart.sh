@@ -17,6 +17,11 @@ test_server_dry_run() {
     fail "everything-on render has no PrometheusRule"
   grep -q '^configmap/spotify-everything-dashboard created' "$DRY_RUN_OUT" ||
     fail "everything-on render has no dashboard ConfigMap"
+  local kind
+  for kind in horizontalpodautoscaler.autoscaling poddisruptionbudget.policy \
+    networkpolicy.networking.k8s.io ingress.networking.k8s.io; do
+    grep -q "^$kind/spotify-everything created" "$DRY_RUN_OUT" || fail "everything-on render has no $kind"
+  done
   # Negative controls: the same checks reject a pod that escalates privileges and an unknown field.
   if helm template r1 "$SERVER_CHART" -n "$ns" --set securityContext.allowPrivilegeEscalation=true |
     kubectl apply --dry-run=server -f - >/dev/null 2>&1; then

@@ -177,6 +177,74 @@ EOF2
   pass "PrometheusRule = infra/prometheus/alerts.yml with scoped selectors (server: release; operator: all or watchNamespace); dashboard ConfigMap = infra/grafana JSON, labelled for the sidecar"
 }
 
+# The server chart's scaling and exposure values: what renders, what does not, and the allowed hosts.
+test_scaling_render() {
+  local chart="$CHARTS_DIR/spotify-mcp" out
+  out=$(helm template r1 "$chart" -n media --set sandbox=true) || fail "default render"
+  RENDERED="$out" python3 - <<'EOF2' || fail "defaults: one pod, no HPA/PDB/NetworkPolicy/Ingress/HTTPRoute, spread across nodes"
+import os, yaml
+docs = [d for d in yaml.safe_load_all(os.environ["RENDERED"]) if d]
+kinds = {d["kind"] for d in docs}
+assert not kinds & {"HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress", "HTTPRoute"}, kinds
+dep = next(d for d in docs if d["kind"] == "Deployment")
+assert dep["spec"]["replicas"] == 1, dep["spec"]
+spread = dep["spec"]["template"]["spec"]["topologySpreadConstraints"]
+assert spread == [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+                   "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "spotify-mcp",
+                                                     "app.kubernetes.io/instance": "r1"}}}], spread
+EOF2
+  out=$(helm template r1 "$chart" -n media --set sandbox=true --set defaultTopologySpread=false)
+  grep -q topologySpreadConstraints <<<"$out" && fail "defaultTopologySpread=false still spreads"
+  out=$(helm template r1 "$chart" -n media --set sandbox=true --set replicaCount=2) || fail "replicaCount=2"
+  grep -q 'kind: PodDisruptionBudget' <<<"$out" || fail "no PodDisruptionBudget at replicaCount=2"
+  out=$(helm template r1 "$chart" -n media --set sandbox=true --set autoscaling.enabled=true \
+    --set autoscaling.minReplicas=2 --set autoscaling.maxReplicas=5 --set autoscaling.targetMemoryUtilizationPercentage=75 \
+    --set networkPolicy.enabled=true \
+    --set 'networkPolicy.from[0].namespaceSelector.matchLabels.kubernetes\.io/metadata\.name=ingress-nginx' \
+    --set ingress.enabled=true --set ingress.host=mcp.example.com --set ingress.tlsSecretName=mcp-tls \
+    --set httpRoute.enabled=true --set 'httpRoute.parentRefs[0].name=public' --set 'httpRoute.hostnames[0]=mcp.example.org' \
+    --api-versions gateway.networking.k8s.io/v1/HTTPRoute) || fail "render with everything enabled"
+  RENDERED="$out" python3 - <<'EOF2' || fail "autoscaling, PDB, NetworkPolicy, Ingress, HTTPRoute and allowed hosts (see above)"
+import os, yaml
+docs = {d["kind"]: d for d in yaml.safe_load_all(os.environ["RENDERED"]) if d}
+dep = docs["Deployment"]
+assert "replicas" not in dep["spec"], "the HPA owns the replicas"
+hpa = docs["HorizontalPodAutoscaler"]["spec"]
+assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "r1-spotify-mcp"}, hpa
+assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 5), hpa
+assert [m["resource"]["name"] for m in hpa["metrics"]] == ["cpu", "memory"], hpa["metrics"]
+assert docs["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
+np = docs["NetworkPolicy"]["spec"]
+assert np["ingress"][0]["ports"] == [{"port": 8000, "protocol": "TCP"}], np
+assert np["ingress"][0]["from"] == [
+    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
+    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}},
+], np["ingress"][0]["from"]
+ing = docs["Ingress"]["spec"]
+path = ing["rules"][0]["http"]["paths"][0]
+assert ing["rules"][0]["host"] == "mcp.example.com" and path["path"] == "/mcp" and path["pathType"] == "Prefix", ing
+assert path["backend"]["service"] == {"name": "r1-spotify-mcp", "port": {"number": 8000}}, path
+assert ing["tls"] == [{"hosts": ["mcp.example.com"], "secretName": "mcp-tls"}], ing["tls"]
+route = docs["HTTPRoute"]["spec"]
+assert route["parentRefs"] == [{"name": "public"}] and route["hostnames"] == ["mcp.example.org"], route
+assert route["rules"][0]["backendRefs"] == [{"name": "r1-spotify-mcp", "port": 8000}], route
+env = {e["name"]: e.get("value") for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
+hosts = env["SPOTIFY_MCP_ALLOWED_HOSTS"].split(",")
+assert "mcp.example.com" in hosts and "mcp.example.org" in hosts, hosts
+EOF2
+  # Without the Gateway API the HTTPRoute is skipped, and its hosts are still allowed.
+  out=$(helm template r1 "$chart" -n media --set sandbox=true --set httpRoute.enabled=true \
+    --set 'httpRoute.parentRefs[0].name=public' --set 'httpRoute.hostnames[0]=mcp.example.org')
+  grep -q 'kind: HTTPRoute' <<<"$out" && fail "HTTPRoute rendered without the Gateway API"
+  for bad in "autoscaling.enabled=true,autoscaling.minReplicas=4,autoscaling.maxReplicas=2" \
+    "autoscaling.enabled=true,autoscaling.targetCPUUtilizationPercentage=0" "ingress.enabled=true"; do
+    if helm template r1 "$chart" --set sandbox=true --set "$bad" >/dev/null 2>&1; then
+      fail "$bad rendered"
+    fi
+  done
+  pass "server chart: HPA on the Deployment, PDB above one pod, spread across nodes by default, NetworkPolicy, Ingress and HTTPRoute (with the Gateway API) for /mcp, their hosts allowed; invalid combinations refused"
+}
+
 # Rendering rules of the operator chart that no cluster check would catch.
 test_operator_render_rules() {
   local chart="$CHARTS_DIR/spotify-mcp-operator" out

@@ -386,6 +386,75 @@ SERVER_PROPERTIES = {
         required=["logLevel", "logFormat", "cache"],
     ),
     "clusterDomain": string("DNS suffix of the cluster.", pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
+    "autoscaling": obj(
+        {
+            "enabled": boolean("Create a HorizontalPodAutoscaler for the server Deployment."),
+            "minReplicas": integer("Fewest pods.", minimum=1),
+            "maxReplicas": integer("Most pods.", minimum=1),
+            "targetCPUUtilizationPercentage": integer("CPU target in percent of the request (0: not a metric).", minimum=0),
+            "targetMemoryUtilizationPercentage": integer("Memory target in percent of the request (0: not a metric).", minimum=0),
+        },
+        required=["enabled", "minReplicas", "maxReplicas"],
+    ),
+    "podDisruptionBudget": obj(
+        {
+            "enabled": boolean("Create a PodDisruptionBudget when more than one pod runs."),
+            "maxUnavailable": {"description": "Pods a voluntary disruption may take down at once.", "oneOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "pattern": r"^[0-9]+%$"},
+            ]},
+        },
+        required=["enabled", "maxUnavailable"],
+    ),
+    "defaultTopologySpread": boolean("Without topologySpreadConstraints, spread the pods across nodes."),
+    "networkPolicy": obj(
+        {
+            "enabled": boolean("Create a NetworkPolicy for the server pods."),
+            "from": array(
+                {
+                    **obj(
+                        {"namespaceSelector": ref("labelSelector"), "podSelector": ref("labelSelector")},
+                    ),
+                    "minProperties": 1,
+                },
+                "Peers allowed to reach the server port.",
+            ),
+            "monitoringNamespace": string("Namespace Prometheus scrapes from (empty: none).", pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63),
+        },
+        required=["enabled"],
+    ),
+    "ingress": obj(
+        {
+            "enabled": boolean("Create an Ingress for /mcp."),
+            "className": string("IngressClass (empty: the default class)."),
+            "host": string("Host name clients use.", pattern=r"^([A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)?$"),
+            "tlsSecretName": string("TLS Secret of the host (empty: plain HTTP)."),
+            "annotations": ref("stringMap"),
+        },
+        required=["enabled"],
+    ),
+    "httpRoute": obj(
+        {
+            "enabled": boolean("Create a Gateway API HTTPRoute for /mcp."),
+            "parentRefs": array(
+                obj(
+                    {
+                        "name": string(minLength=1),
+                        "namespace": string(),
+                        "sectionName": string(),
+                        "group": string(),
+                        "kind": string(),
+                        "port": integer(minimum=1, maximum=65535),
+                    },
+                    required=["name"],
+                ),
+                "Gateways the route attaches to.",
+            ),
+            "hostnames": array(string(pattern=r"^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$"), "Host names of the route."),
+            "annotations": ref("stringMap"),
+        },
+        required=["enabled"],
+    ),
     "service": obj(
         {
             "type": {"type": "string", "enum": ["ClusterIP", "NodePort", "LoadBalancer"]},

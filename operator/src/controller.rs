@@ -12,8 +12,11 @@ use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use futures::TryStreamExt;
 use futures::{StreamExt, channel::mpsc, stream};
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::core::v1::{Secret, Service};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, PartialObjectMeta, Patch, PatchParams,
@@ -35,10 +38,12 @@ use tracing::{debug, info, warn};
 use crate::apply::{self, ApplyError};
 use crate::crd::{GROUP, SpotifyMcp, SpotifyMcpStatus, VERSION};
 use crate::metrics::Metrics;
+use crate::resources::http_route::{self, HTTPRoute};
 use crate::resources::prometheus_rule::{self, PrometheusRule};
 use crate::resources::service_monitor::{self, ServiceMonitor};
 use crate::resources::{
-    self, BuildError, BuildParams, MANAGED_BY_LABEL, MANAGER, deployment, service,
+    self, BuildError, BuildParams, MANAGED_BY_LABEL, MANAGER, autoscaler, deployment,
+    disruption_budget, ingress, network_policy, service,
 };
 use crate::secrets;
 use crate::status::{self, MonitoringState, Observed};
@@ -54,8 +59,8 @@ pub struct Settings {
     pub concurrency: u16,
     /// Every object is reconciled again after this long even if nothing triggered it.
     pub resync: Duration,
-    /// How often the operator checks whether the ServiceMonitor and PrometheusRule APIs appeared or
-    /// went away.
+    /// How often the operator checks whether the ServiceMonitor, PrometheusRule and HTTPRoute APIs
+    /// appeared or went away.
     pub discovery_interval: Duration,
     /// First retry delay of a failing object; doubles per failure.
     pub backoff_min: Duration,
@@ -107,9 +112,10 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
-    /// A disabled ServiceMonitor or PrometheusRule could not be deleted.
+    /// A child the spec no longer wants (a disabled ServiceMonitor, HorizontalPodAutoscaler, ...)
+    /// could not be deleted.
     #[error("deleting {kind} {name}: {source}")]
-    DeleteMonitoring {
+    DeleteChild {
         /// Kind of the child.
         kind: String,
         /// Its name.
@@ -124,6 +130,18 @@ pub enum Error {
     /// The PrometheusRule could not be applied (reported in the status too).
     #[error("PrometheusRule not applied: {0}")]
     PrometheusRule(String),
+    /// The HTTPRoute could not be applied (reported in the status too).
+    #[error("HTTPRoute not applied: {0}")]
+    HttpRoute(String),
+    /// An optional built-in child (HorizontalPodAutoscaler, PodDisruptionBudget, NetworkPolicy,
+    /// Ingress) could not be applied.
+    #[error("{kind} not applied: {message}")]
+    Child {
+        /// Kind of the child.
+        kind: String,
+        /// The API server's message.
+        message: String,
+    },
     /// The status could not be written.
     #[error("writing status: {0}")]
     Status(#[source] kube::Error),
@@ -140,7 +158,7 @@ impl Error {
             Self::Apply(ApplyError::Kube { kind, name, source }) => {
                 format!("applying {kind} {name}: {}", api_message(source))
             }
-            Self::DeleteMonitoring { kind, name, source } => {
+            Self::DeleteChild { kind, name, source } => {
                 format!("deleting {kind} {name}: {}", api_message(source))
             }
             other => other.to_string(),
@@ -153,9 +171,11 @@ impl Error {
             Self::Build(_) => "build",
             Self::Apply(_) => "apply",
             Self::ReadSecret { .. } => "read_secret",
-            Self::DeleteMonitoring { .. } => "delete",
+            Self::DeleteChild { .. } => "delete",
             Self::ServiceMonitor(_) => "service_monitor",
             Self::PrometheusRule(_) => "prometheus_rule",
+            Self::HttpRoute(_) => "http_route",
+            Self::Child { .. } => "child",
             Self::Status(_) => "status",
         }
     }
@@ -171,7 +191,12 @@ pub struct Context {
     services: Store<Service>,
     service_monitors: Store<ServiceMonitor>,
     prometheus_rules: Store<PrometheusRule>,
-    monitoring_apis: watch::Receiver<MonitoringApis>,
+    autoscalers: Store<HorizontalPodAutoscaler>,
+    disruption_budgets: Store<PodDisruptionBudget>,
+    network_policies: Store<NetworkPolicy>,
+    ingresses: Store<Ingress>,
+    http_routes: Store<HTTPRoute>,
+    optional_apis: watch::Receiver<OptionalApis>,
     backoffs: Mutex<HashMap<ObjectRef<Stored>, ExponentialBackoff>>,
 }
 
@@ -228,16 +253,25 @@ pub async fn run(
         .reflect(svc_writer)
         .touched_objects();
 
-    // The ServiceMonitor and PrometheusRule watches start once their API exists; until then they
-    // would only fail.
-    let (apis_tx, apis_rx) = watch::channel(MonitoringApis::default());
+    let (autoscalers, hpa_writer) = reflector::store::<HorizontalPodAutoscaler>();
+    let hpa_stream = owned_children(&client, ns, &children, hpa_writer, &metrics);
+    let (disruption_budgets, pdb_writer) = reflector::store::<PodDisruptionBudget>();
+    let pdb_stream = owned_children(&client, ns, &children, pdb_writer, &metrics);
+    let (network_policies, np_writer) = reflector::store::<NetworkPolicy>();
+    let np_stream = owned_children(&client, ns, &children, np_writer, &metrics);
+    let (ingresses, ing_writer) = reflector::store::<Ingress>();
+    let ing_stream = owned_children(&client, ns, &children, ing_writer, &metrics);
+
+    // The ServiceMonitor, PrometheusRule and HTTPRoute watches start once their API exists; until
+    // then they would only fail.
+    let (apis_tx, apis_rx) = watch::channel(OptionalApis::default());
     let (service_monitors, sm_writer) = reflector::store::<ServiceMonitor>();
     let sm_stream = watch_when_served(
         scoped::<ServiceMonitor>(&client, ns),
         children.clone(),
         sm_writer,
         apis_rx.clone(),
-        |apis| apis.service_monitors,
+        |apis| apis.monitoring.service_monitors,
         metrics.clone(),
     );
     let (prometheus_rules, pr_writer) = reflector::store::<PrometheusRule>();
@@ -246,7 +280,16 @@ pub async fn run(
         children.clone(),
         pr_writer,
         apis_rx.clone(),
-        |apis| apis.prometheus_rules,
+        |apis| apis.monitoring.prometheus_rules,
+        metrics.clone(),
+    );
+    let (http_routes, hr_writer) = reflector::store::<HTTPRoute>();
+    let hr_stream = watch_when_served(
+        scoped::<HTTPRoute>(&client, ns),
+        children.clone(),
+        hr_writer,
+        apis_rx.clone(),
+        |apis| apis.http_routes,
         metrics.clone(),
     );
 
@@ -275,13 +318,16 @@ pub async fn run(
             .collect::<Vec<_>>()
     };
 
-    // Re-check the monitoring APIs periodically; when one appears or goes, reconcile everything.
+    // Re-check the optional APIs periodically; when one appears or goes, reconcile everything.
     let (mut reconcile_all_tx, reconcile_all_rx) = mpsc::channel::<()>(1);
     let discovery_client = client.clone();
     let interval = settings.discovery_interval;
     tokio::spawn(async move {
         loop {
-            let available = monitoring_apis(&discovery_client).await;
+            let available = OptionalApis {
+                monitoring: monitoring_apis(&discovery_client).await,
+                http_routes: http_routes_served(&discovery_client).await,
+            };
             let changed = apis_tx.send_if_modified(|current| {
                 let changed = *current != available;
                 *current = available;
@@ -289,9 +335,10 @@ pub async fn run(
             });
             if changed {
                 info!(
-                    service_monitors = available.service_monitors,
-                    prometheus_rules = available.prometheus_rules,
-                    "monitoring.coreos.com/v1 APIs changed"
+                    service_monitors = available.monitoring.service_monitors,
+                    prometheus_rules = available.monitoring.prometheus_rules,
+                    http_routes = available.http_routes,
+                    "optional APIs (monitoring.coreos.com/v1, gateway.networking.k8s.io/v1) changed"
                 );
                 // A full channel already holds a pending "reconcile all"; dropping this one is fine.
                 if let Err(e) = reconcile_all_tx.try_send(())
@@ -338,7 +385,12 @@ pub async fn run(
         services,
         service_monitors,
         prometheus_rules,
-        monitoring_apis: apis_rx,
+        autoscalers,
+        disruption_budgets,
+        network_policies,
+        ingresses,
+        http_routes,
+        optional_apis: apis_rx,
         backoffs: Mutex::new(HashMap::new()),
     });
     let backoffs_ctx = context.clone();
@@ -349,6 +401,11 @@ pub async fn run(
         .owns_stream(svc_stream)
         .owns_stream(sm_stream)
         .owns_stream(pr_stream)
+        .owns_stream(hpa_stream)
+        .owns_stream(pdb_stream)
+        .owns_stream(np_stream)
+        .owns_stream(ing_stream)
+        .owns_stream(hr_stream)
         .watches_stream(secret_stream, secret_mapper)
         .reconcile_all_on(reconcile_all_rx)
         .graceful_shutdown_on(shutdown)
@@ -405,6 +462,60 @@ where
     }
 }
 
+/// The label-selected watch of our children of a built-in kind `K` (always served), filling `writer`.
+fn owned_children<K>(
+    client: &Client,
+    ns: Option<&str>,
+    config: &watcher::Config,
+    writer: reflector::store::Writer<K>,
+    metrics: &Metrics,
+) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + use<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let plural = K::plural(&()).into_owned();
+    let metrics = metrics.clone();
+    watcher(scoped::<K>(client, ns), config.clone())
+        .inspect_err(move |e| {
+            debug!(resource = %plural, error = %e, "list or watch failed; retrying");
+            metrics.watch_failed(&plural, e);
+        })
+        .default_backoff()
+        .modify(strip_managed_fields)
+        .reflect(writer)
+        .touched_objects()
+}
+
+/// Which optional APIs (CRDs the operator does not own) the cluster serves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct OptionalApis {
+    /// The Prometheus Operator's.
+    monitoring: MonitoringApis,
+    /// gateway.networking.k8s.io/v1 httproutes.
+    http_routes: bool,
+}
+
+/// Asks discovery whether the cluster serves gateway.networking.k8s.io/v1 HTTPRoutes (one request).
+async fn http_routes_served(client: &Client) -> bool {
+    match client
+        .list_api_group_resources(&format!("{}/{}", http_route::GROUP, http_route::VERSION))
+        .await
+    {
+        Ok(list) => list.resources.iter().any(|r| r.name == http_route::PLURAL),
+        Err(kube::Error::Api(status)) if status.code == 404 => false,
+        Err(e) => {
+            debug!(error = %e, "gateway.networking.k8s.io/v1 discovery failed; assuming it is absent");
+            false
+        }
+    }
+}
+
 /// Which Prometheus Operator APIs the cluster serves.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct MonitoringApis {
@@ -445,8 +556,8 @@ fn watch_when_served<K>(
     api: Api<K>,
     config: watcher::Config,
     writer: reflector::store::Writer<K>,
-    mut apis: watch::Receiver<MonitoringApis>,
-    served: fn(&MonitoringApis) -> bool,
+    mut apis: watch::Receiver<OptionalApis>,
+    served: fn(&OptionalApis) -> bool,
     metrics: Metrics,
 ) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send
 where
@@ -462,7 +573,7 @@ where
         if apis.wait_for(served).await.is_err() {
             warn!(
                 kind = %K::kind(&()),
-                "monitoring API discovery stopped; these children will not be watched"
+                "optional API discovery stopped; these children will not be watched"
             );
         }
         let plural = K::plural(&()).into_owned();
@@ -580,13 +691,13 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
         failure.get_or_insert(e.into());
     }
 
-    let apis = *ctx.monitoring_apis.borrow();
-    let sm_state = match reconcile_monitoring_child(
+    let apis = *ctx.optional_apis.borrow();
+    let sm_state = match reconcile_optional_child(
         smcp,
         ctx,
         &ctx.service_monitors,
         smcp.spec.metrics.service_monitor.enabled,
-        apis.service_monitors,
+        apis.monitoring.service_monitors,
         service_monitor::build,
     )
     .await
@@ -598,12 +709,12 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
             state
         }
     };
-    let pr_state = match reconcile_monitoring_child(
+    let pr_state = match reconcile_optional_child(
         smcp,
         ctx,
         &ctx.prometheus_rules,
         smcp.spec.metrics.prometheus_rule.enabled,
-        apis.prometheus_rules,
+        apis.monitoring.prometheus_rules,
         prometheus_rule::build,
     )
     .await
@@ -615,6 +726,63 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
             state
         }
     };
+    let hr_state = match reconcile_optional_child(
+        smcp,
+        ctx,
+        &ctx.http_routes,
+        http_route::wanted(smcp),
+        apis.http_routes,
+        http_route::build,
+    )
+    .await
+    {
+        Ok(state) => state,
+        Err(e) => {
+            let state = MonitoringState::Failed(e.summary());
+            failure.get_or_insert(e);
+            state
+        }
+    };
+
+    // Scaling, disruption and exposure children of built-in kinds: created while the spec wants
+    // them, deleted when it stops; a failure is reported like the Deployment's (Degraded).
+    let outcomes = [
+        reconcile_builtin_child(
+            smcp,
+            ctx,
+            &ctx.autoscalers,
+            autoscaler::wanted(smcp),
+            autoscaler::build,
+        )
+        .await,
+        reconcile_builtin_child(
+            smcp,
+            ctx,
+            &ctx.disruption_budgets,
+            disruption_budget::wanted(smcp),
+            disruption_budget::build,
+        )
+        .await,
+        reconcile_builtin_child(
+            smcp,
+            ctx,
+            &ctx.network_policies,
+            network_policy::wanted(smcp),
+            network_policy::build,
+        )
+        .await,
+        reconcile_builtin_child(
+            smcp,
+            ctx,
+            &ctx.ingresses,
+            ingress::wanted(smcp),
+            ingress::build,
+        )
+        .await,
+    ];
+    for e in outcomes.into_iter().flatten() {
+        failure.get_or_insert(e);
+    }
 
     // 3. Status, written only when it differs.
     let apply_error = failure.as_ref().map(Error::summary);
@@ -626,6 +794,8 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
         apply_error: apply_error.as_deref(),
         service_monitor: sm_state.clone(),
         prometheus_rule: pr_state.clone(),
+        http_route: hr_state.clone(),
+        selector: resources::selector_string(name),
         endpoint: resources::endpoint_url(name, ns, smcp.spec.service.port),
         credentials: &authorization,
     };
@@ -661,6 +831,9 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
     if let MonitoringState::Failed(msg) = pr_state {
         return Err(Error::PrometheusRule(msg));
     }
+    if let MonitoringState::Failed(msg) = hr_state {
+        return Err(Error::HttpRoute(msg));
+    }
     // CredentialsExpiring flips by the clock alone: come back just after it is due.
     let requeue = status::next_credentials_change(&authorization, now.0)
         .map_or(ctx.settings.resync, |due| {
@@ -692,10 +865,37 @@ where
     Ok(applied)
 }
 
-/// Reconciles an optional Prometheus Operator child (ServiceMonitor, PrometheusRule): when it is
-/// disabled, deletes the one this object owns; when its API is not served, says so; otherwise
-/// applies what `build` makes of the object.
-async fn reconcile_monitoring_child<K>(
+/// Reconciles an optional child of a built-in kind (always served): [`reconcile_optional_child`],
+/// with a failed apply turned into the error to report and retry.
+async fn reconcile_builtin_child<K>(
+    smcp: &SpotifyMcp,
+    ctx: &Context,
+    store: &Store<K>,
+    wanted: bool,
+    build: fn(&SpotifyMcp) -> Result<K, BuildError>,
+) -> Option<Error>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Serialize
+        + DeserializeOwned
+        + Clone
+        + std::fmt::Debug,
+{
+    match reconcile_optional_child(smcp, ctx, store, wanted, true, build).await {
+        Ok(MonitoringState::Failed(message)) => Some(Error::Child {
+            kind: K::kind(&()).into_owned(),
+            message,
+        }),
+        Ok(_) => None,
+        Err(e) => Some(e),
+    }
+}
+
+/// Reconciles an optional child (ServiceMonitor, PrometheusRule, HTTPRoute, HorizontalPodAutoscaler,
+/// PodDisruptionBudget, NetworkPolicy, Ingress): when the spec does not want it, deletes the one
+/// this object owns; when its API is not served, says so; otherwise applies what `build` makes of
+/// the object.
+async fn reconcile_optional_child<K>(
     smcp: &SpotifyMcp,
     ctx: &Context,
     store: &Store<K>,
@@ -728,12 +928,12 @@ where
                         kind = %K::kind(&()),
                         name,
                         namespace = ns,
-                        "deleted (disabled in spec.metrics)"
+                        "deleted (the spec no longer wants it)"
                     );
                 }
                 Err(kube::Error::Api(s)) if s.code == 404 => {}
                 Err(source) => {
-                    return Err(Error::DeleteMonitoring {
+                    return Err(Error::DeleteChild {
                         kind: K::kind(&()).into_owned(),
                         name: name.to_owned(),
                         source,
@@ -964,6 +1164,44 @@ mod tests {
             discovery_answer(404, not_found).await,
             MonitoringApis::default()
         );
+    }
+
+    #[tokio::test]
+    async fn http_routes_are_detected_from_discovery() {
+        async fn answer(status: u16, body: serde_json::Value) -> bool {
+            let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
+            let server = tokio::spawn(async move {
+                let mut handle = pin!(handle);
+                let (request, send) = handle.next_request().await.expect("one request");
+                assert_eq!(
+                    request.uri().to_string(),
+                    "/apis/gateway.networking.k8s.io/v1"
+                );
+                let response = Response::builder()
+                    .status(status)
+                    .body(Body::from(serde_json::to_vec(&body).expect("json")))
+                    .expect("response");
+                send.send_response(response);
+            });
+            let served = http_routes_served(&Client::new(svc, "default")).await;
+            server.await.expect("server task");
+            served
+        }
+        let list = |plural: &str, kind: &str| {
+            serde_json::json!({
+                "kind": "APIResourceList", "apiVersion": "v1",
+                "groupVersion": "gateway.networking.k8s.io/v1",
+                "resources": [{"name": plural, "singularName": kind.to_lowercase(),
+                    "namespaced": true, "kind": kind, "verbs": ["get", "list", "watch"]}]
+            })
+        };
+        assert!(answer(200, list("httproutes", "HTTPRoute")).await);
+        assert!(!answer(200, list("gateways", "Gateway")).await);
+        let not_found = serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound",
+            "message": "the server could not find the requested resource", "code": 404
+        });
+        assert!(!answer(404, not_found).await);
     }
 
     #[test]

@@ -8,9 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Affinity, ResourceRequirements, Toleration};
+use k8s_openapi::api::core::v1::{
+    Affinity, ResourceRequirements, Toleration, TopologySpreadConstraint,
+};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector};
 use kube::{CustomResource, CustomResourceExt, KubeSchema};
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +39,13 @@ pub const CONTAINER_PORT: i32 = 8000;
     category = "spotifymcp",
     namespaced,
     status = "SpotifyMcpStatus",
+    // `kubectl scale smcp/x --replicas=3` and HorizontalPodAutoscalers write spec.replicas; the
+    // HPA finds the pods to measure through status.selector.
+    scale(
+        spec_replicas_path = ".spec.replicas",
+        status_replicas_path = ".status.replicas",
+        label_selector_path = ".status.selector"
+    ),
     derive = "PartialEq",
     doc = "SpotifyMcp runs a Spotify MCP (Model Context Protocol) server: a Deployment of spotify-mcp-server, a Service in front of it and, optionally, a Prometheus Operator ServiceMonitor and PrometheusRule.",
     printcolumn(
@@ -77,7 +86,9 @@ pub struct SpotifyMcpSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_pull_policy: Option<ImagePullPolicy>,
 
-    /// Number of server pods. 0 stops the server while keeping its configuration.
+    /// Number of server pods. 0 stops the server while keeping its configuration. The scale
+    /// subresource writes this field (`kubectl scale smcp/NAME --replicas=3`), and so does the
+    /// HorizontalPodAutoscaler of spec.autoscaling: leave it out of applied manifests then.
     #[serde(default = "default_replicas")]
     #[x_kube(validation = Rule::new("self >= 0").message("replicas must be 0 or more"))]
     #[x_kube(validation = Rule::new("self <= 100").message("replicas must be at most 100"))]
@@ -158,10 +169,208 @@ pub struct SpotifyMcpSpec {
     #[x_kube(validation = Rule::new("self.all(h, h.matches('^[A-Za-z0-9.-]+(:[0-9]{1,5})?$'))").message("extraAllowedHosts entries must be host names, optionally with :port (no scheme, path or spaces)"))]
     #[schemars(length(max = 32))]
     pub extra_allowed_hosts: Vec<HostName>,
+
+    /// A HorizontalPodAutoscaler (autoscaling/v2) that scales this SpotifyMcp through its scale
+    /// subresource, so spec.replicas stays the one number the Deployment follows. Turning it off
+    /// deletes the HorizontalPodAutoscaler the operator made.
+    #[serde(default)]
+    pub autoscaling: AutoscalingSpec,
+
+    /// How the server pods spread over the cluster. Unset: one constraint that spreads them across
+    /// nodes (topologyKey kubernetes.io/hostname, maxSkew 1, whenUnsatisfiable ScheduleAnyway,
+    /// selecting this server's pods). An empty list turns spreading off; a list replaces the default
+    /// (its constraints need their own labelSelector, e.g. app.kubernetes.io/instance: NAME).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 8))]
+    pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
+
+    /// A NetworkPolicy (networking.k8s.io/v1) that lets traffic reach the server port (8000) only
+    /// from the listed peers and the monitoring namespace. Turning it off deletes it.
+    #[serde(default)]
+    pub network_policy: NetworkPolicySpec,
+
+    /// An Ingress (networking.k8s.io/v1) routing /mcp on `host` to the Service. The host is added to
+    /// the server's allowed hosts. Turning it off deletes it.
+    #[serde(default)]
+    pub ingress: IngressSpec,
+
+    /// A Gateway API HTTPRoute (gateway.networking.k8s.io/v1) routing /mcp on `hostnames` to the
+    /// Service. The host names are added to the server's allowed hosts. When the HTTPRoute CRD is
+    /// not installed the operator reports it in the HTTPRouteReady condition and creates the route
+    /// once the CRD appears. Turning it off deletes it.
+    #[serde(default, rename = "httpRoute")]
+    pub http_route: HttpRouteSpec,
+}
+
+/// The HorizontalPodAutoscaler of a SpotifyMcp. It targets the SpotifyMcp itself (its scale
+/// subresource), not the Deployment: the operator sets the Deployment's replicas from
+/// spec.replicas, so an HPA on the Deployment would fight it.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!self.enabled || has(self.maxReplicas)").message("autoscaling.maxReplicas is required when autoscaling is enabled"))]
+#[x_kube(validation = Rule::new("!has(self.maxReplicas) || self.minReplicas <= self.maxReplicas").message("autoscaling.minReplicas must not be greater than autoscaling.maxReplicas"))]
+#[x_kube(validation = Rule::new("!self.enabled || has(self.targetCPUUtilizationPercentage) || has(self.targetMemoryUtilizationPercentage)").message("autoscaling needs at least one metric: targetCPUUtilizationPercentage or targetMemoryUtilizationPercentage"))]
+pub struct AutoscalingSpec {
+    /// Create a HorizontalPodAutoscaler for this SpotifyMcp.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Fewest replicas the autoscaler sets.
+    #[serde(default = "default_min_replicas")]
+    #[x_kube(validation = Rule::new("self >= 1 && self <= 100").message("autoscaling.minReplicas must be between 1 and 100"))]
+    pub min_replicas: i32,
+    /// Most replicas the autoscaler sets (at most 100, the bound of spec.replicas).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self >= 1 && self <= 100").message("autoscaling.maxReplicas must be between 1 and 100"))]
+    pub max_replicas: Option<i32>,
+    /// Average CPU use across the pods, in percent of their CPU request, that the autoscaler aims at.
+    #[serde(
+        default,
+        rename = "targetCPUUtilizationPercentage",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[x_kube(validation = Rule::new("self >= 1 && self <= 1000").message("autoscaling.targetCPUUtilizationPercentage must be between 1 and 1000"))]
+    pub target_cpu_utilization_percentage: Option<i32>,
+    /// Average memory use across the pods, in percent of their memory request, that the autoscaler
+    /// aims at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self >= 1 && self <= 1000").message("autoscaling.targetMemoryUtilizationPercentage must be between 1 and 1000"))]
+    pub target_memory_utilization_percentage: Option<i32>,
+}
+
+impl Default for AutoscalingSpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            min_replicas: default_min_replicas(),
+            max_replicas: None,
+            target_cpu_utilization_percentage: None,
+            target_memory_utilization_percentage: None,
+        }
+    }
+}
+
+fn default_min_replicas() -> i32 {
+    1
+}
+
+/// The NetworkPolicy of a SpotifyMcp: ingress to the server port only from `from` and from the
+/// monitoring namespace (for Prometheus scrapes of /metrics). Everything else, including an Ingress
+/// controller or Gateway not listed in `from`, is refused.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkPolicySpec {
+    /// Create a NetworkPolicy for the server pods.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Who may connect to /mcp: each entry selects namespaces, pods (of this namespace, or of the
+    /// selected namespaces when both are set), or both.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub from: Vec<NetworkPolicyPeer>,
+    /// Name of the namespace Prometheus scrapes from (matched by its kubernetes.io/metadata.name
+    /// label). Empty allows no scrapes.
+    #[serde(default = "default_monitoring_namespace")]
+    #[x_kube(validation = Rule::new("self == '' || self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')").message("networkPolicy.monitoringNamespace must be a namespace name"))]
+    #[schemars(length(max = 63))]
+    pub monitoring_namespace: String,
+}
+
+impl Default for NetworkPolicySpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            from: Vec::new(),
+            monitoring_namespace: default_monitoring_namespace(),
+        }
+    }
+}
+
+fn default_monitoring_namespace() -> String {
+    "monitoring".to_owned()
+}
+
+/// A source of traffic the NetworkPolicy allows.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.namespaceSelector) || has(self.podSelector)").message("each networkPolicy.from entry needs a namespaceSelector, a podSelector or both"))]
+pub struct NetworkPolicyPeer {
+    /// Namespaces whose pods may connect ({} selects every namespace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<LabelSelector>,
+    /// Pods that may connect ({} selects every pod of the namespaces in question).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_selector: Option<LabelSelector>,
+}
+
+/// The Ingress of a SpotifyMcp: `host` + /mcp (prefix) to the Service port.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!self.enabled || has(self.host)").message("ingress.host is required when the ingress is enabled"))]
+pub struct IngressSpec {
+    /// Create an Ingress.
+    #[serde(default)]
+    pub enabled: bool,
+    /// IngressClass of the Ingress; unset uses the cluster's default class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    pub class_name: Option<String>,
+    /// Host name clients use (no scheme, port or wildcard); also allowed as the server's Host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$')").message("ingress.host must be a DNS name without scheme, port or wildcard"))]
+    pub host: Option<HostName>,
+    /// Secret (type kubernetes.io/tls, same namespace) with the certificate for `host`; unset
+    /// serves plain HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')").message("ingress.tlsSecretName must be a lowercase DNS subdomain"))]
+    #[schemars(length(min = 1, max = 253))]
+    pub tls_secret_name: Option<String>,
+    /// Extra annotations on the Ingress (controller settings such as timeouts for long-lived
+    /// streams, or cert-manager's issuer).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// The HTTPRoute of a SpotifyMcp: /mcp (prefix) on `hostnames` from the `parentRefs` Gateways to
+/// the Service port.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!self.enabled || size(self.parentRefs) > 0").message("httpRoute.parentRefs needs at least one Gateway when the route is enabled"))]
+pub struct HttpRouteSpec {
+    /// Create an HTTPRoute.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Gateways (or listeners of them) the route attaches to.
+    #[serde(default)]
+    #[schemars(length(max = 8))]
+    pub parent_refs: Vec<GatewayRef>,
+    /// Host names the route answers for (exact names; no wildcards, since they are also the
+    /// server's allowed hosts). Empty: those of the Gateway's listener, and no allowed host is
+    /// added, so list the clients' host in extraAllowedHosts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(validation = Rule::new("self.all(h, h.matches('^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$'))").message("httpRoute.hostnames must be DNS names without scheme, port or wildcard"))]
+    #[schemars(length(max = 16))]
+    pub hostnames: Vec<HostName>,
+}
+
+/// A Gateway (gateway.networking.k8s.io) an HTTPRoute attaches to.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayRef {
+    /// Name of the Gateway.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// Its namespace; unset means the SpotifyMcp's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 63))]
+    pub namespace: Option<String>,
+    /// A listener of the Gateway, by name; unset attaches to every listener that allows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    pub section_name: Option<String>,
 }
 
 /// A host name with an optional port, bounded so CEL cost estimation stays small.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, schemars::JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct HostName(#[schemars(length(min = 1, max = 253))] pub String);
 
@@ -512,7 +721,12 @@ pub struct SpotifyMcpStatus {
     /// In-cluster URL of the MCP endpoint, e.g. http://name.namespace.svc:8000/mcp.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
-    /// Ready, Progressing, Degraded, ServiceMonitorReady and PrometheusRuleReady.
+    /// Label selector of the server pods in its string form
+    /// (app.kubernetes.io/instance=NAME,app.kubernetes.io/name=spotify-mcp): the scale
+    /// subresource's labelSelectorPath, which HorizontalPodAutoscalers read to find the pods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// Ready, Progressing, Degraded, ServiceMonitorReady, PrometheusRuleReady and HTTPRouteReady.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
 }
@@ -616,6 +830,17 @@ mod tests {
                 .and_then(|s| s.status.as_ref())
                 .is_some()
         );
+        let scale = version
+            .subresources
+            .as_ref()
+            .and_then(|s| s.scale.as_ref())
+            .expect("scale subresource");
+        assert_eq!(scale.spec_replicas_path, ".spec.replicas");
+        assert_eq!(scale.status_replicas_path, ".status.replicas");
+        assert_eq!(
+            scale.label_selector_path.as_deref(),
+            Some(".status.selector")
+        );
         let columns: Vec<&str> = version
             .additional_printer_columns
             .as_ref()
@@ -650,6 +875,27 @@ mod tests {
         assert_eq!(sm["enabled"]["default"], json!(false));
         let rule = &spec["metrics"]["properties"]["prometheusRule"]["properties"];
         assert_eq!(rule["enabled"]["default"], json!(false));
+        for optional in ["autoscaling", "networkPolicy", "ingress", "httpRoute"] {
+            assert_eq!(
+                spec[optional]["properties"]["enabled"]["default"],
+                json!(false),
+                "spec.{optional}.enabled"
+            );
+        }
+        assert_eq!(
+            spec["autoscaling"]["properties"]["minReplicas"]["default"],
+            json!(1)
+        );
+        assert!(
+            spec["autoscaling"]["properties"]["targetCPUUtilizationPercentage"].is_object(),
+            "the HPA's own spelling of the CPU target"
+        );
+        assert_eq!(
+            spec["networkPolicy"]["properties"]["monitoringNamespace"]["default"],
+            json!("monitoring")
+        );
+        let status = &schema["properties"]["status"]["properties"];
+        assert_eq!(status["selector"]["type"], json!("string"));
     }
 
     #[test]
@@ -660,6 +906,12 @@ mod tests {
             "service.port must be between 1 and 65535",
             "scrapeTimeout must not be longer than metrics.serviceMonitor.interval",
             "spec.spotify (the Secret with the Spotify app credentials) is required",
+            "autoscaling.minReplicas must not be greater than autoscaling.maxReplicas",
+            "autoscaling needs at least one metric",
+            "autoscaling.maxReplicas is required when autoscaling is enabled",
+            "ingress.host is required when the ingress is enabled",
+            "httpRoute.parentRefs needs at least one Gateway",
+            "each networkPolicy.from entry needs a namespaceSelector, a podSelector or both",
         ] {
             assert!(text.contains(message), "missing CEL message {message:?}");
         }

@@ -22,6 +22,8 @@ pub mod types {
     pub const SERVICE_MONITOR_READY: &str = "ServiceMonitorReady";
     /// The PrometheusRule exists as specified.
     pub const PROMETHEUS_RULE_READY: &str = "PrometheusRuleReady";
+    /// The Gateway API HTTPRoute exists as specified.
+    pub const HTTP_ROUTE_READY: &str = "HTTPRouteReady";
     /// The Spotify refresh token stops working within [`super::CREDENTIALS_WARNING`] (or has).
     pub const CREDENTIALS_EXPIRING: &str = "CredentialsExpiring";
 }
@@ -151,15 +153,15 @@ fn credentials_condition(authorization: &Authorization, now: jiff::Timestamp) ->
     })
 }
 
-/// What happened to an optional Prometheus Operator child (ServiceMonitor, PrometheusRule) in this
-/// reconcile.
+/// What happened to an optional child whose CRD may be missing (ServiceMonitor, PrometheusRule,
+/// HTTPRoute) in this reconcile.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MonitoringState {
-    /// Its `spec.metrics.*.enabled` is false (and any such child we made is gone).
+    /// Its `enabled` field is false (and any such child we made is gone).
     Disabled,
     /// Applied and up to date.
     Applied,
-    /// The cluster does not serve its monitoring.coreos.com/v1 API.
+    /// The cluster does not serve its API (monitoring.coreos.com/v1, gateway.networking.k8s.io/v1).
     CrdMissing,
     /// Applying it failed; the message says why.
     Failed(String),
@@ -182,6 +184,10 @@ pub struct Observed<'a> {
     pub service_monitor: MonitoringState,
     /// The PrometheusRule outcome.
     pub prometheus_rule: MonitoringState,
+    /// The HTTPRoute outcome.
+    pub http_route: MonitoringState,
+    /// Label selector of the server pods (`k=v,k=v`), for the scale subresource.
+    pub selector: String,
     /// In-cluster MCP URL.
     pub endpoint: String,
     /// When the user authorised the Spotify credentials.
@@ -401,6 +407,7 @@ pub fn compute(
         "ServiceMonitor",
         "spec.metrics.serviceMonitor.enabled",
         "the ServiceMonitor selects the server Service",
+        PROMETHEUS_OPERATOR,
         &observed.service_monitor,
     );
     let prometheus_rule = monitoring_condition(
@@ -408,7 +415,16 @@ pub fn compute(
         "PrometheusRule",
         "spec.metrics.prometheusRule.enabled",
         "the PrometheusRule holds the alert rules of this server",
+        PROMETHEUS_OPERATOR,
         &observed.prometheus_rule,
+    );
+    let http_route = monitoring_condition(
+        types::HTTP_ROUTE_READY,
+        "HTTPRoute",
+        "spec.httpRoute.enabled",
+        "the HTTPRoute sends /mcp of its host names to the server Service",
+        GATEWAY_API,
+        &observed.http_route,
     );
 
     let conditions = [
@@ -417,6 +433,7 @@ pub fn compute(
         degraded,
         service_monitor,
         prometheus_rule,
+        http_route,
     ]
     .into_iter()
     .chain(credentials_condition(observed.credentials, now.0));
@@ -427,16 +444,23 @@ pub fn compute(
         replicas: counts.replicas,
         ready_replicas: counts.ready,
         endpoint: Some(observed.endpoint.clone()),
+        selector: Some(observed.selector.clone()),
         conditions,
     }
 }
 
-/// The condition of an optional Prometheus Operator child of `kind`, switched on by `field`.
+/// Where an optional child's API comes from: (group/version, what installs its CRDs).
+type ApiSource = (&'static str, &'static str);
+const PROMETHEUS_OPERATOR: ApiSource = ("monitoring.coreos.com/v1", "Prometheus Operator CRDs");
+const GATEWAY_API: ApiSource = ("gateway.networking.k8s.io/v1", "Gateway API CRDs");
+
+/// The condition of an optional child of `kind` served by `api`, switched on by `field`.
 fn monitoring_condition(
     type_: &str,
     kind: &str,
     field: &str,
     applied: &str,
+    (api, installer): ApiSource,
     state: &MonitoringState,
 ) -> Condition {
     match state {
@@ -452,7 +476,7 @@ fn monitoring_condition(
             false,
             "CRDNotInstalled",
             format!(
-                "the cluster does not serve monitoring.coreos.com/v1 {kind} (Prometheus Operator CRDs not installed); \
+                "the cluster does not serve {api} {kind} ({installer} not installed); \
                  the operator creates the {kind} once the CRD is installed"
             ),
         ),
@@ -493,7 +517,7 @@ pub fn transitions<'a>(
 pub fn is_warning(c: &Condition) -> bool {
     match c.type_.as_str() {
         types::DEGRADED => c.status == "True",
-        types::SERVICE_MONITOR_READY | types::PROMETHEUS_RULE_READY => {
+        types::SERVICE_MONITOR_READY | types::PROMETHEUS_RULE_READY | types::HTTP_ROUTE_READY => {
             c.status == "False" && c.reason != "Disabled"
         }
         types::READY => c.status == "False" && c.reason == "ProgressDeadlineExceeded",
@@ -539,6 +563,7 @@ pub fn invalid_spec(
         replicas: previous.map_or(0, |p| p.replicas),
         ready_replicas: previous.map_or(0, |p| p.ready_replicas),
         endpoint: previous.and_then(|p| p.endpoint.clone()),
+        selector: previous.and_then(|p| p.selector.clone()),
         conditions,
     }
 }
@@ -617,6 +642,9 @@ mod tests {
             apply_error: None,
             service_monitor: MonitoringState::Applied,
             prometheus_rule: MonitoringState::Disabled,
+            http_route: MonitoringState::Disabled,
+            selector: "app.kubernetes.io/instance=music,app.kubernetes.io/name=spotify-mcp"
+                .to_owned(),
             endpoint: "http://music.media.svc:8000/mcp".to_owned(),
             credentials: &Authorization::NotApplicable,
         }
@@ -775,6 +803,17 @@ mod tests {
     }
 
     #[test]
+    fn the_status_carries_the_pod_selector_for_the_scale_subresource() {
+        let d = healthy(2);
+        let s = compute(None, &observed(Some(&d), 2), &at(100));
+        assert_eq!(
+            s.selector.as_deref(),
+            Some("app.kubernetes.io/instance=music,app.kubernetes.io/name=spotify-mcp")
+        );
+        assert_eq!(s.replicas, 2);
+    }
+
+    #[test]
     fn scaled_to_zero_is_not_ready_and_not_degraded() {
         let d = healthy(0);
         let s = compute(None, &observed(Some(&d), 0), &at(100));
@@ -795,20 +834,36 @@ mod tests {
                 "ApplyFailed",
             ),
         ] {
-            for (type_, kind) in [
-                (types::SERVICE_MONITOR_READY, "ServiceMonitor"),
-                (types::PROMETHEUS_RULE_READY, "PrometheusRule"),
+            for (type_, kind, api) in [
+                (
+                    types::SERVICE_MONITOR_READY,
+                    "ServiceMonitor",
+                    "monitoring.coreos.com/v1",
+                ),
+                (
+                    types::PROMETHEUS_RULE_READY,
+                    "PrometheusRule",
+                    "monitoring.coreos.com/v1",
+                ),
+                (
+                    types::HTTP_ROUTE_READY,
+                    "HTTPRoute",
+                    "gateway.networking.k8s.io/v1",
+                ),
             ] {
                 let mut o = observed(Some(&d), 1);
-                if type_ == types::SERVICE_MONITOR_READY {
-                    o.service_monitor = state.clone();
-                } else {
-                    o.prometheus_rule = state.clone();
+                match type_ {
+                    types::SERVICE_MONITOR_READY => o.service_monitor = state.clone(),
+                    types::PROMETHEUS_RULE_READY => o.prometheus_rule = state.clone(),
+                    _ => o.http_route = state.clone(),
                 }
                 let s = compute(None, &o, &at(100));
                 let c = get(&s, type_);
                 assert_eq!((c.status.as_str(), c.reason.as_str()), (status, reason));
                 assert!(c.message.contains(kind), "{type_}: {}", c.message);
+                if reason == "CRDNotInstalled" {
+                    assert!(c.message.contains(api), "{type_}: {}", c.message);
+                }
                 assert_eq!(
                     is_warning(c),
                     reason == "CRDNotInstalled" || reason == "ApplyFailed"

@@ -723,3 +723,413 @@ fn only_the_lease_holder_reconciles_and_a_standby_takes_over() {
     c.kubectl_stdin(&["-n", ns, "apply", "-f", "-"], Some(&sandbox_cr("second")));
     wait_ready(c, ns, "second");
 }
+
+/// `spec.replicas` of a SpotifyMcp, 0 when unreadable.
+fn spec_replicas(c: &Cluster, ns: &str, name: &str) -> i64 {
+    c.get(ns, &format!("smcp/{name}"))
+        .and_then(|s| s["spec"]["replicas"].as_i64())
+        .unwrap_or(0)
+}
+
+fn wait_deployment_replicas(c: &Cluster, ns: &str, name: &str, replicas: i64) {
+    wait_for(
+        &format!("Deployment {ns}/{name} with {replicas} replicas"),
+        TIMEOUT,
+        || {
+            let d = c.get(ns, &format!("deployment/{name}"))?;
+            (d["spec"]["replicas"] == replicas).then_some(())
+        },
+    );
+}
+
+fn wait_gone(c: &Cluster, ns: &str, what: &str) {
+    wait_for(&format!("{what} deleted"), TIMEOUT, || {
+        c.get(ns, what).is_none().then_some(())
+    });
+}
+
+#[test]
+fn kubectl_scale_scales_the_deployment_and_the_disruption_budget_follows() {
+    let c = cluster();
+    let ns = c.namespace("e2e-scale");
+    let ns = ns.name.as_str();
+    let _op = Operator::start(c, ns, &[]);
+    c.kubectl_stdin(&["-n", ns, "apply", "-f", "-"], Some(&sandbox_cr("scaled")));
+    let s = wait_ready(c, ns, "scaled");
+    assert_eq!(
+        s["status"]["selector"],
+        "app.kubernetes.io/instance=scaled,app.kubernetes.io/name=spotify-mcp"
+    );
+    assert!(c.get(ns, "pdb/scaled").is_none(), "no PDB at one replica");
+    let d = c.get(ns, "deployment/scaled").expect("Deployment");
+    let spread = at(&d, "spec.template.spec.topologySpreadConstraints.0");
+    assert_eq!(spread["topologyKey"], "kubernetes.io/hostname");
+    assert_eq!(spread["whenUnsatisfiable"], "ScheduleAnyway");
+    assert_eq!(
+        spread["labelSelector"]["matchLabels"]["app.kubernetes.io/instance"],
+        "scaled"
+    );
+
+    c.kubectl_ok(&["-n", ns, "scale", "smcp/scaled", "--replicas=2"]);
+    assert_eq!(spec_replicas(c, ns, "scaled"), 2);
+    wait_deployment_replicas(c, ns, "scaled", 2);
+    let pdb = wait_for("the PodDisruptionBudget at 2 replicas", TIMEOUT, || {
+        c.get(ns, "pdb/scaled")
+    });
+    assert_eq!(at(&pdb, "spec.maxUnavailable"), 1);
+    assert_eq!(
+        at(&pdb, "spec.selector.matchLabels"),
+        &json!({"app.kubernetes.io/instance": "scaled", "app.kubernetes.io/name": "spotify-mcp"})
+    );
+    assert_eq!(at(&pdb, "metadata.ownerReferences.0.kind"), "SpotifyMcp");
+
+    // The scale subresource reports what an HPA reads: replicas and the pod selector.
+    let scale = wait_for("the scale subresource at 2 replicas", TIMEOUT, || {
+        let out = c.kubectl_ok(&[
+            "get",
+            "--raw",
+            &format!("/apis/spotifymcp.dev/v1alpha1/namespaces/{ns}/spotifymcps/scaled/scale"),
+        ]);
+        let scale: Value = serde_json::from_str(&out).expect("Scale JSON");
+        (scale["status"]["replicas"] == 2).then_some(scale)
+    });
+    assert_eq!(scale["kind"], "Scale");
+    assert_eq!(scale["spec"]["replicas"], 2);
+    assert_eq!(
+        scale["status"]["selector"],
+        "app.kubernetes.io/instance=scaled,app.kubernetes.io/name=spotify-mcp"
+    );
+
+    // The CRD's bounds hold for the scale subresource too.
+    let out = c.kubectl(&["-n", ns, "scale", "smcp/scaled", "--replicas=101"]);
+    assert!(!out.status.success(), "101 replicas were accepted");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("replicas must be at most 100"), "{stderr}");
+
+    c.kubectl_ok(&["-n", ns, "scale", "smcp/scaled", "--replicas=1"]);
+    wait_deployment_replicas(c, ns, "scaled", 1);
+    wait_gone(c, ns, "pdb/scaled");
+}
+
+#[test]
+fn horizontal_pod_autoscalers_scale_the_custom_resource() {
+    let c = cluster();
+    let ns = c.namespace("e2e-hpa");
+    let ns = ns.name.as_str();
+    let _op = Operator::start(c, ns, &[]);
+    c.kubectl_stdin(&["-n", ns, "apply", "-f", "-"], Some(&sandbox_cr("auto")));
+    wait_ready(c, ns, "auto");
+
+    // An HPA of the user's own that targets the SpotifyMcp is accepted, and the cluster's HPA
+    // controller scales it through the scale subresource (below minReplicas it needs no metrics).
+    let own = json!({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "users-own"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "spotifymcp.dev/v1alpha1", "kind": "SpotifyMcp", "name": "auto"},
+            "minReplicas": 2, "maxReplicas": 3,
+            "metrics": [{"type": "Resource", "resource": {"name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": 80}}}]
+        }
+    });
+    c.kubectl_stdin(&["-n", ns, "apply", "-f", "-"], Some(&own.to_string()));
+    wait_for("the user's HPA raising spec.replicas to 2", TIMEOUT, || {
+        (spec_replicas(c, ns, "auto") == 2).then_some(())
+    });
+    wait_deployment_replicas(c, ns, "auto", 2);
+    c.kubectl_ok(&["-n", ns, "delete", "hpa/users-own", "--wait=true"]);
+
+    // spec.autoscaling: the operator's own HPA, pointing at the SpotifyMcp.
+    c.patch(
+        ns,
+        "smcp/auto",
+        &json!({"spec": {"autoscaling": {"enabled": true, "minReplicas": 3, "maxReplicas": 4,
+            "targetCPUUtilizationPercentage": 70}}}),
+    );
+    let hpa = wait_for("the operator's HPA", TIMEOUT, || c.get(ns, "hpa/auto"));
+    assert_eq!(
+        at(&hpa, "spec.scaleTargetRef"),
+        &json!({"apiVersion": "spotifymcp.dev/v1alpha1", "kind": "SpotifyMcp", "name": "auto"})
+    );
+    assert_eq!(at(&hpa, "spec.minReplicas"), 3);
+    assert_eq!(at(&hpa, "spec.maxReplicas"), 4);
+    assert_eq!(at(&hpa, "spec.metrics.0.resource.name"), "cpu");
+    assert_eq!(at(&hpa, "metadata.ownerReferences.0.controller"), true);
+    wait_for(
+        "the operator's HPA raising spec.replicas to 3",
+        TIMEOUT,
+        || (spec_replicas(c, ns, "auto") == 3).then_some(()),
+    );
+    wait_deployment_replicas(c, ns, "auto", 3);
+    assert!(c.get(ns, "pdb/auto").is_some(), "a PDB above one replica");
+
+    // Turning autoscaling off deletes the HPA; the replicas it set stay.
+    c.patch(
+        ns,
+        "smcp/auto",
+        &json!({"spec": {"autoscaling": {"enabled": false}}}),
+    );
+    wait_gone(c, ns, "hpa/auto");
+    assert_eq!(spec_replicas(c, ns, "auto"), 3);
+}
+
+#[test]
+fn network_policy_ingress_and_http_route_follow_the_spec() {
+    let c = cluster();
+    let _crd = http_route_crd_lock();
+    c.remove_http_route_crd();
+    let ns = c.namespace("e2e-expose");
+    let ns = ns.name.as_str();
+    let _op = Operator::start(c, ns, &[]);
+    let cr = json!({
+        "apiVersion": "spotifymcp.dev/v1alpha1",
+        "kind": "SpotifyMcp",
+        "metadata": {"name": "exposed"},
+        "spec": {
+            "sandbox": true,
+            "networkPolicy": {"enabled": true, "from": [
+                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+            ]},
+            "ingress": {"enabled": true, "className": "nginx", "host": "mcp.example.com",
+                        "tlsSecretName": "mcp-tls"},
+            "httpRoute": {"enabled": true, "parentRefs": [{"name": "public", "namespace": "gateways"}],
+                          "hostnames": ["mcp.example.org"]}
+        }
+    });
+    c.kubectl_stdin(&["-n", ns, "apply", "-f", "-"], Some(&cr.to_string()));
+
+    let np = wait_for("the NetworkPolicy", TIMEOUT, || {
+        c.get(ns, "networkpolicy/exposed")
+    });
+    assert_eq!(at(&np, "spec.policyTypes"), &json!(["Ingress"]));
+    assert_eq!(at(&np, "spec.ingress.0.ports.0.port"), 8000);
+    assert_eq!(
+        at(&np, "spec.ingress.0.from"),
+        &json!([
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+        ])
+    );
+    let ing = wait_for("the Ingress", TIMEOUT, || c.get(ns, "ingress/exposed"));
+    assert_eq!(at(&ing, "spec.ingressClassName"), "nginx");
+    assert_eq!(at(&ing, "spec.rules.0.host"), "mcp.example.com");
+    assert_eq!(at(&ing, "spec.rules.0.http.paths.0.path"), "/mcp");
+    assert_eq!(
+        at(&ing, "spec.rules.0.http.paths.0.backend.service"),
+        &json!({"name": "exposed", "port": {"number": 8000}})
+    );
+    assert_eq!(at(&ing, "spec.tls.0.secretName"), "mcp-tls");
+
+    // Both hosts are allowed hosts of the server.
+    let d = c.get(ns, "deployment/exposed").expect("Deployment");
+    let hosts = env_value(&d, "SPOTIFY_MCP_ALLOWED_HOSTS").expect("allowed hosts")["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let hosts: Vec<&str> = hosts.split(',').collect();
+    assert!(hosts.contains(&"mcp.example.com"), "{hosts:?}");
+    assert!(hosts.contains(&"mcp.example.org"), "{hosts:?}");
+
+    // No Gateway API in the cluster: said in HTTPRouteReady, created once the CRD appears.
+    let s = wait_for("HTTPRouteReady=False CRDNotInstalled", TIMEOUT, || {
+        let s = c.get(ns, "smcp/exposed")?;
+        (condition(&s, "HTTPRouteReady")?["reason"] == "CRDNotInstalled").then_some(s)
+    });
+    let message = condition(&s, "HTTPRouteReady").expect("condition")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("gateway.networking.k8s.io/v1"),
+        "{message}"
+    );
+    assert_eq!(condition(&s, "Ready").expect("Ready")["status"], "True");
+    c.install_http_route_crd();
+    let route = wait_for("the HTTPRoute once its CRD exists", TIMEOUT, || {
+        c.get(ns, "httproute/exposed")
+    });
+    assert_eq!(
+        at(&route, "spec.rules.0.matches.0.path"),
+        &json!({"type": "PathPrefix", "value": "/mcp"})
+    );
+    assert_eq!(
+        at(&route, "spec.rules.0.backendRefs.0"),
+        &json!({"name": "exposed", "port": 8000})
+    );
+    assert_eq!(at(&route, "spec.hostnames"), &json!(["mcp.example.org"]));
+    wait_for("HTTPRouteReady=True", TIMEOUT, || {
+        let s = c.get(ns, "smcp/exposed")?;
+        (condition(&s, "HTTPRouteReady")?["status"] == "True").then_some(())
+    });
+
+    // Turned off: all three go, and so do their hosts.
+    c.patch(
+        ns,
+        "smcp/exposed",
+        &json!({"spec": {"networkPolicy": {"enabled": false}, "ingress": {"enabled": false},
+            "httpRoute": {"enabled": false}}}),
+    );
+    wait_gone(c, ns, "networkpolicy/exposed");
+    wait_gone(c, ns, "ingress/exposed");
+    wait_gone(c, ns, "httproute/exposed");
+    wait_for("the hosts leaving the allowed hosts", TIMEOUT, || {
+        let d = c.get(ns, "deployment/exposed")?;
+        let hosts = env_value(&d, "SPOTIFY_MCP_ALLOWED_HOSTS")?["value"]
+            .as_str()?
+            .to_owned();
+        (!hosts.contains("mcp.example")).then_some(())
+    });
+    c.remove_http_route_crd();
+}
+
+#[test]
+fn invalid_scaling_and_exposure_combinations_are_refused_by_cel() {
+    let c = cluster();
+    let ns = c.namespace("e2e-scale-cel");
+    let ns = ns.name.as_str();
+    for (spec, message) in [
+        (
+            json!({"autoscaling": {"enabled": true, "minReplicas": 4, "maxReplicas": 2,
+                "targetCPUUtilizationPercentage": 80}}),
+            "autoscaling.minReplicas must not be greater than autoscaling.maxReplicas",
+        ),
+        (
+            json!({"autoscaling": {"enabled": true, "maxReplicas": 2}}),
+            "autoscaling needs at least one metric",
+        ),
+        (
+            json!({"autoscaling": {"enabled": true, "targetMemoryUtilizationPercentage": 80}}),
+            "autoscaling.maxReplicas is required when autoscaling is enabled",
+        ),
+        (
+            json!({"autoscaling": {"enabled": true, "maxReplicas": 101,
+                "targetCPUUtilizationPercentage": 80}}),
+            "autoscaling.maxReplicas must be between 1 and 100",
+        ),
+        (
+            json!({"ingress": {"enabled": true}}),
+            "ingress.host is required when the ingress is enabled",
+        ),
+        (
+            json!({"ingress": {"enabled": true, "host": "*.example.com"}}),
+            "ingress.host must be a DNS name without scheme, port or wildcard",
+        ),
+        (
+            json!({"httpRoute": {"enabled": true, "hostnames": ["mcp.example.com"]}}),
+            "httpRoute.parentRefs needs at least one Gateway",
+        ),
+        (
+            json!({"networkPolicy": {"enabled": true, "from": [{}]}}),
+            "each networkPolicy.from entry needs a namespaceSelector, a podSelector or both",
+        ),
+    ] {
+        let mut full = json!({"sandbox": true});
+        for (k, v) in spec.as_object().expect("object") {
+            full[k] = v.clone();
+        }
+        let cr = json!({
+            "apiVersion": "spotifymcp.dev/v1alpha1",
+            "kind": "SpotifyMcp",
+            "metadata": {"name": "refused"},
+            "spec": full
+        });
+        let out = c.kubectl_stdin(&["-n", ns, "apply", "-f", "-"], Some(&cr.to_string()));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{spec} was accepted");
+        assert!(
+            stderr.contains(message),
+            "{spec}: expected {message:?} in:\n{stderr}"
+        );
+    }
+    assert!(c.get(ns, "smcp/refused").is_none());
+}
+
+#[test]
+fn a_resync_with_the_scaling_and_exposure_children_writes_nothing() {
+    let c = cluster();
+    let ns = c.namespace("e2e-scale-resync");
+    let ns = ns.name.as_str();
+    let op = Operator::start(c, ns, &[]);
+    let cr = |name: &str, spec: Value| {
+        json!({
+            "apiVersion": "spotifymcp.dev/v1alpha1",
+            "kind": "SpotifyMcp",
+            "metadata": {"name": name},
+            "spec": spec
+        })
+        .to_string()
+    };
+    // Every optional built-in child, the default topology spread, and a closed NetworkPolicy (no
+    // peer at all) beside an open one.
+    let open = cr(
+        "open",
+        json!({"sandbox": true, "replicas": 2,
+            "autoscaling": {"enabled": true, "minReplicas": 2, "maxReplicas": 3,
+                            "targetCPUUtilizationPercentage": 80, "targetMemoryUtilizationPercentage": 90},
+            "networkPolicy": {"enabled": true, "from": [{"podSelector": {"matchLabels": {"app": "agent"}}}]},
+            "ingress": {"enabled": true, "host": "mcp.example.com", "tlsSecretName": "tls",
+                        "annotations": {"a": "b"}}}),
+    );
+    let closed = cr(
+        "closed",
+        json!({"sandbox": true,
+            "networkPolicy": {"enabled": true, "monitoringNamespace": ""},
+            "topologySpreadConstraints": [{"maxSkew": 2, "topologyKey": "kubernetes.io/hostname",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": {"app.kubernetes.io/instance": "closed"}}}]}),
+    );
+    for manifest in [&open, &closed] {
+        let out = c.kubectl_stdin(&["-n", ns, "apply", "-f", "-"], Some(manifest));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    wait_ready(c, ns, "open");
+    wait_ready(c, ns, "closed");
+    let children = [
+        "hpa/open",
+        "pdb/open",
+        "networkpolicy/open",
+        "ingress/open",
+        "deployment/open",
+        "networkpolicy/closed",
+        "deployment/closed",
+    ];
+    for what in children {
+        wait_for(what, TIMEOUT, || c.get(ns, what));
+    }
+    let np = c.get(ns, "networkpolicy/closed").expect("NetworkPolicy");
+    assert_eq!(at(&np, "spec.policyTypes"), &json!(["Ingress"]));
+    assert!(
+        at(&np, "spec.ingress").is_null(),
+        "no rule: nothing may connect"
+    );
+    // Let the last writes and their watch events settle.
+    std::thread::sleep(Duration::from_secs(3));
+
+    let specs = |c: &Cluster| {
+        children.map(|what| {
+            let v = c.get(ns, what).expect("object exists");
+            (v["metadata"]["generation"].clone(), v["spec"].clone())
+        })
+    };
+    let before = specs(c);
+    let writes = op.metric_sum("spotify_mcp_operator_api_writes_total");
+    let reconciles = op.metric_sum("spotify_mcp_operator_reconciliations_total");
+    // --resync 2s: at least three full resyncs. (The HPA controller writes the HPA's status, so
+    // compare generations and specs rather than resourceVersions.)
+    std::thread::sleep(Duration::from_secs(7));
+    assert_eq!(specs(c), before, "a resync changed a child's spec");
+    assert_eq!(
+        op.metric_sum("spotify_mcp_operator_api_writes_total"),
+        writes,
+        "a resync sent writes"
+    );
+    assert!(
+        op.metric_sum("spotify_mcp_operator_reconciliations_total") >= reconciles + 3.0,
+        "resyncs did not run"
+    );
+}

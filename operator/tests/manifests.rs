@@ -94,3 +94,63 @@ fn invalid_examples_name_the_message_they_must_fail_with() {
         "expected at least 5 invalid examples, found {count}"
     );
 }
+
+#[test]
+fn committed_crd_has_the_scale_subresource_and_the_scaling_fields() {
+    let text = read(&repo_root().join("crds/spotifymcp.dev_spotifymcps.yaml"));
+    let docs: Vec<serde_json::Value> = yaml::documents(&text).expect("the CRD parses");
+    let version = &docs[0]["spec"]["versions"][0];
+    // What `kubectl scale` and a HorizontalPodAutoscaler read and write.
+    assert_eq!(
+        version["subresources"]["scale"],
+        serde_json::json!({
+            "specReplicasPath": ".spec.replicas",
+            "statusReplicasPath": ".status.replicas",
+            "labelSelectorPath": ".status.selector"
+        })
+    );
+    assert!(version["subresources"]["status"].is_object());
+    let schema = &version["schema"]["openAPIV3Schema"]["properties"];
+    assert_eq!(schema["status"]["properties"]["selector"]["type"], "string");
+    assert_eq!(
+        schema["status"]["properties"]["replicas"]["type"],
+        "integer"
+    );
+    let spec = &schema["spec"]["properties"];
+    for field in [
+        "autoscaling",
+        "topologySpreadConstraints",
+        "networkPolicy",
+        "ingress",
+        "httpRoute",
+    ] {
+        assert!(spec[field].is_object(), "spec.{field} is missing");
+    }
+    // The combination rules sit on the objects they relate, with their messages.
+    let rules = |field: &str| -> Vec<String> {
+        spec[field]["x-kubernetes-validations"]
+            .as_array()
+            .map(|rules| {
+                rules
+                    .iter()
+                    .filter_map(|r| r["message"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(rules("autoscaling").len(), 3, "{:?}", rules("autoscaling"));
+    assert!(
+        rules("ingress")
+            .iter()
+            .any(|m| m.contains("ingress.host is required")),
+        "{:?}",
+        rules("ingress")
+    );
+    assert!(
+        rules("httpRoute")
+            .iter()
+            .any(|m| m.contains("httpRoute.parentRefs")),
+        "{:?}",
+        rules("httpRoute")
+    );
+}

@@ -74,7 +74,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/*
 Host header values the server accepts (SPOTIFY_MCP_ALLOWED_HOSTS): every DNS name of the Service,
 with and without the Service port, plus the container port when it differs (probes, port-forward),
-plus server.extraAllowedHosts.
+plus server.extraAllowedHosts, the Ingress host and the HTTPRoute host names (when enabled).
 */}}
 {{- define "spotify-mcp.allowedHosts" -}}
 {{- $name := include "spotify-mcp.fullname" . }}
@@ -88,7 +88,14 @@ plus server.extraAllowedHosts.
 {{- $hosts = append $hosts (printf "%s:%d" $host $port) }}
 {{- end }}
 {{- end }}
-{{- concat $hosts .Values.server.extraAllowedHosts | join "," }}
+{{- $hosts = concat $hosts .Values.server.extraAllowedHosts }}
+{{- if and .Values.ingress.enabled .Values.ingress.host }}
+{{- $hosts = append $hosts .Values.ingress.host }}
+{{- end }}
+{{- if .Values.httpRoute.enabled }}
+{{- $hosts = concat $hosts .Values.httpRoute.hostnames }}
+{{- end }}
+{{- $hosts | uniq | join "," }}
 {{- end }}
 
 {{/*
@@ -101,4 +108,9 @@ The Secret with the Spotify credentials: spotify.existingSecret, or "<fullname>-
 {{- else if not .Values.sandbox }}
 {{- printf "%s-spotify" (include "spotify-mcp.fullname" .) }}
 {{- end }}
+{{- end }}
+
+{{/* Whether the server runs (or its autoscaler keeps) more than one pod: then a PodDisruptionBudget helps. */}}
+{{- define "spotify-mcp.multiReplica" -}}
+{{- if or (gt (int .Values.replicaCount) 1) (and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) 1)) }}true{{ end }}
 {{- end }}

@@ -9,15 +9,15 @@ use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
     EnvVarSource, HTTPGetAction, KeyToPath, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
     ResourceRequirements, SeccompProfile, SecretKeySelector, SecretVolumeSource, SecurityContext,
-    Volume, VolumeMount,
+    TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{
-    BuildError, BuildParams, PORT_NAME, SECRET_HASH_ANNOTATION, child_meta, merged_labels,
-    name_and_namespace, selector_labels, service_host_names,
+    BuildError, BuildParams, PORT_NAME, SECRET_HASH_ANNOTATION, child_meta, exposed_hosts,
+    merged_labels, name_and_namespace, selector_labels, service_host_names,
 };
 use crate::crd::{CONTAINER_PORT, SpotifyMcp};
 
@@ -58,6 +58,7 @@ pub fn build(
         node_selector: (!spec.node_selector.is_empty()).then(|| spec.node_selector.clone()),
         tolerations: (!spec.tolerations.is_empty()).then(|| spec.tolerations.clone()),
         affinity: spec.affinity.clone(),
+        topology_spread_constraints: topology_spread(smcp, name),
         volumes: Some(volumes(smcp)),
         ..PodSpec::default()
     };
@@ -117,6 +118,25 @@ fn container(smcp: &SpotifyMcp, params: &BuildParams) -> Result<Container, Build
         volume_mounts: Some(volume_mounts(smcp)),
         ..Container::default()
     })
+}
+
+/// The spec's constraints when it sets them (an empty list: none); otherwise spread this server's
+/// pods across nodes, as a preference, so that one node going away takes at most its share.
+fn topology_spread(smcp: &SpotifyMcp, name: &str) -> Option<Vec<TopologySpreadConstraint>> {
+    match &smcp.spec.topology_spread_constraints {
+        Some(constraints) if constraints.is_empty() => None,
+        Some(constraints) => Some(constraints.clone()),
+        None => Some(vec![TopologySpreadConstraint {
+            max_skew: 1,
+            topology_key: "kubernetes.io/hostname".to_owned(),
+            when_unsatisfiable: "ScheduleAnyway".to_owned(),
+            label_selector: Some(LabelSelector {
+                match_labels: Some(selector_labels(name)),
+                ..LabelSelector::default()
+            }),
+            ..TopologySpreadConstraint::default()
+        }]),
+    }
 }
 
 fn trusted_ca(smcp: &SpotifyMcp) -> Option<&crate::crd::TrustedCa> {
@@ -197,6 +217,11 @@ fn environment(smcp: &SpotifyMcp, params: &BuildParams) -> Result<Vec<EnvVar>, B
         hosts.dedup();
     }
     hosts.extend(spec.extra_allowed_hosts.iter().map(|h| h.0.clone()));
+    for host in exposed_hosts(smcp) {
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
 
     let mut env = vec![
         plain("SPOTIFY_MCP_BIND", "0.0.0.0"),
@@ -528,6 +553,66 @@ mod tests {
             assert!(hosts.contains(&h), "{h} missing from {hosts:?}");
         }
         assert_eq!(hosts.len(), 8 + 4 + 1, "{hosts:?}");
+    }
+
+    #[test]
+    fn ingress_and_route_hosts_are_allowed_hosts() {
+        let smcp = object(
+            json!({"sandbox": true, "extraAllowedHosts": ["mcp.example.com"],
+            "ingress": {"enabled": true, "host": "mcp.example.com"},
+            "httpRoute": {"enabled": true, "parentRefs": [{"name": "gw"}], "hostnames": ["mcp.example.org"]}}),
+        );
+        let d = build(&smcp, &params(), "h").expect("builds");
+        let hosts = env_map(&d)["SPOTIFY_MCP_ALLOWED_HOSTS"]
+            .value
+            .clone()
+            .expect("value");
+        let hosts: Vec<&str> = hosts.split(',').collect();
+        assert_eq!(
+            hosts.iter().filter(|h| **h == "mcp.example.com").count(),
+            1,
+            "{hosts:?}"
+        );
+        assert!(hosts.contains(&"mcp.example.org"), "{hosts:?}");
+        assert_eq!(hosts.len(), 8 + 2, "{hosts:?}");
+    }
+
+    #[test]
+    fn pods_spread_across_nodes_unless_the_spec_says_otherwise() {
+        let spread = |spec: serde_json::Value| {
+            let d = build(&object(spec), &params(), "h").expect("builds");
+            d.spec
+                .and_then(|s| s.template.spec)
+                .and_then(|p| p.topology_spread_constraints)
+        };
+        let default = spread(json!({"sandbox": true})).expect("a default constraint");
+        assert_eq!(default.len(), 1);
+        let c = &default[0];
+        assert_eq!(
+            (
+                c.max_skew,
+                c.topology_key.as_str(),
+                c.when_unsatisfiable.as_str()
+            ),
+            (1, "kubernetes.io/hostname", "ScheduleAnyway")
+        );
+        assert_eq!(
+            c.label_selector
+                .as_ref()
+                .and_then(|s| s.match_labels.clone()),
+            Some(selector_labels("music"))
+        );
+        assert_eq!(
+            spread(json!({"sandbox": true, "topologySpreadConstraints": []})),
+            None
+        );
+        let zones = spread(json!({"sandbox": true, "topologySpreadConstraints": [{
+            "maxSkew": 2, "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": {"app.kubernetes.io/instance": "music"}}}]}))
+        .expect("the spec's constraint");
+        assert_eq!(zones.len(), 1);
+        assert_eq!(zones[0].topology_key, "topology.kubernetes.io/zone");
     }
 
     #[test]

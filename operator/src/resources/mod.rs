@@ -8,7 +8,12 @@ use kube::Resource;
 
 use crate::crd::SpotifyMcp;
 
+pub mod autoscaler;
 pub mod deployment;
+pub mod disruption_budget;
+pub mod http_route;
+pub mod ingress;
+pub mod network_policy;
 pub mod prometheus_rule;
 pub mod service;
 pub mod service_monitor;
@@ -27,6 +32,9 @@ pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 /// infra/ select, and what the ServiceMonitor relabels its targets to (the Prometheus Operator would
 /// name the job after the Service).
 pub const METRICS_JOB: &str = "spotify-mcp-server";
+
+/// Path of the MCP endpoint, the one path the Ingress and HTTPRoute expose.
+pub const MCP_PATH: &str = "/mcp";
 
 /// Operator-level settings the builders need besides the object itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +89,35 @@ pub fn selector_labels(instance: &str) -> BTreeMap<String, String> {
         ("app.kubernetes.io/name".to_owned(), APP_NAME.to_owned()),
         ("app.kubernetes.io/instance".to_owned(), instance.to_owned()),
     ])
+}
+
+/// [`selector_labels`] as a label selector string (`k=v,k=v`): the status field the scale
+/// subresource points HorizontalPodAutoscalers at.
+pub fn selector_string(instance: &str) -> String {
+    selector_labels(instance)
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The host names clients reach the server by from outside the cluster: the Ingress host and the
+/// HTTPRoute host names, when those are enabled (deduplicated, in that order).
+pub fn exposed_hosts(smcp: &SpotifyMcp) -> Vec<String> {
+    let spec = &smcp.spec;
+    let mut hosts: Vec<String> = Vec::new();
+    let ingress = spec.ingress.host.iter().filter(|_| spec.ingress.enabled);
+    let route = spec
+        .http_route
+        .hostnames
+        .iter()
+        .filter(|_| spec.http_route.enabled);
+    for host in ingress.chain(route) {
+        if !hosts.contains(&host.0) {
+            hosts.push(host.0.clone());
+        }
+    }
+    hosts
 }
 
 /// The full `app.kubernetes.io/*` label set of every child.
@@ -191,6 +228,27 @@ mod tests {
                 "music.media.svc.cluster.local",
             ]
         );
+    }
+
+    #[test]
+    fn the_selector_string_is_the_selector_labels() {
+        assert_eq!(
+            selector_string("music"),
+            "app.kubernetes.io/instance=music,app.kubernetes.io/name=spotify-mcp"
+        );
+    }
+
+    #[test]
+    fn exposed_hosts_come_from_the_enabled_ingress_and_route() {
+        let smcp = testing::object(serde_json::json!({"sandbox": true,
+            "ingress": {"enabled": true, "host": "mcp.example.com"},
+            "httpRoute": {"enabled": true, "parentRefs": [{"name": "gw"}],
+                          "hostnames": ["mcp.example.com", "mcp.example.org"]}}));
+        assert_eq!(exposed_hosts(&smcp), ["mcp.example.com", "mcp.example.org"]);
+        let off = testing::object(serde_json::json!({"sandbox": true,
+            "ingress": {"enabled": false, "host": "mcp.example.com"},
+            "httpRoute": {"enabled": false, "hostnames": ["mcp.example.org"]}}));
+        assert!(exposed_hosts(&off).is_empty());
     }
 
     #[test]

@@ -286,6 +286,70 @@ impl Cluster {
     }
 }
 
+/// Tests that install or remove the (cluster-scoped) HTTPRoute CRD hold this lock.
+pub fn http_route_crd_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Cluster {
+    /// Installs a stand-in for the Gateway API's HTTPRoute CRD: the real group, version, kind and
+    /// names, with an open schema (the real CRD is not available offline; the operator only needs
+    /// the API to be served).
+    pub fn install_http_route_crd(&self) {
+        let crd = serde_json::json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {
+                "name": "httproutes.gateway.networking.k8s.io",
+                // *.k8s.io groups are protected: the API server wants an approval URL, or an
+                // explicit "unapproved".
+                "annotations": {"api-approved.kubernetes.io": "unapproved, a test stand-in for the Gateway API CRD"}
+            },
+            "spec": {
+                "group": "gateway.networking.k8s.io",
+                "scope": "Namespaced",
+                "names": {"plural": "httproutes", "singular": "httproute", "kind": "HTTPRoute",
+                          "listKind": "HTTPRouteList"},
+                "versions": [{
+                    "name": "v1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                        "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+                        "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
+                    }}}
+                }]
+            }
+        });
+        let out = self.kubectl_stdin(
+            &["apply", "--server-side", "--force-conflicts", "-f", "-"],
+            Some(&crd.to_string()),
+        );
+        assert!(
+            out.status.success(),
+            "applying the HTTPRoute CRD failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.kubectl_ok(&[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/httproutes.gateway.networking.k8s.io",
+        ]);
+    }
+
+    pub fn remove_http_route_crd(&self) {
+        self.kubectl_ok(&[
+            "delete",
+            "crd",
+            "httproutes.gateway.networking.k8s.io",
+            "--ignore-not-found",
+            "--wait=true",
+            "--timeout=60s",
+        ]);
+    }
+}
+
 fn unique() -> u32 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
