@@ -8,6 +8,7 @@
 #   SPOTIFY_MCP_PROMETHEUS       prometheus server binary (Debian trixie 2.53, dpkg -x)
 #   SPOTIFY_MCP_PROMTOOL         promtool of the same version
 #   SPOTIFY_MCP_REDIS_SERVER     redis-server (Debian bookworm, dpkg -x, wrapper sets the library path)
+#   SPOTIFY_MCP_HAPROXY          haproxy (Debian bookworm, dpkg -x, wrapper sets the library path)
 #   SPOTIFY_MCP_DOCKER_COMPOSE   docker-compose v2 (Debian trixie; `docker-compose config` == `docker compose config`)
 #   SPOTIFY_MCP_BUILDAH          buildah (apt-get install)
 #   SPOTIFY_MCP_PODMAN           podman  (apt-get install; run with `--runtime runc`)
@@ -135,6 +136,38 @@ EOF
   touch "$REDIS_DIR/.done"
 fi
 echo "export SPOTIFY_MCP_REDIS_SERVER=$REDIS_DIR/bin/redis-server"
+
+# ---- haproxy (the machine's own Debian release, dpkg -x): the round-robin load balancer in front
+# of the replicas in the scale-out tests -----------------------------------------------------------
+haproxy_version=$(apt-cache policy haproxy 2>/dev/null | awk '/Candidate:/ {print $2}')
+if [ -z "$haproxy_version" ] || [ "$haproxy_version" = "(none)" ]; then
+  existing=$(find "$CACHE_ROOT" -maxdepth 2 -path '*/haproxy-*/.done' 2>/dev/null | sort | tail -n1)
+  if [ -n "$existing" ]; then
+    haproxy_version=$(basename "$(dirname "$existing")"); haproxy_version=${haproxy_version#haproxy-}
+  else
+    log "apt lists are empty; running apt-get update"
+    apt-get -qq update >&2
+    haproxy_version=$(apt-cache policy haproxy | awk '/Candidate:/ {print $2}')
+  fi
+fi
+HAPROXY_DIR="$CACHE_ROOT/haproxy-${haproxy_version//:/_}"
+if [ ! -f "$HAPROXY_DIR/.done" ]; then
+  log "fetching haproxy $haproxy_version (Debian)"
+  rm -rf "$HAPROXY_DIR" && mkdir -p "$HAPROXY_DIR"
+  apt_cmd=(-o "APT::Sandbox::User=root")
+  apt_download "$HAPROXY_DIR" "" haproxy liblua5.3-0 libopentracing-c-wrapper0 libopentracing1
+  extract_debs "$HAPROXY_DIR"
+  mkdir -p "$HAPROXY_DIR/bin"
+  cat >"$HAPROXY_DIR/bin/haproxy" <<WRAPPER
+#!/bin/sh
+# wrapper: the Debian binary, with the libraries extracted next to it
+LD_LIBRARY_PATH="$HAPROXY_DIR/root/usr/lib/x86_64-linux-gnu\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}" exec "$HAPROXY_DIR/root/usr/sbin/haproxy" "\$@"
+WRAPPER
+  chmod +x "$HAPROXY_DIR/bin/haproxy"
+  "$HAPROXY_DIR/bin/haproxy" -v >&2
+  touch "$HAPROXY_DIR/.done"
+fi
+echo "export SPOTIFY_MCP_HAPROXY=$HAPROXY_DIR/bin/haproxy"
 
 # ---- Grafana dashboard validation toolchain (npm, cached node_modules) -------------------------
 NPM_DIR="$CACHE_ROOT/grafana-schema-$NPM_GRAFANA_SCHEMA-tsjsg-$NPM_TS_JSON_SCHEMA_GENERATOR-ajv-$NPM_AJV"

@@ -35,6 +35,7 @@ TOOL_VARS = (
     "SPOTIFY_MCP_PROMETHEUS",
     "SPOTIFY_MCP_PROMTOOL",
     "SPOTIFY_MCP_REDIS_SERVER",
+    "SPOTIFY_MCP_HAPROXY",
     "SPOTIFY_MCP_DOCKER_COMPOSE",
     "SPOTIFY_MCP_GRAFANA_NODE_MODULES",
 )
@@ -207,6 +208,53 @@ class Prometheus(Process):
 
     def targets_up(self) -> bool:
         return any(v == 1.0 for _, v in self.values(f'up{{job="{JOB}"}}'))
+
+
+class HAProxy(Process):
+    """A real HAProxy (Debian's) balancing HTTP round-robin over `backends` (loopback ports),
+    taking a backend out as soon as its /readyz fails and retrying a request whose backend
+    connection failed or answered nothing on another one."""
+
+    def __init__(self, workdir: Path, backends: list[int], port: int | None = None):
+        self.port = port or free_port()
+        workdir.mkdir(parents=True, exist_ok=True)
+        servers = "\n".join(
+            f"    server replica{i} 127.0.0.1:{port} check inter 200ms fall 1 rise 2"
+            for i, port in enumerate(backends)
+        )
+        config = workdir / "haproxy.cfg"
+        config.write_text(
+            f"""global
+    maxconn 2000
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+    timeout tunnel 1h
+    retries 3
+    option redispatch 1
+    option http-buffer-request
+    retry-on conn-failure empty-response response-timeout
+frontend mcp
+    bind 127.0.0.1:{self.port}
+    default_backend replicas
+backend replicas
+    balance roundrobin
+    option httpchk GET /readyz
+{servers}
+"""
+        )
+        super().__init__(
+            [tools()["SPOTIFY_MCP_HAPROXY"], "-f", str(config), "-db"],
+            workdir / f"haproxy-{self.port}.log",
+        )
+        wait_for(self.listening, 20, "haproxy to listen")
+        self.url = f"http://127.0.0.1:{self.port}/mcp"
+
+    def listening(self) -> bool:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+            return True
 
 
 class RedisServer(Process):
