@@ -798,6 +798,11 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
         selector: resources::selector_string(name),
         endpoint: resources::endpoint_url(name, ns, smcp.spec.service.port),
         credentials: &authorization,
+        max_replicas: match (&smcp.spec.autoscaling, smcp.spec.replicas) {
+            (a, replicas) if a.enabled => a.max_replicas.unwrap_or(replicas).max(replicas),
+            (_, replicas) => replicas,
+        },
+        redis: smcp.spec.cache.redis_url.is_some(),
     };
     let now = Time(
         jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())

@@ -26,6 +26,9 @@ pub mod types {
     pub const HTTP_ROUTE_READY: &str = "HTTPRouteReady";
     /// The Spotify refresh token stops working within [`super::CREDENTIALS_WARNING`] (or has).
     pub const CREDENTIALS_EXPIRING: &str = "CredentialsExpiring";
+    /// More than one replica may run, and they share sessions, the rate budget and the cache
+    /// through Redis (absent while at most one replica can run).
+    pub const SHARED_STATE: &str = "SharedState";
 }
 
 /// How long a Spotify refresh token works after the user authorised: six calendar months,
@@ -192,6 +195,41 @@ pub struct Observed<'a> {
     pub endpoint: String,
     /// When the user authorised the Spotify credentials.
     pub credentials: &'a Authorization,
+    /// The most replicas that may run: `spec.replicas`, or the autoscaler's maximum.
+    pub max_replicas: i32,
+    /// `spec.cache.redisUrl` is set.
+    pub redis: bool,
+}
+
+/// `SharedState` when more than one replica may run: without Redis a 2025-11-25 session lives
+/// in one pod (its requests that land on another get 404) and each pod spends the client ID's
+/// rate budget on its own. A warning, not a refusal: clients of protocol 2026-07-28 are
+/// stateless and work with any number of replicas.
+fn shared_state_condition(max_replicas: i32, redis: bool) -> Option<Condition> {
+    (max_replicas > 1).then(|| {
+        if redis {
+            condition(
+                types::SHARED_STATE,
+                true,
+                "Redis",
+                format!(
+                    "up to {max_replicas} replicas share MCP sessions, the Spotify rate budget and \
+                     the cache through Redis"
+                ),
+            )
+        } else {
+            condition(
+                types::SHARED_STATE,
+                false,
+                "NoRedis",
+                format!(
+                    "up to {max_replicas} replicas without spec.cache.redisUrl: a 2025-11-25 MCP \
+                     session lives in one pod (its requests that land on another get 404) and \
+                     each pod spends the Spotify rate budget on its own; set spec.cache.redisUrl"
+                ),
+            )
+        }
+    })
 }
 
 /// Where the Deployment's rollout stands.
@@ -436,7 +474,11 @@ pub fn compute(
         http_route,
     ]
     .into_iter()
-    .chain(credentials_condition(observed.credentials, now.0));
+    .chain(credentials_condition(observed.credentials, now.0))
+    .chain(shared_state_condition(
+        observed.max_replicas,
+        observed.redis,
+    ));
     let conditions = stamped(conditions, previous, observed.generation, now);
 
     SpotifyMcpStatus {
@@ -522,6 +564,7 @@ pub fn is_warning(c: &Condition) -> bool {
         }
         types::READY => c.status == "False" && c.reason == "ProgressDeadlineExceeded",
         types::CREDENTIALS_EXPIRING => c.status == "True",
+        types::SHARED_STATE => c.status == "False",
         _ => false,
     }
 }
@@ -647,7 +690,41 @@ mod tests {
                 .to_owned(),
             endpoint: "http://music.media.svc:8000/mcp".to_owned(),
             credentials: &Authorization::NotApplicable,
+            max_replicas: desired,
+            redis: false,
         }
+    }
+
+    #[test]
+    fn more_than_one_replica_without_redis_is_a_warning() {
+        let now = Time(jiff::Timestamp::UNIX_EPOCH);
+        let one = compute(None, &observed(None, 1), &now);
+        assert!(
+            one.conditions
+                .iter()
+                .all(|c| c.type_ != types::SHARED_STATE)
+        );
+        let three = compute(None, &observed(None, 3), &now);
+        let shared = get(&three, types::SHARED_STATE);
+        assert_eq!(
+            (shared.status.as_str(), shared.reason.as_str()),
+            ("False", "NoRedis")
+        );
+        assert!(
+            shared.message.contains("spec.cache.redisUrl"),
+            "{}",
+            shared.message
+        );
+        assert!(is_warning(shared));
+        let mut with_redis = observed(None, 3);
+        with_redis.redis = true;
+        let shared = compute(None, &with_redis, &now);
+        let shared = get(&shared, types::SHARED_STATE);
+        assert_eq!(
+            (shared.status.as_str(), shared.reason.as_str()),
+            ("True", "Redis")
+        );
+        assert!(!is_warning(shared));
     }
 
     fn get<'a>(s: &'a SpotifyMcpStatus, t: &str) -> &'a Condition {

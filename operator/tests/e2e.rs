@@ -782,6 +782,19 @@ fn kubectl_scale_scales_the_deployment_and_the_disruption_budget_follows() {
         &json!({"app.kubernetes.io/instance": "scaled", "app.kubernetes.io/name": "spotify-mcp"})
     );
     assert_eq!(at(&pdb, "metadata.ownerReferences.0.kind"), "SpotifyMcp");
+    // Two replicas without Redis: a warning condition says what that costs.
+    let shared = wait_for("SharedState=False/NoRedis at 2 replicas", TIMEOUT, || {
+        let smcp = c.get(ns, "smcp/scaled")?;
+        let found = condition(&smcp, "SharedState")?.clone();
+        (found["reason"] == "NoRedis").then_some(found)
+    });
+    assert_eq!(shared["status"], "False");
+    assert!(
+        shared["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("spec.cache.redisUrl")),
+        "{shared}"
+    );
 
     // The scale subresource reports what an HPA reads: replicas and the pod selector.
     let scale = wait_for("the scale subresource at 2 replicas", TIMEOUT, || {
