@@ -194,7 +194,28 @@ pub async fn build_client(common: &CommonArgs, metrics: &Metrics) -> Result<Buil
         );
         crate::redis_cache::holds::share(redis, hold, &cfg.client_id);
     }
+    // With Redis, replicas renew a refresh-token credential once (a rotated refresh token is
+    // otherwise dead for every replica but the one that used it).
+    let token_share = match (&redis, &cfg.credentials) {
+        (Some(redis), Credentials::RefreshToken(token)) => {
+            match crate::redis_cache::tokens::RedisTokenShare::new(
+                redis.clone(),
+                token,
+                &cfg.client_id,
+            ) {
+                Ok(share) => Some(Arc::new(share)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "token renewals are not coordinated across replicas");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     let client = SpotifyClient::with_options(cfg, options)?;
+    if let Some(share) = token_share {
+        client.share_tokens_with(share);
+    }
     Ok(Built {
         client,
         sandbox: handle,

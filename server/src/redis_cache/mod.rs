@@ -15,6 +15,7 @@
 
 pub mod holds;
 pub(crate) mod keys;
+pub mod tokens;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -109,6 +109,14 @@ impl SpotifyClient {
         self.inner.pipeline.auth().bearer().await.map(|_| ())
     }
 
+    /// Renews this client's refresh-token credential together with other replicas (Redis).
+    pub fn share_tokens_with(
+        &self,
+        share: std::sync::Arc<dyn crate::spotify::auth::share::TokenShare>,
+    ) {
+        self.inner.pipeline.auth().share_with(share);
+    }
+
     /// Like [`SpotifyClient::check_credentials`], but `None` instead of waiting when another
     /// caller is renewing the token (readiness probes must not queue behind renewals).
     pub async fn try_check_credentials(&self) -> Option<Result<(), SpotifyError>> {

@@ -68,6 +68,8 @@ struct State {
     authorized_at: Option<DateTime<Utc>>,
     /// The last renewal's failure while its backoff runs (cleared by a success).
     failure: Option<Failure>,
+    /// The access token Spotify last rejected (401): never adopted from another replica.
+    rejected: Option<Secret>,
 }
 
 /// Hands out access tokens; see the module documentation.
@@ -81,6 +83,8 @@ pub struct TokenManager {
     user_scope: String,
     /// Told about every token request (metrics, issue 3).
     observer: std::sync::OnceLock<std::sync::Arc<dyn crate::spotify::pipeline::PipelineObserver>>,
+    /// Where replicas renew a refresh-token credential once (see [`super::share`]).
+    share: std::sync::OnceLock<std::sync::Arc<dyn super::share::TokenShare>>,
 }
 
 impl std::fmt::Debug for TokenEndpoint {
@@ -141,6 +145,7 @@ impl TokenManager {
             refreshes: AtomicU64::new(0),
             user_scope: short_hash(&scope_seed),
             observer: std::sync::OnceLock::new(),
+            share: std::sync::OnceLock::new(),
         })
     }
 
@@ -181,6 +186,11 @@ impl TokenManager {
         observer: std::sync::Arc<dyn crate::spotify::pipeline::PipelineObserver>,
     ) {
         let _ = self.observer.set(observer);
+    }
+
+    /// Renews a refresh-token credential together with the other replicas through `share`.
+    pub fn share_with(&self, share: std::sync::Arc<dyn super::share::TokenShare>) {
+        let _ = self.share.set(share);
     }
 
     fn notify_refresh(&self, success: bool) {
@@ -232,7 +242,7 @@ impl TokenManager {
                 generation: state.generation,
             });
         }
-        state.access = None;
+        state.rejected = state.access.take().map(|(token, _)| token);
         self.renew(&mut state).await
     }
 
@@ -275,6 +285,68 @@ impl TokenManager {
     }
 
     async fn renew_now(&self, state: &mut State) -> Result<BearerToken, SpotifyError> {
+        match (&self.source, self.share.get()) {
+            (Source::RefreshToken, Some(share)) => {
+                let share = share.clone();
+                let lock = share.lock(&self.user_scope).await;
+                let result = self.renew_shared(state, share.as_ref()).await;
+                if let Some(lock) = lock {
+                    share.unlock(&self.user_scope, &lock).await;
+                }
+                result
+            }
+            _ => self.renew_alone(state).await,
+        }
+    }
+
+    /// Under the shared lock: adopt what another replica stored if it is still good and not
+    /// the token that brought us here, else renew with the newest refresh token and store it.
+    async fn renew_shared(
+        &self,
+        state: &mut State,
+        share: &dyn super::share::TokenShare,
+    ) -> Result<BearerToken, SpotifyError> {
+        if let Some(shared) = share.load(&self.user_scope).await {
+            if let Some(rotated) = shared.refresh_token.as_deref().filter(|t| !t.is_empty()) {
+                state.refresh_token = Some(Secret::new(rotated));
+            }
+            let known_bad = [
+                state.access.as_ref().map(|(token, _)| token),
+                state.rejected.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|token| token.expose() == shared.access_token);
+            let left = shared.expires_at.saturating_sub(unix_now());
+            if !known_bad && Duration::from_secs(left) > self.margin {
+                tracing::debug!("adopted the access token another replica renewed");
+                if !shared.scope.is_empty() {
+                    state.scope = shared.scope.clone();
+                }
+                let token = Secret::new(shared.access_token);
+                state.access = Some((token.clone(), Instant::now() + Duration::from_secs(left)));
+                state.generation += 1;
+                return Ok(BearerToken {
+                    token,
+                    generation: state.generation,
+                });
+            }
+        }
+        let renewed = self.renew_alone(state).await?;
+        if let Some((token, expires)) = &state.access {
+            let left = expires.saturating_duration_since(Instant::now()).as_secs();
+            let tokens = super::share::SharedTokens {
+                access_token: token.expose().to_owned(),
+                expires_at: unix_now() + left,
+                refresh_token: state.refresh_token.as_ref().map(|t| t.expose().to_owned()),
+                scope: state.scope.clone(),
+            };
+            share.store(&self.user_scope, &tokens).await;
+        }
+        Ok(renewed)
+    }
+
+    async fn renew_alone(&self, state: &mut State) -> Result<BearerToken, SpotifyError> {
         let response = match &self.source {
             Source::ClientCredentials => {
                 self.refreshes.fetch_add(1, Ordering::Relaxed);
@@ -532,6 +604,68 @@ mod tests {
         let third = mgr.invalidate(first.generation).await.unwrap();
         assert_eq!(second.token, third.token);
         assert_eq!(fake.state.token_requests(), 2);
+    }
+
+    /// A [`super::super::share::TokenShare`] in memory, as Redis would be for two replicas
+    /// (the managers are driven one after the other here, so the lock has nothing to exclude).
+    #[derive(Debug, Default)]
+    struct MemoryShare {
+        stored: std::sync::Mutex<Option<super::super::share::SharedTokens>>,
+    }
+
+    #[async_trait::async_trait]
+    impl super::super::share::TokenShare for std::sync::Arc<MemoryShare> {
+        async fn lock(&self, _scope: &str) -> Option<String> {
+            Some("held".into())
+        }
+        async fn unlock(&self, _scope: &str, _token: &str) {}
+        async fn load(&self, _scope: &str) -> Option<super::super::share::SharedTokens> {
+            self.stored.lock().unwrap().clone()
+        }
+        async fn store(&self, _scope: &str, tokens: &super::super::share::SharedTokens) {
+            *self.stored.lock().unwrap() = Some(tokens.clone());
+        }
+    }
+
+    /// Two replicas of one rotating credential: the second adopts the first's renewal (the
+    /// token endpoint is asked once), and after a 401 the rejected token is never adopted:
+    /// the renewal uses the rotated refresh token.
+    #[tokio::test]
+    async fn replicas_renew_a_rotating_credential_once() {
+        let fake = Fake::start().await;
+        let share = std::sync::Arc::new(MemoryShare::default());
+        let credentials = Credentials::RefreshToken(Secret::new("rt-1"));
+        let one = manager(&fake, &credentials, Duration::from_secs(60));
+        let two = manager(&fake, &credentials, Duration::from_secs(60));
+        one.share_with(std::sync::Arc::new(share.clone()));
+        two.share_with(std::sync::Arc::new(share.clone()));
+        *fake.state.rotate_refresh_to.lock().unwrap() = Some("rt-2".into());
+        let first = one.bearer().await.unwrap();
+        let adopted = two.bearer().await.unwrap();
+        assert_eq!(first.token.expose(), adopted.token.expose());
+        assert_eq!(
+            fake.state.token_forms.lock().unwrap().len(),
+            1,
+            "one renewal"
+        );
+        // Spotify rejects the shared token on the second replica: it renews with rt-2 (rt-1 is
+        // dead), not with the rejected token.
+        *fake.state.rotate_refresh_to.lock().unwrap() = Some("rt-3".into());
+        let renewed = two.invalidate(adopted.generation).await.unwrap();
+        assert_ne!(renewed.token.expose(), adopted.token.expose());
+        let used: Vec<String> = fake
+            .state
+            .token_forms
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|f| f.get("refresh_token").cloned().unwrap_or_default())
+            .collect();
+        assert_eq!(used, ["rt-1", "rt-2"]);
+        // The first replica adopts that renewal after its own 401.
+        let again = one.invalidate(first.generation).await.unwrap();
+        assert_eq!(again.token.expose(), renewed.token.expose());
+        assert_eq!(fake.state.token_forms.lock().unwrap().len(), 2);
     }
 
     #[tokio::test]

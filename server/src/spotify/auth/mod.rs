@@ -9,6 +9,7 @@ pub mod expiry;
 pub mod login;
 pub mod manager;
 pub mod manifest;
+pub mod share;
 pub mod store;
 
 pub use endpoint::{TokenEndpoint, TokenResponse};
