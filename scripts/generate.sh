@@ -2,13 +2,15 @@
 # Regenerates every derived file of the repository from its one source:
 #
 #   crds/spotifymcp.dev_spotifymcps.yaml        <- operator/src/crd.rs (`spotify-mcp-operator crd`)
+#   README.md's flag table (between its markers) <- server/src/config.rs (the `flag_table` example)
 #   charts/*/values.schema.json                 <- charts/tests/values_schema.py
 #   charts/*/crds/, charts/*/files/             <- byte-for-byte copies (Helm reads nothing outside
 #                                                  a chart's directory), listed in COPIES below
 #
 #   scripts/generate.sh            # rewrite them all (builds the operator for the CRD)
 #   scripts/generate.sh --check    # exit 1 naming every stale schema or copy (no build; the CRD
-#                                  # itself is checked by `cargo test -p spotify-mcp-operator --test manifests`)
+#                                  # and the flag table are checked by `cargo test`: operator's
+#                                  # --test manifests and server's --test readme)
 #   scripts/generate.sh --list     # the copies, "source destination" per line (charts/tests/static.sh)
 #
 # The copies are checked by charts/tests/run.sh static (test_copies_in_sync), which also fails on a
@@ -60,9 +62,10 @@ trap 'rm -f "$tmp"' EXIT
 cargo run --quiet -p spotify-mcp-operator -- crd >"$tmp"
 mv "$tmp" crds/spotifymcp.dev_spotifymcps.yaml
 python3 charts/tests/values_schema.py
+cargo run --quiet -p spotify-mcp-server --example flag_table -- --write README.md
 for pair in "${COPIES[@]}"; do
   read -r src dst <<<"$pair"
   mkdir -p "$(dirname "$dst")"
   cp "$src" "$dst"
 done
-echo "regenerated: crds/, charts/*/values.schema.json, ${#COPIES[@]} chart copies" >&2
+echo "regenerated: crds/, charts/*/values.schema.json, README.md's flag table, ${#COPIES[@]} chart copies" >&2

@@ -234,7 +234,7 @@ pub struct ServeArgs {
     #[arg(long, env = "SPOTIFY_MCP_BIND", default_value_t = BindAddr::default())]
     pub bind: BindAddr,
 
-    /// Port for /mcp, /metrics, /healthz and /readyz [default: 8000].
+    /// Port for /mcp, /metrics, /healthz, /readyz and /status [default: 8000].
     #[arg(long, env = "SPOTIFY_MCP_PORT")]
     pub port: Option<u16>,
 
