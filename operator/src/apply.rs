@@ -92,12 +92,19 @@ where
             kind: kind.clone(),
             source,
         })?;
-        if is_subset(&wanted, &live) {
-            return Ok(Applied {
-                object: existing.clone(),
-                wrote: false,
-            });
+        match difference(&wanted, &live) {
+            None => {
+                return Ok(Applied {
+                    object: existing.clone(),
+                    wrote: false,
+                });
+            }
+            Some(path) => {
+                tracing::debug!(kind = %kind, name = %desired.name_any(), field = %path, "re-applying: the live child differs");
+            }
         }
+    } else {
+        tracing::debug!(kind = %kind, name = %desired.name_any(), "applying: no live child in the cache");
     }
     let name = desired.name_any();
     let object = api
@@ -125,7 +132,14 @@ pub fn hash_of<T: Serialize>(object: &T) -> Result<String, serde_json::Error> {
 /// quantities (`resources.limits`/`resources.requests` values, `sizeLimit`) compare by value: the
 /// API server stores them canonicalised (`0.5` reads back as `500m`).
 pub fn is_subset(wanted: &Value, live: &Value) -> bool {
-    subset_at(wanted, live, Field::Other)
+    difference(wanted, live).is_none()
+}
+
+/// The path of the first field of `wanted` that `live` does not match (as [`is_subset`]
+/// compares), e.g. `spec.template.spec.containers[0].env`; values are not shown (they may be
+/// secret).
+pub fn difference(wanted: &Value, live: &Value) -> Option<String> {
+    difference_at(wanted, live, Field::Other, "")
 }
 
 /// What kind of field a value is, as far as the comparison cares.
@@ -151,22 +165,32 @@ impl Field {
     }
 }
 
-fn subset_at(wanted: &Value, live: &Value, field: Field) -> bool {
+fn difference_at(wanted: &Value, live: &Value, field: Field, path: &str) -> Option<String> {
+    let here = || (if path.is_empty() { "." } else { path }).to_owned();
     match (wanted, live) {
-        (Value::Object(w), Value::Object(l)) => w.iter().all(|(k, wv)| match l.get(k) {
-            Some(lv) => subset_at(wv, lv, field.child(k)),
-            None => wv.is_null(),
+        (Value::Object(w), Value::Object(l)) => w.iter().find_map(|(k, wv)| {
+            let at = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            match l.get(k) {
+                Some(lv) => difference_at(wv, lv, field.child(k), &at),
+                None => (!wv.is_null()).then_some(at),
+            }
         }),
         (Value::Array(w), Value::Array(l)) => {
-            w.len() == l.len()
-                && w.iter()
-                    .zip(l)
-                    .all(|(wv, lv)| subset_at(wv, lv, Field::Other))
+            if w.len() != l.len() {
+                return Some(format!("{} (length {} vs {})", here(), w.len(), l.len()));
+            }
+            w.iter().zip(l).enumerate().find_map(|(i, (wv, lv))| {
+                difference_at(wv, lv, Field::Other, &format!("{path}[{i}]"))
+            })
         }
         (Value::String(w), Value::String(l)) if field == Field::Quantity => {
-            w == l || quantity::same_value(w, l)
+            (w != l && !quantity::same_value(w, l)).then(here)
         }
-        _ => wanted == live,
+        _ => (wanted != live).then(here),
     }
 }
 
