@@ -20,7 +20,8 @@ use spotify_mcp_operator::apply::hash_of;
 use spotify_mcp_operator::crd::SpotifyMcp;
 use spotify_mcp_operator::crd::yaml::documents;
 use spotify_mcp_operator::resources::{
-    BuildError, BuildParams, deployment, prometheus_rule, selector_labels, service, service_monitor,
+    BuildError, BuildParams, autoscaler, deployment, disruption_budget, http_route, ingress,
+    network_policy, prometheus_rule, selector_labels, selector_string, service, service_monitor,
 };
 use spotify_mcp_operator::secrets;
 use spotify_mcp_operator::status::{self, MonitoringState, Observed};
@@ -197,6 +198,22 @@ fn reconcile(mut smcp: SpotifyMcp, input: &Input) {
             .and_then(|s| hash_of(&s).ok())
     );
 
+    // The optional children (HPA, PDB, NetworkPolicy, Ingress, HTTPRoute) build without
+    // panicking, and the same way twice (a spec the CEL rules would refuse may fail to build).
+    macro_rules! deterministic {
+        ($module:ident) => {
+            if $module::wanted(&smcp) {
+                let hash = || $module::build(&smcp).ok().and_then(|b| hash_of(&b).ok());
+                assert_eq!(hash(), hash());
+            }
+        };
+    }
+    deterministic!(autoscaler);
+    deterministic!(disruption_budget);
+    deterministic!(network_policy);
+    deterministic!(ingress);
+    deterministic!(http_route);
+
     let observed = Observed {
         generation: smcp.metadata.generation,
         desired_replicas: smcp.spec.replicas,
@@ -205,6 +222,10 @@ fn reconcile(mut smcp: SpotifyMcp, input: &Input) {
         apply_error: None,
         service_monitor: MonitoringState::Applied,
         prometheus_rule: MonitoringState::Disabled,
+        http_route: MonitoringState::Disabled,
+        selector: selector_string(&name),
+        max_replicas: smcp.spec.replicas,
+        redis: smcp.spec.cache.redis_url.is_some(),
         endpoint: spotify_mcp_operator::resources::endpoint_url(
             &name,
             "media",

@@ -98,6 +98,7 @@ fn build() -> Env {
         McpOptions {
             toolsets: Toolset::ALL.to_vec(),
             read_only: false,
+            ..McpOptions::default()
         },
     );
     Env {
