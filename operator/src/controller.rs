@@ -397,16 +397,16 @@ pub async fn run(
 
     Controller::for_stream(cr_stream, cr_reader)
         .with_config(ControllerConfig::default().concurrency(concurrency))
-        .owns_stream(dep_stream)
-        .owns_stream(svc_stream)
-        .owns_stream(sm_stream)
-        .owns_stream(pr_stream)
-        .owns_stream(hpa_stream)
-        .owns_stream(pdb_stream)
-        .owns_stream(np_stream)
-        .owns_stream(ing_stream)
-        .owns_stream(hr_stream)
-        .watches_stream(secret_stream, secret_mapper)
+        .owns_stream(detached(dep_stream))
+        .owns_stream(detached(svc_stream))
+        .owns_stream(detached(sm_stream))
+        .owns_stream(detached(pr_stream))
+        .owns_stream(detached(hpa_stream))
+        .owns_stream(detached(pdb_stream))
+        .owns_stream(detached(np_stream))
+        .owns_stream(detached(ing_stream))
+        .owns_stream(detached(hr_stream))
+        .watches_stream(detached(secret_stream), secret_mapper)
         .reconcile_all_on(reconcile_all_rx)
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, context)
@@ -491,6 +491,37 @@ where
         .reflect(writer)
         .touched_objects()
 }
+
+/// Drives a child watch (and the store it fills) in a task of its own and hands the controller
+/// its events through a queue. Polled by the controller itself, a watch advances only when the
+/// controller takes triggers: a busy controller (every object re-applied because its children's
+/// stores looked empty, as after an API server restart) then starves the very watches that would
+/// fill those stores, and the hot loop sustains itself (the faults tests' "a hot loop"). Here the
+/// stores stay current whatever the controller does; when the queue is full a trigger is dropped
+/// (the object's own watch and the periodic resync still reconcile it).
+fn detached<K>(
+    stream: impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static,
+) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static
+where
+    K: Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(TRIGGER_QUEUE);
+    tokio::spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        while let Some(item) = stream.next().await {
+            match tx.try_send(item) {
+                Ok(()) | Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {}
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => break,
+            }
+        }
+    });
+    futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+}
+
+/// Child events queued for the controller per watch.
+const TRIGGER_QUEUE: usize = 1024;
 
 /// Which optional APIs (CRDs the operator does not own) the cluster serves.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
