@@ -68,6 +68,21 @@ apt_download() { # <dir> <pinned-version|""> <pkg...> ; uses $apt_cmd (array) fo
     return 1
   fi
 }
+debian_candidate() { # <package> <cache-dir-prefix>: the machine's candidate version of package
+  local version existing
+  version=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')
+  if [ -n "$version" ] && [ "$version" != "(none)" ]; then echo "$version"; return; fi
+  # No apt lists (a minimal image): a version cached before, else refresh the lists once.
+  existing=$(find "$CACHE_ROOT" -maxdepth 2 -path "*/$2-*/.done" 2>/dev/null | sort | tail -n1)
+  if [ -n "$existing" ]; then
+    version=$(basename "$(dirname "$existing")")
+    echo "${version#"$2"-}"
+    return
+  fi
+  log "apt lists are empty; running apt-get update"
+  apt-get -qq update >&2
+  apt-cache policy "$1" | awk '/Candidate:/ {print $2}'
+}
 extract_debs() { # <dir>: dpkg -x every .deb in dir into dir/root
   local d
   mkdir -p "$1/root"
@@ -103,17 +118,7 @@ fi
 echo "export SPOTIFY_MCP_DOCKER_COMPOSE=$COMPOSE_DIR/root/usr/libexec/docker/cli-plugins/docker-compose"
 
 # ---- redis-server (the machine's own Debian release, dpkg -x) ---------------------------------
-redis_version=$(apt-cache policy redis-tools 2>/dev/null | awk '/Candidate:/ {print $2}')
-if [ -z "$redis_version" ] || [ "$redis_version" = "(none)" ]; then
-  existing=$(find "$CACHE_ROOT" -maxdepth 2 -path '*/redis-*/.done' 2>/dev/null | sort | tail -n1)
-  if [ -n "$existing" ]; then
-    redis_version=$(basename "$(dirname "$existing")"); redis_version=${redis_version#redis-}
-  else
-    log "apt lists are empty; running apt-get update"
-    apt-get -qq update >&2
-    redis_version=$(apt-cache policy redis-tools | awk '/Candidate:/ {print $2}')
-  fi
-fi
+redis_version=$(debian_candidate redis-tools redis)
 REDIS_DIR="$CACHE_ROOT/redis-${redis_version//:/_}"
 if [ ! -f "$REDIS_DIR/.done" ]; then
   log "fetching redis-server $redis_version (Debian)"
@@ -139,17 +144,7 @@ echo "export SPOTIFY_MCP_REDIS_SERVER=$REDIS_DIR/bin/redis-server"
 
 # ---- haproxy (the machine's own Debian release, dpkg -x): the round-robin load balancer in front
 # of the replicas in the scale-out tests -----------------------------------------------------------
-haproxy_version=$(apt-cache policy haproxy 2>/dev/null | awk '/Candidate:/ {print $2}')
-if [ -z "$haproxy_version" ] || [ "$haproxy_version" = "(none)" ]; then
-  existing=$(find "$CACHE_ROOT" -maxdepth 2 -path '*/haproxy-*/.done' 2>/dev/null | sort | tail -n1)
-  if [ -n "$existing" ]; then
-    haproxy_version=$(basename "$(dirname "$existing")"); haproxy_version=${haproxy_version#haproxy-}
-  else
-    log "apt lists are empty; running apt-get update"
-    apt-get -qq update >&2
-    haproxy_version=$(apt-cache policy haproxy | awk '/Candidate:/ {print $2}')
-  fi
-fi
+haproxy_version=$(debian_candidate haproxy haproxy)
 HAPROXY_DIR="$CACHE_ROOT/haproxy-${haproxy_version//:/_}"
 if [ ! -f "$HAPROXY_DIR/.done" ]; then
   log "fetching haproxy $haproxy_version (Debian)"

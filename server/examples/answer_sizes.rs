@@ -17,7 +17,7 @@
 use serde_json::{Value, json};
 use spotify_mcp_server::mcp::{McpOptions, SpotifyMcp};
 use spotify_mcp_server::sandbox::{self, SandboxOptions};
-use spotify_mcp_server::spotify::{Credentials, Secret, SpotifyClient, SpotifyConfig};
+use spotify_mcp_server::spotify::SpotifyClient;
 use tiktoken_rs::CoreBPE;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines, ReadHalf};
 use tokio::io::{WriteHalf, split};
@@ -106,13 +106,7 @@ async fn main() -> Result<(), BoxError> {
         Ok(())
     };
     let sandbox = sandbox::spawn(([127, 0, 0, 1], 0).into(), SandboxOptions::default()).await?;
-    let mut cfg = SpotifyConfig::new(
-        sandbox::CLIENT_ID,
-        Credentials::RefreshToken(Secret::new(sandbox::PREMIUM_REFRESH_TOKEN)),
-    );
-    cfg.client_secret = Some(sandbox::CLIENT_SECRET.into());
-    cfg.api_base_url = sandbox.api_base_url();
-    cfg.accounts_base_url = sandbox.accounts_base_url();
+    let cfg = sandbox.client_config(sandbox::PREMIUM_REFRESH_TOKEN);
     let server = SpotifyMcp::new(SpotifyClient::new(cfg)?, McpOptions::default());
 
     let (client_io, server_io) = tokio::io::duplex(4 << 20);

@@ -125,13 +125,7 @@ pub async fn build_client(common: &CommonArgs, metrics: &Metrics) -> Result<Buil
         } else {
             sandbox::PREMIUM_REFRESH_TOKEN
         };
-        let cfg = SpotifyConfig::new(
-            sandbox::CLIENT_ID,
-            Credentials::RefreshToken(Secret::new(refresh)),
-        )
-        .with_base_urls(handle.api_base_url(), handle.accounts_base_url())
-        .with_client_secret(Secret::new(sandbox::CLIENT_SECRET));
-        (cfg, Some(handle))
+        (handle.client_config(refresh), Some(handle))
     } else {
         let client_id = spotify_args
             .client_id

@@ -172,19 +172,13 @@ mod tests {
     use super::super::wire::Wire;
     use super::super::{McpOptions, SpotifyMcp};
     use crate::sandbox::{self, SandboxHandle, SandboxOptions};
-    use crate::spotify::{Credentials, Secret, SpotifyClient, SpotifyConfig};
+    use crate::spotify::SpotifyClient;
 
     async fn server() -> (SandboxHandle, SpotifyMcp) {
         let sandbox = sandbox::spawn(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
             .await
             .expect("sandbox");
-        let mut cfg = SpotifyConfig::new(
-            sandbox::CLIENT_ID,
-            Credentials::RefreshToken(Secret::new(sandbox::PREMIUM_REFRESH_TOKEN)),
-        );
-        cfg.client_secret = Some(sandbox::CLIENT_SECRET.into());
-        cfg.api_base_url = sandbox.api_base_url();
-        cfg.accounts_base_url = sandbox.accounts_base_url();
+        let cfg = sandbox.client_config(sandbox::PREMIUM_REFRESH_TOKEN);
         let client = SpotifyClient::new(cfg).expect("client");
         (sandbox, SpotifyMcp::new(client, McpOptions::default()))
     }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::wire::Wire;
 use super::{McpOptions, SpotifyMcp, Toolset};
 use crate::sandbox::{self, SandboxHandle, SandboxOptions};
-use crate::spotify::{Credentials, Secret, SpotifyClient, SpotifyConfig};
+use crate::spotify::{SpotifyClient, SpotifyConfig};
 
 struct Env {
     sandbox: SandboxHandle,
@@ -32,13 +32,7 @@ async fn env_configured(
         Ok(s) => s,
         Err(e) => panic!("sandbox: {e}"),
     };
-    let mut cfg = SpotifyConfig::new(
-        sandbox::CLIENT_ID,
-        Credentials::RefreshToken(Secret::new(refresh_token)),
-    );
-    cfg.client_secret = Some(sandbox::CLIENT_SECRET.into());
-    cfg.api_base_url = sandbox.api_base_url();
-    cfg.accounts_base_url = sandbox.accounts_base_url();
+    let mut cfg = sandbox.client_config(refresh_token);
     configure(&mut cfg);
     let client = match SpotifyClient::new(cfg) {
         Ok(c) => c,

@@ -254,26 +254,28 @@ pub async fn listen(server: &SpotifyMcp, context: SubscriptionContext) -> Result
     let hub = server.subscriptions_hub();
     let mut forwarders = tokio::task::JoinSet::new();
     for uri in accepted.resource_subscriptions.unwrap_or_default() {
-        let mut changes = hub.watch(server, &uri).await?;
+        let changes = hub.watch(server, &uri).await?;
         let sink = context.sink().clone();
-        forwarders.spawn(async move {
-            while changes.changed().await.is_ok() {
-                if sink.notify_resource_updated(uri.clone()).await.is_err() {
-                    break;
-                }
+        forwarders.spawn(forward(changes, move || {
+            let (sink, uri) = (sink.clone(), uri.clone());
+            async move {
+                sink.notify_resource_updated(uri)
+                    .await
+                    .map_err(|e| e.to_string())
             }
-        });
+        }));
     }
     if accepted.resources_list_changed == Some(true) {
-        let mut changes = hub.watch(server, resources::MY_PLAYLISTS).await?;
+        let changes = hub.watch(server, resources::MY_PLAYLISTS).await?;
         let sink = context.sink().clone();
-        forwarders.spawn(async move {
-            while changes.changed().await.is_ok() {
-                if sink.notify_resource_list_changed().await.is_err() {
-                    break;
-                }
+        forwarders.spawn(forward(changes, move || {
+            let sink = sink.clone();
+            async move {
+                sink.notify_resource_list_changed()
+                    .await
+                    .map_err(|e| e.to_string())
             }
-        });
+        }));
     }
     // Dropping the set when the request ends stops the forwarders (and idle pollers after them).
     tokio::select! {
@@ -282,6 +284,21 @@ pub async fn listen(server: &SpotifyMcp, context: SubscriptionContext) -> Result
     }
     drop(forwarders);
     Ok(())
+}
+
+/// Sends one notification per change of `changes` until the poller is gone or a send fails
+/// (the client or its stream went away).
+async fn forward<F, Fut>(mut changes: watch::Receiver<u64>, send: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    while changes.changed().await.is_ok() {
+        if let Err(e) = send().await {
+            tracing::debug!(error = %e, "subscriber gone; its notifications end");
+            break;
+        }
+    }
 }
 
 /// A 2025-11-25 session's subscriptions: one forwarding task per URI, each turning the
@@ -328,19 +345,19 @@ impl SessionSubscriptions {
     pub fn add(
         &self,
         uri: &str,
-        mut changes: watch::Receiver<u64>,
+        changes: watch::Receiver<u64>,
         peer: rmcp::service::Peer<rmcp::RoleServer>,
     ) {
         let owned = uri.to_owned();
-        let task = tokio::spawn(async move {
-            while changes.changed().await.is_ok() {
-                let update = rmcp::model::ResourceUpdatedNotificationParam::new(owned.clone());
-                if let Err(e) = peer.notify_resource_updated(update).await {
-                    tracing::debug!(uri = %owned, error = %e, "session gone; subscription ends");
-                    break;
-                }
+        let task = tokio::spawn(forward(changes, move || {
+            let (peer, uri) = (peer.clone(), owned.clone());
+            async move {
+                let update = rmcp::model::ResourceUpdatedNotificationParam::new(uri);
+                peer.notify_resource_updated(update)
+                    .await
+                    .map_err(|e| e.to_string())
             }
-        });
+        }));
         self.lock()
             .insert(uri.to_owned(), AbortOnDropHandle::new(task));
     }
@@ -348,17 +365,17 @@ impl SessionSubscriptions {
     /// Starts sending `notifications/resources/list_changed` to `peer` on each of `changes`.
     pub fn add_list_changed(
         &self,
-        mut changes: watch::Receiver<u64>,
+        changes: watch::Receiver<u64>,
         peer: rmcp::service::Peer<rmcp::RoleServer>,
     ) {
-        let task = tokio::spawn(async move {
-            while changes.changed().await.is_ok() {
-                if let Err(e) = peer.notify_resource_list_changed().await {
-                    tracing::debug!(error = %e, "session gone; list_changed ends");
-                    break;
-                }
+        let task = tokio::spawn(forward(changes, move || {
+            let peer = peer.clone();
+            async move {
+                peer.notify_resource_list_changed()
+                    .await
+                    .map_err(|e| e.to_string())
             }
-        });
+        }));
         self.lock()
             .insert(LIST_CHANGED.to_owned(), AbortOnDropHandle::new(task));
     }

@@ -231,6 +231,18 @@ impl SandboxHandle {
         format!("http://{}", self.addr)
     }
 
+    /// A client configuration for this sandbox: its app, acting for the user of
+    /// `refresh_token` ([`PREMIUM_REFRESH_TOKEN`] or [`FREE_REFRESH_TOKEN`]).
+    pub fn client_config(&self, refresh_token: &str) -> crate::spotify::SpotifyConfig {
+        use crate::spotify::{Credentials, Secret, SpotifyConfig};
+        SpotifyConfig::new(
+            CLIENT_ID,
+            Credentials::RefreshToken(Secret::new(refresh_token)),
+        )
+        .with_base_urls(self.api_base_url(), self.accounts_base_url())
+        .with_client_secret(Secret::new(CLIENT_SECRET))
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

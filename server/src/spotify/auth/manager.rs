@@ -627,6 +627,17 @@ mod tests {
         }
     }
 
+    /// The refresh tokens presented to the token endpoint so far, in order.
+    fn refresh_tokens_used(fake: &Fake) -> Vec<String> {
+        fake.state
+            .token_forms
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|f| f.get("refresh_token").cloned().unwrap_or_default())
+            .collect()
+    }
+
     /// Two replicas of one rotating credential: the second adopts the first's renewal (the
     /// token endpoint is asked once), and after a 401 the rejected token is never adopted:
     /// the renewal uses the rotated refresh token.
@@ -653,14 +664,7 @@ mod tests {
         *fake.state.rotate_refresh_to.lock().unwrap() = Some("rt-3".into());
         let renewed = two.invalidate(adopted.generation).await.unwrap();
         assert_ne!(renewed.token.expose(), adopted.token.expose());
-        let used: Vec<String> = fake
-            .state
-            .token_forms
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|f| f.get("refresh_token").cloned().unwrap_or_default())
-            .collect();
+        let used = refresh_tokens_used(&fake);
         assert_eq!(used, ["rt-1", "rt-2"]);
         // The first replica adopts that renewal after its own 401.
         let again = one.invalidate(first.generation).await.unwrap();
@@ -682,14 +686,7 @@ mod tests {
         let b = mgr.invalidate(b.generation).await.unwrap();
         *fake.state.rotate_refresh_to.lock().unwrap() = None;
         mgr.invalidate(b.generation).await.unwrap();
-        let used: Vec<String> = fake
-            .state
-            .token_forms
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|f| f.get("refresh_token").cloned().unwrap_or_default())
-            .collect();
+        let used = refresh_tokens_used(&fake);
         assert_eq!(used, ["rt-old", "rt-old", "rt-old", "rt-new"]);
         let form = fake.state.token_forms.lock().unwrap()[0].clone();
         assert_eq!(
