@@ -259,8 +259,17 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
     if sandbox.is_none() {
         metrics.set_credentials_authorization(client.authorization().await);
     }
-    let mcp =
+    let mut mcp =
         SpotifyMcp::new(client.clone(), mcp_options(&args.common)).with_metrics(metrics.clone());
+    // With Redis, a session's subscriptions are delivered by whichever replica holds its stream.
+    if let Some(redis) = &redis {
+        mcp = mcp.with_shared_subscriptions(
+            crate::redis_cache::session_subs::SharedSubscriptions::new(
+                redis.clone(),
+                limits.session_idle_timeout,
+            ),
+        );
+    }
     let opts = HttpOptions {
         addr,
         allowed_hosts: args.allowed_hosts(),

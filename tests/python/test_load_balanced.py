@@ -31,7 +31,10 @@ def cluster(launcher, tmp_path):
     lb_port = tooling.free_port()
     hosts = f"127.0.0.1:{lb_port},localhost:{lb_port}"
     replicas = [
-        launcher.http_server_on(sandbox, "--cache", redis.url, "--allowed-hosts", hosts, name=f"lb-replica-{i}")
+        launcher.http_server_on(
+            sandbox, "--cache", redis.url, "--allowed-hosts", hosts, "--subscription-poll-ms", "300", name=f"lb-replica-{i}",
+            env={"SPOTIFY_MCP_LOG": "info,spotify_mcp_server=debug"},
+        )
         for i in range(3)
     ]
     balancer = tooling.HAProxy(tmp_path / "haproxy", [r.port for r in replicas], port=lb_port)
@@ -100,3 +103,42 @@ async def test_sessions_survive_round_robin_and_a_killed_replica(cluster):
     assert killed_after and killed_after[0] < calls, f"the replica was killed after the run ({killed_after})"
     # The survivors served the rest, restoring sessions they never began.
     assert all(searches_served(r) > 0 for r in replicas[1:])
+
+
+async def test_a_subscription_through_the_balancer_reaches_the_client(cluster):
+    """The official client's 2025-11-25 session through round-robin: its stream, its subscribe
+    and the call that changes the player land on different replicas, and the change still
+    reaches it; unsubscribing ends it."""
+    from mcp import Client
+
+    balancer, _replicas, _redis = cluster
+    now_playing = "spotify://player/now-playing"
+    seen: list[str] = []
+
+    async def handle(message) -> None:
+        inner = getattr(message, "root", message)
+        if getattr(inner, "method", None) == "notifications/resources/updated":
+            seen.append(inner.params.uri)
+
+    async def heard(count: int) -> bool:
+        with anyio.move_on_after(10):
+            while seen.count(now_playing) < count:
+                await anyio.sleep(0.05)
+            return True
+        return False
+
+    async with Client(balancer.url, mode="legacy", read_timeout_seconds=60, message_handler=handle) as client:
+        await client.call_tool("play", {})
+        await client.subscribe_resource(now_playing)
+        # A relay reads the session's subscriptions every poll (300 ms) and takes a baseline.
+        await anyio.sleep(1.0)
+        for n, tool in enumerate(["pause", "play", "pause"], start=1):
+            changed = await client.call_tool(tool, {})
+            assert not changed.is_error, changed
+            assert await heard(n), f"no update {n} after {tool} through the balancer: {seen}"
+        await client.unsubscribe_resource(now_playing)
+        await anyio.sleep(1.0)
+        before = len(seen)
+        await client.call_tool("play", {})
+        await anyio.sleep(1.5)
+        assert len(seen) == before, f"notified after unsubscribe: {seen}"

@@ -90,3 +90,112 @@ def test_without_redis_another_replica_does_not_know_the_session(launcher):
         one.stop()
         two.stop()
         sandbox.stop()
+
+
+class EventStream:
+    """A session's own stream (`GET /mcp`) read in a thread: the `resources/updated` URIs it
+    carries, until it ends (its replica went away) or `close()`."""
+
+    def __init__(self, server, session: str):
+        import threading
+
+        self.updated: list[str] = []
+        self.ended = threading.Event()
+        self._client = httpx.Client(timeout=httpx.Timeout(10.0, read=None))
+        headers = {"Accept": "text/event-stream", "Mcp-Session-Id": session, **PROTOCOL}
+        self._response = self._client.send(
+            self._client.build_request("GET", server.mcp_url, headers=headers), stream=True
+        )
+        assert self._response.status_code == 200, self._response.status_code
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        import json
+
+        try:
+            for line in self._response.iter_lines():
+                if not line.startswith("data:") or not line[5:].strip():
+                    continue
+                message = json.loads(line[5:])
+                if message.get("method") == "notifications/resources/updated":
+                    self.updated.append(message["params"]["uri"])
+        except (httpx.HTTPError, ValueError):
+            pass
+        finally:
+            self.ended.set()
+
+    def wait_for(self, uri: str, count: int, timeout: float = 10.0) -> bool:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.updated.count(uri) >= count:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def close(self) -> None:
+        self._response.close()
+        self._client.close()
+
+
+NOW_PLAYING = "spotify://player/now-playing"
+POLL = ("--subscription-poll-ms", "200")
+#: Long enough for a relay to read a changed subscription set and its poller to take a baseline.
+SETTLE = 1.0
+
+
+def test_notifications_reach_the_stream_whichever_replica_holds_it(launcher, redis):
+    """Three replicas: the session begins on one, holds its stream on a second, subscribes on
+    the third, and the player changes through the first; the stream hears of it. The stream's
+    replica dies: the client's next stream, on another replica, hears of the next change, and
+    after an unsubscribe (on yet another replica) of none."""
+    import time
+
+    sandbox = launcher.sandbox(name="relay-sandbox")
+    replicas = [launcher.http_server_on(sandbox, "--cache", redis.url, *POLL, name=f"relay-{i}", env={"SPOTIFY_MCP_LOG": "info,spotify_mcp_server=debug"}) for i in range(3)]
+    one, two, three = replicas
+    streams = []
+    try:
+        session = begin(one)
+        result_of(call(one, session, 2, "tools/call", {"name": "play", "arguments": {}}))
+        streams.append(EventStream(two, session))
+        assert result_of(call(three, session, 3, "resources/subscribe", {"uri": NOW_PLAYING})) == {}
+        keys = redis.command("KEYS", "spotify-mcp:v1:session-subs:*").decode(errors="replace")
+        assert "session-subs:" in keys and session not in keys, keys
+        time.sleep(SETTLE)
+
+        result_of(call(one, session, 4, "tools/call", {"name": "pause", "arguments": {}}))
+        assert streams[0].wait_for(NOW_PLAYING, 1), (
+            f"the stream on replica two never heard of the change: {streams[0].updated}; "
+            f"log of two:\n{two.log()[-2000:]}"
+        )
+
+        # The replica holding the stream goes away; the subscription lives on in Redis.
+        two.stop()
+        assert streams[0].ended.wait(10), "the stream of a stopped replica did not end"
+        streams.append(EventStream(three, session))
+        time.sleep(SETTLE)
+        result_of(call(one, session, 5, "tools/call", {"name": "play", "arguments": {}}))
+        assert streams[1].wait_for(NOW_PLAYING, 1), f"the new stream heard nothing: {streams[1].updated}; log of three:\n{three.log()[-3000:]}"
+
+        # Unsubscribing on another replica ends the notifications of the stream on three.
+        assert result_of(call(one, session, 6, "resources/unsubscribe", {"uri": NOW_PLAYING})) == {}
+        time.sleep(SETTLE)
+        heard = len(streams[1].updated)
+        result_of(call(one, session, 7, "tools/call", {"name": "pause", "arguments": {}}))
+        time.sleep(SETTLE)
+        assert len(streams[1].updated) == heard, f"notified after unsubscribe: {streams[1].updated}"
+
+        # Ending the session forgets its subscriptions for every replica.
+        assert result_of(call(three, session, 8, "resources/subscribe", {"uri": NOW_PLAYING})) == {}
+        assert not redis.command("KEYS", "spotify-mcp:v1:session-subs:*").startswith(b"*0")
+        deleted = httpx.delete(one.mcp_url, headers={"Mcp-Session-Id": session, **PROTOCOL}, timeout=10)
+        assert deleted.status_code in (200, 204), deleted.status_code
+        assert redis.command("KEYS", "spotify-mcp:v1:session-subs:*").startswith(b"*0"), "subscriptions kept after DELETE"
+    finally:
+        for stream in streams:
+            stream.close()
+        for replica in replicas:
+            replica.stop()
+        sandbox.stop()

@@ -137,7 +137,8 @@ pub fn router(
 ) -> Router {
     let sessions = Arc::new(
         sessions::BoundedSessions::new(opts.limits.max_sessions, opts.limits.session_idle_timeout)
-            .with_store(opts.session_store.clone()),
+            .with_store(opts.session_store.clone())
+            .with_relay(&mcp),
     );
     let mcp_routes = Router::new()
         .nest_service("/mcp", mcp_service(mcp, opts, sessions.clone(), cancel))

@@ -15,13 +15,11 @@
 
 use std::time::Duration;
 
+use crate::redis_cache::RedisCache;
+use crate::redis_cache::keys::session_key;
 use rmcp::transport::streamable_http_server::session::{
     SessionState, SessionStore, SessionStoreError,
 };
-use sha2::{Digest, Sha256};
-
-use crate::redis_cache::RedisCache;
-use crate::redis_cache::keys::PREFIX;
 
 /// See the module documentation.
 #[derive(Debug, Clone)]
@@ -40,9 +38,7 @@ impl RedisSessionStore {
     }
 
     fn key(session_id: &str) -> String {
-        let digest = Sha256::digest(session_id.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{PREFIX}session:{hex}")
+        session_key("session", session_id)
     }
 
     /// Whether the store knows `session_id` (for a `DELETE` of a session this replica never saw).

@@ -51,6 +51,9 @@ pub struct BoundedSessions {
     store: Option<super::session_store::RedisSessionStore>,
     /// Serialises the count check and the insertion of concurrent creations.
     creating: tokio::sync::Mutex<()>,
+    /// With subscriptions shared by replicas: the handler whose relay feeds a session's stream
+    /// held here (see `mcp::relay`).
+    relay: Option<crate::mcp::SpotifyMcp>,
 }
 
 impl BoundedSessions {
@@ -62,6 +65,25 @@ impl BoundedSessions {
             max,
             store: None,
             creating: tokio::sync::Mutex::new(()),
+            relay: None,
+        }
+    }
+
+    /// A session's stream held here carries the notifications of its subscriptions kept in
+    /// Redis, whichever replica they were made on (when `mcp` shares subscriptions).
+    pub fn with_relay(mut self, mcp: &crate::mcp::SpotifyMcp) -> Self {
+        self.relay = Some(mcp.clone());
+        self
+    }
+
+    /// `stream` with the relay of session `id` merged in, when there is one.
+    fn relayed<S>(&self, id: &SessionId, stream: S) -> WithRelay<S> {
+        WithRelay {
+            inner: Box::pin(stream),
+            relay: self
+                .relay
+                .as_ref()
+                .and_then(|mcp| crate::mcp::relay::relay(mcp, id)),
         }
     }
 
@@ -116,13 +138,35 @@ pub async fn session_delete(
         )
             .into_response();
     }
-    let delete = request.method() == Method::DELETE;
+    let delete = (request.method() == Method::DELETE)
+        .then(|| request.headers().get("mcp-session-id").cloned())
+        .flatten();
     let mut response = next.run(request).await;
-    if delete && response.status() == StatusCode::ACCEPTED {
+    if let Some(id) = delete
+        && response.status() == StatusCode::ACCEPTED
+    {
         *response.status_mut() = StatusCode::NO_CONTENT;
         *response.body_mut() = axum::body::Body::empty();
+        sessions.forget_subscriptions(&id).await;
     }
     response
+}
+
+impl BoundedSessions {
+    /// Forgets the shared subscriptions of session `id`, which its client ended. (Only then: a
+    /// replica that stops or lets a session idle out closes it here, but the session may go on
+    /// on another replica; the subscriptions' own expiry covers the rest.)
+    async fn forget_subscriptions(&self, id: &axum::http::HeaderValue) {
+        if let Some(shared) = self
+            .relay
+            .as_ref()
+            .and_then(|mcp| mcp.shared_subscriptions())
+            && let Ok(id) = id.to_str()
+            && let Err(e) = shared.forget(id).await
+        {
+            tracing::debug!(error = %e, "the ended session's subscriptions stay until they expire");
+        }
+    }
 }
 
 impl SessionManager for BoundedSessions {
@@ -186,7 +230,8 @@ impl SessionManager for BoundedSessions {
         &self,
         id: &SessionId,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
-        Ok(self.inner.create_standalone_stream(id).await?)
+        let stream = self.inner.create_standalone_stream(id).await?;
+        Ok(self.relayed(id, stream))
     }
 
     async fn resume(
@@ -194,7 +239,14 @@ impl SessionManager for BoundedSessions {
         id: &SessionId,
         last_event_id: String,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
-        Ok(self.inner.resume(id, last_event_id).await?)
+        // An event ID without `/{request}` is one of the session's own stream (its GET).
+        let standalone = !last_event_id.contains('/');
+        let stream = self.inner.resume(id, last_event_id).await?;
+        let mut stream = self.relayed(id, stream);
+        if !standalone {
+            stream.relay = None;
+        }
+        Ok(stream)
     }
 
     /// A session another replica began (found in the session store): re-created here, within
@@ -216,6 +268,38 @@ impl SessionManager for BoundedSessions {
             tracing::debug!("restored an MCP session begun on another replica");
         }
         Ok(restored)
+    }
+}
+
+/// A session's stream (its `GET`) with the notifications of its shared subscriptions merged
+/// in; it ends when the session's stream ends.
+pub struct WithRelay<S> {
+    inner: Pin<Box<S>>,
+    relay: Option<crate::mcp::relay::Relay>,
+}
+
+impl<S: Stream<Item = ServerSseMessage>> Stream for WithRelay<S> {
+    type Item = ServerSseMessage;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Poll::Ready(next) = self.inner.as_mut().poll_next(cx) {
+            return Poll::Ready(next);
+        }
+        let Some(relay) = self.relay.as_mut() else {
+            return Poll::Pending;
+        };
+        match Pin::new(relay).poll_next(cx) {
+            Poll::Ready(Some(message)) => {
+                let mut sse = ServerSseMessage::default();
+                sse.message = Some(Arc::new(message));
+                Poll::Ready(Some(sse))
+            }
+            Poll::Ready(None) => {
+                self.relay = None;
+                Poll::Pending
+            }
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 

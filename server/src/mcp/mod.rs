@@ -21,6 +21,7 @@ mod playback;
 mod playlists;
 mod profile;
 mod prompts;
+pub mod relay;
 mod resources;
 mod schema;
 mod search;
@@ -109,6 +110,9 @@ pub struct SpotifyMcp {
     log: Arc<logging::SessionLog>,
     /// The session's `resources/subscribe`s; fresh for each session ([`Self::for_session`]).
     subs: Arc<subscriptions::SessionSubscriptions>,
+    /// Where sessions keep their subscriptions for every replica (Redis), in which case the
+    /// replica holding a session's stream delivers its notifications ([`relay`]).
+    shared_subs: Option<crate::redis_cache::session_subs::SharedSubscriptions>,
     /// Cancelled when the server stops serving (SIGTERM, or stdio's input ended): open
     /// `subscriptions/listen` requests end then, with their final result.
     closing: tokio_util::sync::CancellationToken,
@@ -155,6 +159,7 @@ impl SpotifyMcp {
             metrics: crate::metrics::Metrics::disabled(),
             log: Arc::default(),
             subs: Arc::default(),
+            shared_subs: None,
             closing: tokio_util::sync::CancellationToken::new(),
         }
     }
@@ -168,8 +173,40 @@ impl SpotifyMcp {
             metrics: self.metrics.clone(),
             log: Arc::default(),
             subs: Arc::default(),
+            shared_subs: self.shared_subs.clone(),
             closing: self.closing.clone(),
         }
+    }
+
+    /// Sessions keep their resource subscriptions in `shared` (Redis), for every replica.
+    pub fn with_shared_subscriptions(
+        mut self,
+        shared: crate::redis_cache::session_subs::SharedSubscriptions,
+    ) -> Self {
+        self.shared_subs = Some(shared);
+        self
+    }
+
+    /// Where sessions keep their subscriptions for every replica, when they do.
+    pub fn shared_subscriptions(
+        &self,
+    ) -> Option<&crate::redis_cache::session_subs::SharedSubscriptions> {
+        self.shared_subs.as_ref()
+    }
+
+    /// The session's subscriptions kept for every replica, and the session's ID, when the
+    /// request of `context` belongs to a session and subscriptions are shared.
+    fn shared_session<'a>(
+        &'a self,
+        context: &'a RequestContext<RoleServer>,
+    ) -> Option<(
+        &'a crate::redis_cache::session_subs::SharedSubscriptions,
+        &'a str,
+    )> {
+        let shared = self.shared_subs.as_ref()?;
+        let parts = context.extensions.get::<axum::http::request::Parts>()?;
+        let id = parts.headers.get("mcp-session-id")?.to_str().ok()?;
+        Some((shared, id))
     }
 
     /// Ends open `subscriptions/listen` requests when `closing` is cancelled.
@@ -752,7 +789,17 @@ impl ServerHandler for SpotifyMcp {
                 .await;
             }
         }
-        if !supports_cache_hints(&context) && !self.subs.contains(subscriptions::LIST_CHANGED) {
+        if !supports_cache_hints(&context)
+            && let Some((shared, session)) = self.shared_session(&context)
+        {
+            // One more than the resources a session may watch: the list is not one of them.
+            let max = subscriptions::MAX_PER_SUBSCRIBER + 1;
+            if let Err(e) = shared.add(session, subscriptions::LIST_CHANGED, max).await {
+                tracing::debug!(error = %e, "no list_changed for this session");
+            }
+        } else if !supports_cache_hints(&context)
+            && !self.subs.contains(subscriptions::LIST_CHANGED)
+        {
             match self.inner.hub.watch(self, resources::MY_PLAYLISTS).await {
                 Ok(changes) => self.subs.add_list_changed(changes, context.peer.clone()),
                 Err(e) => tracing::debug!(error = %e.message, "no list_changed for this session"),
@@ -770,16 +817,24 @@ impl ServerHandler for SpotifyMcp {
     ) -> Result<(), ErrorData> {
         let uri = request.uri;
         subscriptions::watchable(&uri)?;
-        if !self.subs.contains(&uri) && !self.subs.has_room() {
-            return Err(ErrorData::invalid_request(
-                format!(
-                    "this session already watches {} resources, the most one session may; \
-                     unsubscribe from one first",
-                    subscriptions::MAX_PER_SUBSCRIBER
-                ),
-                None,
-            ));
+        if let Some((shared, session)) = self.shared_session(&context) {
+            tracing::debug!(%uri, "subscription kept for every replica");
+            return match shared
+                .add(session, &uri, subscriptions::MAX_PER_SUBSCRIBER)
+                .await
+            {
+                Ok(crate::redis_cache::session_subs::Added::Yes) => Ok(()),
+                Ok(crate::redis_cache::session_subs::Added::Full) => Err(subscriptions::too_many()),
+                Err(e) => Err(ErrorData::internal_error(
+                    format!("the subscription could not be recorded for every replica: {e}"),
+                    None,
+                )),
+            };
         }
+        if !self.subs.contains(&uri) && !self.subs.has_room() {
+            return Err(subscriptions::too_many());
+        }
+        tracing::debug!(%uri, shared = self.shared_subs.is_some(), "subscription kept by this process");
         let changes = self.inner.hub.watch(self, &uri).await?;
         self.subs.add(&uri, changes, context.peer.clone());
         Ok(())
@@ -790,8 +845,20 @@ impl ServerHandler for SpotifyMcp {
     async fn unsubscribe(
         &self,
         request: rmcp::model::UnsubscribeRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
+        if let Some((shared, session)) = self.shared_session(&context) {
+            return shared
+                .remove(session, &request.uri)
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    ErrorData::internal_error(
+                        format!("the subscription could not be removed for every replica: {e}"),
+                        None,
+                    )
+                });
+        }
         self.subs.remove(&request.uri);
         Ok(())
     }

@@ -243,6 +243,17 @@ impl SpotifyMcp {
     }
 }
 
+/// The answer to a `resources/subscribe` beyond [`MAX_PER_SUBSCRIBER`].
+pub fn too_many() -> ErrorData {
+    ErrorData::invalid_request(
+        format!(
+            "this session already watches {MAX_PER_SUBSCRIBER} resources, the most one session \
+             may; unsubscribe from one first"
+        ),
+        None,
+    )
+}
+
 /// The key of a session's `list_changed` forwarder among its URIs.
 pub const LIST_CHANGED: &str = "notifications/resources/list_changed";
 
@@ -288,7 +299,7 @@ pub async fn listen(server: &SpotifyMcp, context: SubscriptionContext) -> Result
 
 /// Sends one notification per change of `changes` until the poller is gone or a send fails
 /// (the client or its stream went away).
-async fn forward<F, Fut>(mut changes: watch::Receiver<u64>, send: F)
+pub(crate) async fn forward<F, Fut>(mut changes: watch::Receiver<u64>, send: F)
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<(), String>>,

@@ -16,6 +16,15 @@ fn tag_name(tag: &Tag) -> String {
     }
 }
 
+/// `spotify-mcp:v1:{kind}:{sha256(session id)}`: a key of something a 2025-11-25 session keeps
+/// for every replica. The ID itself, which lets a client act in the session, is not stored.
+pub fn session_key(kind: &str, session_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(session_id.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{PREFIX}{kind}:{hex}")
+}
+
 /// `spotify-mcp:v1:{scope}:{tag}:{path?query}`.
 pub fn entry_key(key: &CacheKey) -> String {
     format!(

@@ -15,6 +15,7 @@
 
 pub mod holds;
 pub(crate) mod keys;
+pub mod session_subs;
 pub mod tokens;
 
 use std::collections::HashSet;
@@ -192,6 +193,20 @@ impl RedisCache {
             .await;
         self.inner
             .note(result.is_ok(), "command", result.as_ref().err());
+        result.map_err(|e| RedisFailure(e.to_string()))
+    }
+
+    /// Runs `pipe` (as one round trip) on the cache's connection, bounded like [`Self::command`].
+    pub async fn pipeline<T: redis::FromRedisValue>(
+        &self,
+        pipe: redis::Pipeline,
+    ) -> Result<T, RedisFailure> {
+        let result = self
+            .inner
+            .run(|mut conn| async move { pipe.query_async(&mut conn).await })
+            .await;
+        self.inner
+            .note(result.is_ok(), "pipeline", result.as_ref().err());
         result.map_err(|e| RedisFailure(e.to_string()))
     }
 
