@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
-use futures::TryStreamExt;
 use futures::{StreamExt, channel::mpsc, stream};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
@@ -230,25 +229,28 @@ pub async fn run(
     let children = watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGER}"));
 
     let (cr_reader, cr_writer) = reflector::store::<Stored>();
-    let cr_stream = watcher(scoped::<Stored>(&client, ns), watcher::Config::default())
-        .inspect_err(counted(&metrics, "spotifymcps"))
-        .default_backoff()
+    let cr_stream = retried(
+        watcher(scoped::<Stored>(&client, ns), watcher::Config::default()),
+        counted(&metrics, "spotifymcps"),
+    )
         .modify(strip_managed_fields)
         .reflect(cr_writer)
         .applied_objects();
 
     let (deployments, dep_writer) = reflector::store::<Deployment>();
-    let dep_stream = watcher(scoped::<Deployment>(&client, ns), children.clone())
-        .inspect_err(counted(&metrics, "deployments"))
-        .default_backoff()
+    let dep_stream = retried(
+        watcher(scoped::<Deployment>(&client, ns), children.clone()),
+        counted(&metrics, "deployments"),
+    )
         .modify(strip_managed_fields)
         .reflect(dep_writer)
         .touched_objects();
 
     let (services, svc_writer) = reflector::store::<Service>();
-    let svc_stream = watcher(scoped::<Service>(&client, ns), children.clone())
-        .inspect_err(counted(&metrics, "services"))
-        .default_backoff()
+    let svc_stream = retried(
+        watcher(scoped::<Service>(&client, ns), children.clone()),
+        counted(&metrics, "services"),
+    )
         .modify(strip_managed_fields)
         .reflect(svc_writer)
         .touched_objects();
@@ -294,12 +296,13 @@ pub async fn run(
     );
 
     // Metadata only: the mapper needs names, and Secret values stay out of the operator's memory.
-    let secret_stream = watcher(
-        scoped::<PartialObjectMeta<Secret>>(&client, ns),
-        watcher::Config::default(),
+    let secret_stream = retried(
+        watcher(
+            scoped::<PartialObjectMeta<Secret>>(&client, ns),
+            watcher::Config::default(),
+        ),
+        counted(&metrics, "secrets"),
     )
-    .inspect_err(counted(&metrics, "secrets"))
-    .default_backoff()
     .touched_objects();
     let mapper_store = cr_reader.clone();
     let secret_mapper = move |secret: PartialObjectMeta<Secret>| {
@@ -436,6 +439,50 @@ pub async fn run(
     info!("controller stopped");
 }
 
+/// Retries of a failed list or watch: from 0.5 s, doubling, with jitter, up to this; any event
+/// received resets it. kube's default goes up to 30 s and resets only after two minutes without
+/// failures: after an API server restart, a watch that had failed a few times while it was away
+/// then waited half a minute before it listed again, and the operator, its caches missing the
+/// children it had just made, re-applied them every resync meanwhile.
+const WATCH_BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// `stream` with its failures reported to `report` and retried with backoff, except a resource
+/// version that expired (410 Gone): the watcher relists at once on its next poll, as it should,
+/// since nothing failed but the version (and a relist is what fills the caches again).
+fn retried<K, S>(
+    stream: S,
+    mut report: impl FnMut(&watcher::Error) + Send + 'static,
+) -> impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send
+where
+    K: Send,
+    S: futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send,
+{
+    stream
+        .filter(move |event| {
+            let relist = match event {
+                Err(e) => {
+                    report(e);
+                    expired(e)
+                }
+                Ok(_) => false,
+            };
+            std::future::ready(!relist)
+        })
+        .backoff(watcher::ExponentialBackoff::from(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(500))
+                .with_max_delay(WATCH_BACKOFF_MAX)
+                .with_factor(2.0)
+                .with_jitter()
+                .without_max_times(),
+        ))
+}
+
+/// Whether `error` says the watch's resource version is gone (the watcher relists next).
+fn expired(error: &watcher::Error) -> bool {
+    matches!(error, watcher::Error::WatchError(status) if status.code == 410)
+}
+
 /// Counts a failed list or watch of `resource` (the watcher retries it with backoff).
 fn counted(metrics: &Metrics, resource: &'static str) -> impl FnMut(&watcher::Error) + use<> {
     let metrics = metrics.clone();
@@ -481,13 +528,11 @@ where
 {
     let plural = K::plural(&()).into_owned();
     let metrics = metrics.clone();
-    watcher(scoped::<K>(client, ns), config.clone())
-        .inspect_err(move |e| {
-            debug!(resource = %plural, error = %e, "list or watch failed; retrying");
-            metrics.watch_failed(&plural, e);
-        })
-        .default_backoff()
-        .modify(strip_managed_fields)
+    retried(watcher(scoped::<K>(client, ns), config.clone()), move |e| {
+        debug!(resource = %plural, error = %e, "list or watch failed; retrying");
+        metrics.watch_failed(&plural, e);
+    })
+    .modify(strip_managed_fields)
         .reflect(writer)
         .touched_objects()
 }
@@ -608,9 +653,7 @@ where
             );
         }
         let plural = K::plural(&()).into_owned();
-        watcher(api, config)
-            .inspect_err(move |e| metrics.watch_failed(&plural, e))
-            .default_backoff()
+        retried(watcher(api, config), move |e| metrics.watch_failed(&plural, e))
             .modify(strip_managed_fields)
             .reflect(writer)
             .touched_objects()
@@ -1126,6 +1169,40 @@ mod tests {
     use kube::client::Body;
     use std::pin::pin;
     use tower_test::mock;
+
+    fn watch_error(code: u16) -> watcher::Error {
+        let status = kube::core::Status::failure("watch failed", "Expired").with_code(code);
+        watcher::Error::WatchError(Box::new(status))
+    }
+
+    #[tokio::test]
+    async fn an_expired_resource_version_relists_at_once_and_other_failures_back_off() {
+        let reported = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = reported.clone();
+        let events: Vec<Result<watcher::Event<u32>, watcher::Error>> = vec![
+            Err(watch_error(410)),
+            Ok(watcher::Event::Apply(1)),
+            Err(watch_error(500)),
+            Ok(watcher::Event::Apply(2)),
+        ];
+        let mut stream = pin!(retried(futures::stream::iter(events), move |_| {
+            count.fetch_add(1, Ordering::SeqCst);
+        }));
+        // The 410 is counted, not passed on, and the relist's first event follows without a wait.
+        let first = tokio::time::timeout(Duration::from_millis(200), stream.next())
+            .await
+            .expect("no backoff after an expired resource version");
+        assert!(matches!(first, Some(Ok(watcher::Event::Apply(1)))));
+        assert!(matches!(stream.next().await, Some(Err(_))));
+        let started = std::time::Instant::now();
+        assert!(matches!(stream.next().await, Some(Ok(watcher::Event::Apply(2)))));
+        assert!(
+            started.elapsed() >= Duration::from_millis(200),
+            "another failure is retried with backoff ({:?})",
+            started.elapsed()
+        );
+        assert_eq!(reported.load(Ordering::SeqCst), 2);
+    }
 
     async fn discovery_answer(status: u16, body: serde_json::Value) -> MonitoringApis {
         let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
