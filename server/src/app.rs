@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{AuthAction, CacheBackend, Cli, Command, CommonArgs, ConfigError, LogFormat};
+use crate::config::{
+    AuthAction, CacheBackend, Cli, Command, CommonArgs, ConfigError, LogFormat, SpotifyArgs,
+};
 use crate::http::{self, BearerAuth, HttpOptions, Readiness};
 use crate::mcp::{McpOptions, SpotifyMcp};
 use crate::metrics::{InstrumentedCache, Metrics};
@@ -54,12 +56,14 @@ pub enum AppError {
 
 /// Runs the command line.
 pub async fn run(cli: Cli) -> Result<(), AppError> {
-    match cli.command {
-        None => serve_http(cli.serve).await,
-        Some(Command::Stdio(args)) => serve_stdio(*args).await,
-        Some(Command::Auth { action }) => auth(action).await,
+    let Cli { command, serve } = cli;
+    // The global options (`serve.common`) are there whichever mode runs.
+    match command {
+        None => serve_http(serve).await,
+        Some(Command::Stdio(args)) => serve_stdio(&serve.common, &args).await,
+        Some(Command::Auth { action }) => auth(action, &serve.common.spotify).await,
         Some(Command::Sandbox(args)) => {
-            init_logging("info", LogFormat::Text);
+            init_logging(&serve.common.log.log_level, serve.common.log.log_format);
             let opts = SandboxOptions {
                 seed: args.seed,
                 extended_quota: args.extended_quota,
@@ -234,7 +238,7 @@ fn mcp_options(common: &CommonArgs) -> McpOptions {
 }
 
 async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
-    init_logging(&args.common.log_level, args.common.log_format);
+    init_logging(&args.common.log.log_level, args.common.log.log_format);
     let addr = args.addr()?;
     let allowed_origins = args.allowed_origins()?;
     let max_body_bytes = args.max_request_body_bytes()?;
@@ -289,10 +293,9 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
     Ok(())
 }
 
-async fn serve_stdio(args: crate::config::StdioArgs) -> Result<(), AppError> {
+async fn serve_stdio(common: &CommonArgs, args: &crate::config::StdioArgs) -> Result<(), AppError> {
     use rmcp::ServiceExt;
-    let common = &args.common;
-    init_logging(&common.log_level, common.log_format);
+    init_logging(&common.log.log_level, common.log.log_format);
     let max_message_bytes = args.max_message_bytes()?;
     let Built {
         client, sandbox, ..
@@ -316,21 +319,20 @@ async fn serve_stdio(args: crate::config::StdioArgs) -> Result<(), AppError> {
     Ok(())
 }
 
-async fn auth(action: AuthAction) -> Result<(), AppError> {
+async fn auth(action: AuthAction, spotify: &SpotifyArgs) -> Result<(), AppError> {
     init_logging("warn", LogFormat::Text);
     match action {
         AuthAction::Login(args) => {
-            let client_id = args
-                .spotify
+            let client_id = spotify
                 .client_id
                 .clone()
                 .filter(|id| !id.trim().is_empty())
                 .ok_or(ConfigError::MissingClientId)?;
-            args.spotify.validate_urls()?;
-            let store = TokenStore::at_or_default(args.spotify.token_file.as_deref())?;
+            spotify.validate_urls()?;
+            let store = TokenStore::at_or_default(spotify.token_file.as_deref())?;
             let cfg =
                 SpotifyConfig::new(client_id, Credentials::TokenFile(store.path().to_owned()))
-                    .with_base_urls(&args.spotify.api_base_url, &args.spotify.accounts_base_url);
+                    .with_base_urls(&spotify.api_base_url, &spotify.accounts_base_url);
             let options = crate::spotify::auth::login::LoginOptions {
                 port: args.redirect_port,
                 token_path: Some(store.path().to_owned()),
@@ -360,8 +362,8 @@ async fn auth(action: AuthAction) -> Result<(), AppError> {
                 }
             }
         }
-        AuthAction::Status(args) => {
-            let status = TokenStore::at_or_default(args.token_file.as_deref())?.status()?;
+        AuthAction::Status => {
+            let status = TokenStore::at_or_default(spotify.token_file.as_deref())?.status()?;
             if !status.logged_in {
                 println!(
                     "Not logged in (no token at {}). Run `spotify-mcp-server auth login`.",
@@ -398,8 +400,8 @@ async fn auth(action: AuthAction) -> Result<(), AppError> {
                 }
             }
         }
-        AuthAction::Logout(args) => {
-            let store = TokenStore::at_or_default(args.token_file.as_deref())?;
+        AuthAction::Logout => {
+            let store = TokenStore::at_or_default(spotify.token_file.as_deref())?;
             if store.delete()? {
                 println!("Removed {}", store.path().display());
             } else {
