@@ -12,7 +12,7 @@ use crate::http::{self, BearerAuth, HttpOptions, Readiness};
 use crate::mcp::{McpOptions, SpotifyMcp};
 use crate::metrics::{InstrumentedCache, Metrics};
 use crate::redis_cache::{RedisCache, RedisCacheError};
-use crate::sandbox::{self, SandboxHandle, SandboxOptions};
+use crate::sandbox::{self, SandboxHandle};
 use crate::spotify::auth::TokenStore;
 use crate::spotify::auth::expiry::format_rfc3339;
 use crate::spotify::auth::manifest::secret_manifest;
@@ -64,14 +64,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
         Some(Command::Auth { action }) => auth(action, &serve.common.spotify).await,
         Some(Command::Sandbox(args)) => {
             init_logging(&serve.common.log.log_level, serve.common.log.log_format);
-            let opts = SandboxOptions {
-                seed: args.seed,
-                extended_quota: args.extended_quota,
-                record_requests: args.record_requests,
-                allowed_hosts: args.allowed_hosts.clone(),
-                ..SandboxOptions::default()
-            };
-            let handle = sandbox::spawn(args.bind, opts).await?;
+            let handle = sandbox::spawn(args.bind, args.options()).await?;
             tracing::info!(
                 api = %handle.api_base_url(),
                 accounts = %handle.accounts_base_url(),
@@ -117,10 +110,7 @@ pub async fn build_client(common: &CommonArgs, metrics: &Metrics) -> Result<Buil
     let (mut cfg, handle) = if common.sandbox {
         let handle = sandbox::spawn(
             SocketAddr::from(([127, 0, 0, 1], 0)),
-            SandboxOptions {
-                record_requests: common.sandbox_record_requests,
-                ..SandboxOptions::default()
-            },
+            common.sandbox_options(),
         )
         .await?;
         tracing::info!(api = %handle.api_base_url(), "running against the built-in sandbox");
@@ -429,5 +419,64 @@ async fn healthcheck(url: &str) -> Result<(), AppError> {
             url: url.to_owned(),
             reason: format!("HTTP {}", response.status()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spotify::api::Page;
+    use crate::spotify::models::{SearchRequest, SearchType};
+
+    /// What a Premium client of the sandbox finds first: saved tracks and a search.
+    async fn first_things(client: &SpotifyClient) -> (Vec<Option<String>>, Vec<Option<String>>) {
+        let saved = client
+            .get_saved_tracks(None, Page::new(5, 0))
+            .await
+            .unwrap();
+        let found = client
+            .search(&SearchRequest {
+                query: "the".into(),
+                types: vec![SearchType::Track],
+                limit: Some(5),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let tracks = found.tracks.expect("tracks were asked for");
+        (
+            saved.items.into_iter().map(|s| s.track.id).collect(),
+            tracks.items.into_iter().map(|t| t.id).collect(),
+        )
+    }
+
+    /// Issue 14: the `sandbox` subcommand served seed 42 and `--sandbox` seed 2026, so what
+    /// one showed could not be found in the other. Both now serve one default world.
+    #[tokio::test]
+    async fn the_sandbox_subcommand_and_sandbox_mode_serve_one_world() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_checked_from([&["spotify-mcp-server"], args].concat()).unwrap()
+        };
+        let Some(Command::Sandbox(args)) = parse(&["sandbox"]).command else {
+            panic!("not the sandbox subcommand");
+        };
+        let standalone = sandbox::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), args.options())
+            .await
+            .unwrap();
+        let of_subcommand =
+            SpotifyClient::new(standalone.client_config(sandbox::PREMIUM_REFRESH_TOKEN)).unwrap();
+        // `--sandbox` the way the server starts it.
+        let built = build_client(&parse(&["--sandbox"]).serve.common, &Metrics::disabled())
+            .await
+            .unwrap();
+
+        let (saved, found) = first_things(&of_subcommand).await;
+        assert!(saved.len() == 5 && found.len() == 5, "{saved:?} {found:?}");
+        assert_eq!(first_things(&built.client).await, (saved, found));
+
+        standalone.shutdown().await;
+        if let Some(embedded) = built.sandbox {
+            embedded.shutdown().await;
+        }
     }
 }

@@ -361,8 +361,8 @@ pub struct SandboxArgs {
     /// Address for the fake Spotify Web API.
     #[arg(long, default_value = "127.0.0.1:8900")]
     pub bind: SocketAddr,
-    /// Seed of the generated catalog and user.
-    #[arg(long, default_value_t = 42)]
+    /// Seed of the generated catalog and user (the world of the server's --sandbox by default).
+    #[arg(long, default_value_t = crate::sandbox::DEFAULT_SEED)]
     pub seed: u64,
     /// Serve the endpoints only extended-quota apps still have.
     #[arg(long)]
@@ -374,6 +374,19 @@ pub struct SandboxArgs {
     /// (/sandbox/...) besides localhost and IP addresses; the Web API answers any name.
     #[arg(long, value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
+}
+
+impl SandboxArgs {
+    /// What the `sandbox` subcommand serves.
+    pub fn options(&self) -> crate::sandbox::SandboxOptions {
+        crate::sandbox::SandboxOptions {
+            seed: self.seed,
+            extended_quota: self.extended_quota,
+            record_requests: self.record_requests,
+            allowed_hosts: self.allowed_hosts.clone(),
+            ..crate::sandbox::SandboxOptions::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -626,6 +639,14 @@ impl CommonArgs {
                 Err(e) => Err(ConfigError::UnsupportedCacheUrl(e.to_string())),
             },
             other => Err(ConfigError::InvalidCache(other.to_owned())),
+        }
+    }
+
+    /// What the built-in sandbox of `--sandbox` serves: the default world.
+    pub fn sandbox_options(&self) -> crate::sandbox::SandboxOptions {
+        crate::sandbox::SandboxOptions {
+            record_requests: self.sandbox_record_requests,
+            ..crate::sandbox::SandboxOptions::default()
         }
     }
 
