@@ -720,6 +720,14 @@ impl std::str::FromStr for BindAddr {
         if let Ok(ip) = s.parse::<IpAddr>() {
             return Ok(Self { ip, port: None });
         }
+        // `[::1]`: an IPv6 host written as in a URL, without a port.
+        if let Some(Ok(ip @ IpAddr::V6(_))) = s
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .map(str::parse::<IpAddr>)
+        {
+            return Ok(Self { ip, port: None });
+        }
         s.parse::<SocketAddr>()
             .map(|a| Self {
                 ip: a.ip(),
@@ -1033,6 +1041,11 @@ mod tests {
             addr(&["--bind", "::1", "--port", "9001"]).unwrap(),
             "[::1]:9001".parse().unwrap()
         );
+        assert_eq!(
+            addr(&["--bind", "[::1]", "--port", "9001"]).unwrap(),
+            "[::1]:9001".parse().unwrap()
+        );
+        assert!(try_parse(&["--bind", "[127.0.0.1]"]).is_err());
         assert_eq!(
             addr(&["--bind", "127.0.0.1:9000", "--port", "9000"]).unwrap(),
             "127.0.0.1:9000".parse().unwrap()
