@@ -5,12 +5,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{AuthAction, CacheBackend, Cli, Command, CommonArgs, ConfigError, LogFormat};
+use crate::config::{
+    AuthAction, CacheBackend, Cli, Command, CommonArgs, ConfigError, LogFormat, SpotifyArgs,
+};
 use crate::http::{self, BearerAuth, HttpOptions, Readiness};
 use crate::mcp::{McpOptions, SpotifyMcp};
 use crate::metrics::{InstrumentedCache, Metrics};
 use crate::redis_cache::{RedisCache, RedisCacheError};
-use crate::sandbox::{self, SandboxHandle, SandboxOptions};
+use crate::sandbox::{self, SandboxHandle};
 use crate::spotify::auth::TokenStore;
 use crate::spotify::auth::expiry::format_rfc3339;
 use crate::spotify::auth::manifest::secret_manifest;
@@ -54,20 +56,15 @@ pub enum AppError {
 
 /// Runs the command line.
 pub async fn run(cli: Cli) -> Result<(), AppError> {
-    match cli.command {
-        None => serve_http(cli.serve).await,
-        Some(Command::Stdio(args)) => serve_stdio(*args).await,
-        Some(Command::Auth { action }) => auth(action).await,
+    let Cli { command, serve } = cli;
+    // The global options (`serve.common`) are there whichever mode runs.
+    match command {
+        None => serve_http(serve).await,
+        Some(Command::Stdio(args)) => serve_stdio(&serve.common, &args).await,
+        Some(Command::Auth { action }) => auth(action, &serve.common.spotify).await,
         Some(Command::Sandbox(args)) => {
-            init_logging("info", LogFormat::Text);
-            let opts = SandboxOptions {
-                seed: args.seed,
-                extended_quota: args.extended_quota,
-                record_requests: args.record_requests,
-                allowed_hosts: args.allowed_hosts.clone(),
-                ..SandboxOptions::default()
-            };
-            let handle = sandbox::spawn(args.bind, opts).await?;
+            init_logging(&serve.common.log.log_level, serve.common.log.log_format);
+            let handle = sandbox::spawn(args.bind, args.options()).await?;
             tracing::info!(
                 api = %handle.api_base_url(),
                 accounts = %handle.accounts_base_url(),
@@ -113,10 +110,7 @@ pub async fn build_client(common: &CommonArgs, metrics: &Metrics) -> Result<Buil
     let (mut cfg, handle) = if common.sandbox {
         let handle = sandbox::spawn(
             SocketAddr::from(([127, 0, 0, 1], 0)),
-            SandboxOptions {
-                record_requests: common.sandbox_record_requests,
-                ..SandboxOptions::default()
-            },
+            common.sandbox_options(),
         )
         .await?;
         tracing::info!(api = %handle.api_base_url(), "running against the built-in sandbox");
@@ -234,7 +228,7 @@ fn mcp_options(common: &CommonArgs) -> McpOptions {
 }
 
 async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
-    init_logging(&args.common.log_level, args.common.log_format);
+    init_logging(&args.common.log.log_level, args.common.log.log_format);
     let addr = args.addr()?;
     let allowed_origins = args.allowed_origins()?;
     let max_body_bytes = args.max_request_body_bytes()?;
@@ -298,10 +292,9 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
     Ok(())
 }
 
-async fn serve_stdio(args: crate::config::StdioArgs) -> Result<(), AppError> {
+async fn serve_stdio(common: &CommonArgs, args: &crate::config::StdioArgs) -> Result<(), AppError> {
     use rmcp::ServiceExt;
-    let common = &args.common;
-    init_logging(&common.log_level, common.log_format);
+    init_logging(&common.log.log_level, common.log.log_format);
     let max_message_bytes = args.max_message_bytes()?;
     let Built {
         client, sandbox, ..
@@ -325,21 +318,20 @@ async fn serve_stdio(args: crate::config::StdioArgs) -> Result<(), AppError> {
     Ok(())
 }
 
-async fn auth(action: AuthAction) -> Result<(), AppError> {
+async fn auth(action: AuthAction, spotify: &SpotifyArgs) -> Result<(), AppError> {
     init_logging("warn", LogFormat::Text);
     match action {
         AuthAction::Login(args) => {
-            let client_id = args
-                .spotify
+            let client_id = spotify
                 .client_id
                 .clone()
                 .filter(|id| !id.trim().is_empty())
                 .ok_or(ConfigError::MissingClientId)?;
-            args.spotify.validate_urls()?;
-            let store = TokenStore::at_or_default(args.spotify.token_file.as_deref())?;
+            spotify.validate_urls()?;
+            let store = TokenStore::at_or_default(spotify.token_file.as_deref())?;
             let cfg =
                 SpotifyConfig::new(client_id, Credentials::TokenFile(store.path().to_owned()))
-                    .with_base_urls(&args.spotify.api_base_url, &args.spotify.accounts_base_url);
+                    .with_base_urls(&spotify.api_base_url, &spotify.accounts_base_url);
             let options = crate::spotify::auth::login::LoginOptions {
                 port: args.redirect_port,
                 token_path: Some(store.path().to_owned()),
@@ -369,8 +361,8 @@ async fn auth(action: AuthAction) -> Result<(), AppError> {
                 }
             }
         }
-        AuthAction::Status(args) => {
-            let status = TokenStore::at_or_default(args.token_file.as_deref())?.status()?;
+        AuthAction::Status => {
+            let status = TokenStore::at_or_default(spotify.token_file.as_deref())?.status()?;
             if !status.logged_in {
                 println!(
                     "Not logged in (no token at {}). Run `spotify-mcp-server auth login`.",
@@ -407,8 +399,8 @@ async fn auth(action: AuthAction) -> Result<(), AppError> {
                 }
             }
         }
-        AuthAction::Logout(args) => {
-            let store = TokenStore::at_or_default(args.token_file.as_deref())?;
+        AuthAction::Logout => {
+            let store = TokenStore::at_or_default(spotify.token_file.as_deref())?;
             if store.delete()? {
                 println!("Removed {}", store.path().display());
             } else {
@@ -436,5 +428,64 @@ async fn healthcheck(url: &str) -> Result<(), AppError> {
             url: url.to_owned(),
             reason: format!("HTTP {}", response.status()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spotify::api::Page;
+    use crate::spotify::models::{SearchRequest, SearchType};
+
+    /// What a Premium client of the sandbox finds first: saved tracks and a search.
+    async fn first_things(client: &SpotifyClient) -> (Vec<Option<String>>, Vec<Option<String>>) {
+        let saved = client
+            .get_saved_tracks(None, Page::new(5, 0))
+            .await
+            .unwrap();
+        let found = client
+            .search(&SearchRequest {
+                query: "the".into(),
+                types: vec![SearchType::Track],
+                limit: Some(5),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let tracks = found.tracks.expect("tracks were asked for");
+        (
+            saved.items.into_iter().map(|s| s.track.id).collect(),
+            tracks.items.into_iter().map(|t| t.id).collect(),
+        )
+    }
+
+    /// Issue 14: the `sandbox` subcommand served seed 42 and `--sandbox` seed 2026, so what
+    /// one showed could not be found in the other. Both now serve one default world.
+    #[tokio::test]
+    async fn the_sandbox_subcommand_and_sandbox_mode_serve_one_world() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_checked_from([&["spotify-mcp-server"], args].concat()).unwrap()
+        };
+        let Some(Command::Sandbox(args)) = parse(&["sandbox"]).command else {
+            panic!("not the sandbox subcommand");
+        };
+        let standalone = sandbox::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), args.options())
+            .await
+            .unwrap();
+        let of_subcommand =
+            SpotifyClient::new(standalone.client_config(sandbox::PREMIUM_REFRESH_TOKEN)).unwrap();
+        // `--sandbox` the way the server starts it.
+        let built = build_client(&parse(&["--sandbox"]).serve.common, &Metrics::disabled())
+            .await
+            .unwrap();
+
+        let (saved, found) = first_things(&of_subcommand).await;
+        assert!(saved.len() == 5 && found.len() == 5, "{saved:?} {found:?}");
+        assert_eq!(first_things(&built.client).await, (saved, found));
+
+        standalone.shutdown().await;
+        if let Some(embedded) = built.sandbox {
+            embedded.shutdown().await;
+        }
     }
 }

@@ -9,7 +9,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::mcp::Toolset;
 use crate::spotify::RateLimitPolicy;
@@ -18,14 +19,18 @@ use crate::spotify::RateLimitPolicy;
 pub const DEFAULT_PORT: u16 = 8000;
 
 /// A Spotify MCP server: streamable HTTP and stdio, with a built-in sandbox of the Spotify Web API.
+///
+/// The options every mode shares ([`CommonArgs`], with [`SpotifyArgs`]) are global: they may
+/// come before or after the subcommand (`--sandbox stdio` and `stdio --sandbox` are the same).
+/// Parse with [`Cli::parse_checked`], which also refuses an option the chosen mode does not use.
 #[derive(Debug, Parser)]
 #[command(name = "spotify-mcp-server", version, about, long_about = None)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Without a subcommand: serve MCP over streamable HTTP at /mcp.
+    /// Without a subcommand: serve MCP over streamable HTTP at /mcp. Its common part also
+    /// holds the global options given with a subcommand.
     #[command(flatten)]
     pub serve: ServeArgs,
 }
@@ -33,7 +38,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve MCP over stdin/stdout, for desktop clients that launch the server themselves.
-    Stdio(Box<StdioArgs>),
+    Stdio(StdioArgs),
     /// Log in to Spotify (Authorization Code with PKCE) and manage the stored token.
     Auth {
         #[command(subcommand)]
@@ -50,15 +55,13 @@ pub enum AuthAction {
     /// Open the Spotify consent page, receive the callback on 127.0.0.1 and store the token.
     Login(LoginArgs),
     /// Show whether a token is stored and when it expires (never prints the token).
-    Status(SpotifyArgs),
+    Status,
     /// Delete the stored token file.
-    Logout(SpotifyArgs),
+    Logout,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct LoginArgs {
-    #[command(flatten)]
-    pub spotify: SpotifyArgs,
     /// Loopback port for the OAuth callback; register http://127.0.0.1:PORT/callback in your Spotify app.
     #[arg(long, env = "SPOTIFY_REDIRECT_PORT", default_value_t = 8888)]
     pub redirect_port: u16,
@@ -71,12 +74,9 @@ pub struct LoginArgs {
     pub print_secret: Option<String>,
 }
 
-/// `stdio`: the options every mode shares plus the stdio transport's own bound.
+/// `stdio`: the stdio transport's own bound (the shared options are global, in [`CommonArgs`]).
 #[derive(Debug, Clone, Args)]
 pub struct StdioArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
-
     /// Largest JSON-RPC message (one line on stdin) accepted, in bytes; a longer line is
     /// answered with a -32600 error and skipped.
     #[arg(
@@ -100,37 +100,44 @@ impl StdioArgs {
     }
 }
 
-/// Options shared by every mode that talks to Spotify (HTTP and stdio).
+/// Options shared by every mode that talks to Spotify (HTTP and stdio). Global: accepted before
+/// and after a subcommand.
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
     #[command(flatten)]
     pub spotify: SpotifyArgs,
 
     /// Run against the built-in sandbox (a fake Spotify Web API on an ephemeral loopback port).
-    #[arg(long, env = "SPOTIFY_MCP_SANDBOX")]
+    #[arg(long, global = true, env = "SPOTIFY_MCP_SANDBOX")]
     pub sandbox: bool,
 
     /// With --sandbox: record every exchange with the fake API (readable at its /sandbox/requests).
-    #[arg(long, env = "SPOTIFY_MCP_SANDBOX_RECORD", requires = "sandbox")]
+    #[arg(long, global = true, env = "SPOTIFY_MCP_SANDBOX_RECORD")]
     pub sandbox_record_requests: bool,
 
     /// With --sandbox: act as the sandbox's free (non-Premium) user.
-    #[arg(long, env = "SPOTIFY_MCP_SANDBOX_FREE_USER", requires = "sandbox")]
+    #[arg(long, global = true, env = "SPOTIFY_MCP_SANDBOX_FREE_USER")]
     pub sandbox_free_user: bool,
 
     /// Toolsets to expose, comma separated (playback, search, catalog, library, playlists,
     /// profile, composite, extended). Default: all but extended.
-    #[arg(long, env = "SPOTIFY_MCP_TOOLSETS", value_delimiter = ',')]
+    #[arg(
+        long,
+        global = true,
+        env = "SPOTIFY_MCP_TOOLSETS",
+        value_delimiter = ','
+    )]
     pub toolsets: Vec<Toolset>,
 
     /// Expose only tools that change nothing.
-    #[arg(long, env = "SPOTIFY_MCP_READ_ONLY")]
+    #[arg(long, global = true, env = "SPOTIFY_MCP_READ_ONLY")]
     pub read_only: bool,
 
     /// How often a resource someone subscribed to is re-read from Spotify to find changes, in
     /// milliseconds (one read per resource, however many subscribers).
     #[arg(
         long,
+        global = true,
         env = "SPOTIFY_MCP_SUBSCRIPTION_POLL_MS",
         default_value_t = 5000,
         value_parser = clap::value_parser!(u64).range(200..=600_000)
@@ -138,11 +145,21 @@ pub struct CommonArgs {
     pub subscription_poll_ms: u64,
 
     /// Response cache: `memory`, `none`, or a `redis://` URL.
-    #[arg(long, env = "SPOTIFY_MCP_CACHE", default_value = "memory")]
+    #[arg(
+        long,
+        global = true,
+        env = "SPOTIFY_MCP_CACHE",
+        default_value = "memory"
+    )]
     pub cache: CacheSetting,
 
     /// Upper bound of the in-memory cache, in MiB.
-    #[arg(long, env = "SPOTIFY_MCP_CACHE_SIZE_MB", default_value_t = 64)]
+    #[arg(
+        long,
+        global = true,
+        env = "SPOTIFY_MCP_CACHE_SIZE_MB",
+        default_value_t = 64
+    )]
     pub cache_size_mb: u64,
 
     /// When the user authorised SPOTIFY_REFRESH_TOKEN (RFC 3339, e.g. 2026-01-31T18:00:00Z; the
@@ -151,31 +168,46 @@ pub struct CommonArgs {
     /// file's own date wins.
     #[arg(
         long,
+        global = true,
         env = "SPOTIFY_AUTHORIZED_AT",
         value_name = "RFC3339",
         value_parser = crate::spotify::auth::expiry::parse_authorized_at
     )]
     pub authorized_at: Option<chrono::DateTime<chrono::Utc>>,
 
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// How the server logs (HTTP, stdio and the `sandbox` subcommand). Global, as [`CommonArgs`].
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
     /// Log filter (tracing syntax, e.g. `info` or `spotify_mcp_server=debug`).
-    #[arg(long, env = "SPOTIFY_MCP_LOG", default_value = "info,rmcp=warn")]
+    #[arg(
+        long,
+        global = true,
+        env = "SPOTIFY_MCP_LOG",
+        default_value = "info,rmcp=warn"
+    )]
     pub log_level: String,
 
     /// Log format on stderr.
-    #[arg(long, env = "SPOTIFY_MCP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    #[arg(long, global = true, env = "SPOTIFY_MCP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
 
-/// Where Spotify is and who we are to it. Secrets come from the environment only.
+/// Where Spotify is and who we are to it (HTTP, stdio and `auth`). Secrets come from the
+/// environment only. Global, as [`CommonArgs`].
 #[derive(Debug, Clone, Args)]
 pub struct SpotifyArgs {
     /// Spotify app client ID.
-    #[arg(long, env = "SPOTIFY_CLIENT_ID")]
+    #[arg(long, global = true, env = "SPOTIFY_CLIENT_ID")]
     pub client_id: Option<String>,
 
     /// Spotify Web API base URL.
     #[arg(
         long,
+        global = true,
         env = "SPOTIFY_API_BASE_URL",
         default_value = "https://api.spotify.com/v1"
     )]
@@ -184,26 +216,42 @@ pub struct SpotifyArgs {
     /// Spotify accounts (OAuth) base URL.
     #[arg(
         long,
+        global = true,
         env = "SPOTIFY_ACCOUNTS_BASE_URL",
         default_value = "https://accounts.spotify.com"
     )]
     pub accounts_base_url: String,
 
     /// Token file written by `auth login` (default: the platform config dir).
-    #[arg(long, env = "SPOTIFY_MCP_TOKEN_FILE")]
+    #[arg(long, global = true, env = "SPOTIFY_MCP_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
 
     /// Longest Retry-After wait honoured before a call fails as rate limited, in seconds.
-    #[arg(long, env = "SPOTIFY_MCP_MAX_RETRY_WAIT", default_value_t = 10)]
+    #[arg(
+        long,
+        global = true,
+        env = "SPOTIFY_MCP_MAX_RETRY_WAIT",
+        default_value_t = 10
+    )]
     pub max_retry_wait_secs: u64,
 
     /// Timeout of each request to Spotify, in seconds.
-    #[arg(long, env = "SPOTIFY_MCP_REQUEST_TIMEOUT", default_value_t = 10)]
+    #[arg(
+        long,
+        global = true,
+        env = "SPOTIFY_MCP_REQUEST_TIMEOUT",
+        default_value_t = 10
+    )]
     pub request_timeout_secs: u64,
 
     /// The one deadline of a call to Spotify, in seconds: rate-limit and token waits, every
     /// request and its retries together.
-    #[arg(long, env = "SPOTIFY_MCP_CALL_TIMEOUT", default_value_t = 30)]
+    #[arg(
+        long,
+        global = true,
+        env = "SPOTIFY_MCP_CALL_TIMEOUT",
+        default_value_t = 30
+    )]
     pub call_timeout_secs: u64,
 
     /// How requests to Spotify are paced: `adaptive` (nothing waits until Spotify answers 429,
@@ -211,6 +259,7 @@ pub struct SpotifyArgs {
     /// `N/s` per client ID with an optional `,burst=M`.
     #[arg(
         long,
+        global = true,
         env = "SPOTIFY_MCP_SPOTIFY_RATE_LIMIT",
         default_value = "adaptive",
         value_name = "adaptive|off|N/s[,burst=M]"
@@ -219,7 +268,7 @@ pub struct SpotifyArgs {
 
     /// A PEM file of CA certificates to trust for Spotify besides the system's trust store
     /// (`SSL_CERT_FILE`/`SSL_CERT_DIR` also work), e.g. a TLS-inspecting proxy's CA.
-    #[arg(long, env = "SPOTIFY_MCP_CA_FILE", value_name = "PEM")]
+    #[arg(long, global = true, env = "SPOTIFY_MCP_CA_FILE", value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
 }
 
@@ -312,8 +361,8 @@ pub struct SandboxArgs {
     /// Address for the fake Spotify Web API.
     #[arg(long, default_value = "127.0.0.1:8900")]
     pub bind: SocketAddr,
-    /// Seed of the generated catalog and user.
-    #[arg(long, default_value_t = 42)]
+    /// Seed of the generated catalog and user (the world of the server's --sandbox by default).
+    #[arg(long, default_value_t = crate::sandbox::DEFAULT_SEED)]
     pub seed: u64,
     /// Serve the endpoints only extended-quota apps still have.
     #[arg(long)]
@@ -325,6 +374,19 @@ pub struct SandboxArgs {
     /// (/sandbox/...) besides localhost and IP addresses; the Web API answers any name.
     #[arg(long, value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
+}
+
+impl SandboxArgs {
+    /// What the `sandbox` subcommand serves.
+    pub fn options(&self) -> crate::sandbox::SandboxOptions {
+        crate::sandbox::SandboxOptions {
+            seed: self.seed,
+            extended_quota: self.extended_quota,
+            record_requests: self.record_requests,
+            allowed_hosts: self.allowed_hosts.clone(),
+            ..crate::sandbox::SandboxOptions::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -380,6 +442,138 @@ pub enum ConfigError {
         min: u64,
         max: u64,
     },
+}
+
+impl Cli {
+    /// The process's command line, checked as [`Cli::try_parse_checked_from`]; on an error,
+    /// prints clap's message and exits (status 2, or 0 for `--help` and `--version`).
+    pub fn parse_checked() -> Self {
+        Self::try_parse_checked_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
+
+    /// Parses `args` (the program name first), then refuses an option given on the command
+    /// line that the chosen mode does not use: one of the HTTP server's own options with a
+    /// subcommand (`--bind 0.0.0.0 stdio`), or a global option with a subcommand that would
+    /// ignore it (`sandbox --read-only`). Values from the environment are never refused: one
+    /// environment can serve several modes.
+    pub fn try_parse_checked_from<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let mut command = Self::checked_command();
+        let matches = command.try_get_matches_from_mut(args)?;
+        if let Some(mode) = matches.subcommand_name() {
+            let uses = Mode::of(mode).global_ids();
+            let unused = command.get_arguments().find(|arg| {
+                matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine)
+                    && !(arg.is_global_set() && uses.contains(arg.get_id()))
+            });
+            if let Some(arg) = unused {
+                let long = arg.get_long().unwrap_or(arg.get_id().as_str());
+                let message = if arg.is_global_set() {
+                    format!("the argument '--{long}' does nothing with the subcommand '{mode}'")
+                } else {
+                    let own = command
+                        .find_subcommand(mode)
+                        .is_some_and(|sc| sc.get_arguments().any(|a| a.get_long() == Some(long)));
+                    let hint = if own {
+                        format!(" ('{mode}' has its own '--{long}': give it after '{mode}')")
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "the argument '--{long}' is an option of the HTTP server (no subcommand), not of '{mode}'{hint}"
+                    )
+                };
+                return Err(command.error(clap::error::ErrorKind::ArgumentConflict, message));
+            }
+        }
+        let cli = Self::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
+        // Checked here, not with clap's `requires`: clap checks that of a global option on the
+        // side of the subcommand it was given on, so `--sandbox-free-user stdio --sandbox`
+        // would be refused.
+        let common = &cli.serve.common;
+        for (given, flag) in [
+            (common.sandbox_record_requests, "--sandbox-record-requests"),
+            (common.sandbox_free_user, "--sandbox-free-user"),
+        ] {
+            if given && !common.sandbox {
+                return Err(command.error(
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    format!("{flag} needs --sandbox (or SPOTIFY_MCP_SANDBOX=true)"),
+                ));
+            }
+        }
+        Ok(cli)
+    }
+}
+
+impl Cli {
+    /// The command of [`Cli::try_parse_checked_from`]: each subcommand holds a hidden copy of
+    /// the global options it does not use, so that its `--help` lists only what it uses (clap
+    /// does not give a global option to a subcommand that has one of the same name). Given
+    /// anyway, such an option is still parsed and its value still reaches the top, where the
+    /// check refuses it.
+    fn checked_command() -> clap::Command {
+        let mut command = Self::command();
+        let globals: Vec<clap::Arg> = command
+            .get_arguments()
+            .filter(|arg| arg.is_global_set())
+            .cloned()
+            .collect();
+        let modes: Vec<String> = command
+            .get_subcommands()
+            .map(|sc| sc.get_name().to_owned())
+            .collect();
+        for mode in modes {
+            let uses = Mode::of(&mode).global_ids();
+            command = command.mut_subcommand(&mode, |mut sc| {
+                for arg in globals.iter().filter(|arg| !uses.contains(arg.get_id())) {
+                    sc = sc.arg(arg.clone().hide(true));
+                }
+                sc
+            });
+        }
+        command
+    }
+}
+
+/// A subcommand, for which global options it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Stdio,
+    Auth,
+    Sandbox,
+    Other,
+}
+
+impl Mode {
+    fn of(subcommand: &str) -> Self {
+        match subcommand {
+            "stdio" => Self::Stdio,
+            "auth" => Self::Auth,
+            "sandbox" => Self::Sandbox,
+            _ => Self::Other,
+        }
+    }
+
+    /// The ids of the global options this mode uses.
+    fn global_ids(self) -> Vec<clap::Id> {
+        let ids = |command: clap::Command| -> Vec<clap::Id> {
+            command
+                .get_arguments()
+                .map(|a| a.get_id().clone())
+                .collect()
+        };
+        let empty = || clap::Command::new("ids");
+        match self {
+            Self::Stdio => ids(CommonArgs::augment_args(empty())),
+            Self::Auth => ids(SpotifyArgs::augment_args(empty())),
+            Self::Sandbox => ids(LogArgs::augment_args(empty())),
+            Self::Other => Vec::new(),
+        }
+    }
 }
 
 /// `value` when it is within `min..=max`, else an error naming the option.
@@ -445,6 +639,14 @@ impl CommonArgs {
                 Err(e) => Err(ConfigError::UnsupportedCacheUrl(e.to_string())),
             },
             other => Err(ConfigError::InvalidCache(other.to_owned())),
+        }
+    }
+
+    /// What the built-in sandbox of `--sandbox` serves: the default world.
+    pub fn sandbox_options(&self) -> crate::sandbox::SandboxOptions {
+        crate::sandbox::SandboxOptions {
+            record_requests: self.sandbox_record_requests,
+            ..crate::sandbox::SandboxOptions::default()
         }
     }
 
@@ -516,6 +718,14 @@ impl std::str::FromStr for BindAddr {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if let Ok(ip) = s.parse::<IpAddr>() {
+            return Ok(Self { ip, port: None });
+        }
+        // `[::1]`: an IPv6 host written as in a URL, without a port.
+        if let Some(Ok(ip @ IpAddr::V6(_))) = s
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .map(str::parse::<IpAddr>)
+        {
             return Ok(Self { ip, port: None });
         }
         s.parse::<SocketAddr>()
@@ -659,10 +869,150 @@ impl ServeArgs {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Cli {
+    fn try_parse(args: &[&str]) -> Result<Cli, clap::Error> {
         let mut full = vec!["spotify-mcp-server"];
         full.extend_from_slice(args);
-        Cli::try_parse_from(full).expect("valid arguments")
+        Cli::try_parse_checked_from(full)
+    }
+
+    fn parse(args: &[&str]) -> Cli {
+        try_parse(args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    /// Issue 14: `--sandbox stdio` was refused while `stdio --sandbox` worked. The options
+    /// every mode shares are global: before, after or around the subcommand.
+    #[test]
+    fn shared_options_work_before_and_after_the_subcommand() {
+        for args in [
+            &["--sandbox", "--read-only", "--toolsets", "search", "stdio"][..],
+            &["stdio", "--sandbox", "--read-only", "--toolsets", "search"],
+            &["--sandbox", "stdio", "--toolsets", "search", "--read-only"],
+        ] {
+            let cli = parse(args);
+            assert!(matches!(cli.command, Some(Command::Stdio(_))), "{args:?}");
+            let common = &cli.serve.common;
+            assert!(common.sandbox && common.read_only, "{args:?}");
+            assert_eq!(common.toolsets(), vec![Toolset::Search], "{args:?}");
+        }
+        // `--sandbox-free-user` requires `--sandbox`, also when they are on either side.
+        let cli = parse(&["--sandbox-free-user", "stdio", "--sandbox"]);
+        assert!(cli.serve.common.sandbox && cli.serve.common.sandbox_free_user);
+        let cli = parse(&["--sandbox", "stdio", "--sandbox-record-requests"]);
+        assert!(cli.serve.common.sandbox && cli.serve.common.sandbox_record_requests);
+        for args in [
+            &["--sandbox-free-user", "stdio"][..],
+            &["stdio", "--sandbox-record-requests"],
+            &["--sandbox-free-user"],
+        ] {
+            let err = try_parse(args).unwrap_err().to_string();
+            assert!(err.contains("needs --sandbox"), "{args:?}: {err}");
+        }
+        // The stdio bound stays an option of `stdio`.
+        let Some(Command::Stdio(stdio)) = parse(&[
+            "--log-format",
+            "json",
+            "stdio",
+            "--max-message-bytes",
+            "65536",
+        ])
+        .command
+        else {
+            panic!("not stdio");
+        };
+        assert_eq!(stdio.max_message_bytes().unwrap(), 65536);
+        assert!(try_parse(&["--max-message-bytes", "65536", "stdio"]).is_err());
+        // The Spotify options also reach `auth`, and the log options `sandbox`.
+        for args in [
+            &["--token-file", "/tmp/t.json", "auth", "status"][..],
+            &["auth", "--token-file", "/tmp/t.json", "status"],
+            &["auth", "status", "--token-file", "/tmp/t.json"],
+            &[
+                "auth",
+                "login",
+                "--no-browser",
+                "--token-file",
+                "/tmp/t.json",
+            ],
+        ] {
+            let cli = parse(args);
+            assert!(
+                matches!(cli.command, Some(Command::Auth { .. })),
+                "{args:?}"
+            );
+            let token_file = cli.serve.common.spotify.token_file;
+            assert_eq!(token_file, Some(PathBuf::from("/tmp/t.json")), "{args:?}");
+        }
+        for args in [
+            &["--log-level", "debug", "sandbox", "--seed", "7"][..],
+            &["sandbox", "--seed", "7", "--log-level", "debug"],
+        ] {
+            let cli = parse(args);
+            assert!(matches!(cli.command, Some(Command::Sandbox(_))), "{args:?}");
+            assert_eq!(cli.serve.common.log.log_level, "debug", "{args:?}");
+        }
+        // Without a subcommand nothing changed.
+        let cli = parse(&["--sandbox", "--bind", "0.0.0.0:9000"]);
+        assert!(cli.command.is_none() && cli.serve.common.sandbox);
+    }
+
+    /// Accepting options on both sides must not make an option silently do nothing.
+    #[test]
+    fn options_a_mode_does_not_use_are_refused() {
+        let refused = |args: &[&str]| match try_parse(args) {
+            Ok(cli) => panic!("{args:?} accepted: {cli:?}"),
+            Err(e) => e.to_string(),
+        };
+        for args in [
+            &["--bind", "0.0.0.0", "stdio"][..],
+            &["--port", "9000", "stdio", "--sandbox"],
+            &["--max-sessions", "5", "auth", "status"],
+        ] {
+            let message = refused(args);
+            assert!(
+                message.contains(&format!(
+                    "the argument '{}' is an option of the HTTP server (no subcommand), not of",
+                    args[0]
+                )),
+                "{args:?}: {message}"
+            );
+        }
+        assert!(refused(&["stdio", "--bind", "0.0.0.0"]).contains("unexpected argument"));
+        // Hidden from the help of a subcommand that does not use them, refused all the same.
+        let help = |args: &[&str]| refused(&[args, &["--help"]].concat());
+        let sandbox = help(&["sandbox"]);
+        assert!(
+            sandbox.contains("--seed") && sandbox.contains("--log-level"),
+            "{sandbox}"
+        );
+        assert!(!sandbox.contains("--read-only"), "{sandbox}");
+        let login = help(&["auth", "login"]);
+        assert!(
+            login.contains("--token-file") && !login.contains("--cache"),
+            "{login}"
+        );
+        let stdio = help(&["stdio"]);
+        assert!(
+            stdio.contains("--read-only") && stdio.contains("--token-file"),
+            "{stdio}"
+        );
+        let message = refused(&["--allowed-hosts", "mcp.svc", "sandbox"]);
+        assert!(
+            message.contains("'sandbox' has its own '--allowed-hosts': give it after 'sandbox'"),
+            "{message}"
+        );
+        for (args, mode) in [
+            (&["sandbox", "--read-only"][..], "sandbox"),
+            (&["--cache", "none", "sandbox"], "sandbox"),
+            (&["healthcheck", "--log-level", "debug"], "healthcheck"),
+            (&["auth", "status", "--sandbox"], "auth"),
+            (&["--toolsets", "search", "auth", "login"], "auth"),
+        ] {
+            let message = refused(args);
+            assert!(
+                message.contains(&format!("does nothing with the subcommand '{mode}'")),
+                "{args:?}: {message}"
+            );
+        }
     }
 
     #[test]
@@ -691,6 +1041,11 @@ mod tests {
             addr(&["--bind", "::1", "--port", "9001"]).unwrap(),
             "[::1]:9001".parse().unwrap()
         );
+        assert_eq!(
+            addr(&["--bind", "[::1]", "--port", "9001"]).unwrap(),
+            "[::1]:9001".parse().unwrap()
+        );
+        assert!(try_parse(&["--bind", "[127.0.0.1]"]).is_err());
         assert_eq!(
             addr(&["--bind", "127.0.0.1:9000", "--port", "9000"]).unwrap(),
             "127.0.0.1:9000".parse().unwrap()

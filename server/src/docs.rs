@@ -36,7 +36,8 @@ fn one_line(text: &str) -> String {
 }
 
 /// The markdown table of the server's flags (HTTP mode, then what `stdio` adds), with their
-/// environment variables, defaults and help, then the environment-only settings.
+/// environment variables, defaults and help, then the environment-only settings. The HTTP
+/// server's own flags (not global, so refused with a subcommand) say "HTTP only".
 pub fn flag_table() -> String {
     let mut out = String::from("| flag | environment | default | meaning |\n|---|---|---|---|\n");
     let serve = Cli::command();
@@ -58,6 +59,8 @@ pub fn flag_table() -> String {
         }
         let flag = if stdio_only {
             format!("`--{long}` (`stdio` only)")
+        } else if !arg.is_global_set() {
+            format!("`--{long}` (HTTP only)")
         } else {
             format!("`--{long}`")
         };
@@ -106,7 +109,6 @@ mod tests {
     fn every_flag_of_the_server_is_in_the_table() {
         let table = flag_table();
         for flag in [
-            "--bind",
             "--cache",
             "--subscription-poll-ms",
             "--ca-file",
@@ -122,6 +124,9 @@ mod tests {
             "{table}"
         );
         assert!(!table.contains("`--help`"));
+        // Issue 14: the shared flags work with `stdio` too; the HTTP server's own do not.
+        assert!(table.contains("| `--bind` (HTTP only) |"), "{table}");
+        assert!(table.contains("| `--sandbox` |"), "{table}");
         assert!(
             table.contains("| `--cache` | `SPOTIFY_MCP_CACHE` | `memory` |"),
             "{table}"

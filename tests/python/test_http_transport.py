@@ -3,6 +3,7 @@ health endpoints, malformed JSON-RPC, and graceful shutdown on SIGTERM."""
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 
@@ -290,6 +291,27 @@ async def test_unknown_method_in_a_session_is_method_not_found(sandbox_server):
     else:
         assert reply["result"].get("isError") is True, reply
     assert httpx.get(sandbox_server.base_url + "/healthz", timeout=5).status_code == 200
+
+
+# --- the end of a session ---------------------------------------------------------------------
+
+
+async def test_the_official_client_ends_a_session_without_a_warning(sandbox_server, caplog):
+    """Issue 14: DELETE /mcp of a 2025-11-25 session answered 202 (rmcp's), and the official
+    client, which takes only 200 or 204, logged "Session termination failed: 202" at the end of
+    every session. It is 204 now, and the client ends its session quietly."""
+    deletes: list[int] = []
+
+    async def on_response(response) -> None:
+        if response.request.method == "DELETE":
+            deletes.append(response.status_code)
+
+    caplog.set_level(logging.DEBUG, logger="mcp.client.streamable_http")
+    async with mcp_http(sandbox_server.mcp_url, mode="legacy", event_hooks={"response": [on_response]}) as client:
+        await client.list_tools()
+    assert deletes == [204], f"DELETE /mcp answered {deletes}"
+    failed = [r.getMessage() for r in caplog.records if "termination failed" in r.getMessage()]
+    assert not failed, failed
 
 
 # --- graceful shutdown -------------------------------------------------------------------------

@@ -83,3 +83,33 @@ async def test_sandbox_subcommand_is_seeded_and_deterministic(launcher):
     finally:
         for sb in (a, b, c):
             sb.stop()
+
+
+async def test_options_work_before_the_stdio_subcommand(launcher, binary, tmp_path):
+    """Issue 14: `spotify-mcp-server --sandbox stdio` was refused while `stdio --sandbox` worked.
+    The shared options now go on either side; an option of the HTTP server alone is still refused
+    with a subcommand, saying why."""
+    from mcp import Client, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    params = StdioServerParameters(
+        command=str(binary),
+        args=["--sandbox", "--toolsets", "profile", "stdio", "--read-only"],
+        env=clean_env(None, tmp_path),
+    )
+    with open(tmp_path / "stdio-options-first.log", "w") as errlog:
+        async with Client(stdio_client(params, errlog=errlog), mode="legacy", read_timeout_seconds=60) as client:
+            t = await Tools.connect(client)
+            await t.ok("get_profile")
+            names = {tool.name for tool in (await client.list_tools()).tools}
+    assert "get_profile" in names and "search" not in names, names
+
+    r = subprocess.run(
+        [str(binary), "--bind", "0.0.0.0", "stdio", "--sandbox"],
+        env=clean_env(None, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "'--bind' is an option of the HTTP server" in r.stderr, r.stderr

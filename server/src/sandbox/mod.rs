@@ -79,6 +79,10 @@ pub const PREMIUM_USER_ID: &str = "sandboxlistener";
 /// Spotify user id of the free user.
 pub const FREE_USER_ID: &str = "sandboxfree";
 
+/// Seed of the world both the `sandbox` subcommand and the server's `--sandbox` serve by
+/// default (one world: what a person sees in one is what they find in the other).
+pub const DEFAULT_SEED: u64 = 2026;
+
 /// How the sandbox behaves. `Default` has no faults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SandboxOptions {
@@ -109,7 +113,7 @@ pub struct SandboxOptions {
 impl Default for SandboxOptions {
     fn default() -> Self {
         SandboxOptions {
-            seed: 2026,
+            seed: DEFAULT_SEED,
             latency: Duration::ZERO,
             rate_limit_probability: 0.0,
             retry_after_secs: 1,
