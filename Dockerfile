@@ -18,6 +18,9 @@
 # ---- build: the static binary from the sources ---------------------------------------------------
 # Alpine's Rust targets musl natively, and Rust links musl statically by default.
 FROM docker.io/library/rust:1.95.0-alpine3.23 AS build
+# BuildKit's SBOM scanner (buildx --sbom, the release workflow) lists this stage too, which holds
+# Cargo.lock: the final image holds only the binary.
+ARG BUILDKIT_SBOM_SCAN_STAGE=true
 RUN apk add --no-cache musl-dev
 WORKDIR /src
 # The workspace (both members' manifests and sources; the operator embeds infra/prometheus/alerts.yml).
