@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the two product images from the repository's Dockerfiles with buildah (FROM scratch plus
-# the static musl release binaries; nothing is pulled) and saves them as OCI archives that a real
-# node imports. Prints `export` lines:
+# Builds the two product images from the repository's Dockerfiles with buildah (their `prebuilt`
+# stage: FROM scratch plus the static musl release binaries built here; the Rust image of the
+# `build` stage is never needed, nothing is pulled) and saves them as OCI archives that a real node
+# imports. Prints `export` lines:
 #
 #     eval "$(scripts/images.sh)"
 #
@@ -28,16 +29,16 @@ log "cargo build --release --target $TARGET (server, then operator)"
 cargo build --locked --target "$TARGET" -p spotify-mcp-operator --bin spotify-mcp-operator --release >&2
 store="$OUT/.buildah"
 ba=(buildah --root "$store/root" --runroot "$store/run" --storage-driver vfs)
-build() { # <image> <dockerfile> <ignorefile> <binary> <archive>
-  "${ba[@]}" bud --quiet --format docker --pull=never --ignorefile "$3" --build-arg "BINARY=$4" \
-    -f "$2" -t "$1" . >/dev/null
-  rm -f "$5.tmp"
-  "${ba[@]}" push --quiet "$1" "oci-archive:$5.tmp:$1" >&2
-  mv "$5.tmp" "$5"
+build() { # <image> <dockerfile> <binary> <archive>
+  # --squash: one layer (buildah commits the metadata-only `runtime` stage as an empty layer)
+  "${ba[@]}" bud --quiet --format docker --pull=never --squash --target prebuilt \
+    --ignorefile prebuilt.dockerignore --build-arg "BINARY=$3" -f "$2" -t "$1" . >/dev/null
+  rm -f "$4.tmp"
+  "${ba[@]}" push --quiet "$1" "oci-archive:$4.tmp:$1" >&2
+  mv "$4.tmp" "$4"
 }
-build "$SERVER_IMAGE" Dockerfile .dockerignore "target/$TARGET/release/spotify-mcp-server" "$OUT/spotify-mcp-server.tar"
-build "$OPERATOR_IMAGE" operator/Dockerfile operator/Dockerfile.dockerignore \
-  "target/$TARGET/release/spotify-mcp-operator" "$OUT/spotify-mcp-operator.tar"
+build "$SERVER_IMAGE" Dockerfile "target/$TARGET/release/spotify-mcp-server" "$OUT/spotify-mcp-server.tar"
+build "$OPERATOR_IMAGE" operator/Dockerfile "target/$TARGET/release/spotify-mcp-operator" "$OUT/spotify-mcp-operator.tar"
 "${ba[@]}" rmi --all --force >/dev/null 2>&1 || true
 rm -rf "$store"
 log "images built in $(($(date +%s) - start)) s"

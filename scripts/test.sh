@@ -52,6 +52,8 @@ done
 log "provisioning test tools"
 eval "$(scripts/test-env.sh)"
 eval "$(scripts/infra-tools.sh)"
+# actionlint (Go module proxy) for tests/python/test_release_workflow.py; about a minute the first time.
+eval "$(scripts/actionlint.sh)"
 # Node 22, the official MCP conformance suite, TypeScript SDK and Inspector (npm), for
 # tests/python/test_conformance.py, test_ts_client.py and test_inspector_cli.py.
 eval "$(scripts/mcp-clients.sh)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the operator image from operator/Dockerfile with buildah (no image pull: FROM scratch plus
-# the static musl binary) and runs `--help` and `crd` inside it with podman/runc. The CRD printed
+# Builds the operator image from operator/Dockerfile with buildah (its `prebuilt` stage, no image
+# pull: FROM scratch plus the static musl binary) and runs `--help` and `crd` inside it with podman/runc. The CRD printed
 # inside the container must equal crds/spotifymcp.dev_spotifymcps.yaml. Prints the image size.
 #
 #   charts/tests/operator_image.sh
@@ -46,9 +46,12 @@ cleanup() {
   rm -rf "${HELM_TEST_HOME:-}"
 }
 trap cleanup EXIT
-log "buildah bud -f operator/Dockerfile"
-"$SPOTIFY_MCP_BUILDAH" bud --quiet --format docker --pull=never --ignorefile operator/Dockerfile.dockerignore \
-  --build-arg "BINARY=$binary" -f operator/Dockerfile -t "$tag" . >/dev/null || fail "buildah bud"
+log "buildah bud --target prebuilt -f operator/Dockerfile"
+# The Dockerfile's `prebuilt` stage (the Rust image of its `build` stage is never needed); --squash:
+# one layer (buildah commits the metadata-only `runtime` stage as an empty layer).
+"$SPOTIFY_MCP_BUILDAH" bud --quiet --format docker --pull=never --squash --target prebuilt \
+  --ignorefile prebuilt.dockerignore --build-arg "BINARY=$binary" -f operator/Dockerfile -t "$tag" . >/dev/null ||
+  fail "buildah bud"
 pass "operator image builds FROM scratch with the static binary"
 
 run() {
