@@ -398,7 +398,7 @@ pub async fn run(
     });
     let backoffs_ctx = context.clone();
 
-    Controller::for_stream(cr_stream, cr_reader)
+    Controller::for_stream(detached(cr_stream), cr_reader)
         .with_config(ControllerConfig::default().concurrency(concurrency))
         .owns_stream(detached(dep_stream))
         .owns_stream(detached(svc_stream))
@@ -537,13 +537,15 @@ where
         .touched_objects()
 }
 
-/// Drives a child watch (and the store it fills) in a task of its own and hands the controller
-/// its events through a queue. Polled by the controller itself, a watch advances only when the
-/// controller takes triggers: a busy controller (every object re-applied because its children's
-/// stores looked empty, as after an API server restart) then starves the very watches that would
-/// fill those stores, and the hot loop sustains itself (the faults tests' "a hot loop"). Here the
-/// stores stay current whatever the controller does; when the queue is full a trigger is dropped
-/// (the object's own watch and the periodic resync still reconcile it).
+/// Drives a watch (and the store it fills) in a task of its own and hands the controller its
+/// events through a queue. Polled by the controller itself, a watch advances only when the
+/// controller takes triggers, which it does between reconciles (with `--concurrency 1`, one
+/// event per reconcile): after an API server restart the SpotifyMcp store then lagged the
+/// relist by dozens of reconciles, every reconcile found the status it had just written missing
+/// from its stale copy and wrote it again, each write queueing one more event behind (the
+/// faults tests' "a hot loop": 45–51 status writes in 6 s). Here the stores stay current
+/// whatever the controller does; when the queue is full a trigger is dropped (the store has the
+/// object, and the periodic resync reconciles it).
 fn detached<K>(
     stream: impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static,
 ) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static
@@ -653,7 +655,10 @@ where
             );
         }
         let plural = K::plural(&()).into_owned();
-        retried(watcher(api, config), move |e| metrics.watch_failed(&plural, e))
+        retried(watcher(api, config), move |e| {
+            debug!(resource = %plural, error = %e, "list or watch failed; retrying");
+            metrics.watch_failed(&plural, e);
+        })
             .modify(strip_managed_fields)
             .reflect(writer)
             .touched_objects()
