@@ -233,27 +233,27 @@ pub async fn run(
         watcher(scoped::<Stored>(&client, ns), watcher::Config::default()),
         counted(&metrics, "spotifymcps"),
     )
-        .modify(strip_managed_fields)
-        .reflect(cr_writer)
-        .applied_objects();
+    .modify(strip_managed_fields)
+    .reflect(cr_writer)
+    .applied_objects();
 
     let (deployments, dep_writer) = reflector::store::<Deployment>();
     let dep_stream = retried(
         watcher(scoped::<Deployment>(&client, ns), children.clone()),
         counted(&metrics, "deployments"),
     )
-        .modify(strip_managed_fields)
-        .reflect(dep_writer)
-        .touched_objects();
+    .modify(strip_managed_fields)
+    .reflect(dep_writer)
+    .touched_objects();
 
     let (services, svc_writer) = reflector::store::<Service>();
     let svc_stream = retried(
         watcher(scoped::<Service>(&client, ns), children.clone()),
         counted(&metrics, "services"),
     )
-        .modify(strip_managed_fields)
-        .reflect(svc_writer)
-        .touched_objects();
+    .modify(strip_managed_fields)
+    .reflect(svc_writer)
+    .touched_objects();
 
     let (autoscalers, hpa_writer) = reflector::store::<HorizontalPodAutoscaler>();
     let hpa_stream = owned_children(&client, ns, &children, hpa_writer, &metrics);
@@ -533,8 +533,8 @@ where
         metrics.watch_failed(&plural, e);
     })
     .modify(strip_managed_fields)
-        .reflect(writer)
-        .touched_objects()
+    .reflect(writer)
+    .touched_objects()
 }
 
 /// Drives a watch (and the store it fills) in a task of its own and hands the controller its
@@ -659,9 +659,9 @@ where
             debug!(resource = %plural, error = %e, "list or watch failed; retrying");
             metrics.watch_failed(&plural, e);
         })
-            .modify(strip_managed_fields)
-            .reflect(writer)
-            .touched_objects()
+        .modify(strip_managed_fields)
+        .reflect(writer)
+        .touched_objects()
     })
     .flatten()
 }
@@ -1200,7 +1200,10 @@ mod tests {
         assert!(matches!(first, Some(Ok(watcher::Event::Apply(1)))));
         assert!(matches!(stream.next().await, Some(Err(_))));
         let started = std::time::Instant::now();
-        assert!(matches!(stream.next().await, Some(Ok(watcher::Event::Apply(2)))));
+        assert!(matches!(
+            stream.next().await,
+            Some(Ok(watcher::Event::Apply(2)))
+        ));
         assert!(
             started.elapsed() >= Duration::from_millis(200),
             "another failure is retried with backoff ({:?})",

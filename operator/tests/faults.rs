@@ -129,9 +129,18 @@ fn writes(op: &Operator) -> std::collections::BTreeMap<String, f64> {
         .collect()
 }
 
-/// Every write [`writes`] counts.
-fn total_writes(op: &Operator) -> f64 {
-    writes(op).values().sum()
+/// The series of [`writes`] that grew from `before` to `after`, with how much.
+fn grown(
+    before: &std::collections::BTreeMap<String, f64>,
+    after: &std::collections::BTreeMap<String, f64>,
+) -> Vec<String> {
+    after
+        .iter()
+        .filter_map(|(series, n)| {
+            let more = n - before.get(series).copied().unwrap_or(0.0);
+            (more > 0.0).then(|| format!("{series} +{more}"))
+        })
+        .collect()
 }
 
 /// Converged means quiet: over `window` (several resync periods of the test operator) nothing
@@ -139,14 +148,7 @@ fn total_writes(op: &Operator) -> f64 {
 fn assert_quiet(op: &Operator, window: Duration) {
     let before = writes(op);
     std::thread::sleep(window);
-    let after = writes(op);
-    let grew: Vec<String> = after
-        .iter()
-        .filter_map(|(series, n)| {
-            let more = n - before.get(series).copied().unwrap_or(0.0);
-            (more > 0.0).then(|| format!("{series} +{more}"))
-        })
-        .collect();
+    let grew = grown(&before, &writes(op));
     assert!(
         grew.is_empty(),
         "the operator kept writing after it converged (in {window:?}: {grew:?}): a hot loop; \
@@ -364,7 +366,7 @@ fn another_field_manager_is_overridden_once_and_its_own_fields_are_kept() {
     let deployment_writes = || {
         op.metric(r#"spotify_mcp_operator_api_writes_total{resource="deployments",verb="apply"}"#)
     };
-    let before = (total_writes(&op), deployment_writes());
+    let before = (writes(&op), deployment_writes());
     assert!(intruder(true).status.success());
     wait_for("the operator's image back", TIMEOUT, || {
         let d = c.get(ns, "deployment/shared")?;
@@ -393,14 +395,23 @@ fn another_field_manager_is_overridden_once_and_its_own_fields_are_kept() {
     assert!(managers.contains(&"intruder"), "{managers:?}");
     wait_all_ready(c, ns, std::slice::from_ref(&name));
     assert_quiet(&op, Duration::from_secs(6));
-    // One apply of the Deployment; the status follows the rollout it causes.
+    // One apply of the Deployment; the status follows the rollout it causes: one write per
+    // stage the operator sees (the new spec not yet observed, pods not updated, an old pod
+    // terminating, pods not yet available, complete) and per change of the replica counts within
+    // them, which the Deployment controller's timing decides (5 or 6 here since the SpotifyMcp
+    // cache keeps up); a loop would not stop at that.
     assert_eq!(
         deployment_writes() - before.1,
         1.0,
         "Deployment applies to take one field back"
     );
-    let total = total_writes(&op) - before.0;
-    assert!(total <= 6.0, "{total} writes to take one field back");
+    let after = writes(&op);
+    let total = after.values().sum::<f64>() - before.0.values().sum::<f64>();
+    assert!(
+        total <= 8.0,
+        "{total} writes to take one field back: {:?}",
+        grown(&before.0, &after)
+    );
 }
 
 #[test]
