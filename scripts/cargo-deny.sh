@@ -10,6 +10,9 @@ CARGO_DENY_VERSION="${CARGO_DENY_VERSION:-0.20.2}"
 bin=$("$root/scripts/cargo-tool.sh" cargo-deny "$CARGO_DENY_VERSION")
 cd "$root"
 if [ "$#" -eq 0 ]; then
+  # --offline needs every package of Cargo.lock, also those of other targets (android, windows)
+  # that no build here downloads: a fresh machine's registry lacks them. Fetched once, cached.
+  cargo fetch --locked >&2
   exec "$bin/cargo-deny" --offline check bans licenses sources
 fi
 exec "$bin/cargo-deny" "$@"
