@@ -6,11 +6,16 @@
 //!   stateless POSTs on keep-alive connections), with the same search sent as a raw GET to the
 //!   sandbox measured beside them as the floor;
 //! - cached `search` over HTTP against a bare axum handler in this process that returns the same
-//!   answer bytes, with 1, 4 and 64 connections.
+//!   answer bytes, with 1, 4 and 64 connections;
+//! - with `--balanced`: the same cached search through HAProxy (round-robin) over three replicas
+//!   sharing one Redis, beside one replica with the memory cache and one with Redis, and the bare
+//!   handler direct and behind the same HAProxy; Redis commands per call from its `INFO stats`.
 //!
 //! ```sh
 //! cargo build --profile profiling -p spotify-mcp-server --bins --examples
 //! target/profiling/examples/pace_bench --bin target/profiling/spotify-mcp-server
+//! eval "$(scripts/infra-tools.sh)"   # HAProxy and redis-server from Debian
+//! target/profiling/examples/pace_bench --bin target/profiling/spotify-mcp-server --balanced
 //! ```
 
 use std::borrow::Cow;
@@ -60,6 +65,15 @@ struct Args {
     /// no tool and no Spotify request: the floor of the MCP transport itself).
     #[arg(long, default_value = "search")]
     cached_method: CachedMethod,
+    /// Only the run through a load balancer: three replicas sharing Redis behind HAProxy.
+    #[arg(long)]
+    balanced: bool,
+    /// HAProxy, for `--balanced` (scripts/infra-tools.sh exports it).
+    #[arg(long, env = "SPOTIFY_MCP_HAPROXY", default_value = "haproxy")]
+    haproxy: PathBuf,
+    /// redis-server, for `--balanced` (scripts/infra-tools.sh exports it).
+    #[arg(long, env = "SPOTIFY_MCP_REDIS_SERVER", default_value = "redis-server")]
+    redis_server: PathBuf,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -418,43 +432,246 @@ async fn cached(args: &Args) -> Result<(), BoxError> {
     println!("| connections | MCP calls/s | p99 ms | bare calls/s | p99 ms | MCP / bare |");
     println!("|---|---|---|---|---|---|");
     for &connections in &args.connections {
-        let mut figures = Vec::new();
-        for target in [&url, &bare] {
-            let times = Arc::new(parking_lot::Mutex::new(Vec::new()));
-            let deadline = Instant::now() + Duration::from_secs(args.secs);
-            let started = Instant::now();
-            let mut tasks = Vec::new();
-            for _ in 0..connections {
-                // One client per connection: each task keeps its own keep-alive connection.
-                let http = reqwest::Client::builder()
-                    .pool_max_idle_per_host(1)
-                    .build()?;
-                let (target, times, send) = (target.clone(), times.clone(), send.clone());
-                tasks.push(tokio::spawn(async move {
-                    let mut mine = Vec::new();
-                    while Instant::now() < deadline {
-                        let t = Instant::now();
-                        send(http.clone(), target.clone()).await?;
-                        mine.push(t.elapsed());
-                    }
-                    times.lock().extend(mine);
-                    Ok::<(), BoxError>(())
-                }));
-            }
-            for task in tasks {
-                task.await??;
-            }
-            let elapsed = started.elapsed().as_secs_f64();
-            let mut times = times.lock().clone();
-            times.sort();
-            figures.push((times.len() as f64 / elapsed, percentile(&times, 0.99)));
-        }
-        let ((mcp, mcp_p99), (bare, bare_p99)) = (figures[0], figures[1]);
+        let mcp = load(&url, connections, args.secs, &send).await?;
+        let bare = load(&bare, connections, args.secs, &send).await?;
         println!(
-            "| {connections} | {mcp:.0} | {mcp_p99:.2} | {bare:.0} | {bare_p99:.2} | {:.2} |",
-            mcp / bare
+            "| {connections} | {:.0} | {:.2} | {:.0} | {:.2} | {:.2} |",
+            mcp.rate,
+            mcp.p99_ms,
+            bare.rate,
+            bare.p99_ms,
+            mcp.rate / bare.rate
         );
     }
+    drop(sandbox);
+    Ok(())
+}
+
+/// What one load level measured.
+struct Load {
+    calls: usize,
+    rate: f64,
+    p99_ms: f64,
+}
+
+/// `connections` callers, each on its own keep-alive connection, sending to `target` back to
+/// back for `secs` seconds.
+async fn load<F, Fut>(
+    target: &str,
+    connections: usize,
+    secs: u64,
+    send: &F,
+) -> Result<Load, BoxError>
+where
+    F: Fn(reqwest::Client, String) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<String, BoxError>> + Send,
+{
+    let times = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        // One client per connection: each task keeps its own keep-alive connection.
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .build()?;
+        let (target, times, send) = (target.to_owned(), times.clone(), send.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                send(http.clone(), target.clone()).await?;
+                mine.push(t.elapsed());
+            }
+            times.lock().extend(mine);
+            Ok::<(), BoxError>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut times = times.lock().clone();
+    times.sort();
+    Ok(Load {
+        calls: times.len(),
+        rate: times.len() as f64 / elapsed,
+        p99_ms: percentile(&times, 0.99),
+    })
+}
+
+/// A child process that is killed when dropped.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A redis-server on a free loopback port, without persistence; its URL.
+async fn start_redis(bin: &std::path::Path) -> Result<(Killed, String), BoxError> {
+    let port = free_port()?;
+    let child = std::process::Command::new(bin)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let redis = Killed(child);
+    let url = format!("redis://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while redis_commands(&url).await.is_err() {
+        if Instant::now() > deadline {
+            return Err("redis-server does not answer".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok((redis, url))
+}
+
+/// Commands Redis has processed so far (`INFO stats`), this one included.
+async fn redis_commands(url: &str) -> Result<u64, BoxError> {
+    let mut conn = redis::Client::open(url)?
+        .get_multiplexed_async_connection()
+        .await?;
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query_async(&mut conn)
+        .await?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("total_commands_processed:"))
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| "no total_commands_processed in INFO stats".into())
+}
+
+/// HAProxy balancing round-robin over `backends` (as in tests/infra/tooling.py); its /mcp URL.
+async fn start_haproxy(
+    bin: &std::path::Path,
+    dir: &std::path::Path,
+    backends: &[String],
+) -> Result<(Killed, String), BoxError> {
+    let port = free_port()?;
+    let servers: String = backends
+        .iter()
+        .enumerate()
+        .map(|(i, url)| {
+            let hostport = url.trim_start_matches("http://").trim_end_matches("/mcp");
+            format!("    server replica{i} {hostport}\n")
+        })
+        .collect();
+    let config = dir.join(format!("haproxy-{port}.cfg"));
+    std::fs::write(
+        &config,
+        format!(
+            "global\n    maxconn 2000\ndefaults\n    mode http\n    timeout connect 2s\n    \
+             timeout client 60s\n    timeout server 60s\nfrontend mcp\n    bind 127.0.0.1:{port}\n    \
+             default_backend replicas\nbackend replicas\n    balance roundrobin\n{servers}"
+        ),
+    )?;
+    let child = std::process::Command::new(bin)
+        .arg("-f")
+        .arg(&config)
+        .arg("-db")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let haproxy = Killed(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        if Instant::now() > deadline {
+            return Err("haproxy does not listen".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok((haproxy, format!("http://127.0.0.1:{port}/mcp")))
+}
+
+/// Cached `search` through HAProxy over three replicas sharing Redis, in one run beside: one
+/// replica with the memory cache, one with Redis, the bare handler direct and behind HAProxy.
+async fn balanced(args: &Args) -> Result<(), BoxError> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start_sandbox(&args.bin, 0).await?;
+    let (_redis, redis_url) = start_redis(&args.redis_server).await?;
+    let (_memory, memory_url) = start_http_server(&args.bin, &sandbox, "memory").await?;
+    let (_single, single_url) = start_http_server(&args.bin, &sandbox, &redis_url).await?;
+    let mut replicas = Vec::new();
+    let mut backends = Vec::new();
+    for _ in 0..3 {
+        let (child, url) = start_http_server(&args.bin, &sandbox, &redis_url).await?;
+        replicas.push(child);
+        backends.push(url);
+    }
+    let (_haproxy, balanced_url) = start_haproxy(&args.haproxy, dir.path(), &backends).await?;
+    let send = move |http: reqwest::Client, url: String| async move {
+        let r = http
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json, text/event-stream")
+            .header("MCP-Protocol-Version", "2026-07-28")
+            .header("Mcp-Method", "tools/call")
+            .header("Mcp-Name", "search")
+            .body(search_body("e", 0))
+            .send()
+            .await?;
+        let ok = r.status().is_success();
+        let text = r.text().await?;
+        if !ok {
+            return Err::<String, BoxError>(format!("cached call failed: {text}").into());
+        }
+        Ok(text)
+    };
+    // Warm every replica's cache (and Redis) with the one search.
+    let http = reqwest::Client::new();
+    let mut answer = String::new();
+    for url in [
+        &memory_url,
+        &single_url,
+        &balanced_url,
+        &balanced_url,
+        &balanced_url,
+    ] {
+        answer = send(http.clone(), url.clone()).await?;
+    }
+    let bare = bare_handler(answer.clone()).await?;
+    let (_bare_haproxy, bare_balanced) =
+        start_haproxy(&args.haproxy, dir.path(), std::slice::from_ref(&bare)).await?;
+    println!(
+        "\n## cached search ({} bytes) through HAProxy over three replicas sharing Redis\n",
+        answer.len()
+    );
+    println!("| connections | path | calls/s | p99 ms | Redis commands per call |");
+    println!("|---|---|---|---|---|");
+    for &connections in &args.connections {
+        for (name, url, counted) in [
+            ("bare handler", &bare, false),
+            ("bare handler behind HAProxy", &bare_balanced, false),
+            ("one replica, memory cache", &memory_url, false),
+            ("one replica, Redis", &single_url, true),
+            ("HAProxy, three replicas, Redis", &balanced_url, true),
+        ] {
+            let before = redis_commands(&redis_url).await?;
+            let measured = load(url, connections, args.secs, &send).await?;
+            // The two INFO commands of the count are not the calls'.
+            let commands = redis_commands(&redis_url).await?.saturating_sub(before + 1);
+            let per_call = if counted {
+                format!("{:.2}", commands as f64 / measured.calls.max(1) as f64)
+            } else {
+                "—".to_owned()
+            };
+            println!(
+                "| {connections} | {name} | {:.0} | {:.2} | {per_call} |",
+                measured.rate, measured.p99_ms
+            );
+        }
+    }
+    drop(replicas);
     drop(sandbox);
     Ok(())
 }
@@ -471,6 +688,9 @@ async fn main() -> Result<(), BoxError> {
         args.calls,
         args.secs
     );
+    if args.balanced {
+        return balanced(&args).await;
+    }
     if !args.only_cached {
         for &latency in &args.latency_ms {
             uncached(&args, latency).await?;
