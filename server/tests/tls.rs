@@ -204,9 +204,9 @@ impl Fixture {
     }
 }
 
-/// `GET /readyz` of the server binary run with `env`, once it has an answer about Spotify
-/// (ready, or not ready with a reason other than "not checked yet").
-async fn readyz_of_server(front: &TlsFront, env: &[(&str, &str)]) -> (u16, String) {
+/// What the server binary run with `env` says of its Spotify credentials in `/status` (readiness
+/// is this pod's, not Spotify's), once it knows: `Ok` when they are usable, else the reason.
+async fn spotify_of_server(front: &TlsFront, env: &[(&str, &str)]) -> Result<(), String> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -232,16 +232,24 @@ async fn readyz_of_server(front: &TlsFront, env: &[(&str, &str)]) -> (u16, Strin
     let mut server = command.spawn().unwrap();
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(20);
-    let mut last = (0, String::from("no answer"));
+    let mut last = Err(String::from("no answer"));
     while Instant::now() < deadline {
         if let Ok(r) = http
-            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .get(format!("http://127.0.0.1:{port}/status"))
             .send()
             .await
+            && let Ok(status) = r.json::<serde_json::Value>().await
         {
-            let status = r.status().as_u16();
-            last = (status, r.text().await.unwrap_or_default());
-            if status == 200 || last.1.contains("could not reach Spotify") {
+            let spotify = &status["spotify"];
+            if spotify["credentials"] == "usable" {
+                last = Ok(());
+                break;
+            }
+            last = Err(spotify["reason"].as_str().unwrap_or("no reason").to_owned());
+            if last
+                .as_ref()
+                .is_err_and(|r| r.contains("could not reach Spotify"))
+            {
                 break;
             }
         }
@@ -252,19 +260,18 @@ async fn readyz_of_server(front: &TlsFront, env: &[(&str, &str)]) -> (u16, Strin
 }
 
 /// The platform trust store: `SSL_CERT_FILE` naming the CA makes the server ready; `--ca-file`
-/// (SPOTIFY_MCP_CA_FILE) does too; with neither, /readyz names the unknown issuer.
+/// (SPOTIFY_MCP_CA_FILE) does too; with neither, /status names the unknown issuer.
 #[tokio::test]
 async fn the_server_binary_trusts_ssl_cert_file_and_its_ca_file() {
     let fixture = Fixture::start().await;
     let (front, ca_file) = (&fixture.front, fixture.ca_file());
 
-    let (status, body) = readyz_of_server(front, &[("SSL_CERT_FILE", ca_file)]).await;
-    assert_eq!(status, 200, "SSL_CERT_FILE: {body}");
-    let (status, body) = readyz_of_server(front, &[("SPOTIFY_MCP_CA_FILE", ca_file)]).await;
-    assert_eq!(status, 200, "SPOTIFY_MCP_CA_FILE: {body}");
-    let (status, body) = readyz_of_server(front, &[]).await;
-    assert_eq!(status, 503, "{body}");
-    assert!(body.contains("UnknownIssuer"), "{body}");
+    let spotify = spotify_of_server(front, &[("SSL_CERT_FILE", ca_file)]).await;
+    assert_eq!(spotify, Ok(()), "SSL_CERT_FILE");
+    let spotify = spotify_of_server(front, &[("SPOTIFY_MCP_CA_FILE", ca_file)]).await;
+    assert_eq!(spotify, Ok(()), "SPOTIFY_MCP_CA_FILE");
+    let reason = spotify_of_server(front, &[]).await.unwrap_err();
+    assert!(reason.contains("UnknownIssuer"), "{reason}");
 }
 
 /// An HTTP CONNECT proxy on loopback that tunnels to loopback only, and records each target.
@@ -347,7 +354,7 @@ async fn https_proxy_and_no_proxy_are_honoured() {
     let proxy = ConnectProxy::start().await;
     let proxy_url = format!("http://127.0.0.1:{}", proxy.port);
 
-    let (status, body) = readyz_of_server(
+    let spotify = spotify_of_server(
         front,
         &[
             ("SPOTIFY_MCP_CA_FILE", ca_file),
@@ -355,7 +362,7 @@ async fn https_proxy_and_no_proxy_are_honoured() {
         ],
     )
     .await;
-    assert_eq!(status, 200, "through the proxy: {body}");
+    assert_eq!(spotify, Ok(()), "through the proxy");
     let want = format!("localhost:{}", front.port);
     assert!(
         proxy.targets().contains(&want),
@@ -364,7 +371,7 @@ async fn https_proxy_and_no_proxy_are_honoured() {
     );
 
     let before = proxy.targets().len();
-    let (status, body) = readyz_of_server(
+    let spotify = spotify_of_server(
         front,
         &[
             ("SPOTIFY_MCP_CA_FILE", ca_file),
@@ -373,7 +380,7 @@ async fn https_proxy_and_no_proxy_are_honoured() {
         ],
     )
     .await;
-    assert_eq!(status, 200, "NO_PROXY: {body}");
+    assert_eq!(spotify, Ok(()), "NO_PROXY");
     assert_eq!(
         proxy.targets().len(),
         before,
