@@ -84,7 +84,9 @@ export SPOTIFY_MCP_BIN="$root/target/debug/spotify-mcp-server"
 export SPOTIFY_MCP_OPERATOR_BIN="$root/target/debug/spotify-mcp-operator"
 
 log "cargo test --workspace"
-cargo test --workspace --locked
+# Every test binary runs even when one fails, so a run reports all failures: without it the
+# operator's tests (first in package order) hid a failing server test for a whole CI cycle.
+cargo test --workspace --locked --no-fail-fast
 
 log "fuzzing: every cargo-fuzz target for ${SPOTIFY_MCP_FUZZ_SECONDS:-20} s from its committed corpus (fuzz/)"
 # An unoptimised build: the short runs need coverage of the committed seeds and a little beyond,
