@@ -130,30 +130,11 @@ pub fn parse(uri: &str) -> Result<Target, ErrorData> {
         "track" => ItemKind::Track,
         _ => return Err(not_found()),
     };
-    let id = percent_decode(id);
+    // Clients may percent-escape a URI or link put in the `{id}` slot.
+    let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
     SpotifyId::parse_as(&id, kind)
         .map(Target::Item)
         .map_err(|e| ErrorData::invalid_params(format!("resource `{uri}`: {e}"), None))
-}
-
-/// Decodes `%XX` escapes (clients may escape a URI or link put in the `{id}` slot).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(hex) = text.get(i + 1..i + 3)
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[derive(Debug, Serialize)]
