@@ -4,6 +4,8 @@
 #   crds/spotifymcp.dev_spotifymcps.yaml        <- operator/src/crd.rs (`spotify-mcp-operator crd`)
 #   README.md's flag table (between its markers) <- server/src/config.rs (the `flag_table` example)
 #   charts/*/values.schema.json                 <- charts/tests/values_schema.py
+#   operator/README.md's RBAC table              <- the operator chart's templates/rbac.yaml
+#                                                  (charts/tests/rbac_table.py)
 #   charts/*/crds/, charts/*/files/             <- byte-for-byte copies (Helm reads nothing outside
 #                                                  a chart's directory), listed in COPIES below
 #
@@ -46,6 +48,7 @@ fi
 if [ "$mode" = --check ]; then
   stale=0
   python3 charts/tests/values_schema.py --check || stale=1
+  python3 charts/tests/rbac_table.py --check || stale=1
   for pair in "${COPIES[@]}"; do
     read -r src dst <<<"$pair"
     if ! cmp -s "$src" "$dst"; then
@@ -62,10 +65,11 @@ trap 'rm -f "$tmp"' EXIT
 cargo run --quiet -p spotify-mcp-operator -- crd >"$tmp"
 mv "$tmp" crds/spotifymcp.dev_spotifymcps.yaml
 python3 charts/tests/values_schema.py
+python3 charts/tests/rbac_table.py
 cargo run --quiet -p spotify-mcp-server --example flag_table -- --write README.md
 for pair in "${COPIES[@]}"; do
   read -r src dst <<<"$pair"
   mkdir -p "$(dirname "$dst")"
   cp "$src" "$dst"
 done
-echo "regenerated: crds/, charts/*/values.schema.json, README.md's flag table, ${#COPIES[@]} chart copies" >&2
+echo "regenerated: crds/, charts/*/values.schema.json, operator/README.md's RBAC table, README.md's flag table, ${#COPIES[@]} chart copies" >&2

@@ -20,6 +20,7 @@ setup_tools
 trap 'stop_server; stop_host_operator; stop_cluster; rm -rf "$HELM_TEST_HOME"' EXIT
 
 test_schema_generated
+test_rbac_table_generated
 for chart in $(charts_list); do
   test_schema_closed "$chart"
   test_lint "$chart"

@@ -14,6 +14,11 @@ test_schema_generated() {
   pass "values.schema.json of every chart matches charts/tests/values_schema.py"
 }
 
+test_rbac_table_generated() {
+  python3 "$CHARTS_TESTS_DIR/rbac_table.py" --check || fail "operator/README.md's RBAC table is stale"
+  pass "operator/README.md's RBAC table matches the operator chart's templates/rbac.yaml"
+}
+
 # Every object level of a schema is closed: additionalProperties false, or a typed map
 # (additionalProperties is itself a schema); and every key of values.yaml is declared.
 test_schema_closed() {
