@@ -459,7 +459,7 @@ mod tests {
         )
     }
 
-    /// Issue 14: the `sandbox` subcommand served seed 42 and `--sandbox` seed 2026, so what
+    /// The `sandbox` subcommand served seed 42 and `--sandbox` seed 2026, so what
     /// one showed could not be found in the other. Both now serve one default world.
     #[tokio::test]
     async fn the_sandbox_subcommand_and_sandbox_mode_serve_one_world() {

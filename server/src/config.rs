@@ -879,8 +879,8 @@ mod tests {
         try_parse(args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
     }
 
-    /// Issue 14: `--sandbox stdio` was refused while `stdio --sandbox` worked. The options
-    /// every mode shares are global: before, after or around the subcommand.
+    /// `--sandbox stdio` works as `stdio --sandbox` does: the options every mode shares are
+    /// global, before, after or around the subcommand.
     #[test]
     fn shared_options_work_before_and_after_the_subcommand() {
         for args in [
@@ -1140,7 +1140,7 @@ mod tests {
         assert!(cli.serve.common.spotify.validate_urls().is_err());
     }
 
-    /// Issue 10 #9: the README documents `--shutdown-grace`; the flag was `--shutdown-grace-secs`.
+    /// The README documents `--shutdown-grace`; the flag was `--shutdown-grace-secs`.
     #[test]
     fn shutdown_grace_is_the_documented_flag() {
         let cli = parse(&["--shutdown-grace", "3"]);

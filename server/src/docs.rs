@@ -124,7 +124,7 @@ mod tests {
             "{table}"
         );
         assert!(!table.contains("`--help`"));
-        // Issue 14: the shared flags work with `stdio` too; the HTTP server's own do not.
+        // The shared flags work with `stdio` too; the HTTP server's own do not.
         assert!(table.contains("| `--bind` (HTTP only) |"), "{table}");
         assert!(table.contains("| `--sandbox` |"), "{table}");
         assert!(

@@ -262,7 +262,7 @@ mod tests {
 
     const PING: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"ping\"}\n";
 
-    /// Issue 10: a line over the bound was dropped without an answer by rmcp's transport (at
+    /// A line over the bound was dropped without an answer by rmcp's transport (at
     /// 16 MiB, 16 times the HTTP bound), leaving the client waiting forever.
     #[tokio::test]
     async fn a_line_over_the_bound_is_answered_and_the_session_goes_on() {

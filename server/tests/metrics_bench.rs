@@ -1,4 +1,4 @@
-//! Benchmarks of issue 3 (run in release; numbers go to BENCHMARKS.md):
+//! Benchmarks of the metrics and the cache (run in release; numbers go to BENCHMARKS.md):
 //!
 //!     cargo test --release -p spotify-mcp-server --test metrics_bench -- --ignored --nocapture --test-threads 1
 //!

@@ -1,4 +1,4 @@
-//! Issue 16: the server trusts what the system trusts, plus `--ca-file`, and a TLS failure says
+//! The server trusts what the system trusts, plus `--ca-file`, and a TLS failure says
 //! what failed. A throw-away CA (rcgen) signs the certificate of a TLS listener in front of the
 //! sandbox; the client reaches Spotify's stand-in through it only when that CA is trusted, and
 //! otherwise names the certificate problem (unknown issuer, expired, wrong name).

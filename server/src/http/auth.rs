@@ -256,7 +256,7 @@ fn bearer_token(value: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    /// Issue 10 #9: the auth scheme is case-insensitive.
+    /// The auth scheme is case-insensitive.
     #[test]
     fn the_bearer_scheme_is_case_insensitive() {
         for value in [
@@ -292,7 +292,7 @@ mod tests {
         }
     }
 
-    /// Issue 10 #9: every refused request is counted by reason and logged, and neither the
+    /// Every refused request is counted by reason and logged, and neither the
     /// metrics nor the log hold the token that was sent.
     #[tokio::test]
     async fn refusals_are_counted_and_logged_by_reason_without_the_token() {
@@ -366,7 +366,7 @@ mod tests {
         assert!(BearerAuth::from_sources(None, None).unwrap().is_none());
     }
 
-    /// Issue 10 #4: a set variable that yields no token must not turn access control off.
+    /// A set variable that yields no token must not turn access control off.
     #[test]
     fn a_set_but_empty_env_variable_is_a_start_up_error() {
         let dir = tempfile::tempdir().unwrap();

@@ -130,7 +130,7 @@ mod tests {
     use crate::spotify::test_support::Fake;
     use crate::spotify::{Credentials, Secret, SpotifyConfig};
 
-    /// Issue 10 #5: a probe during a slow renewal answers at once (with the last known state),
+    /// A probe during a slow renewal answers at once (with the last known state),
     /// instead of queueing behind it.
     #[tokio::test]
     async fn readiness_answers_at_once_during_a_slow_renewal() {

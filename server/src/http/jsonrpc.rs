@@ -216,7 +216,7 @@ mod tests {
         app.oneshot(request.body(body).unwrap()).await.unwrap()
     }
 
-    /// Issue 10 #9: non-object `arguments` (and a malformed `params`/`name`) of a tools/call
+    /// Non-object `arguments` (and a malformed `params`/`name`) of a tools/call
     /// are -32602 Invalid params naming the field; rmcp said -32601 Method not found.
     #[tokio::test]
     async fn a_tools_call_with_wrongly_typed_params_is_invalid_params() {
@@ -264,7 +264,7 @@ mod tests {
         }
     }
 
-    /// Issue 10 #6: the body cap is the configured one (it was a fixed 4 MiB), answered with a
+    /// The body cap is the configured one (it was a fixed 4 MiB), answered with a
     /// JSON-RPC error; with or without a Content-Length.
     #[tokio::test]
     async fn bodies_over_the_configured_cap_are_refused_with_413() {

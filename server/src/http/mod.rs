@@ -343,7 +343,7 @@ pub async fn serve_on(
 
 #[cfg(test)]
 mod tests {
-    //! Connection limits over real TCP sockets (issue 10 #1): each case takes a second or two.
+    //! Connection limits over real TCP sockets: each case takes a second or two.
 
     use std::time::Instant;
 
@@ -555,7 +555,7 @@ mod tests {
         read_to_close(&mut stream).await.0
     }
 
-    /// Issue 10 #9: `/metrics`, `/healthz` and `/readyz` refuse unknown DNS names (DNS
+    /// `/metrics`, `/healthz` and `/readyz` refuse unknown DNS names (DNS
     /// rebinding) but keep answering probes and scrapes addressed by IP.
     #[tokio::test]
     async fn probe_routes_refuse_unknown_host_names_but_accept_ip_literals() {
@@ -604,7 +604,7 @@ mod tests {
         assert!(text.starts_with("HTTP/1.0 200"), "{text}");
     }
 
-    /// Issue 10 #9: `/mcp` refuses an empty Host, and a missing one on HTTP/1.1, saying why.
+    /// `/mcp` refuses an empty Host, and a missing one on HTTP/1.1, saying why.
     #[tokio::test]
     async fn mcp_refuses_an_empty_or_missing_host_clearly() {
         let server = start(ConnectionLimits::default(), Duration::from_secs(1)).await;
@@ -654,7 +654,7 @@ mod tests {
         (status, id, response.text().await.unwrap_or_default())
     }
 
-    /// Issue 10 #2: sessions are capped (a clear 503 when full) and idle ones expire, which
+    /// Sessions are capped (a clear 503 when full) and idle ones expire, which
     /// makes room again.
     #[tokio::test]
     async fn sessions_are_capped_and_idle_ones_expire() {
@@ -686,7 +686,7 @@ mod tests {
         let (status, id, body) = initialize(server.addr).await;
         assert_eq!(status, 200, "expired sessions must make room: {body}");
 
-        // Issue 10 #9: DELETE of a live session is done (204), of an unknown one is 404.
+        // DELETE of a live session is done (204), of an unknown one is 404.
         let delete = |id: String| async move {
             reqwest::Client::new()
                 .delete(format!("http://{}/mcp", server.addr))

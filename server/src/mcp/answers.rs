@@ -1,5 +1,5 @@
 //! Rendered results of read-only tool calls, kept while the cached Spotify answers they were
-//! built from are (issue 16).
+//! built from are.
 //!
 //! A cached `search` used to parse the cached ~18 KB Spotify body into models and render the
 //! answer again on every call, most of the server's own time per call. Here a successful
@@ -198,7 +198,7 @@ mod tests {
             .collect()
     }
 
-    /// Issue 16: a read-only call answered from the response cache is rendered once and then
+    /// A read-only call answered from the response cache is rendered once and then
     /// served as rendered, as long as the cached answers hold; a write through the server
     /// (which invalidates them) is seen by the next call.
     #[tokio::test]

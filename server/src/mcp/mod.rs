@@ -104,7 +104,7 @@ struct Inner {
 #[derive(Clone)]
 pub struct SpotifyMcp {
     inner: Arc<Inner>,
-    /// Tool-call metrics (issue 3); disabled unless [`SpotifyMcp::with_metrics`] is used.
+    /// Tool-call metrics; disabled unless [`SpotifyMcp::with_metrics`] is used.
     metrics: crate::metrics::Metrics,
     /// The log level the session asked for; fresh for each session ([`Self::for_session`]).
     log: Arc<logging::SessionLog>,
@@ -509,7 +509,7 @@ impl ServerHandler for SpotifyMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.to_string();
-        // metrics (issue 3): names that are not enabled tools count as tool="unknown"
+        // metrics: names that are not enabled tools count as tool="unknown"
         let timer = self.metrics.start_tool_call(&name);
         if let Some(why) = self.inner.hidden.get(&name) {
             timer.finish(false);

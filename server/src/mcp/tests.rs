@@ -565,7 +565,7 @@ fn every_argument_is_described_once() {
     }
 }
 
-/// Every string, number and list a tool takes declares a bound (issue 10 #6): walks each
+/// Every string, number and list a tool takes declares a bound: walks each
 /// input schema, following `$ref`s and array items.
 #[test]
 fn every_argument_declares_a_bound() {
@@ -614,7 +614,7 @@ fn every_argument_declares_a_bound() {
     assert!(missing.is_empty(), "unbounded arguments: {missing:#?}");
 }
 
-/// Issue 10 #6: an over-long query is refused by name before any request is built, instead of
+/// An over-long query is refused by name before any request is built, instead of
 /// failing to build a URL and being reported as "could not reach Spotify".
 #[tokio::test]
 async fn over_long_arguments_are_refused_before_use() {

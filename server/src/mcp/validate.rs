@@ -264,7 +264,7 @@ mod tests {
         );
     }
 
-    /// Issue 10 #6: declared bounds are enforced, and a huge value is described, not echoed.
+    /// Declared bounds are enforced, and a huge value is described, not echoed.
     #[test]
     fn declared_bounds_are_enforced_before_use() {
         let s = obj(json!({

@@ -1,7 +1,7 @@
 //! The response cache behind the client's GET calls.
 //!
 //! - Entries are raw response bodies keyed by (Spotify user scope, path + query), so a
-//!   backend can store them anywhere (issue 3 adds Redis) and hits skip decoding nothing but
+//!   backend can store them anywhere (Redis, for one) and hits skip decoding nothing but
 //!   the network.
 //! - Every GET has a [`CacheClass`] that picks its TTL (catalog objects long, playlists and
 //!   library minutes, search minutes, player state none by default) and a [`Tag`] that says
@@ -422,7 +422,7 @@ pub fn tag_for(class: CacheClass, template: &str, path: &str) -> Tag {
 mod memory_tests {
     use super::*;
 
-    /// Issue 16: a cached body must not keep a larger buffer alive (hyper hands out bodies as
+    /// A cached body must not keep a larger buffer alive (hyper hands out bodies as
     /// slices of its read buffer): the cache stores its own exact copy.
     #[tokio::test]
     async fn a_cached_body_does_not_pin_the_buffer_it_was_sliced_from() {
@@ -456,7 +456,7 @@ mod memory_tests {
 mod budget_tests {
     use super::*;
 
-    /// Issue 16: the entries alive (inserted and not yet evicted, whatever moka has applied)
+    /// The entries alive (inserted and not yet evicted, whatever moka has applied)
     /// never weigh more than the budget plus the entry just inserted, also while the cache
     /// fills at the rate of misses. moka evicts in batches of 64 writes unless told to.
     #[tokio::test]
@@ -628,7 +628,7 @@ mod tests {
         assert_eq!(cache.get(&k).await.as_deref(), Some(&b"new"[..]));
     }
 
-    /// Issue 16: what was built from cached entries is current only while each entry is the
+    /// What was built from cached entries is current only while each entry is the
     /// one read: a replacement (another generation), an invalidation or an expiry ends it.
     #[tokio::test]
     async fn entries_read_are_current_until_replaced_invalidated_or_expired() {

@@ -1,6 +1,6 @@
 //! Which cached answers a call was built from.
 //!
-//! The MCP layer keeps the rendered result of a read-only tool call (issue 16: a cache hit
+//! The MCP layer keeps the rendered result of a read-only tool call (without it, a cache hit
 //! parsed the cached 18 KB Spotify body and rendered the answer again on every call). That is
 //! only right while every Spotify answer the result was built from is still the one the
 //! response cache would serve: [`recording`] runs a call and collects, for each request the

@@ -499,7 +499,7 @@ async fn rate_limits_from_the_sandbox_are_bounded() {
     sb.shutdown().await;
 }
 
-/// Issue 10 #8: the sandbox answers 429 with `Retry-After: 3600`; a call a moment later gets
+/// The sandbox answers 429 with `Retry-After: 3600`; a call a moment later gets
 /// the clear error at once and the sandbox sees no second Web API request.
 #[tokio::test]
 async fn a_sandbox_retry_after_is_remembered_for_the_client_id() {
@@ -555,7 +555,7 @@ async fn recorded_api_requests(sb: &SandboxHandle) -> Vec<(u64, String)> {
         .collect()
 }
 
-/// Issue 16: against a Spotify-like rolling window (50 requests per 5 s), four callers making
+/// Against a Spotify-like rolling window (50 requests per 5 s), four callers making
 /// 150 searches with the default (adaptive) policy all succeed, and at most a tenth of the
 /// requests that reached the sandbox got 429: the first 429 closes the gate for every caller
 /// until its Retry-After, instead of each caller spending its own retries into the window.

@@ -266,7 +266,7 @@ mod tests {
 
     use crate::sandbox::{CLIENT_ID, CLIENT_SECRET, SandboxOptions, SandboxState, router};
 
-    /// Issue 10 #9: a web page cannot drive the control endpoints, neither cross-origin nor
+    /// A web page cannot drive the control endpoints, neither cross-origin nor
     /// through DNS rebinding, while tests (no Origin, an IP or allowed name) and every client
     /// of the Web API and token endpoint keep working.
     #[tokio::test]

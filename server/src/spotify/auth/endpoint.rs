@@ -537,7 +537,7 @@ mod tests {
         );
     }
 
-    /// Issue 10 #9: the error names the timeout the endpoint waited, not "0 s".
+    /// The error names the timeout the endpoint waited, not "0 s".
     #[tokio::test]
     async fn a_timeout_is_not_tried_again_and_reports_the_real_timeout() {
         let (url, accepted) = mute_endpoint(true);

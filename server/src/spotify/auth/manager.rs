@@ -81,7 +81,7 @@ pub struct TokenManager {
     state: Mutex<State>,
     refreshes: AtomicU64,
     user_scope: String,
-    /// Told about every token request (metrics, issue 3).
+    /// Told about every token request (metrics).
     observer: std::sync::OnceLock<std::sync::Arc<dyn crate::spotify::pipeline::PipelineObserver>>,
     /// Where replicas renew a refresh-token credential once (see [`super::share`]).
     share: std::sync::OnceLock<std::sync::Arc<dyn super::share::TokenShare>>,
@@ -494,7 +494,7 @@ mod tests {
         assert_eq!(mgr.refresh_count(), 1);
     }
 
-    /// Issue 10 #5: a slow failing token endpoint. Twenty callers waiting for the renewal all
+    /// A slow failing token endpoint. Twenty callers waiting for the renewal all
     /// get its outcome (one request to the endpoint, all done in about one renewal's time, not
     /// twenty); during the backoff a new caller gets the error at once; after it, the endpoint
     /// is asked again.
@@ -541,7 +541,7 @@ mod tests {
         assert_eq!(fake.state.token_requests(), 2);
     }
 
-    /// Issue 10 #5: readiness never queues behind a renewal in progress.
+    /// Readiness never queues behind a renewal in progress.
     #[tokio::test]
     async fn readiness_does_not_wait_for_a_renewal_in_progress() {
         let fake = Fake::start().await;

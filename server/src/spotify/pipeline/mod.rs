@@ -46,7 +46,7 @@ impl ApiResponse {
     }
 }
 
-/// Observes what the pipeline does (metrics hook for issue 3; tests count with it).
+/// Observes what the pipeline does (the metrics hook; tests count with it).
 pub trait PipelineObserver: Send + Sync + std::fmt::Debug {
     /// One HTTP exchange finished (`status` 0 = no answer).
     fn request_finished(
@@ -505,7 +505,7 @@ mod tests {
         assert_eq!(fake.state.seen().len(), 4, "a POST must not be repeated");
     }
 
-    /// Issue 10 #6: a request whose URL cannot be built (a query past the URL length limit)
+    /// A request whose URL cannot be built (a query past the URL length limit)
     /// is a client-side error: not retried, not "could not reach Spotify".
     #[tokio::test]
     async fn a_request_that_cannot_be_built_is_not_retried() {
@@ -534,7 +534,7 @@ mod tests {
         SpotifyId::parse("spotify:playlist:37i9dQZF1DXcBWIGoYBM5M").unwrap()
     }
 
-    /// Issue 10 #3: a reorder is a PUT, but sending it again moves the items again, so a lost
+    /// A reorder is a PUT, but sending it again moves the items again, so a lost
     /// answer (5xx, timeout) must not make the pipeline send it a second time.
     #[tokio::test]
     async fn a_reorder_whose_answer_was_lost_is_not_sent_again() {
@@ -692,7 +692,7 @@ mod tests {
         assert!(err_message_mentions_wait().await);
     }
 
-    /// Issue 10 #8: a short Retry-After holds every caller of the client ID, not only the one
+    /// A short Retry-After holds every caller of the client ID, not only the one
     /// whose request got the 429: nothing reaches Spotify before the wait is over.
     #[tokio::test]
     async fn a_short_retry_after_holds_every_concurrent_caller() {
@@ -735,7 +735,7 @@ mod tests {
         }
     }
 
-    /// Issue 16: a call held by the gate shows as a gate wait, and the gauge says the gate is
+    /// A call held by the gate shows as a gate wait, and the gauge says the gate is
     /// closed while the Retry-After runs and open after it.
     #[tokio::test]
     async fn gate_waits_and_the_closed_gate_show_in_metrics() {
@@ -794,7 +794,7 @@ mod tests {
         assert!((0.5..1.5).contains(&waited), "{waited}");
     }
 
-    /// Issue 10 #8: after a 429 with a long Retry-After, later calls of the client ID answer
+    /// After a 429 with a long Retry-After, later calls of the client ID answer
     /// at once with how long is left, and Spotify is not asked again meanwhile.
     #[tokio::test]
     async fn a_long_retry_after_is_remembered_and_later_calls_fail_at_once() {
@@ -824,7 +824,7 @@ mod tests {
         );
     }
 
-    /// On a fresh fake: the one above is now held (issue 10 #8) and would not be asked again.
+    /// On a fresh fake: the one above is now held and would not be asked again.
     async fn err_message_mentions_wait() -> bool {
         let fake = Fake::start().await;
         let client = SpotifyClient::new(config(&fake)).unwrap();
@@ -900,7 +900,7 @@ mod tests {
         }
     }
 
-    /// Issue 10 #7: one deadline per call. Every attempt of an idempotent GET times out; the
+    /// One deadline per call. Every attempt of an idempotent GET times out; the
     /// retries stop when the call's deadline comes, not after `max_retries` full timeouts, and
     /// the message says what happened (it said "within 10 s" after 42 s before).
     #[tokio::test]
@@ -939,7 +939,7 @@ mod tests {
         );
     }
 
-    /// Issue 10 #7: a 429 whose Retry-After outlasts what is left of the call is not waited
+    /// A 429 whose Retry-After outlasts what is left of the call is not waited
     /// out: the call answers at once with how long to wait.
     #[tokio::test]
     async fn a_retry_after_beyond_the_deadline_is_not_waited_out() {
