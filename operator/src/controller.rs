@@ -238,22 +238,10 @@ pub async fn run(
     .applied_objects();
 
     let (deployments, dep_writer) = reflector::store::<Deployment>();
-    let dep_stream = retried(
-        watcher(scoped::<Deployment>(&client, ns), children.clone()),
-        counted(&metrics, "deployments"),
-    )
-    .modify(strip_managed_fields)
-    .reflect(dep_writer)
-    .touched_objects();
+    let dep_stream = owned_children(&client, ns, &children, dep_writer, &metrics);
 
     let (services, svc_writer) = reflector::store::<Service>();
-    let svc_stream = retried(
-        watcher(scoped::<Service>(&client, ns), children.clone()),
-        counted(&metrics, "services"),
-    )
-    .modify(strip_managed_fields)
-    .reflect(svc_writer)
-    .touched_objects();
+    let svc_stream = owned_children(&client, ns, &children, svc_writer, &metrics);
 
     let (autoscalers, hpa_writer) = reflector::store::<HorizontalPodAutoscaler>();
     let hpa_stream = owned_children(&client, ns, &children, hpa_writer, &metrics);

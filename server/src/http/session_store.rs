@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use crate::redis_cache::RedisCache;
-use crate::redis_cache::keys::session_key;
+use crate::redis_cache::keys::{session_key, ttl_ms};
 use rmcp::transport::streamable_http_server::session::{
     SessionState, SessionStore, SessionStoreError,
 };
@@ -33,7 +33,7 @@ impl RedisSessionStore {
     pub fn new(redis: RedisCache, idle: Duration) -> Self {
         Self {
             redis,
-            ttl_ms: u64::try_from(idle.as_millis()).unwrap_or(u64::MAX).max(1),
+            ttl_ms: ttl_ms(idle),
         }
     }
 

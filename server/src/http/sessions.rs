@@ -76,13 +76,14 @@ impl BoundedSessions {
         self
     }
 
-    /// `stream` with the relay of session `id` merged in, when there is one.
-    fn relayed<S>(&self, id: &SessionId, stream: S) -> WithRelay<S> {
+    /// `stream` with the relay of session `id` merged in when `wanted` and there is one.
+    fn relayed<S>(&self, id: &SessionId, stream: S, wanted: bool) -> WithRelay<S> {
         WithRelay {
             inner: Box::pin(stream),
             relay: self
                 .relay
                 .as_ref()
+                .filter(|_| wanted)
                 .and_then(|mcp| crate::mcp::relay::relay(mcp, id)),
         }
     }
@@ -231,7 +232,7 @@ impl SessionManager for BoundedSessions {
         id: &SessionId,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
         let stream = self.inner.create_standalone_stream(id).await?;
-        Ok(self.relayed(id, stream))
+        Ok(self.relayed(id, stream, true))
     }
 
     async fn resume(
@@ -242,11 +243,7 @@ impl SessionManager for BoundedSessions {
         // An event ID without `/{request}` is one of the session's own stream (its GET).
         let standalone = !last_event_id.contains('/');
         let stream = self.inner.resume(id, last_event_id).await?;
-        let mut stream = self.relayed(id, stream);
-        if !standalone {
-            stream.relay = None;
-        }
-        Ok(stream)
+        Ok(self.relayed(id, stream, standalone))
     }
 
     /// A session another replica began (found in the session store): re-created here, within

@@ -25,6 +25,11 @@ pub fn session_key(kind: &str, session_id: &str) -> String {
     format!("{PREFIX}{kind}:{hex}")
 }
 
+/// `idle` as a Redis expiry in milliseconds (`PX`), at least 1.
+pub fn ttl_ms(idle: std::time::Duration) -> u64 {
+    u64::try_from(idle.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
 /// `spotify-mcp:v1:{scope}:{tag}:{path?query}`.
 pub fn entry_key(key: &CacheKey) -> String {
     format!(

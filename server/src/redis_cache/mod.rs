@@ -187,13 +187,10 @@ impl RedisCache {
         &self,
         cmd: redis::Cmd,
     ) -> Result<T, RedisFailure> {
-        let result = self
-            .inner
-            .run(|mut conn| async move { cmd.query_async(&mut conn).await })
-            .await;
-        self.inner
-            .note(result.is_ok(), "command", result.as_ref().err());
-        result.map_err(|e| RedisFailure(e.to_string()))
+        self.query("command", |mut conn| async move {
+            cmd.query_async(&mut conn).await
+        })
+        .await
     }
 
     /// Runs `pipe` (as one round trip) on the cache's connection, bounded like [`Self::command`].
@@ -201,12 +198,20 @@ impl RedisCache {
         &self,
         pipe: redis::Pipeline,
     ) -> Result<T, RedisFailure> {
-        let result = self
-            .inner
-            .run(|mut conn| async move { pipe.query_async(&mut conn).await })
-            .await;
-        self.inner
-            .note(result.is_ok(), "pipeline", result.as_ref().err());
+        self.query("pipeline", |mut conn| async move {
+            pipe.query_async(&mut conn).await
+        })
+        .await
+    }
+
+    /// Runs `op` on the cache's connection and notes whether Redis answered.
+    async fn query<T, F, Fut>(&self, what: &str, op: F) -> Result<T, RedisFailure>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        let result = self.inner.run(op).await;
+        self.inner.note(result.is_ok(), what, result.as_ref().err());
         result.map_err(|e| RedisFailure(e.to_string()))
     }
 

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use super::keys::session_key;
+use super::keys::{session_key, ttl_ms};
 use super::{RedisCache, RedisFailure};
 
 /// Add a URI unless the set is full; answer the set's size, or -1 when it was full.
@@ -52,7 +52,7 @@ impl SharedSubscriptions {
     pub fn new(redis: RedisCache, idle: Duration) -> Self {
         Self {
             redis,
-            ttl_ms: u64::try_from(idle.as_millis()).unwrap_or(u64::MAX).max(1),
+            ttl_ms: ttl_ms(idle),
         }
     }
 
