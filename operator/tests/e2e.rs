@@ -944,11 +944,19 @@ fn network_policy_ingress_and_http_route_follow_the_spec() {
     assert!(hosts.contains(&"mcp.example.com"), "{hosts:?}");
     assert!(hosts.contains(&"mcp.example.org"), "{hosts:?}");
 
-    // No Gateway API in the cluster: said in HTTPRouteReady, created once the CRD appears.
-    let s = wait_for("HTTPRouteReady=False CRDNotInstalled", TIMEOUT, || {
-        let s = c.get(ns, "smcp/exposed")?;
-        (condition(&s, "HTTPRouteReady")?["reason"] == "CRDNotInstalled").then_some(s)
-    });
+    // No Gateway API in the cluster: said in HTTPRouteReady, created once the CRD appears. It
+    // does not keep the server from Ready (which also waits for the rollout, so both are awaited
+    // together: the condition can be written before the pods are ready).
+    let s = wait_for(
+        "HTTPRouteReady=False CRDNotInstalled, and Ready",
+        TIMEOUT,
+        || {
+            let s = c.get(ns, "smcp/exposed")?;
+            (condition(&s, "HTTPRouteReady")?["reason"] == "CRDNotInstalled"
+                && condition(&s, "Ready")?["status"] == "True")
+                .then_some(s)
+        },
+    );
     let message = condition(&s, "HTTPRouteReady").expect("condition")["message"]
         .as_str()
         .unwrap_or_default()
