@@ -391,37 +391,8 @@ async fn cached(args: &Args) -> Result<(), BoxError> {
     let (server, url) = start_http_server(&args.bin, &sandbox, "memory").await?;
     eprintln!("cached run: server pid {}", server.id().unwrap_or_default());
     let http = reqwest::Client::new();
-    // One fixed search, so every call after the first is a cache hit.
     let prompts = args.cached_method == CachedMethod::Prompts;
-    let body = if prompts {
-        prompts_body()
-    } else {
-        search_body("e", 0)
-    };
-    let send = move |http: reqwest::Client, url: String| {
-        let body = body.clone();
-        async move {
-            let request = http
-                .post(&url)
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json, text/event-stream")
-                .header("MCP-Protocol-Version", "2026-07-28");
-            let request = if prompts {
-                request.header("Mcp-Method", "prompts/list")
-            } else {
-                request
-                    .header("Mcp-Method", "tools/call")
-                    .header("Mcp-Name", "search")
-            };
-            let r = request.body(body).send().await?;
-            let ok = r.status().is_success();
-            let text = r.text().await?;
-            if !ok {
-                return Err::<String, BoxError>(format!("cached call failed: {text}").into());
-            }
-            Ok(text)
-        }
-    };
+    let send = move |http: reqwest::Client, url: String| send_cached(http, url, prompts);
     let answer = send(http.clone(), url.clone()).await?;
     let bare = bare_handler(answer.clone()).await?;
     println!(
@@ -445,6 +416,35 @@ async fn cached(args: &Args) -> Result<(), BoxError> {
     }
     drop(sandbox);
     Ok(())
+}
+
+/// One cached call: the fixed search (every call after the first is a cache hit), or with
+/// `prompts` a `prompts/list`; the answer's text.
+async fn send_cached(
+    http: reqwest::Client,
+    url: String,
+    prompts: bool,
+) -> Result<String, BoxError> {
+    let request = http
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .header("MCP-Protocol-Version", "2026-07-28");
+    let (request, body) = if prompts {
+        (request.header("Mcp-Method", "prompts/list"), prompts_body())
+    } else {
+        let request = request
+            .header("Mcp-Method", "tools/call")
+            .header("Mcp-Name", "search");
+        (request, search_body("e", 0))
+    };
+    let r = request.body(body).send().await?;
+    let ok = r.status().is_success();
+    let text = r.text().await?;
+    if !ok {
+        return Err(format!("cached call failed: {text}").into());
+    }
+    Ok(text)
 }
 
 /// What one load level measured.
@@ -609,24 +609,7 @@ async fn balanced(args: &Args) -> Result<(), BoxError> {
         backends.push(url);
     }
     let (_haproxy, balanced_url) = start_haproxy(&args.haproxy, dir.path(), &backends).await?;
-    let send = move |http: reqwest::Client, url: String| async move {
-        let r = http
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json, text/event-stream")
-            .header("MCP-Protocol-Version", "2026-07-28")
-            .header("Mcp-Method", "tools/call")
-            .header("Mcp-Name", "search")
-            .body(search_body("e", 0))
-            .send()
-            .await?;
-        let ok = r.status().is_success();
-        let text = r.text().await?;
-        if !ok {
-            return Err::<String, BoxError>(format!("cached call failed: {text}").into());
-        }
-        Ok(text)
-    };
+    let send = |http: reqwest::Client, url: String| send_cached(http, url, false);
     // Warm every replica's cache (and Redis) with the one search.
     let http = reqwest::Client::new();
     let mut answer = String::new();
