@@ -42,6 +42,12 @@ pub enum AppError {
     CaFile(#[from] crate::spotify::transport::CaFileError),
     #[error("metrics: {0}")]
     Metrics(#[from] crate::metrics::MetricsError),
+    #[error(transparent)]
+    Hosted(#[from] crate::oauth::HostedConfigError),
+    #[error(
+        "SPOTIFY_MCP_OAUTH (hosted mode) serves HTTP only: stdio acts for the one account its environment configures; unset it for stdio"
+    )]
+    HostedStdio,
     #[error("health check of {url} failed: {reason}")]
     Unhealthy { url: String, reason: String },
     /// The request itself failed; the causes (DNS, connect, timeout) are its sources, which the
@@ -60,6 +66,8 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
     // The global options (`serve.common`) are there whichever mode runs.
     match command {
         None => serve_http(serve).await,
+        // MCP authorization is for HTTP; stdio takes its credentials from the environment.
+        Some(Command::Stdio(_)) if serve.hosted.oauth => Err(AppError::HostedStdio),
         Some(Command::Stdio(args)) => serve_stdio(&serve.common, &args).await,
         Some(Command::Auth { action }) => auth(action, &serve.common.spotify).await,
         Some(Command::Sandbox(args)) => {
@@ -224,7 +232,49 @@ fn mcp_options(common: &CommonArgs) -> McpOptions {
         toolsets: common.toolsets(),
         read_only: common.read_only,
         subscription_poll: std::time::Duration::from_millis(common.subscription_poll_ms),
+        hosted: false,
     }
+}
+
+/// The hosted mode's authorization server, from its validated settings.
+fn authority(
+    config: crate::oauth::HostedConfig,
+    template: &SpotifyClient,
+    metrics: &Metrics,
+) -> Result<crate::oauth::Authority, AppError> {
+    use crate::oauth::{StoreChoice, keyring::Keyring, store::Store};
+    let keys = match &config.keys_file {
+        Some(path) => Keyring::from_file(path).map_err(crate::oauth::HostedConfigError::from)?,
+        None => {
+            tracing::warn!(
+                "no --oauth-keys-file: users' Spotify tokens are sealed with a key that dies with this process"
+            );
+            Keyring::ephemeral()
+        }
+    };
+    let store: Arc<dyn Store> = match &config.store {
+        StoreChoice::Memory => {
+            tracing::warn!(
+                "--oauth-store memory: sign-ins live in this process only (one replica; lost at restart); use a redis:// store to run several replicas"
+            );
+            Arc::new(crate::oauth::store::MemoryStore::default())
+        }
+        StoreChoice::Redis(url) => Arc::new(crate::redis_cache::oauth::RedisStore::new(
+            RedisCache::new(url, metrics.clone())?,
+        )),
+    };
+    tracing::info!(
+        issuer = %config.issuer,
+        redirect_uri = %config.callback(),
+        "hosted mode: users sign in with their own Spotify accounts (register the redirect URI in the Spotify Dashboard)"
+    );
+    Ok(crate::oauth::Authority::new(
+        config,
+        store,
+        keys,
+        template.clone(),
+        metrics.clone(),
+    ))
 }
 
 async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
@@ -238,7 +288,12 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
         args.auth_tokens_file.as_deref(),
     )?
     .map(std::sync::Arc::new);
-    if auth.is_none() && !args.bind.ip.is_loopback() {
+    let hosted = args.hosted.validate(
+        auth.is_some(),
+        env_secret("SPOTIFY_REFRESH_TOKEN").is_some(),
+        args.common.sandbox,
+    )?;
+    if auth.is_none() && hosted.is_none() && !args.bind.ip.is_loopback() {
         tracing::warn!(
             "listening on a non-loopback address without MCP access tokens: anyone who reaches this port controls the Spotify account"
         );
@@ -253,8 +308,19 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
     if sandbox.is_none() {
         metrics.set_credentials_authorization(client.authorization().await);
     }
-    let mut mcp =
-        SpotifyMcp::new(client.clone(), mcp_options(&args.common)).with_metrics(metrics.clone());
+    let mut allowed_hosts = args.allowed_hosts();
+    let oauth = match hosted {
+        Some(config) => {
+            allowed_hosts.push(config.host.clone());
+            Some(authority(config, &client, &metrics)?)
+        }
+        None => None,
+    };
+    let options = McpOptions {
+        hosted: oauth.is_some(),
+        ..mcp_options(&args.common)
+    };
+    let mut mcp = SpotifyMcp::new(client.clone(), options).with_metrics(metrics.clone());
     // With Redis, a session's subscriptions are delivered by whichever replica holds its stream.
     if let Some(redis) = &redis {
         mcp = mcp.with_shared_subscriptions(
@@ -266,7 +332,7 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
     }
     let opts = HttpOptions {
         addr,
-        allowed_hosts: args.allowed_hosts(),
+        allowed_hosts,
         allowed_origins,
         auth,
         metrics: metrics.clone(),
@@ -277,6 +343,7 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
         session_store: redis
             .clone()
             .map(|r| http::RedisSessionStore::new(r, limits.session_idle_timeout)),
+        oauth,
     };
     http::serve(
         mcp,

@@ -304,6 +304,9 @@ pub struct ServeArgs {
     #[arg(long, env = "SPOTIFY_MCP_AUTH_TOKENS_FILE")]
     pub auth_tokens_file: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub hosted: crate::oauth::HostedArgs,
+
     /// How long in-flight calls may finish after SIGTERM/SIGINT, in seconds.
     #[arg(
         long = "shutdown-grace",

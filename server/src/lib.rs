@@ -10,6 +10,7 @@ pub mod http;
 pub mod jsonrpc;
 pub mod mcp;
 pub mod metrics;
+pub mod oauth;
 pub mod redis_cache;
 pub mod sandbox;
 pub mod spotify;

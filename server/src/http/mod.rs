@@ -45,6 +45,9 @@ pub struct HttpOptions {
     /// Where 2025-11-25 sessions are kept for the other replicas (`--cache redis://`); `None`:
     /// a session lives in this process only.
     pub session_store: Option<RedisSessionStore>,
+    /// The hosted mode (`--oauth`): `/mcp` takes the access tokens it issues, and its
+    /// authorization server and metadata routes are served.
+    pub oauth: Option<crate::oauth::Authority>,
 }
 
 /// Bounds on what one connection may hold: slow or idle sockets are closed, and the number of
@@ -157,15 +160,21 @@ pub fn router(
             in_flight,
             shutdown::track_in_flight,
         ));
-    let mcp_routes = match &opts.auth {
-        Some(auth) => mcp_routes.layer(axum::middleware::from_fn_with_state(
+    let mcp_routes = match (&opts.oauth, &opts.auth) {
+        (Some(authority), _) => mcp_routes
+            .layer(axum::middleware::from_fn_with_state(
+                authority.clone(),
+                crate::oauth::guard::require_token,
+            ))
+            .merge(authority.router()),
+        (None, Some(auth)) => mcp_routes.layer(axum::middleware::from_fn_with_state(
             auth::BearerGuard {
                 auth: auth.clone(),
                 metrics: opts.metrics.clone(),
             },
             auth::require_bearer,
         )),
-        None => mcp_routes,
+        (None, None) => mcp_routes,
     };
     let mcp_routes = mcp_routes.layer(axum::middleware::from_fn(host::require_host));
     let probe_routes = Router::new()
@@ -379,6 +388,7 @@ mod tests {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             limits,
             session_store: None,
+            oauth: None,
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let mcp = SpotifyMcp::new(client.clone(), McpOptions::default());

@@ -204,7 +204,7 @@ mod tests {
     #[tokio::test]
     async fn a_kept_result_is_served_until_a_write_invalidates_what_it_was_built_from() {
         let (sandbox, mcp) = server().await;
-        let answers = mcp.inner.answers.clone().expect("the cache is on");
+        let answers = mcp.account.answers.clone().expect("the cache is on");
         let mut w = Wire::connect(mcp).await;
         let search = json!({"query": "e", "limit": 3});
         let first = ok(&mut w, "search", search.clone()).await;
@@ -258,7 +258,7 @@ mod tests {
     #[tokio::test]
     async fn results_built_from_uncached_answers_are_not_kept() {
         let (sandbox, mcp) = server().await;
-        let answers = mcp.inner.answers.clone().expect("the cache is on");
+        let answers = mcp.account.answers.clone().expect("the cache is on");
         let mut w = Wire::connect(mcp).await;
         for _ in 0..3 {
             ok(&mut w, "get_devices", json!({})).await;

@@ -89,21 +89,57 @@ enum Hidden {
 }
 
 struct Inner {
-    client: SpotifyClient,
     options: McpOptions,
     tools: ToolRouter<SpotifyMcp>,
     hidden: HashMap<String, Hidden>,
     prompts: PromptRouter<SpotifyMcp>,
-    /// The resource pollers of this handler's Spotify user, shared by all its sessions.
+    /// In hosted mode, the accounts of the grants in use, by grant.
+    accounts: moka::future::Cache<String, Arc<Account>>,
+}
+
+/// The Spotify account a handler acts for: the configured one, or in hosted mode the one of
+/// the request's signed-in user ([`SpotifyMcp::acting_for`]).
+struct Account {
+    client: SpotifyClient,
+    /// The resource pollers of this account, shared by all its sessions.
     hub: Arc<subscriptions::Hub>,
     /// Rendered results of read-only calls, while their cached Spotify answers hold.
     answers: Option<answers::Answers>,
+    /// The signed-in user (hosted mode).
+    principal: Option<crate::oauth::Principal>,
 }
+
+impl Account {
+    fn new(
+        client: SpotifyClient,
+        options: &McpOptions,
+        principal: Option<crate::oauth::Principal>,
+    ) -> Self {
+        let answers = client.cache().map(|cache| {
+            let config = cache.config();
+            answers::Answers::new(config.rendered_bytes(), config.longest_ttl())
+        });
+        Self {
+            client,
+            hub: Arc::new(subscriptions::Hub::new(options.subscription_poll)),
+            answers,
+            principal,
+        }
+    }
+}
+
+/// Grants whose accounts are kept in memory at once (hosted mode).
+const ACCOUNTS_CAPACITY: u64 = 10_000;
 
 /// The MCP server handler: cheap to clone (one `Arc`), one per session or request.
 #[derive(Clone)]
 pub struct SpotifyMcp {
     inner: Arc<Inner>,
+    /// Whom the tools act for.
+    account: Arc<Account>,
+    /// The grant a 2025-11-25 session was opened with (hosted mode): the session serves no
+    /// other; fresh for each session ([`Self::for_session`]).
+    bound: Arc<std::sync::OnceLock<String>>,
     /// Tool-call metrics; disabled unless [`SpotifyMcp::with_metrics`] is used.
     metrics: crate::metrics::Metrics,
     /// The log level the session asked for; fresh for each session ([`Self::for_session`]).
@@ -141,21 +177,20 @@ impl SpotifyMcp {
                 tools.add_route(route);
             }
         }
-        let hub = Arc::new(subscriptions::Hub::new(options.subscription_poll));
-        let answers = client.cache().map(|cache| {
-            let config = cache.config();
-            answers::Answers::new(config.rendered_bytes(), config.longest_ttl())
-        });
+        let account = Arc::new(Account::new(client, &options, None));
         Self {
             inner: Arc::new(Inner {
-                client,
                 options,
                 tools,
                 hidden,
                 prompts: prompts::router(),
-                hub,
-                answers,
+                accounts: moka::future::Cache::builder()
+                    .max_capacity(ACCOUNTS_CAPACITY)
+                    .time_to_idle(std::time::Duration::from_secs(3600))
+                    .build(),
             }),
+            account,
+            bound: Arc::default(),
             metrics: crate::metrics::Metrics::disabled(),
             log: Arc::default(),
             subs: Arc::default(),
@@ -170,6 +205,8 @@ impl SpotifyMcp {
     pub fn for_session(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
+            account: Arc::clone(&self.account),
+            bound: Arc::default(),
             metrics: self.metrics.clone(),
             log: Arc::default(),
             subs: Arc::default(),
@@ -217,7 +254,59 @@ impl SpotifyMcp {
 
     /// The resource pollers of this handler's Spotify user.
     fn subscriptions_hub(&self) -> Arc<subscriptions::Hub> {
-        Arc::clone(&self.inner.hub)
+        Arc::clone(&self.account.hub)
+    }
+
+    /// The handler acting for the request's signed-in user (hosted mode: the guard put a
+    /// [`crate::oauth::Principal`] in the request), or this one when there is none. A
+    /// 2025-11-25 session serves the grant it was opened with and no other.
+    async fn acting_for(
+        &self,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<std::borrow::Cow<'_, Self>, ErrorData> {
+        let principal = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<crate::oauth::Principal>());
+        let Some(principal) = principal else {
+            if self.inner.options.hosted {
+                return Err(ErrorData::internal_error(
+                    "this request carries no signed-in user",
+                    None,
+                ));
+            }
+            return Ok(std::borrow::Cow::Borrowed(self));
+        };
+        let bound = self.bound.get_or_init(|| principal.grant.clone());
+        if *bound != principal.grant {
+            return Err(ErrorData::invalid_request(
+                "this session belongs to another sign-in; open a new session",
+                None,
+            ));
+        }
+        let account = self
+            .inner
+            .accounts
+            .get_with(principal.grant.clone(), async {
+                Arc::new(Account::new(
+                    principal.client.clone(),
+                    &self.inner.options,
+                    Some(principal.clone()),
+                ))
+            })
+            .await;
+        Ok(std::borrow::Cow::Owned(Self {
+            account,
+            ..self.clone()
+        }))
+    }
+
+    /// Spotify refused the signed-in user's credentials for good: in hosted mode the grant is
+    /// revoked, so the client's next request is answered 401 and it signs in again.
+    pub(crate) async fn reauthorization_needed(&self) {
+        if let Some(principal) = &self.account.principal {
+            principal.spotify_refused().await;
+        }
     }
 
     /// The level below which nothing is sent to the client of `context`: the request's own
@@ -276,7 +365,7 @@ impl SpotifyMcp {
 
     /// The Spotify client the tools call.
     pub fn client(&self) -> &SpotifyClient {
-        &self.inner.client
+        &self.account.client
     }
 
     /// The options this handler was built with.
@@ -326,6 +415,17 @@ impl SpotifyMcp {
     /// Maps a Spotify error to a tool error, looking up the user's devices when Spotify says
     /// there is no active one so the message can name them.
     pub(crate) async fn fail(&self, err: SpotifyError) -> ToolError {
+        let err = match err {
+            SpotifyError::ReauthRequired { reason } if self.account.principal.is_some() => {
+                self.reauthorization_needed().await;
+                SpotifyError::Unauthorized {
+                    message: format!(
+                        "Spotify no longer accepts this sign-in ({reason}), so this server revoked it: your MCP client signs you in again on its next request"
+                    ),
+                }
+            }
+            err => err,
+        };
         let mut hints = Hints::default();
         if matches!(err, SpotifyError::NoActiveDevice) {
             hints.devices = self
@@ -390,7 +490,7 @@ impl SpotifyMcp {
         &crate::spotify::cache::ResponseCache,
         String,
     )> {
-        let answers = self.inner.answers.as_ref().filter(|_| read_only)?;
+        let answers = self.account.answers.as_ref().filter(|_| read_only)?;
         let cache = self.client().cache()?;
         Some((answers, cache, answers::Answers::key(name, arguments)))
     }
@@ -466,44 +566,9 @@ fn supports_cache_hints(context: &RequestContext<RoleServer>) -> bool {
         .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
 }
 
-impl ServerHandler for SpotifyMcp {
-    #[allow(deprecated)] // the logging capability (SEP-2577 moves it in a later protocol)
-    fn get_info(&self) -> ServerConfig {
-        let mut implementation =
-            Implementation::new("spotify-mcp-server", env!("CARGO_PKG_VERSION"));
-        implementation.title = Some("Spotify".into());
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_resources()
-                .enable_resources_subscribe()
-                .enable_resources_list_changed()
-                .enable_prompts()
-                .enable_logging()
-                .enable_completions()
-                .build(),
-        )
-        .with_server_info(implementation)
-        .with_instructions(instructions())
-    }
-
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        let hints = supports_cache_hints(&context);
-        Ok(ListToolsResult {
-            result_type: Some(ResultType::COMPLETE),
-            tools: self.inner.tools.list_all(),
-            meta: None,
-            next_cursor: None,
-            ttl_ms: hints.then_some(0),
-            cache_scope: hints.then_some(CacheScope::Public),
-        })
-    }
-
-    async fn call_tool(
+/// What the [`ServerHandler`] methods do once [`SpotifyMcp::acting_for`] chose the account.
+impl SpotifyMcp {
+    async fn run_tool(
         &self,
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
@@ -632,44 +697,7 @@ impl ServerHandler for SpotifyMcp {
         response
     }
 
-    /// Every method rmcp does not route lands here (also `"method": ""`), and so do known
-    /// methods whose params rmcp could not decode: those get `-32602` saying what is wrong.
-    async fn on_custom_request(
-        &self,
-        request: CustomRequest,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<CustomResult, ErrorData> {
-        match request.method.as_str() {
-            "logging/setLevel" => Err(ErrorData::invalid_params(
-                logging::invalid_level_message(request.params.as_ref()),
-                None,
-            )),
-            "completion/complete" => Err(ErrorData::invalid_params(
-                "completion/complete needs `ref` ({\"type\": \"ref/prompt\", \"name\": ...} or \
-                 {\"type\": \"ref/resource\", \"uri\": ...}) and `argument` ({\"name\": ..., \
-                 \"value\": ...})",
-                None,
-            )),
-            method => Err(errors::method_not_found(method)),
-        }
-    }
-
-    /// Stores the session's level; messages below it are not sent (none before it is set).
-    #[allow(deprecated)]
-    async fn set_level(
-        &self,
-        request: SetLevelRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<(), ErrorData> {
-        tracing::debug!(
-            level = logging::name(request.level),
-            "client set the log level"
-        );
-        self.log.set(request.level);
-        Ok(())
-    }
-
-    async fn complete(
+    async fn run_complete(
         &self,
         request: CompleteRequestParams,
         context: RequestContext<RoleServer>,
@@ -726,27 +754,7 @@ impl ServerHandler for SpotifyMcp {
         Ok(result)
     }
 
-    fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.inner.tools.get(name).cloned()
-    }
-
-    async fn list_prompts(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
-    ) -> Result<ListPromptsResult, ErrorData> {
-        let hints = supports_cache_hints(&context);
-        Ok(ListPromptsResult {
-            result_type: Some(ResultType::COMPLETE),
-            prompts: self.inner.prompts.list_all(),
-            meta: None,
-            next_cursor: None,
-            ttl_ms: hints.then_some(0),
-            cache_scope: hints.then_some(CacheScope::Public),
-        })
-    }
-
-    async fn get_prompt(
+    async fn run_get_prompt(
         &self,
         request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
@@ -760,10 +768,7 @@ impl ServerHandler for SpotifyMcp {
         self.inner.prompts.get_prompt(prompt_context).await
     }
 
-    /// The fixed resources, then the user's playlists (first 50, from the cache). A 2025-11-25
-    /// session that lists resources is told when the playlists change (`list_changed`); a
-    /// 2026-07-28 client asks for that with `subscriptions/listen`.
-    async fn list_resources(
+    async fn run_list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
@@ -800,7 +805,7 @@ impl ServerHandler for SpotifyMcp {
         } else if !supports_cache_hints(&context)
             && !self.subs.contains(subscriptions::LIST_CHANGED)
         {
-            match self.inner.hub.watch(self, resources::MY_PLAYLISTS).await {
+            match self.account.hub.watch(self, resources::MY_PLAYLISTS).await {
                 Ok(changes) => self.subs.add_list_changed(changes, context.peer.clone()),
                 Err(e) => tracing::debug!(error = %e.message, "no list_changed for this session"),
             }
@@ -808,9 +813,7 @@ impl ServerHandler for SpotifyMcp {
         Ok(ListResourcesResult::with_all_items(all))
     }
 
-    /// 2025-11-25: `notifications/resources/updated` on this session when `uri` changes.
-    #[allow(deprecated)]
-    async fn subscribe(
+    async fn run_subscribe(
         &self,
         request: rmcp::model::SubscribeRequestParams,
         context: RequestContext<RoleServer>,
@@ -835,9 +838,169 @@ impl ServerHandler for SpotifyMcp {
             return Err(subscriptions::too_many());
         }
         tracing::debug!(%uri, shared = self.shared_subs.is_some(), "subscription kept by this process");
-        let changes = self.inner.hub.watch(self, &uri).await?;
+        let changes = self.account.hub.watch(self, &uri).await?;
         self.subs.add(&uri, changes, context.peer.clone());
         Ok(())
+    }
+
+    async fn run_read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        resources::read(self, &request.uri).await.map(Into::into)
+    }
+
+    async fn run_listen(
+        &self,
+        context: rmcp::service::SubscriptionContext,
+    ) -> Result<(), ErrorData> {
+        subscriptions::listen(self, context).await
+    }
+}
+
+impl ServerHandler for SpotifyMcp {
+    #[allow(deprecated)] // the logging capability (SEP-2577 moves it in a later protocol)
+    fn get_info(&self) -> ServerConfig {
+        let mut implementation =
+            Implementation::new("spotify-mcp-server", env!("CARGO_PKG_VERSION"));
+        implementation.title = Some("Spotify".into());
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_resources_subscribe()
+                .enable_resources_list_changed()
+                .enable_prompts()
+                .enable_logging()
+                .enable_completions()
+                .build(),
+        )
+        .with_server_info(implementation)
+        .with_instructions(instructions())
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let hints = supports_cache_hints(&context);
+        Ok(ListToolsResult {
+            result_type: Some(ResultType::COMPLETE),
+            tools: self.inner.tools.list_all(),
+            meta: None,
+            next_cursor: None,
+            ttl_ms: hints.then_some(0),
+            cache_scope: hints.then_some(CacheScope::Public),
+        })
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let this = self.acting_for(&context).await?;
+        this.run_tool(request, context).await
+    }
+
+    /// Every method rmcp does not route lands here (also `"method": ""`), and so do known
+    /// methods whose params rmcp could not decode: those get `-32602` saying what is wrong.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        match request.method.as_str() {
+            "logging/setLevel" => Err(ErrorData::invalid_params(
+                logging::invalid_level_message(request.params.as_ref()),
+                None,
+            )),
+            "completion/complete" => Err(ErrorData::invalid_params(
+                "completion/complete needs `ref` ({\"type\": \"ref/prompt\", \"name\": ...} or \
+                 {\"type\": \"ref/resource\", \"uri\": ...}) and `argument` ({\"name\": ..., \
+                 \"value\": ...})",
+                None,
+            )),
+            method => Err(errors::method_not_found(method)),
+        }
+    }
+
+    /// Stores the session's level; messages below it are not sent (none before it is set).
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        tracing::debug!(
+            level = logging::name(request.level),
+            "client set the log level"
+        );
+        self.log.set(request.level);
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let this = self.acting_for(&context).await?;
+        this.run_complete(request, context).await
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.inner.tools.get(name).cloned()
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let hints = supports_cache_hints(&context);
+        Ok(ListPromptsResult {
+            result_type: Some(ResultType::COMPLETE),
+            prompts: self.inner.prompts.list_all(),
+            meta: None,
+            next_cursor: None,
+            ttl_ms: hints.then_some(0),
+            cache_scope: hints.then_some(CacheScope::Public),
+        })
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let this = self.acting_for(&context).await?;
+        this.run_get_prompt(request, context).await
+    }
+
+    /// The fixed resources, then the user's playlists (first 50, from the cache). A 2025-11-25
+    /// session that lists resources is told when the playlists change (`list_changed`); a
+    /// 2026-07-28 client asks for that with `subscriptions/listen`.
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let this = self.acting_for(&context).await?;
+        this.run_list_resources(_request, context).await
+    }
+
+    /// 2025-11-25: `notifications/resources/updated` on this session when `uri` changes.
+    #[allow(deprecated)]
+    async fn subscribe(
+        &self,
+        request: rmcp::model::SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let this = self.acting_for(&context).await?;
+        this.run_subscribe(request, context).await
     }
 
     /// 2025-11-25: stops what [`Self::subscribe`] started (nothing to do if it was not).
@@ -882,7 +1045,8 @@ impl ServerHandler for SpotifyMcp {
     }
 
     async fn listen(&self, context: rmcp::service::SubscriptionContext) -> Result<(), ErrorData> {
-        subscriptions::listen(self, context).await
+        let this = self.acting_for(context.request_context()).await?;
+        this.run_listen(context).await
     }
 
     async fn list_resource_templates(
@@ -898,9 +1062,10 @@ impl ServerHandler for SpotifyMcp {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        resources::read(self, &request.uri).await.map(Into::into)
+        let this = self.acting_for(&context).await?;
+        this.run_read_resource(request, context).await
     }
 }
 

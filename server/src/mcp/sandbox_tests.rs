@@ -947,7 +947,7 @@ async fn subscribers_share_one_poller_and_hear_of_changes() {
         )
         .await;
     assert_eq!(answer["result"], json!({}), "{answer}");
-    assert_eq!(e.server.inner.hub.active(), 2, "one poller per resource");
+    assert_eq!(e.server.account.hub.active(), 2, "one poller per resource");
 
     // Two sessions watch now-playing: Spotify is asked as often as for one.
     let before = recorded(&e.sandbox, "/me/player/currently-playing").await;
@@ -1008,11 +1008,11 @@ async fn subscribers_share_one_poller_and_hear_of_changes() {
     // The sessions end: their pollers stop, and Spotify is asked no more.
     drop(second);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while e.server.inner.hub.active() > 0 && tokio::time::Instant::now() < deadline {
+    while e.server.account.hub.active() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(
-        e.server.inner.hub.active(),
+        e.server.account.hub.active(),
         0,
         "pollers outlived their subscribers"
     );

@@ -115,6 +115,8 @@ pub struct McpOptions {
     pub read_only: bool,
     /// How often a subscribed resource is re-read from Spotify.
     pub subscription_poll: std::time::Duration,
+    /// Hosted mode: every request must carry a signed-in user, and acts for that user only.
+    pub hosted: bool,
 }
 
 impl Default for McpOptions {
@@ -123,6 +125,7 @@ impl Default for McpOptions {
             toolsets: Toolset::defaults(),
             read_only: false,
             subscription_poll: DEFAULT_SUBSCRIPTION_POLL,
+            hosted: false,
         }
     }
 }

@@ -31,6 +31,7 @@ pub(super) const RATE_LIMIT_WAIT: &str = "spotify_mcp_spotify_rate_limit_wait_se
 pub(super) const RATE_LIMIT_GATE_CLOSED: &str = "spotify_mcp_spotify_rate_limit_gate_closed";
 pub(super) const TOKEN_REFRESHES: &str = "spotify_mcp_token_refreshes_total";
 pub(super) const HTTP_AUTH_FAILURES: &str = "spotify_mcp_http_auth_failures_total";
+pub(super) const OAUTH_EVENTS: &str = "spotify_mcp_oauth_events_total";
 pub(super) const SERVER_INFO: &str = "spotify_mcp_server_info";
 pub(super) const TOKEN_LAST_REFRESH_SUCCESS: &str = "spotify_mcp_token_last_refresh_success";
 pub(super) const TOKEN_LAST_REFRESH: &str = "spotify_mcp_token_last_refresh_timestamp_seconds";
@@ -58,6 +59,7 @@ pub(super) struct Families {
     pub rate_limit_gate_closed: IntGauge,
     pub token_refreshes: IntCounterVec,
     pub http_auth_failures: IntCounterVec,
+    pub oauth_events: IntCounterVec,
     // The gauges below have no labels and are vectors only so that they can be absent: a series
     // exists once its value is known (no refresh yet, no user credentials, unknown date).
     pub token_last_refresh_success: GaugeVec,
@@ -217,6 +219,18 @@ impl Families {
                 &["reason"],
             ),
         )?;
+        let oauth_events = new(
+            OAUTH_EVENTS,
+            IntCounterVec::new(
+                Opts::new(
+                    OAUTH_EVENTS,
+                    "Hosted mode (--oauth): sign-ins, token requests, token checks on /mcp, \
+                     client registrations, grant revocations and Spotify token renewals of \
+                     grants, by event and result. No user or client identity is a label.",
+                ),
+                &["event", "result"],
+            ),
+        )?;
         let optional_gauge =
             |name: &'static str, help: &str| new(name, GaugeVec::new(Opts::new(name, help), &[]));
         let token_last_refresh_success = optional_gauge(
@@ -295,6 +309,7 @@ impl Families {
             rate_limit_gate_closed: register(r, RATE_LIMIT_GATE_CLOSED, rate_limit_gate_closed)?,
             token_refreshes: register(r, TOKEN_REFRESHES, token_refreshes)?,
             http_auth_failures: register(r, HTTP_AUTH_FAILURES, http_auth_failures)?,
+            oauth_events: register(r, OAUTH_EVENTS, oauth_events)?,
             token_last_refresh_success: register(
                 r,
                 TOKEN_LAST_REFRESH_SUCCESS,

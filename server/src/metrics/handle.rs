@@ -290,6 +290,16 @@ impl Metrics {
             .set(now);
     }
 
+    /// Counts an event of the hosted mode; both labels come from fixed sets in `oauth`.
+    pub fn oauth_event(&self, event: &'static str, result: &'static str) {
+        let Some(inner) = &self.inner else { return };
+        inner
+            .families
+            .oauth_events
+            .with_label_values(&[event, result])
+            .inc();
+    }
+
     /// Counts a request to `/mcp` that the bearer check refused.
     pub fn record_auth_failure(&self, reason: AuthFailure) {
         let Some(inner) = &self.inner else { return };

@@ -15,6 +15,7 @@
 
 pub mod holds;
 pub(crate) mod keys;
+pub mod oauth;
 pub mod session_subs;
 pub mod tokens;
 

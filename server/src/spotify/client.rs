@@ -104,6 +104,45 @@ impl SpotifyClient {
         })
     }
 
+    /// A client acting for one signed-in user (hosted mode), sharing this one's connections,
+    /// cache, rate budget and metrics; see [`TokenManager::for_user`].
+    pub fn for_user(
+        &self,
+        refresh_token: crate::spotify::Secret,
+        user_scope: String,
+        share: Arc<dyn crate::spotify::auth::share::TokenShare>,
+    ) -> Self {
+        let current = self.inner.pipeline.auth();
+        let auth = Arc::new(TokenManager::for_user(
+            current.endpoint().clone(),
+            refresh_token,
+            self.inner.config.refresh_margin,
+            user_scope,
+            share,
+        ));
+        if let Some(observer) = current.observer() {
+            auth.set_observer(observer);
+        }
+        Self {
+            inner: Arc::new(Inner {
+                pipeline: self.inner.pipeline.with_auth(auth),
+                cache: self.inner.cache.clone(),
+                inflight: InFlight::default(),
+                config: self.inner.config.clone(),
+            }),
+        }
+    }
+
+    /// The token endpoint of the configured Spotify app.
+    pub fn token_endpoint(&self) -> TokenEndpoint {
+        self.inner.pipeline.auth().endpoint().clone()
+    }
+
+    /// The HTTP client requests to Spotify go through.
+    pub fn http(&self) -> reqwest::Client {
+        self.inner.pipeline.http().clone()
+    }
+
     /// For `/readyz`: obtain (or refresh) an access token. No catalog call is made.
     pub async fn check_credentials(&self) -> Result<(), SpotifyError> {
         self.inner.pipeline.auth().bearer().await.map(|_| ())

@@ -149,6 +149,39 @@ impl TokenManager {
         })
     }
 
+    /// The manager of one signed-in user's tokens (hosted mode): `refresh_token` renews them,
+    /// `user_scope` names the user (the cache scope), and `share` is where the newest tokens
+    /// are kept for the other replicas and read from first.
+    pub fn for_user(
+        endpoint: TokenEndpoint,
+        refresh_token: Secret,
+        margin: Duration,
+        user_scope: String,
+        share: std::sync::Arc<dyn super::share::TokenShare>,
+    ) -> Self {
+        let state = State {
+            refresh_token: Some(refresh_token),
+            ..State::default()
+        };
+        let manager = Self {
+            endpoint,
+            source: Source::RefreshToken,
+            margin,
+            state: Mutex::new(state),
+            refreshes: AtomicU64::new(0),
+            user_scope,
+            observer: std::sync::OnceLock::new(),
+            share: std::sync::OnceLock::new(),
+        };
+        let _ = manager.share.set(share);
+        manager
+    }
+
+    /// The token endpoint this manager renews with.
+    pub fn endpoint(&self) -> &TokenEndpoint {
+        &self.endpoint
+    }
+
     /// When the user authorised, for credentials that carry no date of their own: a refresh
     /// token from the environment, or a token file written before dates were kept.
     pub fn with_authorized_at(mut self, authorized_at: Option<DateTime<Utc>>) -> Self {
@@ -186,6 +219,13 @@ impl TokenManager {
         observer: std::sync::Arc<dyn crate::spotify::pipeline::PipelineObserver>,
     ) {
         let _ = self.observer.set(observer);
+    }
+
+    /// The observer told about token requests, if any.
+    pub fn observer(
+        &self,
+    ) -> Option<std::sync::Arc<dyn crate::spotify::pipeline::PipelineObserver>> {
+        self.observer.get().cloned()
     }
 
     /// Renews a refresh-token credential together with the other replicas through `share`.

@@ -87,7 +87,7 @@ impl WaitCause {
 }
 
 /// The pipeline; see the module documentation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Pipeline {
     http: reqwest::Client,
     api_base: String,
@@ -134,6 +134,19 @@ impl Pipeline {
 
     pub fn auth(&self) -> &Arc<TokenManager> {
         &self.auth
+    }
+
+    /// The same pipeline (connections, rate budget, observer) acting with other credentials.
+    pub fn with_auth(&self, auth: Arc<TokenManager>) -> Self {
+        Self {
+            auth,
+            ..self.clone()
+        }
+    }
+
+    /// The HTTP client requests go through.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// The budget of one call, however many requests it makes (`--call-timeout-secs`).
