@@ -188,6 +188,11 @@ pub fn service_host_names(
     out
 }
 
+/// In hosted mode, the redirect URI of the Spotify sign-in (for the status).
+pub fn redirect_uri(smcp: &SpotifyMcp) -> Option<String> {
+    smcp.spec.hosted().and_then(|h| h.redirect_uri())
+}
+
 /// In-cluster URL of the MCP endpoint.
 pub fn endpoint_url(name: &str, namespace: &str, port: i32) -> String {
     format!("http://{name}.{namespace}.svc:{port}/mcp")
@@ -249,6 +254,21 @@ mod tests {
             "ingress": {"enabled": false, "host": "mcp.example.com"},
             "httpRoute": {"enabled": false, "hostnames": ["mcp.example.org"]}}));
         assert!(exposed_hosts(&off).is_empty());
+    }
+
+    fn hosted(enabled: bool) -> SpotifyMcp {
+        testing::object(serde_json::json!({"sandbox": true,
+            "hosted": {"enabled": enabled, "publicUrl": "https://mcp.example.com/",
+                       "keysSecretRef": {"name": "oauth", "key": "keys"}}}))
+    }
+
+    #[test]
+    fn the_redirect_uri_exists_in_hosted_mode_only() {
+        assert_eq!(redirect_uri(&hosted(false)), None);
+        assert_eq!(
+            redirect_uri(&hosted(true)).as_deref(),
+            Some("https://mcp.example.com/oauth/callback")
+        );
     }
 
     #[test]
