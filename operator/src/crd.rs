@@ -199,9 +199,10 @@ pub struct SpotifyMcpSpec {
     pub ingress: IngressSpec,
 
     /// A Gateway API HTTPRoute (gateway.networking.k8s.io/v1) routing /mcp on `hostnames` to the
-    /// Service (in hosted mode also the OAuth paths). The host names are added to the server's allowed hosts. When the HTTPRoute CRD is
-    /// not installed the operator reports it in the HTTPRouteReady condition and creates the route
-    /// once the CRD appears. Turning it off deletes it.
+    /// Service (in hosted mode also the OAuth paths). The host names are added to the server's
+    /// allowed hosts. When the HTTPRoute CRD is not installed the operator reports it in the
+    /// HTTPRouteReady condition and creates the route once the CRD appears. Turning it off
+    /// deletes it.
     #[serde(default, rename = "httpRoute")]
     pub http_route: HttpRouteSpec,
 
