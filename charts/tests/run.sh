@@ -30,6 +30,7 @@ done
 test_copies_in_sync
 test_monitoring_render
 test_scaling_render
+test_hosted_render
 test_operator_render_rules
 [ "$what" = static ] && { log "$TESTS_RUN checks passed"; exit 0; }
 

@@ -250,6 +250,90 @@ EOF2
   pass "server chart: HPA on the Deployment, PDB above one pod, spread across nodes by default, NetworkPolicy, Ingress and HTTPRoute (with the Gateway API) for /mcp, their hosts allowed; invalid combinations refused"
 }
 
+# The server chart's hosted mode: the OAuth environment and keys volume, the OAuth paths on the
+# Ingress and HTTPRoute, no refresh token; and every combination the server refuses fails the render
+# with a message naming the value to change.
+test_hosted_render() {
+  local chart="$CHARTS_DIR/spotify-mcp" out bad want
+  local hosted=(--set hosted.enabled=true --set hosted.publicUrl=https://mcp.example.com/
+    --set hosted.keysSecret.name=oauth --set hosted.keysSecret.key=keys.txt)
+  out=$(helm template r1 "$chart" -n media "${hosted[@]}" --set spotify.existingSecret=spotify-app \
+    --set ingress.enabled=true --set ingress.host=mcp.example.com \
+    --set httpRoute.enabled=true --set 'httpRoute.parentRefs[0].name=public' --set 'httpRoute.hostnames[0]=mcp.example.com' \
+    --api-versions gateway.networking.k8s.io/v1/HTTPRoute) || fail "hosted render"
+  RENDERED="$out" python3 - <<'EOF2' || fail "hosted mode: env, keys volume, OAuth routes (see above)"
+import os, yaml
+docs = {d["kind"]: d for d in yaml.safe_load_all(os.environ["RENDERED"]) if d}
+pod = docs["Deployment"]["spec"]["template"]["spec"]
+container = pod["containers"][0]
+env = {e["name"]: e for e in container["env"]}
+value = lambda k: env[k].get("value")
+assert value("SPOTIFY_MCP_OAUTH") == "true", env
+assert value("SPOTIFY_MCP_PUBLIC_URL") == "https://mcp.example.com", env["SPOTIFY_MCP_PUBLIC_URL"]
+assert value("SPOTIFY_MCP_OAUTH_STORE") == "memory", env["SPOTIFY_MCP_OAUTH_STORE"]
+assert value("SPOTIFY_MCP_OAUTH_KEYS_FILE") == "/etc/spotify-mcp/oauth-keys/keys"
+for unset in ["SPOTIFY_REFRESH_TOKEN", "SPOTIFY_MCP_AUTH_TOKENS_FILE", "SPOTIFY_MCP_OAUTH_DCR",
+              "SPOTIFY_MCP_OAUTH_CIMD", "SPOTIFY_MCP_OAUTH_SHOW_DIALOG"]:
+    assert unset not in env, unset
+assert env["SPOTIFY_CLIENT_ID"]["valueFrom"]["secretKeyRef"]["name"] == "spotify-app", env["SPOTIFY_CLIENT_ID"]
+volume = next(v for v in pod["volumes"] if v["name"] == "oauth-keys")
+assert volume["secret"] == {"secretName": "oauth", "defaultMode": 0o440,
+                            "items": [{"key": "keys.txt", "path": "keys"}]}, volume
+mount = next(m for m in container["volumeMounts"] if m["name"] == "oauth-keys")
+assert mount == {"name": "oauth-keys", "mountPath": "/etc/spotify-mcp/oauth-keys", "readOnly": True}, mount
+paths = [(p["path"], p["pathType"], p["backend"]["service"]["name"])
+         for p in docs["Ingress"]["spec"]["rules"][0]["http"]["paths"]]
+assert paths == [("/mcp", "Prefix", "r1-spotify-mcp"),
+                 ("/.well-known/oauth-protected-resource", "Prefix", "r1-spotify-mcp"),
+                 ("/.well-known/oauth-authorization-server", "Exact", "r1-spotify-mcp"),
+                 ("/oauth", "Prefix", "r1-spotify-mcp")], paths
+rules = docs["HTTPRoute"]["spec"]["rules"]
+assert len(rules) == 1, rules
+assert [m["path"] for m in rules[0]["matches"]] == [
+    {"type": "PathPrefix", "value": "/mcp"},
+    {"type": "PathPrefix", "value": "/.well-known/oauth-protected-resource"},
+    {"type": "Exact", "value": "/.well-known/oauth-authorization-server"},
+    {"type": "PathPrefix", "value": "/oauth"}], rules
+assert rules[0]["backendRefs"] == [{"name": "r1-spotify-mcp", "port": 8000}], rules
+EOF2
+  out=$(helm template r1 "$chart" -n media "${hosted[@]}" --set sandbox=true --set hosted.publicUrl=http://127.0.0.1:8000 \
+    --set replicaCount=3 --set hosted.storeRedisUrlSecret.name=redis --set hosted.showDialog=true \
+    --set hosted.dynamicClientRegistration=false --set hosted.clientIdMetadataDocuments=false) ||
+    fail "hosted render with a Redis store, sandbox and every switch flipped"
+  RENDERED="$out" python3 - <<'EOF2' || fail "hosted mode with a Redis store and the switches (see above)"
+import os, yaml
+docs = {d["kind"]: d for d in yaml.safe_load_all(os.environ["RENDERED"]) if d}
+env = {e["name"]: e for e in docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+assert env["SPOTIFY_MCP_OAUTH_STORE"]["valueFrom"] == {"secretKeyRef": {"name": "redis", "key": "url"}}, env["SPOTIFY_MCP_OAUTH_STORE"]
+assert env["SPOTIFY_MCP_PUBLIC_URL"]["value"] == "http://127.0.0.1:8000"
+assert env["SPOTIFY_MCP_OAUTH_DCR"]["value"] == "false" and env["SPOTIFY_MCP_OAUTH_CIMD"]["value"] == "false", env
+assert env["SPOTIFY_MCP_OAUTH_SHOW_DIALOG"]["value"] == "true", env
+assert "SPOTIFY_CLIENT_ID" not in env, "sandbox without a Secret"
+EOF2
+  # Off: nothing of it renders, and a refresh token is passed as before.
+  out=$(helm template r1 "$chart" -n media --set hosted.keysSecret.name=oauth --set ingress.enabled=true --set ingress.host=mcp.example.com)
+  grep -q 'SPOTIFY_MCP_OAUTH\|oauth-keys\|/oauth' <<<"$out" && fail "hosted settings render while hosted.enabled is false"
+  grep -q 'SPOTIFY_REFRESH_TOKEN' <<<"$out" || fail "no SPOTIFY_REFRESH_TOKEN outside hosted mode"
+  while IFS='|' read -r bad want; do
+    # shellcheck disable=SC2086
+    if out=$(helm template r1 "$chart" "${hosted[@]}" $bad 2>&1); then
+      fail "hosted with $bad rendered"
+    fi
+    grep -qF "$want" <<<"$out" || fail "hosted with $bad: expected '$want' in: $out"
+  done <<'EOF2'
+--set hosted.publicUrl=|hosted.publicUrl is required when hosted.enabled is true
+--set hosted.publicUrl=http://mcp.example.com|hosted.publicUrl must start with https:// unless sandbox is true
+--set hosted.publicUrl=https://example.com/spotify|at '/hosted/publicUrl'
+--set hosted.keysSecret.name=|hosted.keysSecret.name is required when hosted.enabled is true
+--set auth.existingSecret=mcp-tokens|hosted.enabled excludes auth.existingSecret
+--set spotify.refreshTokenKey=token|hosted.enabled excludes a shared refresh token
+--set server.extraEnv[0].name=SPOTIFY_REFRESH_TOKEN --set server.extraEnv[0].value=x|hosted.enabled excludes SPOTIFY_REFRESH_TOKEN in server.extraEnv
+--set replicaCount=2|needs hosted.storeRedisUrlSecret.name
+--set autoscaling.enabled=true|needs hosted.storeRedisUrlSecret.name
+EOF2
+  pass "server chart: hosted mode sets the OAuth env and read-only keys volume, routes /oauth and the OAuth metadata, passes no refresh token; hosted + static tokens, refresh token, memory store with several pods, missing or non-https publicUrl, missing keys refused"
+}
+
 # Rendering rules of the operator chart that no cluster check would catch.
 test_operator_render_rules() {
   local chart="$CHARTS_DIR/spotify-mcp-operator" out

@@ -366,6 +366,28 @@ SERVER_PROPERTIES = {
         },
         required=["existingSecret", "key"],
     ),
+    "hosted": obj(
+        {
+            "enabled": boolean("Hosted multi-user mode: each user signs in with Spotify through their MCP client (SPOTIFY_MCP_OAUTH)."),
+            "publicUrl": string(
+                "Public base URL (origin) of the server, the OAuth issuer (SPOTIFY_MCP_PUBLIC_URL); https:// unless sandbox.",
+                pattern=r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?)?$",
+                maxLength=512,
+            ),
+            "keysSecret": obj(
+                {"name": string("Secret with the OAuth keys (required when hosted)."), "key": string(minLength=1)},
+                required=["name", "key"],
+            ),
+            "storeRedisUrlSecret": obj(
+                {"name": string("Secret with the redis:// URL of the OAuth store (empty: memory, one pod only)."), "key": string(minLength=1)},
+                required=["name", "key"],
+            ),
+            "showDialog": boolean("Make Spotify show its consent dialog on every sign-in."),
+            "dynamicClientRegistration": boolean("Let MCP clients register themselves (dynamic client registration)."),
+            "clientIdMetadataDocuments": boolean("Accept clients identified by a Client ID Metadata Document URL."),
+        },
+        required=["enabled"],
+    ),
     "server": obj(
         {
             "toolsets": array({"type": "string", "enum": TOOLSETS}, "Tool groups to expose.", uniqueItems=True),

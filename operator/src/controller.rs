@@ -864,6 +864,7 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
         http_route: hr_state.clone(),
         selector: resources::selector_string(name),
         endpoint: resources::endpoint_url(name, ns, smcp.spec.service.port),
+        redirect_uri: resources::redirect_uri(smcp),
         credentials: &authorization,
         max_replicas: match (&smcp.spec.autoscaling, smcp.spec.replicas) {
             (a, replicas) if a.enabled => a.max_replicas.unwrap_or(replicas).max(replicas),

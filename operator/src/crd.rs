@@ -73,6 +73,10 @@ pub const CONTAINER_PORT: i32 = 8000;
     )
 )]
 #[x_kube(validation = Rule::new("has(self.spotify) || self.sandbox").message("spec.spotify (the Secret with the Spotify app credentials) is required unless spec.sandbox is true"))]
+#[x_kube(validation = Rule::new("!has(self.hosted) || !self.hosted.enabled || !has(self.hosted.publicUrl) || self.hosted.publicUrl.startsWith('https://') || self.sandbox").message("hosted.publicUrl must start with https:// unless spec.sandbox is true: users' browsers and MCP clients send authorization codes and tokens to it"))]
+#[x_kube(validation = Rule::new("!has(self.hosted) || !self.hosted.enabled || !has(self.accessToken)").message("spec.hosted excludes spec.accessToken: in hosted mode each user signs in through their MCP client, and the server refuses static bearer tokens"))]
+#[x_kube(validation = Rule::new(format!("!has(self.hosted) || !self.hosted.enabled || !has(self.spotify) || !has(self.spotify.refreshTokenKey) || self.spotify.refreshTokenKey == '{DEFAULT_REFRESH_TOKEN_KEY}'")).message("spec.hosted excludes a shared refresh token: leave spec.spotify.refreshTokenKey unset (the operator passes no SPOTIFY_REFRESH_TOKEN in hosted mode; each user signs in with their own Spotify account)"))]
+#[x_kube(validation = Rule::new("!has(self.hosted) || !self.hosted.enabled || has(self.hosted.storeRedisUrl) || (self.replicas <= 1 && (!has(self.autoscaling) || !self.autoscaling.enabled))").message("hosted mode with more than one replica (spec.replicas > 1 or spec.autoscaling.enabled) needs spec.hosted.storeRedisUrl: the in-memory OAuth store lives in one pod"))]
 #[serde(rename_all = "camelCase")]
 pub struct SpotifyMcpSpec {
     /// Container image of spotify-mcp-server. When unset, the operator's configured default image
@@ -106,7 +110,7 @@ pub struct SpotifyMcpSpec {
 
     /// Bearer token(s) MCP clients must present on /mcp, from a Secret in the same namespace (the
     /// value may hold several tokens separated by commas). Without it /mcp accepts any client that
-    /// can reach the Service.
+    /// can reach the Service. Not allowed in hosted mode (spec.hosted), where each user signs in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token: Option<SecretKeyRef>,
 
@@ -189,17 +193,91 @@ pub struct SpotifyMcpSpec {
     #[serde(default)]
     pub network_policy: NetworkPolicySpec,
 
-    /// An Ingress (networking.k8s.io/v1) routing /mcp on `host` to the Service. The host is added to
-    /// the server's allowed hosts. Turning it off deletes it.
+    /// An Ingress (networking.k8s.io/v1) routing /mcp on `host` to the Service (in hosted mode also
+    /// the OAuth paths). The host is added to the server's allowed hosts. Turning it off deletes it.
     #[serde(default)]
     pub ingress: IngressSpec,
 
     /// A Gateway API HTTPRoute (gateway.networking.k8s.io/v1) routing /mcp on `hostnames` to the
-    /// Service. The host names are added to the server's allowed hosts. When the HTTPRoute CRD is
-    /// not installed the operator reports it in the HTTPRouteReady condition and creates the route
-    /// once the CRD appears. Turning it off deletes it.
+    /// Service (in hosted mode also the OAuth paths). The host names are added to the server's
+    /// allowed hosts. When the HTTPRoute CRD is not installed the operator reports it in the
+    /// HTTPRouteReady condition and creates the route once the CRD appears. Turning it off
+    /// deletes it.
     #[serde(default, rename = "httpRoute")]
     pub http_route: HttpRouteSpec,
+
+    /// Hosted multi-user mode (SPOTIFY_MCP_OAUTH=true): the server is an OAuth 2.1 authorization
+    /// server for its MCP clients and federates sign-in to Spotify, so each user signs in with
+    /// their own Spotify account through their MCP client and no refresh token is shared. It
+    /// excludes spec.accessToken and a refresh token in spec.spotify. The Ingress and HTTPRoute
+    /// then also route the OAuth paths (/oauth, /.well-known/oauth-protected-resource and
+    /// /.well-known/oauth-authorization-server), and status.redirectUri names the redirect URI to
+    /// register in the Spotify Dashboard.
+    #[serde(default)]
+    pub hosted: HostedSpec,
+}
+
+/// Hosted multi-user mode of the server: an OAuth 2.1 authorization server facade in front of
+/// Spotify's sign-in, one Spotify account per user.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!self.enabled || has(self.publicUrl)").message("hosted.publicUrl is required when hosted mode is enabled"))]
+#[x_kube(validation = Rule::new("!self.enabled || has(self.keysSecretRef)").message("hosted.keysSecretRef is required when hosted mode is enabled"))]
+pub struct HostedSpec {
+    /// Run the server in hosted mode (SPOTIFY_MCP_OAUTH=true).
+    #[serde(default)]
+    pub enabled: bool,
+    /// Public base URL of the server as users and MCP clients reach it, e.g.
+    /// https://spotify-mcp.example.com (SPOTIFY_MCP_PUBLIC_URL): the OAuth issuer; the MCP
+    /// resource is this URL + /mcp and Spotify's redirect URI this URL + /oauth/callback (see
+    /// status.redirectUri). An origin only: scheme, host and optional port, no path. https://
+    /// unless spec.sandbox is true. The server accepts its host as a Host header by itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$')").message("hosted.publicUrl must be an http(s) origin such as https://spotify-mcp.example.com: scheme, host and optional port, no path, query or user info"))]
+    #[schemars(length(min = 1, max = 512))]
+    pub public_url: Option<String>,
+    /// Key of a Secret holding the server's OAuth keys, one `kid:base64(32 random bytes)` per
+    /// line: the first encrypts users' Spotify tokens and signs cookies, every line decrypts (add
+    /// a new first line to rotate, drop old lines once their tokens have expired). Mounted
+    /// read-only and named by SPOTIFY_MCP_OAUTH_KEYS_FILE. Required when hosted mode is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys_secret_ref: Option<SecretKeyRef>,
+    /// Key of a Secret holding the redis:// URL of the OAuth store (grants, authorization codes,
+    /// client registrations; SPOTIFY_MCP_OAUTH_STORE). It may be the Secret of cache.redisUrl.
+    /// Unset: the store is in memory, so sign-ins are lost on restart and only one replica may
+    /// run (spec.replicas at most 1, no autoscaling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_redis_url: Option<SecretKeyRef>,
+    /// Make Spotify show its consent dialog on every sign-in, even to users who already approved
+    /// the app (SPOTIFY_MCP_OAUTH_SHOW_DIALOG), so they can switch accounts.
+    #[serde(default)]
+    pub show_dialog: bool,
+    /// Let MCP clients register themselves (OAuth dynamic client registration, RFC 7591, at
+    /// /oauth/register). false sets SPOTIFY_MCP_OAUTH_DCR=false.
+    #[serde(default = "default_true")]
+    pub dynamic_client_registration: bool,
+    /// Accept MCP clients identified by the URL of a Client ID Metadata Document. false sets
+    /// SPOTIFY_MCP_OAUTH_CIMD=false.
+    #[serde(default = "default_true")]
+    pub client_id_metadata_documents: bool,
+}
+
+impl Default for HostedSpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            public_url: None,
+            keys_secret_ref: None,
+            store_redis_url: None,
+            show_dialog: false,
+            dynamic_client_registration: true,
+            client_id_metadata_documents: true,
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// The HorizontalPodAutoscaler of a SpotifyMcp. It targets the SpotifyMcp itself (its scale
@@ -302,7 +380,9 @@ pub struct NetworkPolicyPeer {
     pub pod_selector: Option<LabelSelector>,
 }
 
-/// The Ingress of a SpotifyMcp: `host` + /mcp (prefix) to the Service port.
+/// The Ingress of a SpotifyMcp: `host` + /mcp (prefix) to the Service port; in hosted mode also
+/// /oauth and /.well-known/oauth-protected-resource (prefixes) and
+/// /.well-known/oauth-authorization-server (exact).
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!self.enabled || has(self.host)").message("ingress.host is required when the ingress is enabled"))]
@@ -331,7 +411,7 @@ pub struct IngressSpec {
 }
 
 /// The HTTPRoute of a SpotifyMcp: /mcp (prefix) on `hostnames` from the `parentRefs` Gateways to
-/// the Service port.
+/// the Service port; in hosted mode also the OAuth paths, as for the Ingress.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!self.enabled || size(self.parentRefs) > 0").message("httpRoute.parentRefs needs at least one Gateway when the route is enabled"))]
@@ -475,6 +555,7 @@ pub struct SpotifyCredentials {
     #[schemars(length(min = 1, max = 253))]
     pub client_secret_key: String,
     /// Key holding the user's refresh token (SPOTIFY_REFRESH_TOKEN); may be absent from the Secret.
+    /// Not used in hosted mode (spec.hosted), which refuses any other value than the default.
     #[serde(default = "default_refresh_token_key")]
     #[schemars(length(min = 1, max = 253))]
     pub refresh_token_key: String,
@@ -536,8 +617,12 @@ fn default_client_id_key() -> String {
 fn default_client_secret_key() -> String {
     "client-secret".to_owned()
 }
+/// The default of `spec.spotify.refreshTokenKey`; hosted mode accepts only this value (the API
+/// server fills it in, so an unset key and this one look the same).
+const DEFAULT_REFRESH_TOKEN_KEY: &str = "refresh-token";
+
 fn default_refresh_token_key() -> String {
-    "refresh-token".to_owned()
+    DEFAULT_REFRESH_TOKEN_KEY.to_owned()
 }
 
 /// Response cache of the server.
@@ -726,6 +811,12 @@ pub struct SpotifyMcpStatus {
     /// subresource's labelSelectorPath, which HorizontalPodAutoscalers read to find the pods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<String>,
+    /// In hosted mode: the redirect URI of the server's Spotify sign-in
+    /// (spec.hosted.publicUrl + /oauth/callback). Register it in the Spotify Dashboard
+    /// (https://developer.spotify.com/dashboard, the app's Redirect URIs) or Spotify refuses
+    /// every sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
     /// Ready, Progressing, Degraded, ServiceMonitorReady, PrometheusRuleReady and HTTPRouteReady.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
@@ -789,6 +880,27 @@ impl SpotifyMcp {
     /// The image to run: the spec's, else the operator's default.
     pub fn image<'a>(&'a self, default_image: &'a str) -> &'a str {
         self.spec.image.as_deref().unwrap_or(default_image)
+    }
+}
+
+impl SpotifyMcpSpec {
+    /// `spec.hosted` when hosted mode is enabled.
+    pub fn hosted(&self) -> Option<&HostedSpec> {
+        self.hosted.enabled.then_some(&self.hosted)
+    }
+}
+
+impl HostedSpec {
+    /// `publicUrl` without trailing slashes: the base the server appends its paths to.
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url
+            .as_deref()
+            .map(|url| url.trim_end_matches('/'))
+    }
+
+    /// The redirect URI of the Spotify sign-in, to register in the Spotify Dashboard.
+    pub fn redirect_uri(&self) -> Option<String> {
+        self.public_url().map(|url| format!("{url}/oauth/callback"))
     }
 }
 
@@ -912,6 +1024,13 @@ mod tests {
             "ingress.host is required when the ingress is enabled",
             "httpRoute.parentRefs needs at least one Gateway",
             "each networkPolicy.from entry needs a namespaceSelector, a podSelector or both",
+            "hosted.publicUrl is required when hosted mode is enabled",
+            "hosted.keysSecretRef is required when hosted mode is enabled",
+            "hosted.publicUrl must start with https:// unless spec.sandbox is true",
+            "hosted.publicUrl must be an http(s) origin",
+            "spec.hosted excludes spec.accessToken",
+            "spec.hosted excludes a shared refresh token",
+            "needs spec.hosted.storeRedisUrl",
         ] {
             assert!(text.contains(message), "missing CEL message {message:?}");
         }
@@ -931,6 +1050,60 @@ mod tests {
         let creds = spec.spotify.expect("spotify set");
         assert_eq!(creds.client_id_key, "client-id");
         assert_eq!(creds.refresh_token_key, "refresh-token");
+    }
+
+    #[test]
+    fn hosted_mode_is_off_by_default_with_the_servers_defaults() {
+        let schema = schema();
+        let hosted = &schema["properties"]["spec"]["properties"]["hosted"];
+        assert_eq!(
+            hosted["default"],
+            json!({"enabled": false, "showDialog": false,
+                   "dynamicClientRegistration": true, "clientIdMetadataDocuments": true})
+        );
+        for (name, field) in hosted["properties"].as_object().expect("properties") {
+            assert!(
+                field["description"].as_str().is_some_and(|d| d.len() > 10),
+                "spec.hosted.{name} has no description"
+            );
+        }
+        let status = &schema["properties"]["status"]["properties"];
+        assert_eq!(status["redirectUri"]["type"], json!("string"));
+
+        let spec: SpotifyMcpSpec =
+            serde_json::from_value(json!({"sandbox": true})).expect("parses");
+        assert!(spec.hosted().is_none());
+        assert!(spec.hosted.dynamic_client_registration);
+        assert!(spec.hosted.client_id_metadata_documents);
+    }
+
+    #[test]
+    fn the_hosted_rules_read_the_refresh_token_default_the_api_server_fills_in() {
+        // The rule refusing a refresh token in hosted mode accepts only the default key, since the
+        // API server defaults an unset key to it.
+        let text = serde_json::to_string(&schema()).expect("json");
+        assert!(
+            text.contains("self.spotify.refreshTokenKey == 'refresh-token'"),
+            "the refresh token rule names the default"
+        );
+        assert_eq!(default_refresh_token_key(), "refresh-token");
+    }
+
+    #[test]
+    fn the_redirect_uri_is_the_public_url_plus_the_callback_path() {
+        let hosted = |url: &str| HostedSpec {
+            enabled: true,
+            public_url: Some(url.to_owned()),
+            ..HostedSpec::default()
+        };
+        for url in ["https://mcp.example.com", "https://mcp.example.com/"] {
+            assert_eq!(hosted(url).public_url(), Some("https://mcp.example.com"));
+            assert_eq!(
+                hosted(url).redirect_uri().as_deref(),
+                Some("https://mcp.example.com/oauth/callback")
+            );
+        }
+        assert_eq!(HostedSpec::default().redirect_uri(), None);
     }
 
     #[test]

@@ -56,9 +56,11 @@ pub enum Authorization {
     },
 }
 
-/// When the user authorised the credentials of `spec`, from the Secrets in `found`.
+/// When the user authorised the credentials of `spec`, from the Secrets in `found`. Hosted mode
+/// has no shared refresh token (each user signs in), so nothing there can expire.
 pub fn authorization(spec: &SpotifyMcpSpec, found: &BTreeMap<String, Secret>) -> Authorization {
-    let Some(spotify) = spec.spotify.as_ref().filter(|_| !spec.sandbox) else {
+    let shared_account = !spec.sandbox && spec.hosted().is_none();
+    let Some(spotify) = spec.spotify.as_ref().filter(|_| shared_account) else {
         return Authorization::NotApplicable;
     };
     let secret = spotify.secret_name.clone();
@@ -110,7 +112,8 @@ pub fn pass_authorized_at(deployment: &mut Deployment, authorization: &Authoriza
 /// Secret name -> keys of it the spec references.
 pub type References = BTreeMap<String, BTreeSet<String>>;
 
-/// Every (Secret, key) pair the server's environment reads.
+/// Every (Secret, key) pair the server's environment and volumes read (what the Deployment builder
+/// passes: in hosted mode the OAuth keys and store instead of the refresh token and bearer tokens).
 pub fn references(spec: &SpotifyMcpSpec) -> References {
     let mut refs = References::new();
     let mut add = |name: &str, key: &str| {
@@ -118,29 +121,35 @@ pub fn references(spec: &SpotifyMcpSpec) -> References {
             .or_default()
             .insert(key.to_owned());
     };
+    let hosted = spec.hosted();
     if let Some(s) = &spec.spotify {
         add(&s.secret_name, &s.client_id_key);
         add(&s.secret_name, &s.client_secret_key);
-        add(&s.secret_name, &s.refresh_token_key);
+        if hosted.is_none() {
+            add(&s.secret_name, &s.refresh_token_key);
+        }
     }
-    if let Some(t) = &spec.access_token {
+    if let Some(t) = spec.access_token.as_ref().filter(|_| hosted.is_none()) {
         add(&t.name, &t.key);
     }
     if let Some(r) = &spec.cache.redis_url {
         add(&r.name, &r.key);
+    }
+    if let Some(hosted) = hosted {
+        // A new first key line (rotation) rolls the pods, so every replica encrypts with it.
+        for r in [&hosted.keys_secret_ref, &hosted.store_redis_url]
+            .into_iter()
+            .flatten()
+        {
+            add(&r.name, &r.key);
+        }
     }
     refs
 }
 
 /// Whether the spec reads the Secret called `name`.
 pub fn references_secret(spec: &SpotifyMcpSpec, name: &str) -> bool {
-    spec.spotify.as_ref().is_some_and(|s| s.secret_name == name)
-        || spec.access_token.as_ref().is_some_and(|t| t.name == name)
-        || spec
-            .cache
-            .redis_url
-            .as_ref()
-            .is_some_and(|r| r.name == name)
+    references(spec).contains_key(name)
 }
 
 /// What the hash saw: the digest and the Secrets that do not exist (for the status).
@@ -233,6 +242,43 @@ mod tests {
         );
         assert!(references_secret(&spec(), "token"));
         assert!(!references_secret(&spec(), "other"));
+    }
+
+    fn hosted_spec() -> SpotifyMcpSpec {
+        serde_json::from_value(json!({
+            "spotify": {"secretName": "spotify"},
+            "accessToken": {"name": "token", "key": "t"},
+            "hosted": {"enabled": true, "publicUrl": "https://mcp.example.com",
+                       "keysSecretRef": {"name": "oauth", "key": "keys"},
+                       "storeRedisUrl": {"name": "redis", "key": "url"}}
+        }))
+        .expect("spec")
+    }
+
+    #[test]
+    fn hosted_mode_references_the_oauth_secrets_instead_of_the_shared_credentials() {
+        let refs = references(&hosted_spec());
+        let keys = |name: &str| -> Vec<&str> { refs[name].iter().map(String::as_str).collect() };
+        assert_eq!(keys("spotify"), ["client-id", "client-secret"]);
+        assert_eq!(keys("oauth"), ["keys"]);
+        assert_eq!(keys("redis"), ["url"]);
+        assert!(!refs.contains_key("token"), "static tokens are not passed");
+        assert!(references_secret(&hosted_spec(), "oauth"));
+        assert!(references_secret(&hosted_spec(), "redis"));
+        assert!(!references_secret(&hosted_spec(), "token"));
+        let mut off = hosted_spec();
+        off.hosted.enabled = false;
+        assert!(!references_secret(&off, "oauth"));
+        assert!(references_secret(&off, "token"));
+    }
+
+    #[test]
+    fn hosted_mode_has_no_shared_refresh_token_to_expire() {
+        let found = credentials(Some("2026-01-31T18:00:00Z"), "r");
+        assert_eq!(
+            authorization(&hosted_spec(), &found),
+            Authorization::NotApplicable
+        );
     }
 
     #[test]

@@ -193,6 +193,8 @@ pub struct Observed<'a> {
     pub selector: String,
     /// In-cluster MCP URL.
     pub endpoint: String,
+    /// In hosted mode, the redirect URI of the Spotify sign-in.
+    pub redirect_uri: Option<String>,
     /// When the user authorised the Spotify credentials.
     pub credentials: &'a Authorization,
     /// The most replicas that may run: `spec.replicas`, or the autoscaler's maximum.
@@ -487,6 +489,7 @@ pub fn compute(
         ready_replicas: counts.ready,
         endpoint: Some(observed.endpoint.clone()),
         selector: Some(observed.selector.clone()),
+        redirect_uri: observed.redirect_uri.clone(),
         conditions,
     }
 }
@@ -607,6 +610,7 @@ pub fn invalid_spec(
         ready_replicas: previous.map_or(0, |p| p.ready_replicas),
         endpoint: previous.and_then(|p| p.endpoint.clone()),
         selector: previous.and_then(|p| p.selector.clone()),
+        redirect_uri: previous.and_then(|p| p.redirect_uri.clone()),
         conditions,
     }
 }
@@ -689,6 +693,7 @@ mod tests {
             selector: "app.kubernetes.io/instance=music,app.kubernetes.io/name=spotify-mcp"
                 .to_owned(),
             endpoint: "http://music.media.svc:8000/mcp".to_owned(),
+            redirect_uri: None,
             credentials: &Authorization::NotApplicable,
             max_replicas: desired,
             redis: false,
@@ -888,6 +893,23 @@ mod tests {
             Some("app.kubernetes.io/instance=music,app.kubernetes.io/name=spotify-mcp")
         );
         assert_eq!(s.replicas, 2);
+    }
+
+    #[test]
+    fn hosted_mode_reports_the_redirect_uri_to_register() {
+        let d = healthy(1);
+        let plain = compute(None, &observed(Some(&d), 1), &at(100));
+        assert_eq!(plain.redirect_uri, None);
+        let mut hosted = observed(Some(&d), 1);
+        hosted.redirect_uri = Some("https://mcp.example.com/oauth/callback".to_owned());
+        let s = compute(None, &hosted, &at(100));
+        assert_eq!(
+            s.redirect_uri.as_deref(),
+            Some("https://mcp.example.com/oauth/callback")
+        );
+        // An object that cannot be read keeps the last one.
+        let kept = invalid_spec(Some(&s), Some(8), "spec.hosted: bad", &at(200));
+        assert_eq!(kept.redirect_uri, s.redirect_uri);
     }
 
     #[test]

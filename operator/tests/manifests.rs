@@ -34,7 +34,7 @@ fn committed_crd_matches_the_rust_types() {
 #[test]
 fn examples_are_valid_and_ship_their_secrets() {
     let dir = repo_root().join("examples");
-    for file in ["spotifymcp.yaml", "sandbox.yaml"] {
+    for file in ["spotifymcp.yaml", "sandbox.yaml", "spotifymcp-hosted.yaml"] {
         let path = dir.join(file);
         let docs: Vec<serde_json::Value> = yaml::documents(&read(&path)).expect("examples parse");
         let mut objects = Vec::new();

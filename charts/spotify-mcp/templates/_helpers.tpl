@@ -114,3 +114,52 @@ The Secret with the Spotify credentials: spotify.existingSecret, or "<fullname>-
 {{- define "spotify-mcp.multiReplica" -}}
 {{- if or (gt (int .Values.replicaCount) 1) (and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) 1)) }}true{{ end }}
 {{- end }}
+
+{{/*
+Hosted mode (hosted.enabled): refuses what the server refuses to start with, or cannot serve, with
+the value to change. Included by deployment.yaml; renders nothing.
+*/}}
+{{- define "spotify-mcp.validateHosted" -}}
+{{- $h := .Values.hosted }}
+{{- if $h.enabled }}
+{{- if not $h.publicUrl }}
+{{- fail "hosted.publicUrl is required when hosted.enabled is true (the public https:// URL users and MCP clients reach the server at)" }}
+{{- end }}
+{{- if not (regexMatch "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$" $h.publicUrl) }}
+{{- fail (printf "hosted.publicUrl must be an http(s) origin such as https://spotify-mcp.example.com (scheme, host and optional port, no path): %q" $h.publicUrl) }}
+{{- end }}
+{{- if and (not (hasPrefix "https://" $h.publicUrl)) (not .Values.sandbox) }}
+{{- fail "hosted.publicUrl must start with https:// unless sandbox is true: users' browsers and MCP clients send authorization codes and tokens to it" }}
+{{- end }}
+{{- if not $h.keysSecret.name }}
+{{- fail "hosted.keysSecret.name is required when hosted.enabled is true (a Secret with the OAuth keys, one kid:base64 line each)" }}
+{{- end }}
+{{- if .Values.auth.existingSecret }}
+{{- fail "hosted.enabled excludes auth.existingSecret: in hosted mode each user signs in through their MCP client, and the server refuses static bearer tokens" }}
+{{- end }}
+{{- if ne .Values.spotify.refreshTokenKey "refresh-token" }}
+{{- fail "hosted.enabled excludes a shared refresh token: leave spotify.refreshTokenKey at its default (the chart passes no SPOTIFY_REFRESH_TOKEN in hosted mode; each user signs in with their own Spotify account)" }}
+{{- end }}
+{{- range .Values.server.extraEnv }}
+{{- if has .name (list "SPOTIFY_REFRESH_TOKEN" "SPOTIFY_MCP_AUTH_TOKENS" "SPOTIFY_MCP_AUTH_TOKENS_FILE") }}
+{{- fail (printf "hosted.enabled excludes %s in server.extraEnv: the server refuses a shared refresh token and static bearer tokens in hosted mode" .name) }}
+{{- end }}
+{{- end }}
+{{- if and (not $h.storeRedisUrlSecret.name) (or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled) }}
+{{- fail "hosted mode with more than one pod (replicaCount > 1 or autoscaling.enabled) needs hosted.storeRedisUrlSecret.name: the in-memory OAuth store lives in one pod" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The paths the Ingress and HTTPRoute send to the Service, one "path type" per line (type Prefix or
+Exact): /mcp, and in hosted mode the OAuth endpoints the server serves besides it.
+*/}}
+{{- define "spotify-mcp.routedPaths" -}}
+/mcp Prefix
+{{- if .Values.hosted.enabled }}
+/.well-known/oauth-protected-resource Prefix
+/.well-known/oauth-authorization-server Exact
+/oauth Prefix
+{{- end }}
+{{- end }}

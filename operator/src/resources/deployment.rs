@@ -1,6 +1,7 @@
 //! The server Deployment: restricted pod security, probes, credentials from Secrets as environment,
 //! allowed hosts set to the Service DNS names, and a pod-template annotation that rolls the pods
-//! when the referenced Secret data changes.
+//! when the referenced Secret data changes. In hosted mode (`spec.hosted`) the server gets the
+//! OAuth settings and its keys file instead of a refresh token and static bearer tokens.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +20,7 @@ use super::{
     BuildError, BuildParams, PORT_NAME, SECRET_HASH_ANNOTATION, child_meta, exposed_hosts,
     merged_labels, name_and_namespace, selector_labels, service_host_names,
 };
-use crate::crd::{CONTAINER_PORT, SpotifyMcp};
+use crate::crd::{CONTAINER_PORT, HostedSpec, SpotifyMcp};
 
 /// User and group the server runs as (the image's non-root user).
 pub const RUN_AS_USER: i64 = 65532;
@@ -29,6 +30,12 @@ pub const CONTAINER_NAME: &str = "server";
 const TRUSTED_CA_DIR: &str = "/etc/spotify-mcp/trusted-ca";
 const TRUSTED_CA_FILE: &str = "/etc/spotify-mcp/trusted-ca/ca.pem";
 const TRUSTED_CA_VOLUME: &str = "trusted-ca";
+/// Where `spec.hosted.keysSecretRef` is mounted, and the file the server is told to read.
+const OAUTH_KEYS_DIR: &str = "/etc/spotify-mcp/oauth-keys";
+const OAUTH_KEYS_FILE: &str = "/etc/spotify-mcp/oauth-keys/keys";
+const OAUTH_KEYS_VOLUME: &str = "oauth-keys";
+/// Mode of the projected keys file: read-only, owner and group (the pod's fsGroup) only.
+const OAUTH_KEYS_MODE: i32 = 0o440;
 
 /// The desired Deployment of `smcp`. `secret_hash` summarises the referenced Secret data
 /// (see [`crate::secrets`]); it goes into a pod-template annotation.
@@ -143,7 +150,8 @@ fn trusted_ca(smcp: &SpotifyMcp) -> Option<&crate::crd::TrustedCa> {
     smcp.spec.spotify.as_ref()?.trusted_ca.as_ref()
 }
 
-/// A small `/tmp`, and the trusted CA's key projected as `ca.pem` when there is one.
+/// A small `/tmp`, the trusted CA's key projected as `ca.pem` when there is one, and in hosted
+/// mode the OAuth keys Secret's key projected as `keys` (nothing else of that Secret).
 fn volumes(smcp: &SpotifyMcp) -> Vec<Volume> {
     let mut volumes = vec![Volume {
         name: "tmp".to_owned(),
@@ -180,7 +188,28 @@ fn volumes(smcp: &SpotifyMcp) -> Vec<Volume> {
         }
         volumes.push(volume);
     }
+    if let Some(keys) = oauth_keys(smcp) {
+        volumes.push(Volume {
+            name: OAUTH_KEYS_VOLUME.to_owned(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(keys.name.clone()),
+                items: Some(vec![KeyToPath {
+                    key: keys.key.clone(),
+                    path: "keys".to_owned(),
+                    mode: None,
+                }]),
+                default_mode: Some(OAUTH_KEYS_MODE),
+                optional: None,
+            }),
+            ..Volume::default()
+        });
+    }
     volumes
+}
+
+/// The OAuth keys Secret key, in hosted mode.
+fn oauth_keys(smcp: &SpotifyMcp) -> Option<&crate::crd::SecretKeyRef> {
+    smcp.spec.hosted()?.keys_secret_ref.as_ref()
 }
 
 fn volume_mounts(smcp: &SpotifyMcp) -> Vec<VolumeMount> {
@@ -193,6 +222,14 @@ fn volume_mounts(smcp: &SpotifyMcp) -> Vec<VolumeMount> {
         mounts.push(VolumeMount {
             name: TRUSTED_CA_VOLUME.to_owned(),
             mount_path: TRUSTED_CA_DIR.to_owned(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        });
+    }
+    if oauth_keys(smcp).is_some() {
+        mounts.push(VolumeMount {
+            name: OAUTH_KEYS_VOLUME.to_owned(),
+            mount_path: OAUTH_KEYS_DIR.to_owned(),
             read_only: Some(true),
             ..VolumeMount::default()
         });
@@ -263,12 +300,16 @@ fn environment(smcp: &SpotifyMcp, params: &BuildParams) -> Result<Vec<EnvVar>, B
             &spotify.client_secret_key,
             true,
         ));
-        env.push(from_secret(
-            "SPOTIFY_REFRESH_TOKEN",
-            &spotify.secret_name,
-            &spotify.refresh_token_key,
-            true,
-        ));
+        // Hosted mode has no shared account: each user signs in, and the server refuses a
+        // refresh token.
+        if spec.hosted().is_none() {
+            env.push(from_secret(
+                "SPOTIFY_REFRESH_TOKEN",
+                &spotify.secret_name,
+                &spotify.refresh_token_key,
+                true,
+            ));
+        }
         if let Some(url) = &spotify.api_base_url {
             env.push(plain("SPOTIFY_API_BASE_URL", url));
         }
@@ -282,15 +323,48 @@ fn environment(smcp: &SpotifyMcp, params: &BuildParams) -> Result<Vec<EnvVar>, B
             env.push(plain("SPOTIFY_MCP_CA_FILE", TRUSTED_CA_FILE));
         }
     }
-    if let Some(token) = &spec.access_token {
-        env.push(from_secret(
-            "SPOTIFY_MCP_AUTH_TOKENS",
-            &token.name,
-            &token.key,
-            false,
-        ));
+    match spec.hosted() {
+        Some(hosted) => env.extend(hosted_environment(hosted)),
+        // Static bearer tokens: outside hosted mode only (the server refuses them in it, and the
+        // CRD refuses the combination).
+        None => {
+            if let Some(token) = &spec.access_token {
+                env.push(from_secret(
+                    "SPOTIFY_MCP_AUTH_TOKENS",
+                    &token.name,
+                    &token.key,
+                    false,
+                ));
+            }
+        }
     }
     Ok(env)
+}
+
+/// The hosted-mode settings: OAuth on, the public URL, the store (Redis from a Secret, else
+/// memory), the keys file, and the switches that differ from the server's defaults.
+fn hosted_environment(hosted: &HostedSpec) -> Vec<EnvVar> {
+    let mut env = vec![plain("SPOTIFY_MCP_OAUTH", "true")];
+    if let Some(url) = hosted.public_url() {
+        env.push(plain("SPOTIFY_MCP_PUBLIC_URL", url));
+    }
+    env.push(match &hosted.store_redis_url {
+        Some(redis) => from_secret("SPOTIFY_MCP_OAUTH_STORE", &redis.name, &redis.key, false),
+        None => plain("SPOTIFY_MCP_OAUTH_STORE", "memory"),
+    });
+    if hosted.keys_secret_ref.is_some() {
+        env.push(plain("SPOTIFY_MCP_OAUTH_KEYS_FILE", OAUTH_KEYS_FILE));
+    }
+    if !hosted.dynamic_client_registration {
+        env.push(plain("SPOTIFY_MCP_OAUTH_DCR", "false"));
+    }
+    if !hosted.client_id_metadata_documents {
+        env.push(plain("SPOTIFY_MCP_OAUTH_CIMD", "false"));
+    }
+    if hosted.show_dialog {
+        env.push(plain("SPOTIFY_MCP_OAUTH_SHOW_DIALOG", "true"));
+    }
+    env
 }
 
 fn plain(name: &str, value: &str) -> EnvVar {
@@ -624,6 +698,163 @@ mod tests {
         assert!(!env.contains_key("SPOTIFY_CLIENT_ID"));
         assert!(!env.contains_key("SPOTIFY_MCP_AUTH_TOKENS"));
         assert!(!env.contains_key("SPOTIFY_MCP_TOOLSETS"));
+    }
+
+    fn hosted(extra: serde_json::Value) -> SpotifyMcp {
+        let mut spec = json!({
+            "spotify": {"secretName": "spotify"},
+            "cache": {"redisUrl": {"name": "redis", "key": "url"}},
+            "hosted": {"enabled": true, "publicUrl": "https://mcp.example.com/",
+                       "keysSecretRef": {"name": "oauth", "key": "keys.txt"}}
+        });
+        if let (Some(spec), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
+            for (k, v) in extra {
+                spec.insert(k.clone(), v.clone());
+            }
+        }
+        object(spec)
+    }
+
+    fn pod_of(d: &Deployment) -> &PodSpec {
+        d.spec
+            .as_ref()
+            .and_then(|s| s.template.spec.as_ref())
+            .expect("pod spec")
+    }
+
+    #[test]
+    fn hosted_mode_sets_the_oauth_contract_and_no_shared_credentials() {
+        let d = build(&hosted(json!({})), &params(), "h").expect("builds");
+        let env = env_map(&d);
+        let value = |k: &str| env[k].value.as_deref();
+        assert_eq!(value("SPOTIFY_MCP_OAUTH"), Some("true"));
+        assert_eq!(
+            value("SPOTIFY_MCP_PUBLIC_URL"),
+            Some("https://mcp.example.com"),
+            "without the trailing slash the server would append its paths to"
+        );
+        assert_eq!(value("SPOTIFY_MCP_OAUTH_STORE"), Some("memory"));
+        assert_eq!(
+            value("SPOTIFY_MCP_OAUTH_KEYS_FILE"),
+            Some("/etc/spotify-mcp/oauth-keys/keys")
+        );
+        // The server's defaults: registration and metadata documents on, no forced dialog.
+        for unset in [
+            "SPOTIFY_MCP_OAUTH_DCR",
+            "SPOTIFY_MCP_OAUTH_CIMD",
+            "SPOTIFY_MCP_OAUTH_SHOW_DIALOG",
+            "SPOTIFY_REFRESH_TOKEN",
+            "SPOTIFY_MCP_AUTH_TOKENS",
+        ] {
+            assert!(!env.contains_key(unset), "{unset} is set");
+        }
+        // The app credentials and the response cache stay as outside hosted mode.
+        assert_eq!(
+            secret_ref(&env["SPOTIFY_CLIENT_ID"]),
+            ("spotify".into(), "client-id".into(), None)
+        );
+        assert!(env.contains_key("SPOTIFY_CLIENT_SECRET"));
+        assert_eq!(
+            secret_ref(&env["SPOTIFY_MCP_CACHE"]),
+            ("redis".into(), "url".into(), None)
+        );
+        assert!(
+            env.values()
+                .all(|e| e.value.is_some() != e.value_from.is_some())
+        );
+    }
+
+    #[test]
+    fn hosted_mode_mounts_only_the_keys_of_the_keys_secret_read_only() {
+        let d = build(&hosted(json!({})), &params(), "h").expect("builds");
+        let volume = pod_of(&d)
+            .volumes
+            .as_ref()
+            .expect("volumes")
+            .iter()
+            .find(|v| v.name == "oauth-keys")
+            .expect("oauth-keys volume");
+        let secret = volume.secret.as_ref().expect("a Secret volume");
+        assert_eq!(secret.secret_name.as_deref(), Some("oauth"));
+        assert_eq!(secret.default_mode, Some(0o440));
+        let items = secret.items.as_ref().expect("only the referenced key");
+        assert_eq!(
+            items
+                .iter()
+                .map(|i| (i.key.as_str(), i.path.as_str()))
+                .collect::<Vec<_>>(),
+            [("keys.txt", "keys")]
+        );
+        let mount = container_of(&d)
+            .volume_mounts
+            .as_ref()
+            .expect("mounts")
+            .iter()
+            .find(|m| m.name == "oauth-keys")
+            .expect("mounted");
+        assert_eq!(mount.mount_path, "/etc/spotify-mcp/oauth-keys");
+        assert_eq!(mount.read_only, Some(true));
+        assert!(
+            mount.sub_path.is_none(),
+            "a subPath mount would never see a rotation"
+        );
+    }
+
+    #[test]
+    fn hosted_mode_with_a_redis_store_and_every_switch_flipped() {
+        let smcp = hosted(json!({"replicas": 3, "hosted": {
+            "enabled": true, "publicUrl": "https://mcp.example.com",
+            "keysSecretRef": {"name": "oauth", "key": "keys"},
+            "storeRedisUrl": {"name": "redis", "key": "url"},
+            "showDialog": true, "dynamicClientRegistration": false,
+            "clientIdMetadataDocuments": false}}));
+        let d = build(&smcp, &params(), "h").expect("builds");
+        let env = env_map(&d);
+        assert_eq!(
+            secret_ref(&env["SPOTIFY_MCP_OAUTH_STORE"]),
+            ("redis".into(), "url".into(), None)
+        );
+        assert_eq!(env["SPOTIFY_MCP_OAUTH_DCR"].value.as_deref(), Some("false"));
+        assert_eq!(
+            env["SPOTIFY_MCP_OAUTH_CIMD"].value.as_deref(),
+            Some("false")
+        );
+        assert_eq!(
+            env["SPOTIFY_MCP_OAUTH_SHOW_DIALOG"].value.as_deref(),
+            Some("true")
+        );
+    }
+
+    #[test]
+    fn hosted_mode_drops_static_tokens_even_if_the_spec_still_has_them() {
+        // The CRD refuses the combination; an object stored before that rule still must not
+        // hand the server something it refuses to start with.
+        let smcp = hosted(json!({"accessToken": {"name": "mcp-token", "key": "token"}}));
+        let env = env_map(&build(&smcp, &params(), "h").expect("builds"));
+        assert!(!env.contains_key("SPOTIFY_MCP_AUTH_TOKENS"));
+        assert!(!env.contains_key("SPOTIFY_REFRESH_TOKEN"));
+    }
+
+    #[test]
+    fn hosted_settings_are_ignored_while_hosted_mode_is_off() {
+        let mut smcp = hosted(json!({"accessToken": {"name": "mcp-token", "key": "token"}}));
+        smcp.spec.hosted.enabled = false;
+        let d = build(&smcp, &params(), "h").expect("builds");
+        let env = env_map(&d);
+        assert!(
+            !env.keys().any(|k| k.starts_with("SPOTIFY_MCP_OAUTH")),
+            "{env:?}"
+        );
+        assert!(!env.contains_key("SPOTIFY_MCP_PUBLIC_URL"));
+        assert!(env.contains_key("SPOTIFY_REFRESH_TOKEN"));
+        assert!(env.contains_key("SPOTIFY_MCP_AUTH_TOKENS"));
+        assert!(
+            !pod_of(&d)
+                .volumes
+                .iter()
+                .flatten()
+                .any(|v| v.name == "oauth-keys")
+        );
     }
 
     #[test]

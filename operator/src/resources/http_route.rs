@@ -1,5 +1,5 @@
-//! The Gateway API HTTPRoute (gateway.networking.k8s.io/v1) of `spec.httpRoute`: `/mcp` on the
-//! given host names, from the given Gateways, to the Service.
+//! The Gateway API HTTPRoute (gateway.networking.k8s.io/v1) of `spec.httpRoute`: `/mcp` (and in
+//! hosted mode the OAuth paths) on the given host names, from the given Gateways, to the Service.
 //!
 //! k8s-openapi has no type for it, so this module declares the small typed subset the operator
 //! writes, like [`super::service_monitor`]. `schema = "disabled"`: the CRD belongs to the Gateway
@@ -8,7 +8,7 @@
 use kube::CustomResource;
 use serde::{Deserialize, Serialize};
 
-use super::{BuildError, MCP_PATH, child_meta, name_and_namespace};
+use super::{BuildError, PathKind, child_meta, name_and_namespace, routed_paths};
 use crate::crd::SpotifyMcp;
 
 /// Group of the HTTPRoute API.
@@ -119,13 +119,21 @@ pub fn build(smcp: &SpotifyMcp) -> Result<HTTPRoute, BuildError> {
                 })
                 .collect(),
             hostnames: spec.hostnames.iter().map(|h| h.0.clone()).collect(),
+            // One rule: its matches are alternatives, all going to the Service.
             rules: vec![RouteRule {
-                matches: vec![RouteMatch {
-                    path: Some(PathMatch {
-                        type_: "PathPrefix".to_owned(),
-                        value: MCP_PATH.to_owned(),
-                    }),
-                }],
+                matches: routed_paths(smcp)
+                    .into_iter()
+                    .map(|(path, kind)| RouteMatch {
+                        path: Some(PathMatch {
+                            type_: match kind {
+                                PathKind::Prefix => "PathPrefix",
+                                PathKind::Exact => "Exact",
+                            }
+                            .to_owned(),
+                            value: path.to_owned(),
+                        }),
+                    })
+                    .collect(),
                 backend_refs: vec![BackendRef {
                     name: name.to_owned(),
                     port: smcp.spec.service.port,
@@ -174,5 +182,26 @@ mod tests {
         assert_eq!(api_resource().group, GROUP);
         assert_eq!(api_resource().version, VERSION);
         assert!(!wanted(&object(json!({"sandbox": true}))));
+    }
+
+    #[test]
+    fn hosted_mode_also_routes_the_oauth_paths_to_the_service() {
+        let smcp = object(json!({"sandbox": true, "httpRoute": {"enabled": true,
+            "parentRefs": [{"name": "public"}], "hostnames": ["mcp.example.com"]},
+            "hosted": {"enabled": true, "publicUrl": "https://mcp.example.com",
+                       "keysSecretRef": {"name": "oauth", "key": "keys"}}}));
+        let value = serde_json::to_value(build(&smcp).expect("builds")).expect("json");
+        assert_eq!(
+            value["spec"]["rules"],
+            json!([{
+                "matches": [
+                    {"path": {"type": "PathPrefix", "value": "/mcp"}},
+                    {"path": {"type": "PathPrefix", "value": "/.well-known/oauth-protected-resource"}},
+                    {"path": {"type": "Exact", "value": "/.well-known/oauth-authorization-server"}},
+                    {"path": {"type": "PathPrefix", "value": "/oauth"}}
+                ],
+                "backendRefs": [{"name": "music", "port": 8000}]
+            }])
+        );
     }
 }

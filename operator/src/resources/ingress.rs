@@ -1,11 +1,12 @@
-//! The Ingress (networking.k8s.io/v1) of `spec.ingress`: `/mcp` on one host to the Service.
+//! The Ingress (networking.k8s.io/v1) of `spec.ingress`: `/mcp` (and in hosted mode the OAuth
+//! paths) on one host to the Service.
 
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
     IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
 };
 
-use super::{BuildError, MCP_PATH, child_meta, name_and_namespace};
+use super::{BuildError, PathKind, child_meta, name_and_namespace, routed_paths};
 use crate::crd::SpotifyMcp;
 
 /// Whether `smcp` should have an Ingress.
@@ -22,27 +23,34 @@ pub fn build(smcp: &SpotifyMcp) -> Result<Ingress, BuildError> {
     if !spec.annotations.is_empty() {
         metadata.annotations = Some(spec.annotations.clone());
     }
-    let path = HTTPIngressPath {
-        path: Some(MCP_PATH.to_owned()),
-        path_type: "Prefix".to_owned(),
-        backend: IngressBackend {
-            service: Some(IngressServiceBackend {
-                name: name.to_owned(),
-                port: Some(ServiceBackendPort {
-                    number: Some(smcp.spec.service.port),
-                    name: None,
+    let paths = routed_paths(smcp)
+        .into_iter()
+        .map(|(path, kind)| HTTPIngressPath {
+            path: Some(path.to_owned()),
+            path_type: match kind {
+                PathKind::Prefix => "Prefix",
+                PathKind::Exact => "Exact",
+            }
+            .to_owned(),
+            backend: IngressBackend {
+                service: Some(IngressServiceBackend {
+                    name: name.to_owned(),
+                    port: Some(ServiceBackendPort {
+                        number: Some(smcp.spec.service.port),
+                        name: None,
+                    }),
                 }),
-            }),
-            resource: None,
-        },
-    };
+                resource: None,
+            },
+        })
+        .collect();
     Ok(Ingress {
         metadata,
         spec: Some(IngressSpec {
             ingress_class_name: spec.class_name.clone(),
             rules: Some(vec![IngressRule {
                 host: host.clone(),
-                http: Some(HTTPIngressRuleValue { paths: vec![path] }),
+                http: Some(HTTPIngressRuleValue { paths }),
             }]),
             tls: spec.tls_secret_name.as_ref().map(|secret| {
                 vec![IngressTLS {
@@ -87,6 +95,52 @@ mod tests {
         let tls = &spec.tls.expect("tls")[0];
         assert_eq!(tls.secret_name.as_deref(), Some("mcp-tls"));
         assert_eq!(tls.hosts, Some(vec!["mcp.example.com".to_owned()]));
+    }
+
+    #[test]
+    fn hosted_mode_also_routes_the_oauth_paths_to_the_service() {
+        let smcp = object(json!({"sandbox": true, "service": {"port": 80},
+            "ingress": {"enabled": true, "host": "mcp.example.com"},
+            "hosted": {"enabled": true, "publicUrl": "https://mcp.example.com",
+                       "keysSecretRef": {"name": "oauth", "key": "keys"}}}));
+        let spec = build(&smcp).expect("builds").spec.expect("spec");
+        let rules = spec.rules.expect("rules");
+        assert_eq!(rules.len(), 1, "one host");
+        let paths: Vec<(&str, &str, &str, Option<i32>)> = rules[0]
+            .http
+            .as_ref()
+            .expect("http")
+            .paths
+            .iter()
+            .map(|p| {
+                let backend = p.backend.service.as_ref().expect("service backend");
+                (
+                    p.path.as_deref().expect("path"),
+                    p.path_type.as_str(),
+                    backend.name.as_str(),
+                    backend.port.as_ref().and_then(|p| p.number),
+                )
+            })
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                ("/mcp", "Prefix", "music", Some(80)),
+                (
+                    "/.well-known/oauth-protected-resource",
+                    "Prefix",
+                    "music",
+                    Some(80)
+                ),
+                (
+                    "/.well-known/oauth-authorization-server",
+                    "Exact",
+                    "music",
+                    Some(80)
+                ),
+                ("/oauth", "Prefix", "music", Some(80)),
+            ]
+        );
     }
 
     #[test]

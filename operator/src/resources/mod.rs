@@ -33,8 +33,32 @@ pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 /// name the job after the Service).
 pub const METRICS_JOB: &str = "spotify-mcp-server";
 
-/// Path of the MCP endpoint, the one path the Ingress and HTTPRoute expose.
+/// Path of the MCP endpoint, the one path the Ingress and HTTPRoute expose outside hosted mode.
 pub const MCP_PATH: &str = "/mcp";
+
+/// How an Ingress or HTTPRoute path matches requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathKind {
+    /// The path and everything below it (whole path segments).
+    Prefix,
+    /// The path only.
+    Exact,
+}
+
+/// The paths the Ingress and HTTPRoute send to the Service: /mcp, and in hosted mode the OAuth
+/// endpoints the server serves besides it: the protected-resource metadata (also under /mcp),
+/// the authorization-server metadata, and /oauth/* (register, authorize, callback, token, revoke).
+pub fn routed_paths(smcp: &SpotifyMcp) -> Vec<(&'static str, PathKind)> {
+    let mut paths = vec![(MCP_PATH, PathKind::Prefix)];
+    if smcp.spec.hosted().is_some() {
+        paths.extend([
+            ("/.well-known/oauth-protected-resource", PathKind::Prefix),
+            ("/.well-known/oauth-authorization-server", PathKind::Exact),
+            ("/oauth", PathKind::Prefix),
+        ]);
+    }
+    paths
+}
 
 /// Operator-level settings the builders need besides the object itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -188,6 +212,11 @@ pub fn service_host_names(
     out
 }
 
+/// In hosted mode, the redirect URI of the Spotify sign-in (for the status).
+pub fn redirect_uri(smcp: &SpotifyMcp) -> Option<String> {
+    smcp.spec.hosted().and_then(|h| h.redirect_uri())
+}
+
 /// In-cluster URL of the MCP endpoint.
 pub fn endpoint_url(name: &str, namespace: &str, port: i32) -> String {
     format!("http://{name}.{namespace}.svc:{port}/mcp")
@@ -249,6 +278,35 @@ mod tests {
             "ingress": {"enabled": false, "host": "mcp.example.com"},
             "httpRoute": {"enabled": false, "hostnames": ["mcp.example.org"]}}));
         assert!(exposed_hosts(&off).is_empty());
+    }
+
+    fn hosted(enabled: bool) -> SpotifyMcp {
+        testing::object(serde_json::json!({"sandbox": true,
+            "hosted": {"enabled": enabled, "publicUrl": "https://mcp.example.com/",
+                       "keysSecretRef": {"name": "oauth", "key": "keys"}}}))
+    }
+
+    #[test]
+    fn the_redirect_uri_exists_in_hosted_mode_only() {
+        assert_eq!(redirect_uri(&hosted(false)), None);
+        assert_eq!(
+            redirect_uri(&hosted(true)).as_deref(),
+            Some("https://mcp.example.com/oauth/callback")
+        );
+    }
+
+    #[test]
+    fn hosted_mode_routes_the_oauth_paths_too() {
+        assert_eq!(routed_paths(&hosted(false)), [(MCP_PATH, PathKind::Prefix)]);
+        assert_eq!(
+            routed_paths(&hosted(true)),
+            [
+                ("/mcp", PathKind::Prefix),
+                ("/.well-known/oauth-protected-resource", PathKind::Prefix),
+                ("/.well-known/oauth-authorization-server", PathKind::Exact),
+                ("/oauth", PathKind::Prefix),
+            ]
+        );
     }
 
     #[test]
