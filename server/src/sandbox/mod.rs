@@ -30,12 +30,26 @@
 //! `GET/PUT /sandbox/faults` (latency, 429 + Retry-After, 502/503/504 probabilities, lost
 //! answers, token endpoint outage, extended quota, recording), `GET/DELETE /sandbox/requests`
 //! and `POST /sandbox/requests/drain` (the exchange log),
-//! `POST /sandbox/reset`, `POST /sandbox/tokens/revoke` (`{"refresh_token", "access_tokens"}`),
+//! `POST /sandbox/reset`, `POST /sandbox/tokens/revoke` (below),
 //! `POST /sandbox/player/deactivate` (`{"user": "premium"|"free"}`), `GET /sandbox/world`
 //! (fixture ids), `GET /sandbox/covers/{id}` (an uploaded cover). All but the covers refuse a
 //! non-loopback `Origin` and a `Host` name other than `localhost` and
 //! [`SandboxOptions::allowed_hosts`] (IP literals are fine); the Web API and the accounts
 //! service answer under any name.
+//!
+//! # Revoking tokens
+//! `POST /sandbox/tokens/revoke` takes any of `{"refresh_token": "...", "access_tokens": true,
+//! "user": "premium"|"free"}`: the named refresh token is revoked (the next refresh answers 400
+//! `invalid_grant`); `access_tokens` expires every access token (401 "The access token
+//! expired"); `user` revokes what the authorization-code flow issued to that user, i.e. all
+//! their refresh tokens, rotated ones included (`invalid_grant`), and their access tokens (401
+//! "Invalid access token"), as when a user removes the app's access. `user` spares the fixed
+//! refresh tokens ([`PREMIUM_REFRESH_TOKEN`], [`FREE_REFRESH_TOKEN`]) and the access tokens
+//! minted from them, since other tests may share the sandbox; name a fixed token in
+//! `refresh_token` to revoke it too (`/sandbox/reset` restores them). An unknown user is a 400
+//! naming the accepted ones. The answer is `{"refresh_token_revoked": bool,
+//! "access_tokens_expired": bool, "refresh_tokens_revoked": n, "access_tokens_revoked": n}`,
+//! the counts covering everything this request revoked.
 
 mod error;
 mod faults;

@@ -21,6 +21,10 @@ pub struct Grant {
     /// The user, or `None` for a client-credentials token.
     pub user: Option<usize>,
     pub scopes: Scopes,
+    /// Issued through the authorization-code flow (a code exchange, or a refresh of a token
+    /// that flow issued), so [`TokenStore::revoke_user`] revokes it; false for client
+    /// credentials and the fixed refresh tokens.
+    pub issued: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -33,8 +37,9 @@ struct AccessToken {
 struct RefreshToken {
     user: usize,
     scopes: Scopes,
-    /// Rotate on refresh (tokens from the PKCE flow) or keep (the fixed tokens).
-    rotate: bool,
+    /// Issued by the authorization-code flow: rotates on refresh and is revoked with its user
+    /// ([`TokenStore::revoke_user`]); the fixed tokens are kept on refresh and stay.
+    issued: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -105,7 +110,7 @@ impl TokenStore {
                 RefreshToken {
                     user,
                     scopes: None,
-                    rotate: false,
+                    issued: false,
                 },
             );
         }
@@ -165,7 +170,7 @@ impl TokenStore {
             RefreshToken {
                 user,
                 scopes,
-                rotate: true,
+                issued: true,
             },
         );
         token
@@ -177,8 +182,9 @@ impl TokenStore {
         let grant = Grant {
             user: Some(r.user),
             scopes: r.scopes.clone(),
+            issued: r.issued,
         };
-        let next = r.rotate.then(|| self.issue_refresh(r.user, r.scopes));
+        let next = r.issued.then(|| self.issue_refresh(r.user, r.scopes));
         Some((grant, next))
     }
 
@@ -186,10 +192,35 @@ impl TokenStore {
         self.refresh.remove(token).is_some()
     }
 
-    /// Expires every access token now (clients must refresh).
-    pub fn expire_all_access(&mut self) {
-        let tokens: Vec<String> = self.access.drain().map(|(k, _)| k).collect();
-        self.expired.extend(tokens);
+    /// Revokes what the authorization-code flow issued to `user`: its refresh tokens (the next
+    /// refresh gets `invalid_grant`) and its access tokens (the next Web API call gets 401
+    /// "Invalid access token"). The fixed refresh tokens and the access tokens minted from
+    /// them stay, so other clients of a shared sandbox are not disturbed. Returns how many
+    /// refresh and access tokens were revoked.
+    pub fn revoke_user(&mut self, user: usize) -> (usize, usize) {
+        let revoked = |issued: bool, of: Option<usize>| issued && of == Some(user);
+        let refresh_before = self.refresh.len();
+        self.refresh.retain(|_, r| !revoked(r.issued, Some(r.user)));
+        let access_before = self.access.len();
+        self.access
+            .retain(|_, t| !revoked(t.grant.issued, t.grant.user));
+        (
+            refresh_before - self.refresh.len(),
+            access_before - self.access.len(),
+        )
+    }
+
+    /// Expires every access token now (clients must refresh); returns how many were live.
+    pub fn expire_all_access(&mut self) -> usize {
+        let now = Instant::now();
+        let tokens: Vec<(String, bool)> = self
+            .access
+            .drain()
+            .map(|(k, t)| (k, t.expires_at > now))
+            .collect();
+        let live = tokens.iter().filter(|(_, live)| *live).count();
+        self.expired.extend(tokens.into_iter().map(|(k, _)| k));
+        live
     }
 
     pub fn insert_code(&mut self, code: AuthCode) -> String {
@@ -229,6 +260,7 @@ mod tests {
         let t = s.issue_access(Grant {
             user: Some(PREMIUM),
             scopes: None,
+            issued: false,
         });
         assert!(s.check(Some(&t)).is_ok());
         assert_eq!(s.check(None).err(), Some(TokenRejection::Missing));
@@ -238,6 +270,7 @@ mod tests {
         let _ = s.issue_access(Grant {
             user: None,
             scopes: None,
+            issued: false,
         });
         assert_eq!(s.check(Some(&t)).err(), Some(TokenRejection::Expired));
     }
@@ -253,6 +286,39 @@ mod tests {
         assert!(next.is_some());
         assert!(s.revoke_refresh(&r));
         assert!(s.redeem_refresh(&r).is_none());
+    }
+
+    #[test]
+    fn revoking_a_user_takes_what_the_code_flow_issued_to_them_and_nothing_else() {
+        let mut s = TokenStore::new(Duration::from_secs(60));
+        let issued = |user| Grant {
+            user: Some(user),
+            scopes: None,
+            issued: true,
+        };
+        let first = s.issue_refresh(PREMIUM, None);
+        let (grant, rotated) = s.redeem_refresh(&first).expect("known");
+        assert!(grant.issued);
+        let rotated = rotated.expect("issued refresh tokens rotate");
+        let free_refresh = s.issue_refresh(FREE, None);
+        let premium_access = s.issue_access(issued(PREMIUM));
+        let (fixed_grant, _) = s.redeem_refresh(PREMIUM_REFRESH_TOKEN).expect("fixed");
+        assert!(!fixed_grant.issued);
+        let fixed_access = s.issue_access(fixed_grant);
+        let free_access = s.issue_access(issued(FREE));
+
+        assert_eq!(s.revoke_user(PREMIUM), (2, 1));
+        assert!(s.redeem_refresh(&first).is_none());
+        assert!(s.redeem_refresh(&rotated).is_none());
+        assert_eq!(
+            s.check(Some(&premium_access)).err(),
+            Some(TokenRejection::Invalid)
+        );
+        assert!(s.redeem_refresh(PREMIUM_REFRESH_TOKEN).is_some());
+        assert!(s.check(Some(&fixed_access)).is_ok());
+        assert!(s.redeem_refresh(&free_refresh).is_some());
+        assert!(s.check(Some(&free_access)).is_ok());
+        assert_eq!(s.revoke_user(PREMIUM), (0, 0));
     }
 
     #[test]

@@ -154,6 +154,7 @@ fn token_inner(
             let access = tokens.issue_access(Grant {
                 user: None,
                 scopes: Some(Arc::new(HashSet::new())),
+                issued: false,
             });
             Ok(axum::Json(
                 json!({ "access_token": access, "token_type": "Bearer", "expires_in": expires_in }),
@@ -198,6 +199,7 @@ fn token_inner(
             let grant = Grant {
                 user: Some(c.user),
                 scopes: c.scopes.clone(),
+                issued: true,
             };
             let access = tokens.issue_access(grant);
             let refresh = tokens.issue_refresh(c.user, c.scopes.clone());
