@@ -1,8 +1,8 @@
 //! Control endpoints for tests and benchmarks (not part of Spotify's API):
 //! `GET/PUT /sandbox/faults`, `GET/DELETE /sandbox/requests`, `POST /sandbox/requests/drain`
 //! (the log, emptied in the same step), `POST /sandbox/reset`,
-//! `POST /sandbox/tokens/revoke`, `POST /sandbox/player/deactivate`, `GET /sandbox/world`,
-//! `GET /sandbox/covers/{id}`.
+//! `POST /sandbox/tokens/revoke`, `POST /sandbox/player/deactivate`,
+//! `GET/PUT /sandbox/allowlist`, `GET /sandbox/world`, `GET /sandbox/covers/{id}`.
 //!
 //! # Who may call them
 //! They change or reveal the fake's whole state, so they are guarded against web pages a
@@ -28,6 +28,7 @@ use serde_json::json;
 
 use super::{Path, RawBody, json_body, ok};
 use crate::http::host::Authority;
+use crate::sandbox::allowlist::AllowList;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::faults::KnobsPatch;
 use crate::sandbox::world::{CURATOR, FREE, PREMIUM, SPOTIFY, sign_in_user, sign_in_user_names};
@@ -41,6 +42,7 @@ pub fn routes(state: SandboxState) -> Router<SandboxState> {
         .route("/sandbox/reset", post(reset))
         .route("/sandbox/tokens/revoke", post(revoke))
         .route("/sandbox/player/deactivate", post(deactivate))
+        .route("/sandbox/allowlist", get(get_allowlist).put(put_allowlist))
         .route("/sandbox/world", get(world))
         .route_layer(from_fn_with_state(state, guard))
         .route("/sandbox/covers/{id}", get(cover))
@@ -207,6 +209,48 @@ async fn deactivate(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowListBody {
+    users: Vec<String>,
+}
+
+fn allowlist_answer(list: &AllowList) -> Response {
+    ok(json!({ "users": list.names() }))
+}
+
+/// The Development-Mode allow-list: `{"users": [...]}`, the names of the users the app serves.
+async fn get_allowlist(State(s): State<SandboxState>) -> Response {
+    allowlist_answer(&s.shared.allowlist.read())
+}
+
+/// Replaces the allow-list with `{"users": [...]}` (names, possibly none); a user off the list
+/// gets 403 on every Web API call (see `allowlist`). Answers the new list.
+async fn put_allowlist(
+    State(s): State<SandboxState>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    let invalid = |e: serde_json::Error| {
+        ApiError::bad_request(format!(
+            "Invalid allow-list JSON: {e} (expected {{\"users\": [names]}})"
+        ))
+    };
+    // An object first: serde would read the struct from an array too.
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&body).map_err(invalid)?;
+    let body: AllowListBody =
+        serde_json::from_value(serde_json::Value::Object(object)).map_err(invalid)?;
+    let users = body
+        .users
+        .iter()
+        .map(String::as_str)
+        .map(named_user)
+        .collect::<Result<Vec<_>, _>>()?;
+    let list = AllowList::of(&users);
+    *s.shared.allowlist.write() = list.clone();
+    Ok(allowlist_answer(&list))
+}
+
 /// Ids of interesting fixtures, so tests need not discover them.
 async fn world(State(s): State<SandboxState>) -> Response {
     let w = s.shared.world.lock();
@@ -279,6 +323,7 @@ mod tests {
 
     use serde_json::json;
 
+    use crate::sandbox::allowlist::NotRegistered;
     use crate::sandbox::{
         CLIENT_ID, CLIENT_SECRET, FREE_REFRESH_TOKEN, FREE_USER_ID, PREMIUM_REFRESH_TOKEN,
         SandboxOptions, SandboxState, router,
@@ -393,9 +438,10 @@ mod tests {
         assert_eq!(status(response), 404, "covers are content, not control");
     }
 
-    /// What one exchange answered: status, body and `Location`.
+    /// What one exchange answered: status, `Content-Type`, body and `Location`.
     struct Answer {
         status: u16,
+        content_type: String,
         body: Vec<u8>,
         location: Option<String>,
     }
@@ -433,6 +479,7 @@ mod tests {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
+        let content_type = header(axum::http::header::CONTENT_TYPE).unwrap_or_default();
         let location = header(axum::http::header::LOCATION);
         let status = response.status().as_u16();
         let body = axum::body::to_bytes(response.into_body(), 1 << 20)
@@ -441,6 +488,7 @@ mod tests {
             .to_vec();
         Answer {
             status,
+            content_type,
             body,
             location,
         }
@@ -608,5 +656,117 @@ mod tests {
         // Nothing was revoked by the refused requests.
         assert_eq!(get_as(&app, "/v1/me", &access).await.status, 200);
         assert_eq!(refresh(&app, &refresh_token).await.status, 200);
+    }
+
+    /// A Development-Mode app serves only allow-listed users: one off the list signs in, then
+    /// gets Spotify's plain-text 403 on every Web API call; reset lists everyone again.
+    #[tokio::test]
+    async fn users_off_the_allowlist_sign_in_but_get_403_until_reset() {
+        let app = router(SandboxState::new(SandboxOptions::default()));
+        let list = send(&app, "GET", "/sandbox/allowlist", &[], "").await;
+        assert_eq!(list.status, 200);
+        assert_eq!(list.json(), json!({ "users": ["premium", "free"] }));
+        let (free_before, _) = sign_in(&app, "free").await;
+
+        let set = send(
+            &app,
+            "PUT",
+            "/sandbox/allowlist",
+            &[],
+            r#"{"users": ["premium"]}"#,
+        )
+        .await;
+        assert_eq!(set.status, 200, "{}", set.text());
+        assert_eq!(set.json(), json!({ "users": ["premium"] }));
+        let list = send(&app, "GET", "/sandbox/allowlist", &[], "").await;
+        assert_eq!(list.json(), json!({ "users": ["premium"] }));
+
+        let (free_after, free_refresh) = sign_in(&app, "free").await;
+        let refreshed = refresh(&app, &free_refresh).await;
+        assert_eq!(
+            refreshed.status, 200,
+            "the token endpoint still serves them"
+        );
+        let world = send(&app, "GET", "/sandbox/world", &[], "").await.json();
+        let track = format!(
+            "/v1/tracks/{}",
+            world["samples"]["track"].as_str().unwrap_or_default()
+        );
+        for token in [&free_before, &free_after, &access_token(&refreshed)] {
+            for path in ["/v1/me", track.as_str(), "/v1/me/player/devices"] {
+                let answer = get_as(&app, path, token).await;
+                assert_eq!(answer.status, 403, "{path}: {}", answer.text());
+                assert_eq!(answer.text(), NotRegistered::MESSAGE, "{path}");
+                assert!(
+                    answer.content_type.starts_with("text/plain"),
+                    "{path}: {}",
+                    answer.content_type
+                );
+            }
+        }
+        // A bad token is still a 401, and the listed user and client credentials are served.
+        assert_eq!(get_as(&app, "/v1/me", "BQnope").await.status, 401);
+        let (premium, _) = sign_in(&app, "premium").await;
+        assert_eq!(get_as(&app, "/v1/me", &premium).await.status, 200);
+        let app_token = access_token(&token_request(&app, "grant_type=client_credentials").await);
+        assert_eq!(get_as(&app, &track, &app_token).await.status, 200);
+
+        // An empty list refuses everyone; reset lists everyone again.
+        let set = send(&app, "PUT", "/sandbox/allowlist", &[], r#"{"users": []}"#).await;
+        assert_eq!(set.json(), json!({ "users": [] }));
+        assert_eq!(get_as(&app, "/v1/me", &premium).await.status, 403);
+        assert_eq!(
+            send(&app, "POST", "/sandbox/reset", &[], "").await.status,
+            204
+        );
+        let list = send(&app, "GET", "/sandbox/allowlist", &[], "").await;
+        assert_eq!(list.json(), json!({ "users": ["premium", "free"] }));
+        assert_eq!(get_as(&app, "/v1/me", &premium).await.status, 200);
+        assert_eq!(get_as(&app, "/v1/me", &free_after).await.status, 200);
+    }
+
+    #[tokio::test]
+    async fn bad_allowlists_are_refused_and_change_nothing() {
+        let app = router(SandboxState::new(SandboxOptions::default()));
+        for body in [
+            r#"{"users": ["premium", "nobody"]}"#,
+            r#"{"users": "premium"}"#,
+            r#"{"users": ["premium"], "extra": 1}"#,
+            r#"{}"#,
+            r#"[["premium"]]"#,
+            "",
+        ] {
+            let answer = send(&app, "PUT", "/sandbox/allowlist", &[], body).await;
+            assert_eq!(answer.status, 400, "{body}: {}", answer.text());
+            assert_eq!(answer.json()["error"]["status"], 400, "{body}");
+        }
+        let answer = send(
+            &app,
+            "PUT",
+            "/sandbox/allowlist",
+            &[],
+            r#"{"users": ["nobody"]}"#,
+        )
+        .await;
+        let message = answer.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(message.contains("premium, free"), "{message}");
+        let list = send(&app, "GET", "/sandbox/allowlist", &[], "").await;
+        assert_eq!(list.json(), json!({ "users": ["premium", "free"] }));
+
+        // The control endpoints' guard covers the allow-list too.
+        for headers in [
+            [("origin", "https://evil.example")],
+            [("host", "evil.example")],
+        ] {
+            for (method, body) in [("GET", ""), ("PUT", r#"{"users": []}"#)] {
+                let answer = send(&app, method, "/sandbox/allowlist", &headers, body).await;
+                assert_eq!(answer.status, 403, "{method} {headers:?}");
+            }
+        }
+        let list = send(&app, "GET", "/sandbox/allowlist", &[], "").await;
+        assert_eq!(list.json(), json!({ "users": ["premium", "free"] }));
     }
 }
