@@ -41,10 +41,11 @@
 //! # Revoking tokens
 //! `POST /sandbox/tokens/revoke` takes any of `{"refresh_token": "...", "access_tokens": true,
 //! "user": "premium"|"free"}`: the named refresh token is revoked (the next refresh answers 400
-//! `invalid_grant`); `access_tokens` expires every access token (401 "The access token
-//! expired"); `user` revokes what the authorization-code flow issued to that user, i.e. all
-//! their refresh tokens, rotated ones included (`invalid_grant`), and their access tokens (401
-//! "Invalid access token"), as when a user removes the app's access. `user` spares the fixed
+//! `{"error": "invalid_grant", "error_description": "Refresh token revoked"}`, as Spotify does);
+//! `access_tokens` expires every access token (401 "The access token expired"); `user` revokes
+//! what the authorization-code flow issued to that user, i.e. all their refresh tokens, rotated
+//! ones included (the same `invalid_grant`), and their access tokens (401 "Invalid access
+//! token"), as when a user removes the app's access. `user` spares the fixed
 //! refresh tokens ([`PREMIUM_REFRESH_TOKEN`], [`FREE_REFRESH_TOKEN`]) and the access tokens
 //! minted from them, since other tests may share the sandbox; name a fixed token in
 //! `refresh_token` to revoke it too (`/sandbox/reset` restores them). An unknown user is a 400

@@ -70,6 +70,29 @@ impl TokenRejection {
     }
 }
 
+/// Why a refresh token was refused (400 `invalid_grant` either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRejection {
+    /// Never issued (or forgotten).
+    Invalid,
+    /// Revoked through `/sandbox/tokens/revoke`, as when a user removes the app's access.
+    Revoked,
+}
+
+impl RefreshRejection {
+    /// Spotify's `error_description`.
+    pub fn message(self) -> &'static str {
+        match self {
+            RefreshRejection::Invalid => "Invalid refresh token",
+            RefreshRejection::Revoked => "Refresh token revoked",
+        }
+    }
+}
+
+/// Most expired (and, apart, revoked) tokens remembered for their answers; beyond that they
+/// answer as invalid ones.
+const REMEMBERED: usize = 100_000;
+
 /// Verifies an RFC 7636 S256 code verifier against its challenge.
 pub fn verify_pkce(verifier: &str, challenge: &str) -> bool {
     let ok_len = (43..=128).contains(&verifier.len());
@@ -87,6 +110,8 @@ pub struct TokenStore {
     codes: HashMap<String, AuthCode>,
     /// Expired tokens remembered so they answer "expired" rather than "invalid".
     expired: HashSet<String>,
+    /// Revoked refresh tokens remembered so they answer "revoked" rather than "invalid".
+    revoked: HashSet<String>,
 }
 
 impl TokenStore {
@@ -97,6 +122,7 @@ impl TokenStore {
             refresh: HashMap::new(),
             codes: HashMap::new(),
             expired: HashSet::new(),
+            revoked: HashSet::new(),
         };
         store.restore_fixed_refresh_tokens();
         store
@@ -105,6 +131,7 @@ impl TokenStore {
     /// Makes the fixed sandbox refresh tokens valid again (after a revocation).
     pub fn restore_fixed_refresh_tokens(&mut self) {
         for (token, user) in [(PREMIUM_REFRESH_TOKEN, PREMIUM), (FREE_REFRESH_TOKEN, FREE)] {
+            self.revoked.remove(token);
             self.refresh.insert(
                 token.to_string(),
                 RefreshToken {
@@ -129,7 +156,7 @@ impl TokenStore {
             .collect();
         for k in dead {
             self.access.remove(&k);
-            if self.expired.len() < 100_000 {
+            if self.expired.len() < REMEMBERED {
                 self.expired.insert(k);
             }
         }
@@ -177,19 +204,34 @@ impl TokenStore {
     }
 
     /// Redeems a refresh token: the grant, and a new refresh token when this one rotates.
-    pub fn redeem_refresh(&mut self, token: &str) -> Option<(Grant, Option<String>)> {
-        let r = self.refresh.get(token)?.clone();
+    pub fn redeem_refresh(
+        &mut self,
+        token: &str,
+    ) -> Result<(Grant, Option<String>), RefreshRejection> {
+        let Some(r) = self.refresh.get(token).cloned() else {
+            return Err(if self.revoked.contains(token) {
+                RefreshRejection::Revoked
+            } else {
+                RefreshRejection::Invalid
+            });
+        };
         let grant = Grant {
             user: Some(r.user),
             scopes: r.scopes.clone(),
             issued: r.issued,
         };
         let next = r.issued.then(|| self.issue_refresh(r.user, r.scopes));
-        Some((grant, next))
+        Ok((grant, next))
     }
 
+    /// Revokes a refresh token (it then answers [`RefreshRejection::Revoked`]); false if it
+    /// was not valid.
     pub fn revoke_refresh(&mut self, token: &str) -> bool {
-        self.refresh.remove(token).is_some()
+        let known = self.refresh.remove(token).is_some();
+        if known && self.revoked.len() < REMEMBERED {
+            self.revoked.insert(token.to_string());
+        }
+        known
     }
 
     /// Revokes what the authorization-code flow issued to `user`: its refresh tokens (the next
@@ -199,15 +241,19 @@ impl TokenStore {
     /// refresh and access tokens were revoked.
     pub fn revoke_user(&mut self, user: usize) -> (usize, usize) {
         let revoked = |issued: bool, of: Option<usize>| issued && of == Some(user);
-        let refresh_before = self.refresh.len();
-        self.refresh.retain(|_, r| !revoked(r.issued, Some(r.user)));
+        let refresh: Vec<String> = self
+            .refresh
+            .iter()
+            .filter(|(_, r)| revoked(r.issued, Some(r.user)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for token in &refresh {
+            self.revoke_refresh(token);
+        }
         let access_before = self.access.len();
         self.access
             .retain(|_, t| !revoked(t.grant.issued, t.grant.user));
-        (
-            refresh_before - self.refresh.len(),
-            access_before - self.access.len(),
-        )
+        (refresh.len(), access_before - self.access.len())
     }
 
     /// Expires every access token now (clients must refresh); returns how many were live.
@@ -285,7 +331,19 @@ mod tests {
         let (_, next) = s.redeem_refresh(&r).expect("known");
         assert!(next.is_some());
         assert!(s.revoke_refresh(&r));
-        assert!(s.redeem_refresh(&r).is_none());
+        assert_eq!(s.redeem_refresh(&r).err(), Some(RefreshRejection::Revoked));
+        assert!(!s.revoke_refresh(&r), "already revoked");
+        assert_eq!(
+            s.redeem_refresh("AQnever").err(),
+            Some(RefreshRejection::Invalid)
+        );
+        assert!(s.revoke_refresh(PREMIUM_REFRESH_TOKEN));
+        assert_eq!(
+            s.redeem_refresh(PREMIUM_REFRESH_TOKEN).err(),
+            Some(RefreshRejection::Revoked)
+        );
+        s.restore_fixed_refresh_tokens();
+        assert!(s.redeem_refresh(PREMIUM_REFRESH_TOKEN).is_ok());
     }
 
     #[test]
@@ -308,15 +366,19 @@ mod tests {
         let free_access = s.issue_access(issued(FREE));
 
         assert_eq!(s.revoke_user(PREMIUM), (2, 1));
-        assert!(s.redeem_refresh(&first).is_none());
-        assert!(s.redeem_refresh(&rotated).is_none());
+        for token in [&first, &rotated] {
+            assert_eq!(
+                s.redeem_refresh(token).err(),
+                Some(RefreshRejection::Revoked)
+            );
+        }
         assert_eq!(
             s.check(Some(&premium_access)).err(),
             Some(TokenRejection::Invalid)
         );
-        assert!(s.redeem_refresh(PREMIUM_REFRESH_TOKEN).is_some());
+        assert!(s.redeem_refresh(PREMIUM_REFRESH_TOKEN).is_ok());
         assert!(s.check(Some(&fixed_access)).is_ok());
-        assert!(s.redeem_refresh(&free_refresh).is_some());
+        assert!(s.redeem_refresh(&free_refresh).is_ok());
         assert!(s.check(Some(&free_access)).is_ok());
         assert_eq!(s.revoke_user(PREMIUM), (0, 0));
     }

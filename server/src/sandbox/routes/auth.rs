@@ -218,7 +218,7 @@ fn token_inner(
             })?;
             let (grant, next) = tokens
                 .redeem_refresh(rt)
-                .ok_or_else(|| OAuthError::new("invalid_grant", "Invalid refresh token"))?;
+                .map_err(|r| OAuthError::new("invalid_grant", r.message()))?;
             let scope = scope_string(&grant.scopes);
             let access = tokens.issue_access(grant);
             let mut v = json!({ "access_token": access, "token_type": "Bearer", "scope": scope, "expires_in": expires_in });

@@ -609,8 +609,13 @@ mod tests {
         for token in [&premium_refresh, &rotated_refresh] {
             let answer = refresh(&app, token).await;
             assert_eq!(answer.status, 400, "{}", answer.text());
-            assert_eq!(answer.json()["error"], "invalid_grant");
+            assert_eq!(
+                answer.json(),
+                json!({"error": "invalid_grant", "error_description": "Refresh token revoked"})
+            );
         }
+        let unknown = refresh(&app, "AQnever-issued").await;
+        assert_eq!(unknown.json()["error_description"], "Invalid refresh token");
         for token in [&premium_access, &rotated_access] {
             let answer = get_as(&app, "/v1/me", token).await;
             assert_eq!(answer.status, 401, "{}", answer.text());
