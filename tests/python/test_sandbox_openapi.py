@@ -482,7 +482,9 @@ def test_oauth_pkce_refresh_and_errors(fresh):
     # Revocation: the refresh token stops working, access tokens expire (401 "expired").
     access = sb.token()
     r = httpx.post(f"{sb.base}/sandbox/tokens/revoke", json={"refresh_token": PREMIUM, "access_tokens": True})
-    assert r.json() == {"refresh_token_revoked": True, "access_tokens_expired": True}
+    revoked = r.json()
+    assert revoked["refresh_token_revoked"] is True and revoked["access_tokens_expired"] is True, revoked
+    assert revoked["refresh_tokens_revoked"] == 1 and revoked["access_tokens_revoked"] >= 1, revoked
     assert "expired" in _error(httpx.get(f"{sb.base}/v1/me", headers={"Authorization": f"Bearer {access}"}), 401)
     e = httpx.post(f"{sb.base}/api/token", data={"grant_type": "refresh_token", "refresh_token": PREMIUM}, auth=(CLIENT_ID, CLIENT_SECRET))
     assert e.json()["error"] == "invalid_grant"

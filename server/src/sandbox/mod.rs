@@ -30,13 +30,41 @@
 //! `GET/PUT /sandbox/faults` (latency, 429 + Retry-After, 502/503/504 probabilities, lost
 //! answers, token endpoint outage, extended quota, recording), `GET/DELETE /sandbox/requests`
 //! and `POST /sandbox/requests/drain` (the exchange log),
-//! `POST /sandbox/reset`, `POST /sandbox/tokens/revoke` (`{"refresh_token", "access_tokens"}`),
-//! `POST /sandbox/player/deactivate` (`{"user": "premium"|"free"}`), `GET /sandbox/world`
-//! (fixture ids), `GET /sandbox/covers/{id}` (an uploaded cover). All but the covers refuse a
+//! `POST /sandbox/reset`, `POST /sandbox/tokens/revoke` (below),
+//! `POST /sandbox/player/deactivate` (`{"user": "premium"|"free"}`),
+//! `GET/PUT /sandbox/allowlist` (below), `GET /sandbox/world` (fixture ids),
+//! `GET /sandbox/covers/{id}` (an uploaded cover). All but the covers refuse a
 //! non-loopback `Origin` and a `Host` name other than `localhost` and
 //! [`SandboxOptions::allowed_hosts`] (IP literals are fine); the Web API and the accounts
 //! service answer under any name.
+//!
+//! # Revoking tokens
+//! `POST /sandbox/tokens/revoke` takes any of `{"refresh_token": "...", "access_tokens": true,
+//! "user": "premium"|"free"}`: the named refresh token is revoked (the next refresh answers 400
+//! `{"error": "invalid_grant", "error_description": "Refresh token revoked"}`, as Spotify does);
+//! `access_tokens` expires every access token (401 "The access token expired"); `user` revokes
+//! what the authorization-code flow issued to that user, i.e. all their refresh tokens, rotated
+//! ones included (the same `invalid_grant`), and their access tokens (401 "Invalid access
+//! token"), as when a user removes the app's access. `user` spares the fixed
+//! refresh tokens ([`PREMIUM_REFRESH_TOKEN`], [`FREE_REFRESH_TOKEN`]) and the access tokens
+//! minted from them, since other tests may share the sandbox; name a fixed token in
+//! `refresh_token` to revoke it too (`/sandbox/reset` restores them). An unknown user is a 400
+//! naming the accepted ones. The answer is `{"refresh_token_revoked": bool,
+//! "access_tokens_expired": bool, "refresh_tokens_revoked": n, "access_tokens_revoked": n}`,
+//! the counts covering everything this request revoked.
+//!
+//! # Development Mode's allow-list
+//! Spotify serves a Development-Mode app only to the users allow-listed in its Dashboard.
+//! `PUT /sandbox/allowlist` with `{"users": ["premium"]}` (any of `premium` and `free`, or
+//! none) sets the list and answers it; `GET /sandbox/allowlist` answers `{"users": [...]}`. A
+//! user off the list still signs in (`/authorize`, the code exchange and refreshes succeed), but
+//! every `/v1/...` call with their token answers 403 with Spotify's plain-text body (not a JSON
+//! error object): `The user is not registered for this application. Please check your settings
+//! on https://developer.spotify.com/dashboard.` Client-credentials tokens are not affected, and
+//! a bad token still gets 401. Every user is listed by default and after `POST /sandbox/reset`;
+//! an unknown name or a malformed body is a 400 and changes nothing.
 
+mod allowlist;
 mod error;
 mod faults;
 mod fields;
@@ -62,6 +90,7 @@ pub use error::SandboxError;
 pub use faults::{Knobs, KnobsPatch};
 pub use record::Exchange;
 
+use allowlist::AllowList;
 use tokens::TokenStore;
 use world::catalog::Catalog;
 use world::{WorldOptions, WorldState};
@@ -165,6 +194,7 @@ struct Shared {
     world: Mutex<WorldState>,
     tokens: Mutex<TokenStore>,
     knobs: RwLock<Knobs>,
+    allowlist: RwLock<AllowList>,
     fault_rng: Mutex<StdRng>,
     window: Mutex<faults::RollingWindow>,
     log: Mutex<VecDeque<Exchange>>,
@@ -181,6 +211,7 @@ impl SandboxState {
                 world: Mutex::new(world),
                 tokens: Mutex::new(TokenStore::new(opts.token_lifetime)),
                 knobs: RwLock::new(opts.knobs()),
+                allowlist: RwLock::default(),
                 fault_rng: Mutex::new(StdRng::seed_from_u64(opts.seed ^ 0xFA17)),
                 window: Mutex::default(),
                 log: Mutex::new(VecDeque::new()),
@@ -197,14 +228,16 @@ impl SandboxState {
         self.shared.knobs.read().clone()
     }
 
-    /// Restores the world, the knobs and the fault RNG to their initial state and clears the
-    /// request log. Issued tokens stay valid.
+    /// Restores the world, the knobs, the allow-list (every user) and the fault RNG to their
+    /// initial state, makes the fixed refresh tokens valid again and clears the request log.
+    /// Issued tokens stay valid.
     fn reset(&self) {
         let opts = &self.shared.opts;
         let world = WorldState::generate(&self.shared.catalog, opts.world());
         *self.shared.world.lock() = world;
         self.shared.tokens.lock().restore_fixed_refresh_tokens();
         *self.shared.knobs.write() = opts.knobs();
+        *self.shared.allowlist.write() = AllowList::default();
         *self.shared.fault_rng.lock() = StdRng::seed_from_u64(opts.seed ^ 0xFA17);
         self.shared.window.lock().clear();
         self.shared.log.lock().clear();

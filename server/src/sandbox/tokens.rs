@@ -21,6 +21,10 @@ pub struct Grant {
     /// The user, or `None` for a client-credentials token.
     pub user: Option<usize>,
     pub scopes: Scopes,
+    /// Issued through the authorization-code flow (a code exchange, or a refresh of a token
+    /// that flow issued), so [`TokenStore::revoke_user`] revokes it; false for client
+    /// credentials and the fixed refresh tokens.
+    pub issued: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -33,8 +37,9 @@ struct AccessToken {
 struct RefreshToken {
     user: usize,
     scopes: Scopes,
-    /// Rotate on refresh (tokens from the PKCE flow) or keep (the fixed tokens).
-    rotate: bool,
+    /// Issued by the authorization-code flow: rotates on refresh and is revoked with its user
+    /// ([`TokenStore::revoke_user`]); the fixed tokens are kept on refresh and stay.
+    issued: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +70,29 @@ impl TokenRejection {
     }
 }
 
+/// Why a refresh token was refused (400 `invalid_grant` either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRejection {
+    /// Never issued (or forgotten).
+    Invalid,
+    /// Revoked through `/sandbox/tokens/revoke`, as when a user removes the app's access.
+    Revoked,
+}
+
+impl RefreshRejection {
+    /// Spotify's `error_description`.
+    pub fn message(self) -> &'static str {
+        match self {
+            RefreshRejection::Invalid => "Invalid refresh token",
+            RefreshRejection::Revoked => "Refresh token revoked",
+        }
+    }
+}
+
+/// Most expired (and, apart, revoked) tokens remembered for their answers; beyond that they
+/// answer as invalid ones.
+const REMEMBERED: usize = 100_000;
+
 /// Verifies an RFC 7636 S256 code verifier against its challenge.
 pub fn verify_pkce(verifier: &str, challenge: &str) -> bool {
     let ok_len = (43..=128).contains(&verifier.len());
@@ -82,6 +110,8 @@ pub struct TokenStore {
     codes: HashMap<String, AuthCode>,
     /// Expired tokens remembered so they answer "expired" rather than "invalid".
     expired: HashSet<String>,
+    /// Revoked refresh tokens remembered so they answer "revoked" rather than "invalid".
+    revoked: HashSet<String>,
 }
 
 impl TokenStore {
@@ -92,6 +122,7 @@ impl TokenStore {
             refresh: HashMap::new(),
             codes: HashMap::new(),
             expired: HashSet::new(),
+            revoked: HashSet::new(),
         };
         store.restore_fixed_refresh_tokens();
         store
@@ -100,12 +131,13 @@ impl TokenStore {
     /// Makes the fixed sandbox refresh tokens valid again (after a revocation).
     pub fn restore_fixed_refresh_tokens(&mut self) {
         for (token, user) in [(PREMIUM_REFRESH_TOKEN, PREMIUM), (FREE_REFRESH_TOKEN, FREE)] {
+            self.revoked.remove(token);
             self.refresh.insert(
                 token.to_string(),
                 RefreshToken {
                     user,
                     scopes: None,
-                    rotate: false,
+                    issued: false,
                 },
             );
         }
@@ -124,7 +156,7 @@ impl TokenStore {
             .collect();
         for k in dead {
             self.access.remove(&k);
-            if self.expired.len() < 100_000 {
+            if self.expired.len() < REMEMBERED {
                 self.expired.insert(k);
             }
         }
@@ -165,31 +197,76 @@ impl TokenStore {
             RefreshToken {
                 user,
                 scopes,
-                rotate: true,
+                issued: true,
             },
         );
         token
     }
 
     /// Redeems a refresh token: the grant, and a new refresh token when this one rotates.
-    pub fn redeem_refresh(&mut self, token: &str) -> Option<(Grant, Option<String>)> {
-        let r = self.refresh.get(token)?.clone();
+    pub fn redeem_refresh(
+        &mut self,
+        token: &str,
+    ) -> Result<(Grant, Option<String>), RefreshRejection> {
+        let Some(r) = self.refresh.get(token).cloned() else {
+            return Err(if self.revoked.contains(token) {
+                RefreshRejection::Revoked
+            } else {
+                RefreshRejection::Invalid
+            });
+        };
         let grant = Grant {
             user: Some(r.user),
             scopes: r.scopes.clone(),
+            issued: r.issued,
         };
-        let next = r.rotate.then(|| self.issue_refresh(r.user, r.scopes));
-        Some((grant, next))
+        let next = r.issued.then(|| self.issue_refresh(r.user, r.scopes));
+        Ok((grant, next))
     }
 
+    /// Revokes a refresh token (it then answers [`RefreshRejection::Revoked`]); false if it
+    /// was not valid.
     pub fn revoke_refresh(&mut self, token: &str) -> bool {
-        self.refresh.remove(token).is_some()
+        let known = self.refresh.remove(token).is_some();
+        if known && self.revoked.len() < REMEMBERED {
+            self.revoked.insert(token.to_string());
+        }
+        known
     }
 
-    /// Expires every access token now (clients must refresh).
-    pub fn expire_all_access(&mut self) {
-        let tokens: Vec<String> = self.access.drain().map(|(k, _)| k).collect();
-        self.expired.extend(tokens);
+    /// Revokes what the authorization-code flow issued to `user`: its refresh tokens (the next
+    /// refresh gets `invalid_grant`) and its access tokens (the next Web API call gets 401
+    /// "Invalid access token"). The fixed refresh tokens and the access tokens minted from
+    /// them stay, so other clients of a shared sandbox are not disturbed. Returns how many
+    /// refresh and access tokens were revoked.
+    pub fn revoke_user(&mut self, user: usize) -> (usize, usize) {
+        let revoked = |issued: bool, of: Option<usize>| issued && of == Some(user);
+        let refresh: Vec<String> = self
+            .refresh
+            .iter()
+            .filter(|(_, r)| revoked(r.issued, Some(r.user)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for token in &refresh {
+            self.revoke_refresh(token);
+        }
+        let access_before = self.access.len();
+        self.access
+            .retain(|_, t| !revoked(t.grant.issued, t.grant.user));
+        (refresh.len(), access_before - self.access.len())
+    }
+
+    /// Expires every access token now (clients must refresh); returns how many were live.
+    pub fn expire_all_access(&mut self) -> usize {
+        let now = Instant::now();
+        let tokens: Vec<(String, bool)> = self
+            .access
+            .drain()
+            .map(|(k, t)| (k, t.expires_at > now))
+            .collect();
+        let live = tokens.iter().filter(|(_, live)| *live).count();
+        self.expired.extend(tokens.into_iter().map(|(k, _)| k));
+        live
     }
 
     pub fn insert_code(&mut self, code: AuthCode) -> String {
@@ -229,6 +306,7 @@ mod tests {
         let t = s.issue_access(Grant {
             user: Some(PREMIUM),
             scopes: None,
+            issued: false,
         });
         assert!(s.check(Some(&t)).is_ok());
         assert_eq!(s.check(None).err(), Some(TokenRejection::Missing));
@@ -238,6 +316,7 @@ mod tests {
         let _ = s.issue_access(Grant {
             user: None,
             scopes: None,
+            issued: false,
         });
         assert_eq!(s.check(Some(&t)).err(), Some(TokenRejection::Expired));
     }
@@ -252,7 +331,56 @@ mod tests {
         let (_, next) = s.redeem_refresh(&r).expect("known");
         assert!(next.is_some());
         assert!(s.revoke_refresh(&r));
-        assert!(s.redeem_refresh(&r).is_none());
+        assert_eq!(s.redeem_refresh(&r).err(), Some(RefreshRejection::Revoked));
+        assert!(!s.revoke_refresh(&r), "already revoked");
+        assert_eq!(
+            s.redeem_refresh("AQnever").err(),
+            Some(RefreshRejection::Invalid)
+        );
+        assert!(s.revoke_refresh(PREMIUM_REFRESH_TOKEN));
+        assert_eq!(
+            s.redeem_refresh(PREMIUM_REFRESH_TOKEN).err(),
+            Some(RefreshRejection::Revoked)
+        );
+        s.restore_fixed_refresh_tokens();
+        assert!(s.redeem_refresh(PREMIUM_REFRESH_TOKEN).is_ok());
+    }
+
+    #[test]
+    fn revoking_a_user_takes_what_the_code_flow_issued_to_them_and_nothing_else() {
+        let mut s = TokenStore::new(Duration::from_secs(60));
+        let issued = |user| Grant {
+            user: Some(user),
+            scopes: None,
+            issued: true,
+        };
+        let first = s.issue_refresh(PREMIUM, None);
+        let (grant, rotated) = s.redeem_refresh(&first).expect("known");
+        assert!(grant.issued);
+        let rotated = rotated.expect("issued refresh tokens rotate");
+        let free_refresh = s.issue_refresh(FREE, None);
+        let premium_access = s.issue_access(issued(PREMIUM));
+        let (fixed_grant, _) = s.redeem_refresh(PREMIUM_REFRESH_TOKEN).expect("fixed");
+        assert!(!fixed_grant.issued);
+        let fixed_access = s.issue_access(fixed_grant);
+        let free_access = s.issue_access(issued(FREE));
+
+        assert_eq!(s.revoke_user(PREMIUM), (2, 1));
+        for token in [&first, &rotated] {
+            assert_eq!(
+                s.redeem_refresh(token).err(),
+                Some(RefreshRejection::Revoked)
+            );
+        }
+        assert_eq!(
+            s.check(Some(&premium_access)).err(),
+            Some(TokenRejection::Invalid)
+        );
+        assert!(s.redeem_refresh(PREMIUM_REFRESH_TOKEN).is_ok());
+        assert!(s.check(Some(&fixed_access)).is_ok());
+        assert!(s.redeem_refresh(&free_refresh).is_ok());
+        assert!(s.check(Some(&free_access)).is_ok());
+        assert_eq!(s.revoke_user(PREMIUM), (0, 0));
     }
 
     #[test]

@@ -154,6 +154,7 @@ fn token_inner(
             let access = tokens.issue_access(Grant {
                 user: None,
                 scopes: Some(Arc::new(HashSet::new())),
+                issued: false,
             });
             Ok(axum::Json(
                 json!({ "access_token": access, "token_type": "Bearer", "expires_in": expires_in }),
@@ -198,6 +199,7 @@ fn token_inner(
             let grant = Grant {
                 user: Some(c.user),
                 scopes: c.scopes.clone(),
+                issued: true,
             };
             let access = tokens.issue_access(grant);
             let refresh = tokens.issue_refresh(c.user, c.scopes.clone());
@@ -216,7 +218,7 @@ fn token_inner(
             })?;
             let (grant, next) = tokens
                 .redeem_refresh(rt)
-                .ok_or_else(|| OAuthError::new("invalid_grant", "Invalid refresh token"))?;
+                .map_err(|r| OAuthError::new("invalid_grant", r.message()))?;
             let scope = scope_string(&grant.scopes);
             let access = tokens.issue_access(grant);
             let mut v = json!({ "access_token": access, "token_type": "Bearer", "scope": scope, "expires_in": expires_in });

@@ -1,8 +1,8 @@
 //! Control endpoints for tests and benchmarks (not part of Spotify's API):
 //! `GET/PUT /sandbox/faults`, `GET/DELETE /sandbox/requests`, `POST /sandbox/requests/drain`
 //! (the log, emptied in the same step), `POST /sandbox/reset`,
-//! `POST /sandbox/tokens/revoke`, `POST /sandbox/player/deactivate`, `GET /sandbox/world`,
-//! `GET /sandbox/covers/{id}`.
+//! `POST /sandbox/tokens/revoke`, `POST /sandbox/player/deactivate`,
+//! `GET/PUT /sandbox/allowlist`, `GET /sandbox/world`, `GET /sandbox/covers/{id}`.
 //!
 //! # Who may call them
 //! They change or reveal the fake's whole state, so they are guarded against web pages a
@@ -28,9 +28,10 @@ use serde_json::json;
 
 use super::{Path, RawBody, json_body, ok};
 use crate::http::host::Authority;
+use crate::sandbox::allowlist::AllowList;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::faults::KnobsPatch;
-use crate::sandbox::world::{CURATOR, FREE, PREMIUM, SPOTIFY};
+use crate::sandbox::world::{CURATOR, FREE, PREMIUM, SPOTIFY, sign_in_user, sign_in_user_names};
 use crate::sandbox::{CLIENT_ID, FREE_REFRESH_TOKEN, PREMIUM_REFRESH_TOKEN, SandboxState};
 
 pub fn routes(state: SandboxState) -> Router<SandboxState> {
@@ -41,6 +42,7 @@ pub fn routes(state: SandboxState) -> Router<SandboxState> {
         .route("/sandbox/reset", post(reset))
         .route("/sandbox/tokens/revoke", post(revoke))
         .route("/sandbox/player/deactivate", post(deactivate))
+        .route("/sandbox/allowlist", get(get_allowlist).put(put_allowlist))
         .route("/sandbox/world", get(world))
         .route_layer(from_fn_with_state(state, guard))
         .route("/sandbox/covers/{id}", get(cover))
@@ -145,26 +147,39 @@ struct Revoke {
     refresh_token: Option<String>,
     #[serde(default)]
     access_tokens: bool,
+    user: Option<String>,
 }
 
-/// Revokes a refresh token (the next refresh gets `invalid_grant`) and/or expires all access
-/// tokens (the next API call gets 401).
+/// Revokes a refresh token (the next refresh gets `invalid_grant`), everything the
+/// authorization-code flow issued to a user (`user`: their refresh tokens, rotated ones
+/// included, get `invalid_grant` and their access tokens 401), and/or expires all access tokens
+/// (the next API call gets 401 "expired"). `user` leaves the fixed refresh tokens
+/// ([`PREMIUM_REFRESH_TOKEN`], [`FREE_REFRESH_TOKEN`]) and the access tokens minted from them
+/// alone, since other tests may share the sandbox: name one in `refresh_token` to revoke it
+/// too. The answer counts the refresh and access tokens this request revoked.
 async fn revoke(
     State(s): State<SandboxState>,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let r: Revoke = json_body(&body)?;
+    let user = r.user.as_deref().map(named_user).transpose()?;
     let mut tokens = s.shared.tokens.lock();
     let revoked = r
         .refresh_token
         .as_deref()
         .is_some_and(|t| tokens.revoke_refresh(t));
+    let (mut refresh_revoked, mut access_revoked) =
+        user.map_or((0, 0), |user| tokens.revoke_user(user));
+    refresh_revoked += usize::from(revoked);
     if r.access_tokens {
-        tokens.expire_all_access();
+        access_revoked += tokens.expire_all_access();
     }
-    Ok(ok(
-        json!({ "refresh_token_revoked": revoked, "access_tokens_expired": r.access_tokens }),
-    ))
+    Ok(ok(json!({
+        "refresh_token_revoked": revoked,
+        "access_tokens_expired": r.access_tokens,
+        "refresh_tokens_revoked": refresh_revoked,
+        "access_tokens_revoked": access_revoked,
+    })))
 }
 
 #[derive(Deserialize, Default)]
@@ -173,14 +188,14 @@ struct Deactivate {
     user: Option<String>,
 }
 
-fn user_index(name: Option<&str>) -> Result<usize, ApiError> {
-    match name {
-        None | Some("premium") => Ok(PREMIUM),
-        Some("free") => Ok(FREE),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "user must be premium or free, got {other:?}"
-        ))),
-    }
+/// The user a control request names (`premium` or `free`), or 400 listing the names.
+fn named_user(name: &str) -> Result<usize, ApiError> {
+    sign_in_user(name).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "user must be one of {}, got {name:?}",
+            sign_in_user_names()
+        ))
+    })
 }
 
 /// Leaves the user without an active device (player commands answer NO_ACTIVE_DEVICE).
@@ -189,9 +204,51 @@ async fn deactivate(
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let d: Deactivate = json_body(&body)?;
-    let user = user_index(d.user.as_deref())?;
+    let user = d.user.as_deref().map_or(Ok(PREMIUM), named_user)?;
     s.shared.world.lock().accounts[user].player.deactivate();
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowListBody {
+    users: Vec<String>,
+}
+
+fn allowlist_answer(list: &AllowList) -> Response {
+    ok(json!({ "users": list.names() }))
+}
+
+/// The Development-Mode allow-list: `{"users": [...]}`, the names of the users the app serves.
+async fn get_allowlist(State(s): State<SandboxState>) -> Response {
+    allowlist_answer(&s.shared.allowlist.read())
+}
+
+/// Replaces the allow-list with `{"users": [...]}` (names, possibly none); a user off the list
+/// gets 403 on every Web API call (see `allowlist`). Answers the new list.
+async fn put_allowlist(
+    State(s): State<SandboxState>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    let invalid = |e: serde_json::Error| {
+        ApiError::bad_request(format!(
+            "Invalid allow-list JSON: {e} (expected {{\"users\": [names]}})"
+        ))
+    };
+    // An object first: serde would read the struct from an array too.
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&body).map_err(invalid)?;
+    let body: AllowListBody =
+        serde_json::from_value(serde_json::Value::Object(object)).map_err(invalid)?;
+    let users = body
+        .users
+        .iter()
+        .map(String::as_str)
+        .map(named_user)
+        .collect::<Result<Vec<_>, _>>()?;
+    let list = AllowList::of(&users);
+    *s.shared.allowlist.write() = list.clone();
+    Ok(allowlist_answer(&list))
 }
 
 /// Ids of interesting fixtures, so tests need not discover them.
@@ -264,7 +321,13 @@ mod tests {
     use base64::Engine;
     use tower::ServiceExt;
 
-    use crate::sandbox::{CLIENT_ID, CLIENT_SECRET, SandboxOptions, SandboxState, router};
+    use serde_json::json;
+
+    use crate::sandbox::allowlist::NotRegistered;
+    use crate::sandbox::{
+        CLIENT_ID, CLIENT_SECRET, FREE_REFRESH_TOKEN, FREE_USER_ID, PREMIUM_REFRESH_TOKEN,
+        SandboxOptions, SandboxState, router,
+    };
 
     /// A web page cannot drive the control endpoints, neither cross-origin nor
     /// through DNS rebinding, while tests (no Origin, an IP or allowed name) and every client
@@ -373,5 +436,342 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(status(response), 404, "covers are content, not control");
+    }
+
+    /// What one exchange answered: status, `Content-Type`, body and `Location`.
+    struct Answer {
+        status: u16,
+        content_type: String,
+        body: Vec<u8>,
+        location: Option<String>,
+    }
+
+    impl Answer {
+        fn json(&self) -> serde_json::Value {
+            serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+        }
+
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.body).into_owned()
+        }
+    }
+
+    async fn send(
+        app: &axum::Router,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = app
+            .clone()
+            .oneshot(request.body(Body::from(body.to_owned())).expect("request"))
+            .await
+            .expect("infallible");
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(axum::http::header::CONTENT_TYPE).unwrap_or_default();
+        let location = header(axum::http::header::LOCATION);
+        let status = response.status().as_u16();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body")
+            .to_vec();
+        Answer {
+            status,
+            content_type,
+            body,
+            location,
+        }
+    }
+
+    /// `POST /api/token` with the app's secret.
+    async fn token_request(app: &axum::Router, form: &str) -> Answer {
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+        send(
+            app,
+            "POST",
+            "/api/token",
+            &[
+                ("authorization", &format!("Basic {basic}")),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            form,
+        )
+        .await
+    }
+
+    /// Signs `user` in through `/authorize` and the code exchange: (access, refresh token).
+    async fn sign_in(app: &axum::Router, user: &str) -> (String, String) {
+        let redirect = "http://127.0.0.1:9/callback";
+        let authorize = send(
+            app,
+            "GET",
+            &format!(
+                "/authorize?client_id={CLIENT_ID}&response_type=code&redirect_uri={redirect}\
+                 &scope=user-read-private&sandbox_user={user}"
+            ),
+            &[],
+            "",
+        )
+        .await;
+        assert_eq!(authorize.status, 302, "{}", authorize.text());
+        let location = url::Url::parse(&authorize.location.unwrap_or_default()).expect("URL");
+        let code = location
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .expect("a code");
+        let exchange = token_request(
+            app,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={redirect}"),
+        )
+        .await;
+        assert_eq!(exchange.status, 200, "{}", exchange.text());
+        let tokens = exchange.json();
+        (
+            tokens["access_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            tokens["refresh_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    }
+
+    /// `grant_type=refresh_token`: the answer (200 with tokens, or the OAuth error).
+    async fn refresh(app: &axum::Router, refresh_token: &str) -> Answer {
+        token_request(
+            app,
+            &format!("grant_type=refresh_token&refresh_token={refresh_token}"),
+        )
+        .await
+    }
+
+    fn access_token(answer: &Answer) -> String {
+        answer.json()["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    async fn get_as(app: &axum::Router, path: &str, access: &str) -> Answer {
+        let bearer = format!("Bearer {access}");
+        send(app, "GET", path, &[("authorization", &bearer)], "").await
+    }
+
+    async fn revoke(app: &axum::Router, body: &str) -> Answer {
+        send(app, "POST", "/sandbox/tokens/revoke", &[], body).await
+    }
+
+    /// Revoking a user takes every refresh token the authorization-code flow issued to them
+    /// (rotated ones too) and their access tokens; the other user's tokens and the fixed refresh
+    /// tokens, with the access tokens minted from them, keep working.
+    #[tokio::test]
+    async fn revoking_a_user_takes_their_issued_tokens_and_leaves_the_rest() {
+        let app = router(SandboxState::new(SandboxOptions::default()));
+        let (premium_access, premium_refresh) = sign_in(&app, "premium").await;
+        let rotation = refresh(&app, &premium_refresh).await;
+        assert_eq!(rotation.status, 200, "{}", rotation.text());
+        let rotated_access = access_token(&rotation);
+        let rotated_refresh = rotation.json()["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(!rotated_refresh.is_empty(), "issued refresh tokens rotate");
+        let (free_access, free_refresh) = sign_in(&app, "free").await;
+        let fixed_access = access_token(&refresh(&app, PREMIUM_REFRESH_TOKEN).await);
+
+        let answer = revoke(&app, r#"{"user": "premium"}"#).await;
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        assert_eq!(
+            answer.json(),
+            json!({
+                "refresh_token_revoked": false,
+                "access_tokens_expired": false,
+                "refresh_tokens_revoked": 2,
+                "access_tokens_revoked": 2,
+            })
+        );
+
+        for token in [&premium_refresh, &rotated_refresh] {
+            let answer = refresh(&app, token).await;
+            assert_eq!(answer.status, 400, "{}", answer.text());
+            assert_eq!(
+                answer.json(),
+                json!({"error": "invalid_grant", "error_description": "Refresh token revoked"})
+            );
+        }
+        let unknown = refresh(&app, "AQnever-issued").await;
+        assert_eq!(unknown.json()["error_description"], "Invalid refresh token");
+        for token in [&premium_access, &rotated_access] {
+            let answer = get_as(&app, "/v1/me", token).await;
+            assert_eq!(answer.status, 401, "{}", answer.text());
+            assert_eq!(answer.json()["error"]["status"], 401);
+        }
+        assert_eq!(get_as(&app, "/v1/me", &fixed_access).await.status, 200);
+        assert_eq!(refresh(&app, PREMIUM_REFRESH_TOKEN).await.status, 200);
+        assert_eq!(refresh(&app, FREE_REFRESH_TOKEN).await.status, 200);
+        let me = get_as(&app, "/v1/me", &free_access).await;
+        assert_eq!(me.status, 200, "{}", me.text());
+        assert_eq!(me.json()["id"], FREE_USER_ID);
+        assert_eq!(refresh(&app, &free_refresh).await.status, 200);
+
+        // Named explicitly, a fixed refresh token goes too; the fields combine.
+        let answer = revoke(
+            &app,
+            r#"{"user": "free", "refresh_token": "sandbox-refresh-token"}"#,
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        assert_eq!(answer.json()["refresh_token_revoked"], true);
+        // The free user's rotated refresh token and the original, plus the fixed one named.
+        assert_eq!(answer.json()["refresh_tokens_revoked"], 3);
+        assert_eq!(refresh(&app, PREMIUM_REFRESH_TOKEN).await.status, 400);
+        assert_eq!(get_as(&app, "/v1/me", &free_access).await.status, 401);
+    }
+
+    #[tokio::test]
+    async fn revoking_an_unknown_user_is_a_clear_400() {
+        let app = router(SandboxState::new(SandboxOptions::default()));
+        let (access, refresh_token) = sign_in(&app, "premium").await;
+        for body in [r#"{"user": "curator"}"#, r#"{"user": "Premium"}"#] {
+            let answer = revoke(&app, body).await;
+            assert_eq!(answer.status, 400, "{body}");
+            let message = answer.json()["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            assert!(message.contains("premium, free"), "{message}");
+        }
+        let answer = revoke(&app, r#"{"user": "premium", "everyone": true}"#).await;
+        assert_eq!(answer.status, 400, "unknown fields are refused");
+        // Nothing was revoked by the refused requests.
+        assert_eq!(get_as(&app, "/v1/me", &access).await.status, 200);
+        assert_eq!(refresh(&app, &refresh_token).await.status, 200);
+    }
+
+    /// A Development-Mode app serves only allow-listed users: one off the list signs in, then
+    /// gets Spotify's plain-text 403 on every Web API call; reset lists everyone again.
+    #[tokio::test]
+    async fn users_off_the_allowlist_sign_in_but_get_403_until_reset() {
+        let app = router(SandboxState::new(SandboxOptions::default()));
+        let list = send(&app, "GET", "/sandbox/allowlist", &[], "").await;
+        assert_eq!(list.status, 200);
+        assert_eq!(list.json(), json!({ "users": ["premium", "free"] }));
+        let (free_before, _) = sign_in(&app, "free").await;
+
+        let set = send(
+            &app,
+            "PUT",
+            "/sandbox/allowlist",
+            &[],
+            r#"{"users": ["premium"]}"#,
+        )
+        .await;
+        assert_eq!(set.status, 200, "{}", set.text());
+        assert_eq!(set.json(), json!({ "users": ["premium"] }));
+        let list = send(&app, "GET", "/sandbox/allowlist", &[], "").await;
+        assert_eq!(list.json(), json!({ "users": ["premium"] }));
+
+        let (free_after, free_refresh) = sign_in(&app, "free").await;
+        let refreshed = refresh(&app, &free_refresh).await;
+        assert_eq!(
+            refreshed.status, 200,
+            "the token endpoint still serves them"
+        );
+        let world = send(&app, "GET", "/sandbox/world", &[], "").await.json();
+        let track = format!(
+            "/v1/tracks/{}",
+            world["samples"]["track"].as_str().unwrap_or_default()
+        );
+        for token in [&free_before, &free_after, &access_token(&refreshed)] {
+            for path in ["/v1/me", track.as_str(), "/v1/me/player/devices"] {
+                let answer = get_as(&app, path, token).await;
+                assert_eq!(answer.status, 403, "{path}: {}", answer.text());
+                assert_eq!(answer.text(), NotRegistered::MESSAGE, "{path}");
+                assert!(
+                    answer.content_type.starts_with("text/plain"),
+                    "{path}: {}",
+                    answer.content_type
+                );
+            }
+        }
+        // A bad token is still a 401, and the listed user and client credentials are served.
+        assert_eq!(get_as(&app, "/v1/me", "BQnope").await.status, 401);
+        let (premium, _) = sign_in(&app, "premium").await;
+        assert_eq!(get_as(&app, "/v1/me", &premium).await.status, 200);
+        let app_token = access_token(&token_request(&app, "grant_type=client_credentials").await);
+        assert_eq!(get_as(&app, &track, &app_token).await.status, 200);
+
+        // An empty list refuses everyone; reset lists everyone again.
+        let set = send(&app, "PUT", "/sandbox/allowlist", &[], r#"{"users": []}"#).await;
+        assert_eq!(set.json(), json!({ "users": [] }));
+        assert_eq!(get_as(&app, "/v1/me", &premium).await.status, 403);
+        assert_eq!(
+            send(&app, "POST", "/sandbox/reset", &[], "").await.status,
+            204
+        );
+        let list = send(&app, "GET", "/sandbox/allowlist", &[], "").await;
+        assert_eq!(list.json(), json!({ "users": ["premium", "free"] }));
+        assert_eq!(get_as(&app, "/v1/me", &premium).await.status, 200);
+        assert_eq!(get_as(&app, "/v1/me", &free_after).await.status, 200);
+    }
+
+    #[tokio::test]
+    async fn bad_allowlists_are_refused_and_change_nothing() {
+        let app = router(SandboxState::new(SandboxOptions::default()));
+        for body in [
+            r#"{"users": ["premium", "nobody"]}"#,
+            r#"{"users": "premium"}"#,
+            r#"{"users": ["premium"], "extra": 1}"#,
+            r#"{}"#,
+            r#"[["premium"]]"#,
+            "",
+        ] {
+            let answer = send(&app, "PUT", "/sandbox/allowlist", &[], body).await;
+            assert_eq!(answer.status, 400, "{body}: {}", answer.text());
+            assert_eq!(answer.json()["error"]["status"], 400, "{body}");
+        }
+        let answer = send(
+            &app,
+            "PUT",
+            "/sandbox/allowlist",
+            &[],
+            r#"{"users": ["nobody"]}"#,
+        )
+        .await;
+        let message = answer.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(message.contains("premium, free"), "{message}");
+        let list = send(&app, "GET", "/sandbox/allowlist", &[], "").await;
+        assert_eq!(list.json(), json!({ "users": ["premium", "free"] }));
+
+        // The control endpoints' guard covers the allow-list too.
+        for headers in [
+            [("origin", "https://evil.example")],
+            [("host", "evil.example")],
+        ] {
+            for (method, body) in [("GET", ""), ("PUT", r#"{"users": []}"#)] {
+                let answer = send(&app, method, "/sandbox/allowlist", &headers, body).await;
+                assert_eq!(answer.status, 403, "{method} {headers:?}");
+            }
+        }
+        let list = send(&app, "GET", "/sandbox/allowlist", &[], "").await;
+        assert_eq!(list.json(), json!({ "users": ["premium", "free"] }));
     }
 }

@@ -17,12 +17,13 @@ use std::collections::HashSet;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use super::SandboxState;
+use super::allowlist;
 use super::error::ApiError;
 use super::faults;
 use super::json::{Page, Render};
@@ -46,6 +47,7 @@ pub fn router(state: SandboxState) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
         })
+        .layer(from_fn_with_state(state.clone(), allowlist::enforce))
         .layer(from_fn_with_state(state.clone(), faults::inject));
     Router::new()
         .nest("/v1", api)
@@ -174,6 +176,15 @@ impl Origin {
     }
 }
 
+/// The token of an `Authorization: Bearer ...` header, if any.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 /// A caller with a valid access token (user or client credentials).
 pub struct Caller {
     pub user: Option<usize>,
@@ -187,12 +198,7 @@ impl FromRequestParts<SandboxState> for Caller {
         parts: &mut Parts,
         state: &SandboxState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim);
+        let token = bearer_token(&parts.headers);
         let grant = state
             .shared
             .tokens

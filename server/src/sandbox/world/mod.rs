@@ -26,6 +26,23 @@ pub const CURATOR: usize = 2;
 /// Index of the `spotify` user that owns editorial playlists.
 pub const SPOTIFY: usize = 3;
 
+/// The users who can sign in (`/authorize?sandbox_user=...`), by the names the control
+/// endpoints take.
+pub const SIGN_IN_USERS: [(&str, usize); 2] = [("premium", PREMIUM), ("free", FREE)];
+
+/// The user who signs in as `name` (see [`SIGN_IN_USERS`]).
+pub fn sign_in_user(name: &str) -> Option<usize> {
+    SIGN_IN_USERS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, user)| user)
+}
+
+/// The names [`sign_in_user`] accepts, for error messages: `premium, free`.
+pub fn sign_in_user_names() -> String {
+    SIGN_IN_USERS.map(|(name, _)| name).join(", ")
+}
+
 /// Seeded timestamps are spread before this instant (2026-06-01T00:00:00Z), in Unix ms.
 pub const SEED_EPOCH_MS: i64 = 1_780_272_000_000;
 
