@@ -38,10 +38,12 @@ def hosted_server(
     *args: str,
     name: str = "hosted",
     env: dict[str, str] | None = None,
+    public_url: str | None = None,
 ) -> ServerProcess:
     """`spotify-mcp-server --oauth --public-url http://127.0.0.1:P --port P ARGS`, configured
     like a deployment (client ID and secret, base URLs) against the standalone sandbox, and with
-    no refresh token: every user signs in."""
+    no refresh token: every user signs in. `public_url` (default: its own address) is where
+    clients reach it, the same for every replica behind one name."""
     full = {
         "SPOTIFY_CLIENT_ID": SANDBOX_CLIENT_ID,
         "SPOTIFY_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
@@ -54,7 +56,7 @@ def hosted_server(
         str(launcher.binary),
         "--oauth",
         "--public-url",
-        f"http://127.0.0.1:{port}",
+        public_url or f"http://127.0.0.1:{port}",
         "--port",
         str(port),
         *args,
@@ -85,8 +87,8 @@ class Browser:
         action = f"{url.scheme}://{url.netloc}/oauth/authorize/decision"
         return await self.http.post(action, data={**fields, "decision": decision})
 
-    async def sign_in(self, authorize_url: str) -> str:
-        """The whole sign-in with approval: the client's redirect URL with its code."""
+    async def callback(self, authorize_url: str) -> httpx.Response:
+        """Approves, passes Spotify, and returns our /oauth/callback's answer."""
         fields = await self.consent(authorize_url)
         r = await self.decide(authorize_url, fields, "approve")
         assert r.status_code in (302, 303), f"decision: HTTP {r.status_code}: {r.text[:500]}"
@@ -95,7 +97,11 @@ class Browser:
             spotify += "&" + urlencode({"sandbox_user": self.user})
         r = await self.http.get(spotify)
         assert r.status_code in (302, 303, 307), f"Spotify /authorize: HTTP {r.status_code}: {r.text[:300]}"
-        r = await self.http.get(r.headers["location"])
+        return await self.http.get(r.headers["location"])
+
+    async def sign_in(self, authorize_url: str) -> str:
+        """The whole sign-in with approval: the client's redirect URL with its code."""
+        r = await self.callback(authorize_url)
         assert r.status_code in (302, 303), f"callback: HTTP {r.status_code}: {r.text[:800]}"
         return r.headers["location"]
 
@@ -193,9 +199,12 @@ def pkce() -> tuple[str, str]:
 class RawClient:
     """An OAuth client by hand (raw HTTP), for the negative cases the SDK never sends."""
 
-    def __init__(self, server: ServerProcess, redirect_uri: str = REDIRECT_URI):
+    def __init__(self, server: ServerProcess, redirect_uri: str = REDIRECT_URI, issuer: str | None = None):
         self.server = server
         self.redirect_uri = redirect_uri
+        # Where clients know the server by (its --public-url): the issuer and the resource.
+        self.issuer = issuer or server.base_url
+        self.resource = f"{self.issuer}/mcp"
         r = httpx.post(
             f"{server.base_url}/oauth/register",
             json={"client_name": "raw client", "redirect_uris": [redirect_uri], "token_endpoint_auth_method": "none"},
@@ -213,7 +222,7 @@ class RawClient:
             "code_challenge": self.challenge,
             "code_challenge_method": "S256",
             "state": "client-state-1",
-            "resource": self.server.mcp_url,
+            "resource": self.resource,
         }
         params.update(overrides)
         params = {k: v for k, v in params.items() if v is not None}
@@ -223,7 +232,7 @@ class RawClient:
         browser = browser or Browser()
         back = await browser.sign_in(self.authorize_url())
         q = query(back)
-        assert q.get("state") == "client-state-1" and q.get("iss") == self.server.base_url, back
+        assert q.get("state") == "client-state-1" and q.get("iss") == self.issuer, back
         return q["code"]
 
     def redeem(self, code: str, **overrides: str) -> httpx.Response:
@@ -233,7 +242,7 @@ class RawClient:
             "client_id": self.client_id,
             "redirect_uri": self.redirect_uri,
             "code_verifier": self.verifier,
-            "resource": self.server.mcp_url,
+            "resource": self.resource,
         }
         form.update(overrides)
         return httpx.post(f"{self.server.base_url}/oauth/token", data={k: v for k, v in form.items() if v is not None}, timeout=10)
@@ -256,6 +265,13 @@ def mcp_post(server: ServerProcess, token: str | None, body: dict[str, Any] | No
 
     body = body or initialize_body()
     headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+    version = ((body.get("params") or {}).get("_meta") or {}).get("io.modelcontextprotocol/protocolVersion")
+    if version:
+        headers["mcp-protocol-version"] = version
+        headers["mcp-method"] = body["method"]
+        name = (body.get("params") or {}).get("name")
+        if name:
+            headers["mcp-name"] = name
     if token:
         headers["authorization"] = f"Bearer {token}"
     return httpx.post(server.mcp_url, json=body, headers=headers, timeout=15)

@@ -6,14 +6,21 @@ revisions, and by hand for what the SDK never sends."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 
 import httpx
 import pytest
 
+import sys
+from pathlib import Path
+
 from harness import LEGACY, MODERN
 from oauth_flow import Browser, RawClient, SdkUser, hosted_server, mcp_post, query
 from toolcalls import Tools
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "infra"))
+import tooling  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 
@@ -290,3 +297,131 @@ def test_hosted_mode_refuses_configurations_that_would_open_access(launcher):
         input="",
     )
     assert r.returncode != 0 and "HTTP only" in r.stderr, r.stderr[-500:]
+
+
+async def test_the_sdk_refreshes_an_expired_access_token_without_a_new_sign_in(launcher, fake_spotify):
+    server = hosted_server(launcher, fake_spotify, "--oauth-access-ttl", "2", name="hosted-short-tokens")
+    try:
+        user = SdkUser(server)
+        async with user.client() as client:
+            t = await Tools.connect(client)
+            await t.ok("get_profile")
+            first = user.storage.tokens.access_token
+            await asyncio.sleep(3)
+            assert mcp_post(server, first).status_code == 401, "an expired access token still opened /mcp"
+            await t.ok("get_profile")
+        assert user.sign_ins == 1
+        assert user.storage.tokens.access_token != first
+        await user.browser.aclose()
+    finally:
+        server.stop()
+
+
+def refreshes(sandbox) -> int:
+    return sum(1 for e in sandbox.requests() if e["method"] == "POST" and e["path"] == "/api/token")
+
+
+async def test_replicas_sharing_redis_serve_each_others_users_and_renew_spotify_tokens_once(launcher, tmp_path):
+    """Two replicas behind one public URL, one Redis, one (recording) fake Spotify: a user signs
+    in through one and calls through the other; when Spotify's access token dies, concurrent
+    calls on both replicas cause one renewal at Spotify (the grant's lock), not one per replica."""
+    redis = tooling.RedisServer(tmp_path / "redis")
+    sandbox = launcher.sandbox(name="hosted-replicas-sandbox")
+    keys = tmp_path / "oauth-keys"
+    keys.write_text("k1:" + base64.b64encode(bytes(range(32))).decode() + "\n")
+    args = ("--oauth-store", redis.url, "--oauth-keys-file", str(keys))
+    # The public URL names replica a (Spotify sends the browser back there); b is reached
+    # directly, as a load balancer would send the next request anywhere.
+    a = hosted_server(launcher, sandbox, *args, name="hosted-replica-a")
+    public = a.base_url
+    b = hosted_server(launcher, sandbox, *args, name="hosted-replica-b", public_url=public)
+    try:
+        raw = RawClient(a, issuer=public)
+        r = raw.redeem(await raw.code())
+        assert r.status_code == 200, r.text
+        token = r.json()["access_token"]
+        for replica in (a, b):
+            assert mcp_post(replica, token).status_code == 200, replica.name
+        # Spotify's access tokens all expire: the next calls on both replicas renew once.
+        httpx.post(f"{sandbox.base_url}/sandbox/tokens/revoke", json={"access_tokens": True}, timeout=5).raise_for_status()
+        sandbox.clear_requests()
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get_profile", "arguments": {}}}
+
+        async def profile(replica):
+            return await asyncio.to_thread(mcp_post, replica, token, _stateless(call))
+
+        answers = await asyncio.gather(*(profile(r) for r in (a, b, a, b)))
+        for answer in answers:
+            assert answer.status_code == 200 and "sandboxlistener" in answer.text, answer.text[:300]
+        assert refreshes(sandbox) == 1, [e for e in sandbox.requests() if e["path"] == "/api/token"]
+        # Nothing in Redis is a token: the Spotify tokens are sealed, ours are digests.
+        dump = redis.command("KEYS", "spotify-mcp:v1:oauth:*").decode(errors="replace")
+        for prefix in ("smcp_at_", "smcp_rt_", "smcp_ac_", "smcp_st_"):
+            assert prefix not in dump, f"a {prefix} token is a Redis key"
+            for key in [k for k in dump.split("\r\n") if k.startswith("spotify-mcp:")]:
+                assert prefix not in redis.command("GET", key).decode(errors="replace"), key
+        for key in [k for k in dump.split("\r\n") if k.startswith("spotify-mcp:v1:oauth:upstream:")]:
+            value = redis.command("GET", key).decode(errors="replace")
+            assert "sandbox" not in value and value.count(".") >= 1, value[:80]
+        # A revocation through one replica holds on the other.
+        httpx.post(f"{b.base_url}/oauth/revoke", data={"token": token}, timeout=5).raise_for_status()
+        assert mcp_post(b, token).status_code == 401
+    finally:
+        for p in (a, b, sandbox):
+            p.stop()
+        redis.stop()
+
+
+def _stateless(body: dict) -> dict:
+    """A 2026-07-28 request: the client's protocol and identity in `_meta`."""
+    params = dict(body.get("params") or {})
+    params["_meta"] = {
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientInfo": {"name": "pytest", "version": "0"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    return {**body, "params": params}
+
+
+async def test_a_spotify_revocation_makes_the_client_sign_in_again_by_itself(launcher):
+    sandbox = launcher.sandbox(name="hosted-revoke-sandbox")
+    server = hosted_server(launcher, sandbox, name="hosted-revoke")
+    try:
+        user = SdkUser(server)
+        async with user.client() as client:
+            t = await Tools.connect(client)
+            await t.ok("get_profile")
+            # The user removes the app's access at Spotify: its tokens of this user die.
+            r = httpx.post(f"{sandbox.base_url}/sandbox/tokens/revoke", json={"user": "premium"}, timeout=5)
+            assert r.json()["refresh_tokens_revoked"] >= 1, r.text
+            # The call that finds out says so; the grant is revoked at once...
+            await t.err("get_playback_state", {}, "sign")
+            assert user.sign_ins == 1
+            # ...so the next request is answered 401 and the SDK signs the user in again.
+            await t.ok("get_playback_state")
+            assert user.sign_ins == 2
+        await user.browser.aclose()
+    finally:
+        server.stop()
+        sandbox.stop()
+
+
+async def test_an_account_not_on_the_development_mode_allow_list_gets_a_clear_page(launcher):
+    sandbox = launcher.sandbox(name="hosted-allowlist-sandbox")
+    server = hosted_server(launcher, sandbox, name="hosted-allowlist")
+    try:
+        r = httpx.put(f"{sandbox.base_url}/sandbox/allowlist", json={"users": ["premium"]}, timeout=5)
+        assert r.status_code == 200, r.text
+        raw = RawClient(server)
+        browser = Browser(user="free")
+        r = await browser.callback(raw.authorize_url())
+        assert r.status_code == 403 and "location" not in r.headers, r.status_code
+        assert "Development Mode" in r.text and "Users Management" in r.text
+        # No code was issued, so nothing can be redeemed; the listed user still signs in.
+        assert (await Browser(user="premium").sign_in(raw.authorize_url())).startswith(raw.redirect_uri)
+        metrics = httpx.get(f"{server.base_url}/metrics", timeout=5).text
+        assert 'spotify_mcp_oauth_events_total{event="sign_in",result="not_allow_listed"} 1' in metrics
+        await browser.aclose()
+    finally:
+        server.stop()
+        sandbox.stop()
