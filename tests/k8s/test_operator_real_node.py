@@ -107,6 +107,50 @@ async def test_operator_pod_runs_and_a_sandbox_example_serves_mcp(cluster: Clust
     assert tools2 == tools
 
 
+async def test_a_hosted_server_is_deployed_serves_its_oauth_metadata_and_challenges_mcp(cluster: Cluster,
+                                                                                        operator: str):
+    """`spec.hosted` on a real node: the pod starts with the keys Secret mounted, answers /mcp with
+    the MCP authorization challenge, serves the metadata for its public URL, registers a client
+    and shows the consent page; the status names the redirect URI to register at Spotify."""
+    name = "hosted"
+    public = f"http://{name}.{APPS_NS}.svc:8000"
+    keys = "k1:" + base64.b64encode(os.urandom(32)).decode() + "\n"
+    cluster.apply(json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "hosted-oauth"},
+                              "type": "Opaque", "data": {"keys": base64.b64encode(keys.encode()).decode()}}), APPS_NS)
+    cluster.apply(smcp(name, hosted={"enabled": True, "publicUrl": public,
+                                     "keysSecretRef": {"name": "hosted-oauth", "key": "keys"}}), APPS_NS)
+    cluster.wait_condition(APPS_NS, "smcp", name, "Ready", timeout=120)
+    status = cluster.kubectl_json("-n", APPS_NS, "get", "smcp", name)["status"]
+    assert status["redirectUri"] == f"{public}/oauth/callback", status
+    (pod,) = server_pods(cluster, name)
+    env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0].get("env", [])}
+    assert env.get("SPOTIFY_MCP_OAUTH") == "true" and env.get("SPOTIFY_MCP_PUBLIC_URL") == public, env
+    assert "SPOTIFY_REFRESH_TOKEN" not in env and "SPOTIFY_MCP_AUTH_TOKENS" not in env
+    with cluster.port_forward(APPS_NS, f"svc/{name}", 8000) as port:
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(timeout=10, follow_redirects=False) as http:
+            r = await http.post(f"{base}/mcp", json=initialize_body(),
+                                headers={"Accept": "application/json, text/event-stream"})
+            assert r.status_code == 401, r.text
+            challenge = r.headers["www-authenticate"]
+            assert f'resource_metadata="{public}/.well-known/oauth-protected-resource/mcp"' in challenge, challenge
+            meta = (await http.get(f"{base}/.well-known/oauth-authorization-server")).json()
+            assert meta["issuer"] == public and meta["code_challenge_methods_supported"] == ["S256"], meta
+            prm = (await http.get(f"{base}/.well-known/oauth-protected-resource/mcp")).json()
+            assert prm["resource"] == f"{public}/mcp", prm
+            r = await http.post(f"{base}/oauth/register", json={"client_name": "real node",
+                                                                "redirect_uris": ["http://127.0.0.1:9/cb"]})
+            assert r.status_code == 201, r.text
+            client_id = r.json()["client_id"]
+            r = await http.get(f"{base}/oauth/authorize", params={
+                "response_type": "code", "client_id": client_id, "redirect_uri": "http://127.0.0.1:9/cb",
+                "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256",
+                "state": "s", "resource": f"{public}/mcp"})
+            assert r.status_code == 200 and "Approve" in r.text and "real node" in r.text, r.text[:300]
+    cluster.kubectl("-n", APPS_NS, "delete", "smcp", name, "--wait=true")
+    cluster.kubectl("-n", APPS_NS, "delete", "secret", "hosted-oauth", "--wait=true")
+
+
 def test_helm_test_passes_and_fails_when_the_operator_is_gone(cluster: Cluster, operator: str):
     out = cluster.helm("test", RELEASE, "-n", OPERATOR_NS, "--timeout", "120s").stdout
     assert "Phase:          Succeeded" in out or "Succeeded" in out, out

@@ -425,3 +425,27 @@ async def test_an_account_not_on_the_development_mode_allow_list_gets_a_clear_pa
     finally:
         server.stop()
         sandbox.stop()
+
+
+def test_the_readme_command_starts_a_hosted_sandbox_that_asks_clients_to_sign_in(launcher):
+    """The README's hosted-mode command, run as written but on a free port."""
+    import re
+    import shlex
+
+    from harness import REPO_ROOT, ServerProcess, clean_env, free_port
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme[readme.index("## Hosted mode"):]
+    block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    (command,) = [line for line in block.splitlines() if line.startswith("spotify-mcp-server")]
+    port = free_port()
+    argv = [str(launcher.binary), *shlex.split(command.replace("8000", str(port)))[1:], "--port", str(port)]
+    server = ServerProcess("readme-hosted", argv, clean_env(None, launcher.home), launcher._log_path("readme-hosted"), port=port).start()
+    try:
+        server.wait_http("/readyz")
+        r = mcp_post(server, None)
+        assert r.status_code == 401 and "resource_metadata" in r.headers["www-authenticate"]
+        meta = httpx.get(f"{server.base_url}/.well-known/oauth-authorization-server", timeout=5).json()
+        assert meta["issuer"] == f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
