@@ -48,6 +48,15 @@ pub struct HostedArgs {
     /// Make Spotify show its own dialog on every sign-in (it then offers "Not you?").
     #[arg(long, env = "SPOTIFY_MCP_OAUTH_SHOW_DIALOG", default_value_t = false)]
     pub oauth_show_dialog: bool,
+
+    /// Each signed-in user's share of the Spotify app's budget, per replica: `N/s[,burst=M]`, or
+    /// `off`. One user's burst of calls then cannot starve the others.
+    #[arg(
+        long,
+        env = "SPOTIFY_MCP_OAUTH_USER_RATE_LIMIT",
+        default_value = "10/s,burst=30"
+    )]
+    pub oauth_user_rate_limit: String,
 }
 
 /// A hosted-mode configuration that must not start.
@@ -96,6 +105,8 @@ pub enum HostedConfigError {
         "--oauth with both --oauth-dcr=false and --oauth-cimd=false leaves clients no way to register"
     )]
     NoRegistration,
+    #[error("invalid --oauth-user-rate-limit {0:?}: expected `N/s`, `N/s,burst=M` or `off`")]
+    InvalidUserRateLimit(String),
     #[error(transparent)]
     Keys(#[from] super::keyring::KeyringError),
 }
@@ -123,6 +134,8 @@ pub struct HostedConfig {
     pub show_dialog: bool,
     /// Cookies get `Secure` and the `__Host-` prefix (https public URL).
     pub secure_cookies: bool,
+    /// Each user's share of the budget, per replica (`None`: no share).
+    pub user_rate_limit: Option<crate::spotify::config::RateLimit>,
 }
 
 impl HostedConfig {
@@ -236,6 +249,18 @@ impl HostedArgs {
             60,
             182 * 24 * 3600,
         )?;
+        use crate::spotify::config::RateLimitPolicy;
+        let user_rate_limit = match self.oauth_user_rate_limit.trim() {
+            "off" => None,
+            text => match text
+                .parse::<RateLimitPolicy>()
+                .ok()
+                .and_then(RateLimitPolicy::fixed)
+            {
+                Some(limit) => Some(limit),
+                None => return Err(HostedConfigError::InvalidUserRateLimit(text.to_owned())),
+            },
+        };
         let host = match url.port() {
             Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
             None => url.host_str().unwrap_or_default().to_owned(),
@@ -251,6 +276,7 @@ impl HostedArgs {
             cimd: self.oauth_cimd,
             show_dialog: self.oauth_show_dialog,
             secure_cookies: https,
+            user_rate_limit,
         }))
     }
 }
@@ -268,6 +294,7 @@ mod tests {
             oauth_refresh_ttl: 3600,
             oauth_dcr: true,
             oauth_cimd: true,
+            oauth_user_rate_limit: "10/s,burst=30".into(),
             ..HostedArgs::default()
         }
     }
@@ -330,6 +357,27 @@ mod tests {
         let mut ttl = args("https://a.example");
         ttl.oauth_access_ttl = 0;
         assert!(e(ttl, false, false, false).contains("--oauth-access-ttl"));
+        for bad in ["adaptive", "fast", "0/s"] {
+            let mut share = args("https://a.example");
+            share.oauth_user_rate_limit = bad.into();
+            assert!(
+                e(share, false, false, false).contains("--oauth-user-rate-limit"),
+                "{bad}"
+            );
+        }
+        let mut off = args("https://a.example");
+        off.oauth_user_rate_limit = "off".into();
+        let c = off.validate(false, false, false).unwrap().unwrap();
+        assert!(c.user_rate_limit.is_none());
+        let c = args("https://a.example")
+            .validate(false, false, false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            c.user_rate_limit
+                .map(|l| (l.per_second.get(), l.burst.get())),
+            Some((10, 30))
+        );
     }
 
     #[test]

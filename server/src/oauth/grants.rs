@@ -158,6 +158,7 @@ impl Authority {
             Ok::<_, ()>(registry.template.for_user(
                 Secret::new(refresh),
                 format!("user-{user}"),
+                self.config().user_rate_limit,
                 share,
             ))
         };

@@ -110,6 +110,7 @@ impl SpotifyClient {
         &self,
         refresh_token: crate::spotify::Secret,
         user_scope: String,
+        user_share: Option<crate::spotify::config::RateLimit>,
         share: Arc<dyn crate::spotify::auth::share::TokenShare>,
     ) -> Self {
         let current = self.inner.pipeline.auth();
@@ -117,15 +118,19 @@ impl SpotifyClient {
             current.endpoint().clone(),
             refresh_token,
             self.inner.config.refresh_margin,
-            user_scope,
+            user_scope.clone(),
             share,
         ));
         if let Some(observer) = current.observer() {
             auth.set_observer(observer);
         }
+        let mut pipeline = self.inner.pipeline.with_auth(auth);
+        if let Some(limit) = user_share {
+            pipeline = pipeline.with_user_share(limit, user_scope);
+        }
         Self {
             inner: Arc::new(Inner {
-                pipeline: self.inner.pipeline.with_auth(auth),
+                pipeline,
                 cache: self.inner.cache.clone(),
                 inflight: InFlight::default(),
                 config: self.inner.config.clone(),

@@ -74,6 +74,8 @@ pub enum WaitCause {
     Limiter,
     /// The 429 gate: Spotify's `Retry-After`, learnt by this or another call.
     Gate,
+    /// One signed-in user's share of the budget (hosted mode, `--oauth-user-rate-limit`).
+    UserShare,
 }
 
 impl WaitCause {
@@ -82,6 +84,7 @@ impl WaitCause {
         match self {
             WaitCause::Limiter => "limiter",
             WaitCause::Gate => "gate",
+            WaitCause::UserShare => "user_share",
         }
     }
 }
@@ -93,6 +96,8 @@ pub struct Pipeline {
     api_base: String,
     client_id: String,
     limiter: Option<SharedLimiter>,
+    /// One user's share (hosted mode): the limiter and the user's key in it.
+    user_share: Option<(SharedLimiter, String)>,
     /// "Rate limited until T" of this client ID, shared by every pipeline of the process;
     /// `None` with `--spotify-rate-limit off` (each call then waits out only its own 429s).
     hold: Option<Arc<RateLimitHold>>,
@@ -117,6 +122,7 @@ impl Pipeline {
             api_base,
             client_id: cfg.client_id.clone(),
             limiter: cfg.rate_limit.fixed().map(limiter::shared_limiter),
+            user_share: None,
             auth,
             timeout: cfg.request_timeout,
             call_timeout: cfg.call_timeout,
@@ -142,6 +148,17 @@ impl Pipeline {
             auth,
             ..self.clone()
         }
+    }
+
+    /// Requests of this pipeline also keep to `limit` for `user` (one signed-in user's share of
+    /// the client ID's budget, so one user cannot starve the others).
+    pub fn with_user_share(
+        mut self,
+        limit: crate::spotify::config::RateLimit,
+        user: String,
+    ) -> Self {
+        self.user_share = Some((limiter::shared_limiter(limit), user));
+        self
     }
 
     /// The HTTP client requests go through.
@@ -190,6 +207,15 @@ impl Pipeline {
         let mut bearer = tokio::time::timeout_at(deadline.into(), self.auth.bearer())
             .await
             .map_err(|_| gave_up("still waiting for an access token"))??;
+        if let Some((limiter, user)) = &self.user_share
+            && limiter.check_key(user).is_err()
+        {
+            let waiting = Instant::now();
+            tokio::time::timeout_at(deadline.into(), limiter.until_key_ready(user))
+                .await
+                .map_err(|_| gave_up("still waiting for this user's share of the rate budget"))?;
+            self.observe_wait(WaitCause::UserShare, waiting.elapsed());
+        }
         loop {
             if let Some(limiter) = &self.limiter
                 && limiter.check_key(&self.client_id).is_err()
@@ -1056,5 +1082,62 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    #[tokio::test]
+    async fn a_users_share_holds_that_user_only() {
+        let fake = Fake::start().await;
+        let cfg = config(&fake);
+        let share = RateLimit {
+            per_second: NonZeroU32::new(10).unwrap(),
+            burst: NonZeroU32::new(2).unwrap(),
+        };
+        let template = SpotifyClient::new(cfg).unwrap();
+        let user = |name: &str| {
+            template.for_user(
+                crate::spotify::Secret::new(format!("refresh-{name}")),
+                format!("share-test-{name}"),
+                Some(share),
+                std::sync::Arc::new(NoShare),
+            )
+        };
+        let (busy, other) = (user("busy"), user("other"));
+        busy.check_credentials().await.unwrap();
+        other.check_credentials().await.unwrap();
+        let started = Instant::now();
+        for _ in 0..6 {
+            busy.get_track(&track(), None).await.unwrap();
+        }
+        // 6 requests at 10/s with a burst of 2: at least 4 gaps of 100 ms.
+        assert!(
+            started.elapsed() >= Duration::from_millis(350),
+            "{:?}",
+            started.elapsed()
+        );
+        // The busy user's share is used up; the other user's requests do not wait for it.
+        let started = Instant::now();
+        other.get_track(&track(), None).await.unwrap();
+        other.get_track(&track(), None).await.unwrap();
+        assert!(
+            started.elapsed() < Duration::from_millis(90),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    /// A token share that shares nothing (each renewal is its own).
+    #[derive(Debug)]
+    struct NoShare;
+
+    #[async_trait::async_trait]
+    impl crate::spotify::auth::share::TokenShare for NoShare {
+        async fn lock(&self, _: &str) -> Option<String> {
+            None
+        }
+        async fn unlock(&self, _: &str, _: &str) {}
+        async fn load(&self, _: &str) -> Option<crate::spotify::auth::share::SharedTokens> {
+            None
+        }
+        async fn store(&self, _: &str, _: &crate::spotify::auth::share::SharedTokens) {}
     }
 }
