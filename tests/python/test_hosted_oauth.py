@@ -260,6 +260,11 @@ async def test_a_callback_without_the_browser_cookie_or_replayed_is_refused(host
     # ...and it was used up by that attempt: the state is single use.
     r = await browser.http.get(callback)
     assert r.status_code == 400 and "expired" in r.text
+    # A callback without a state, or with one this server never made, ends on a page too.
+    base = callback.split("?")[0]
+    for url in (f"{base}?code=x", f"{base}?code=x&state=smcp_st_" + "A" * 43):
+        r = await browser.http.get(url)
+        assert r.status_code == 400 and "location" not in r.headers, url
     await browser.aclose()
 
 
@@ -363,6 +368,16 @@ async def test_replicas_sharing_redis_serve_each_others_users_and_renew_spotify_
         for key in [k for k in dump.split("\r\n") if k.startswith("spotify-mcp:v1:oauth:upstream:")]:
             value = redis.command("GET", key).decode(errors="replace")
             assert "sandbox" not in value and value.count(".") >= 1, value[:80]
+        # A replica with other keys on the same Redis cannot open the users' Spotify tokens, so
+        # it serves nobody's grant: the token is refused, not acted on.
+        other_keys = tmp_path / "other-keys"
+        other_keys.write_text("k9:" + base64.b64encode(bytes(range(1, 33))).decode() + "\n")
+        c = hosted_server(launcher, sandbox, "--oauth-store", redis.url, "--oauth-keys-file", str(other_keys),
+                          name="hosted-replica-other-keys", public_url=public)
+        try:
+            assert mcp_post(c, token).status_code == 401
+        finally:
+            c.stop()
         # A revocation through one replica holds on the other.
         httpx.post(f"{b.base_url}/oauth/revoke", data={"token": token}, timeout=5).raise_for_status()
         assert mcp_post(b, token).status_code == 401
