@@ -321,8 +321,10 @@ async fn serve_http(args: crate::config::ServeArgs) -> Result<(), AppError> {
         ..mcp_options(&args.common)
     };
     let mut mcp = SpotifyMcp::new(client.clone(), options).with_metrics(metrics.clone());
-    // With Redis, a session's subscriptions are delivered by whichever replica holds its stream.
-    if let Some(redis) = &redis {
+    // With Redis, a session's subscriptions are delivered by whichever replica holds its stream
+    // (not in hosted mode: the relay would poll as the configured account, not the session's
+    // user; there a session's subscriptions stay with the replica that took them).
+    if let Some(redis) = redis.as_ref().filter(|_| oauth.is_none()) {
         mcp = mcp.with_shared_subscriptions(
             crate::redis_cache::session_subs::SharedSubscriptions::new(
                 redis.clone(),

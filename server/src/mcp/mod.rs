@@ -103,18 +103,18 @@ struct Account {
     client: SpotifyClient,
     /// The resource pollers of this account, shared by all its sessions.
     hub: Arc<subscriptions::Hub>,
-    /// Rendered results of read-only calls, while their cached Spotify answers hold.
+    /// Rendered results of read-only calls, while their cached Spotify answers hold; one
+    /// budget for every account, each account's keys under its own prefix.
     answers: Option<answers::Answers>,
+    /// What this account's keys in `answers` start with (empty for the configured account).
+    answers_prefix: String,
     /// The signed-in user (hosted mode).
     principal: Option<crate::oauth::Principal>,
 }
 
 impl Account {
-    fn new(
-        client: SpotifyClient,
-        options: &McpOptions,
-        principal: Option<crate::oauth::Principal>,
-    ) -> Self {
+    /// The configured account.
+    fn configured(client: SpotifyClient, options: &McpOptions) -> Self {
         let answers = client.cache().map(|cache| {
             let config = cache.config();
             answers::Answers::new(config.rendered_bytes(), config.longest_ttl())
@@ -123,7 +123,23 @@ impl Account {
             client,
             hub: Arc::new(subscriptions::Hub::new(options.subscription_poll)),
             answers,
-            principal,
+            answers_prefix: String::new(),
+            principal: None,
+        }
+    }
+
+    /// A signed-in user's account, sharing `configured`'s answer budget.
+    fn signed_in(
+        configured: &Account,
+        principal: &crate::oauth::Principal,
+        options: &McpOptions,
+    ) -> Self {
+        Self {
+            client: principal.client.clone(),
+            hub: Arc::new(subscriptions::Hub::new(options.subscription_poll)),
+            answers: configured.answers.clone(),
+            answers_prefix: format!("grant:{}\n", principal.grant),
+            principal: Some(principal.clone()),
         }
     }
 }
@@ -177,7 +193,7 @@ impl SpotifyMcp {
                 tools.add_route(route);
             }
         }
-        let account = Arc::new(Account::new(client, &options, None));
+        let account = Arc::new(Account::configured(client, &options));
         Self {
             inner: Arc::new(Inner {
                 options,
@@ -288,10 +304,10 @@ impl SpotifyMcp {
             .inner
             .accounts
             .get_with(principal.grant.clone(), async {
-                Arc::new(Account::new(
-                    principal.client.clone(),
+                Arc::new(Account::signed_in(
+                    &self.account,
+                    principal,
                     &self.inner.options,
-                    Some(principal.clone()),
                 ))
             })
             .await;
@@ -492,7 +508,8 @@ impl SpotifyMcp {
     )> {
         let answers = self.account.answers.as_ref().filter(|_| read_only)?;
         let cache = self.client().cache()?;
-        Some((answers, cache, answers::Answers::key(name, arguments)))
+        let key = answers::Answers::key(name, arguments);
+        Some((answers, cache, format!("{}{key}", self.account.answers_prefix)))
     }
 
     fn hidden_error(&self, name: &str, why: Hidden) -> ErrorData {
