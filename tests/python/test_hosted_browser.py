@@ -1,5 +1,5 @@
 """Hosted mode (`--oauth`) in a real browser: headless Chromium (Debian's `chromium` and
-`chromium-driver`, provisioned by scripts/test-env.sh, driven with selenium) goes through the
+`chromium-driver`, provisioned by scripts/test-env.sh, driven with selenium: headless_chrome.py) goes through the
 whole sign-in a person goes through, every hop a real navigation:
 
   the client's authorization URL -> our consent page -> a click on Approve (a form POST)
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import struct
 import threading
 import zlib
@@ -29,25 +28,9 @@ import httpx
 import pytest
 
 from harness import free_port
+from headless_chrome import DESKTOP, PHONE, start_chrome, viewport
 from oauth_flow import RawClient, hosted_server, mcp_post, query
 from rawhttp import ACCEPT, initialize_body, messages
-
-DESKTOP = (1280, 800)
-PHONE = (390, 844)
-
-
-def browser_paths() -> tuple[str, str]:
-    """Chromium and chromedriver from the environment (scripts/test-env.sh), else from PATH. A
-    browser that is not there fails the test: it is never skipped."""
-    chromium = os.environ.get("SPOTIFY_MCP_CHROMIUM") or shutil.which("chromium")
-    driver = os.environ.get("SPOTIFY_MCP_CHROMEDRIVER") or shutil.which("chromedriver")
-    assert chromium and Path(chromium).exists(), (
-        f"no Chromium ({chromium!r}): run `eval \"$(scripts/test-env.sh)\"`, which installs Debian's chromium"
-    )
-    assert driver and Path(driver).exists(), (
-        f"no chromedriver ({driver!r}): run `eval \"$(scripts/test-env.sh)\"`, which installs chromium-driver"
-    )
-    return chromium, driver
 
 
 class RedirectListener:
@@ -120,33 +103,9 @@ def listener():
 
 @pytest.fixture
 def chrome(request, launcher):
-    """A fresh headless Chromium (its own profile: no cookies from another test)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium, driver = browser_paths()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    # --no-sandbox: the tests run as root, where Chromium's sandbox refuses to start.
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--no-first-run", "--lang=en-US", f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
-        options.add_argument(arg)
-    log = launcher.workdir / f"chromedriver-{request.node.name.replace('/', '_')}.log"
-    browser = webdriver.Chrome(service=Service(driver, log_output=str(log)), options=options)
-    browser.set_page_load_timeout(30)
-    viewport(browser, *DESKTOP)
+    browser = start_chrome(launcher.workdir / f"chromedriver-{request.node.name.replace('/', '_')}.log")
     yield browser
     browser.quit()
-
-
-def viewport(browser, width: int, height: int, mobile: bool = False) -> None:
-    """The page's viewport, exactly (a headless window's size includes no chrome but is not
-    exact). `mobile` makes Chromium honour <meta name="viewport">, as a phone's browser does:
-    without the tag a phone lays the page out 980 px wide and shrinks it."""
-    browser.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
-    )
 
 
 def wait_for_redirect(browser, listener: RedirectListener, timeout: float = 20) -> dict[str, str]:
