@@ -27,7 +27,9 @@ echo "export SPOTIFY_MCP_TEST_PYTHON=$VENV/bin/python"
 
 # A real browser for the sign-in pages: Debian's Chromium and its driver (one source package, so
 # their versions match). Debian's packages, not a browser build of Selenium's or Playwright's own,
-# which this machine cannot download. Skipped when both are there.
+# which this machine cannot download. Skipped when both are there; one install at a time.
+exec 8>"$CACHE_ROOT/browser.lock"
+flock 8
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
@@ -40,6 +42,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     { "${sudo[@]}" apt-get -qq update >&2 &&
       DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; }
 fi
+exec 8>&-
 chromium=$(command -v chromium) || { log "no chromium after apt-get install"; exit 1; }
 chromedriver=$(command -v chromedriver) || { log "no chromedriver after apt-get install"; exit 1; }
 echo "export SPOTIFY_MCP_CHROMIUM=$chromium"
