@@ -7,8 +7,9 @@ whole sign-in a person goes through, every hop a real navigation:
   -> the client's loopback redirect URI, where a small HTTP listener of the test answers.
 
 The code the browser brings back is then redeemed by hand (oauth_flow.RawClient) and the token
-opens /mcp. Also in the browser: Deny goes back with access_denied; the consent page works with
-the keyboard alone, fits a phone's screen (its viewport meta) and has a heading and real buttons.
+opens /mcp. Also in the browser: Deny goes back with access_denied; another site cannot frame the
+consent page; the page works with the keyboard alone, fits a phone's screen (its viewport meta)
+and has a heading and real buttons.
 
 Screenshots of the consent page (desktop 1280x800 and phone 390x844) and its HTML are kept in
 $SPOTIFY_MCP_TEST_ARTIFACTS/hosted-browser, or in a pytest temporary directory; the directory is
@@ -17,6 +18,7 @@ printed at the end of the module."""
 from __future__ import annotations
 
 import base64
+import html
 import os
 import struct
 import threading
@@ -35,7 +37,8 @@ from rawhttp import ACCEPT, initialize_body, messages
 
 class RedirectListener:
     """The client's side of the loopback redirect (RFC 8252 §7.3): an HTTP server on a free
-    127.0.0.1 port that records each request's path and query and answers with a small page."""
+    127.0.0.1 port that records each request's path and query and answers with a small page;
+    `/frame?src=URL` is another site's page that frames URL."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -46,6 +49,9 @@ class RedirectListener:
             def do_GET(self):  # noqa: N802 (the stdlib's name)
                 hits.append(self.path)
                 body = b"<!doctype html><title>Signed in</title><h1>You can close this window</h1>"
+                if self.path.startswith("/frame?"):
+                    src = html.escape(query(self.path)["src"])
+                    body = f'<!doctype html><title>Framer</title><iframe src="{src}" width="600" height="600"></iframe>'.encode()
                 self.send_response(200)
                 self.send_header("content-type", "text/html; charset=utf-8")
                 self.send_header("content-length", str(len(body)))
@@ -229,6 +235,27 @@ def test_the_consent_page_works_with_the_keyboard_alone(hosted, chrome, listener
     q = wait_for_redirect(chrome, listener)
     assert "code" in q and q["state"] == "client-state-1", q
     assert raw.redeem(q["code"]).status_code == 200
+
+
+def test_another_site_cannot_frame_the_consent_page(hosted, chrome, listener):
+    """Clickjacking: a page of another origin frames the consent page, and Chromium refuses to
+    render it there (X-Frame-Options DENY, CSP frame-ancestors 'none'), while the same page
+    frames another origin's page that does not forbid it."""
+    from selenium.webdriver.common.by import By
+    from urllib.parse import quote
+
+    raw = RawClient(hosted, redirect_uri=listener.redirect_uri)
+    framed: dict[str, str] = {}
+    for name, src in (("own", f"{listener.redirect_uri}?control=1"), ("consent", raw.authorize_url())):
+        # The framing page at http://localhost:P: another origin than both 127.0.0.1 pages.
+        chrome.get(f"http://localhost:{listener.port}/frame?src={quote(src, safe='')}")
+        chrome.switch_to.frame(chrome.find_element(By.TAG_NAME, "iframe"))
+        framed[name] = chrome.execute_script("return location.href + ' ' + (document.body ? document.body.innerText : '')")
+        chrome.switch_to.default_content()
+    assert framed["own"].startswith(listener.redirect_uri) and "You can close this window" in framed["own"], framed
+    # Chromium's own error page in the frame, not ours.
+    assert framed["consent"].startswith("chrome-error://"), framed
+    assert "Allow raw client" not in framed["consent"] and "Approve" not in framed["consent"], framed
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
