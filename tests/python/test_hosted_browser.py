@@ -177,12 +177,20 @@ def png_facts(path: Path) -> tuple[int, int, int]:
     return width, height, len(rows)
 
 
-def test_a_person_signs_in_with_a_real_browser_and_the_code_opens_mcp(hosted, chrome, listener):
+def test_a_person_signs_in_with_a_real_browser_and_the_code_opens_mcp(hosted, fake_spotify, chrome, listener):
     raw = RawClient(hosted, redirect_uri=listener.redirect_uri)
+    fake_spotify.clear_requests()
     approve, _ = open_consent(chrome, raw)
     assert "127.0.0.1" in chrome.page_source
     approve.click()
     q = wait_for_redirect(chrome, listener)
+    # On the way the browser was at (fake) Spotify's /authorize, sent by us with our own PKCE
+    # and our callback, and the server then redeemed Spotify's code.
+    seen = [(e["method"], e["path"], e["status"]) for e in fake_spotify.requests()]
+    assert seen[:2] == [("GET", "/authorize", 302), ("POST", "/api/token", 200)], seen
+    upstream = query("?" + fake_spotify.requests()[0]["query"])
+    assert upstream["redirect_uri"] == f"{hosted.base_url}/oauth/callback", upstream
+    assert upstream["code_challenge_method"] == "S256" and upstream["code_challenge"] != raw.challenge, upstream
     assert set(q) == {"code", "state", "iss"}, q
     assert q["state"] == "client-state-1" and q["iss"] == hosted.base_url, q
     assert chrome.find_element("tag name", "h1").text == "You can close this window"
