@@ -14,7 +14,8 @@
 //   client's redirect URI, whose query is kept (never opened).
 // Then: connect() throws UnauthorizedError; finishAuth (1.x: the code; 2.x: the callback's
 // searchParams, which the SDK checks `iss` in); connect again on a new transport; tools/list and
-// tools/call get_profile; and a second connection that must not sign in again.
+// tools/call get_profile; a second connection that must not sign in again; and one whose access
+// token went bad, which the SDK must refresh rather than sign in again.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -237,6 +238,25 @@ await step("reconnect", async () => {
   return { ...describe(again, againTransport), id: r.structuredContent?.id };
 });
 await again.close().catch(() => {});
+
+// 5. The access token stops working (here: replaced by one the server never issued) while the
+// refresh token is good: on the 401 the SDK refreshes (the server rotates the refresh token)
+// and goes on, without a sign-in.
+const before = store.tokens?.refresh_token;
+if (store.tokens) store.tokens = { ...store.tokens, access_token: "smcp_at_" + "A".repeat(43) };
+const refreshed = newClient();
+const refreshedTransport = newTransport();
+await step("reconnect with a bad access token", async () => {
+  await refreshed.connect(refreshedTransport);
+  const r = await refreshed.callTool({ name: "get_profile", arguments: {} });
+  return {
+    id: r.structuredContent?.id,
+    signIns: out.signIns,
+    refreshRotated: !!store.tokens?.refresh_token && store.tokens.refresh_token !== before,
+    accessReplaced: store.tokens?.access_token !== "smcp_at_" + "A".repeat(43),
+  };
+});
+await refreshed.close().catch(() => {});
 
 out.cookieOrigins = [...browser.cookies.keys()];
 console.log(JSON.stringify(out));

@@ -8,7 +8,9 @@ What the SDK does on its own is what is checked here: from a bare 401 it finds t
 registers, builds the authorization URL (PKCE S256, state, resource, the scopes of the
 challenge), throws UnauthorizedError from connect(), redeems the code in finishAuth (the 2.x
 client also checks `iss` against the issuer it discovered), and the token it keeps opens /mcp
-for tools/list and tools/call on the next connection and the one after, with one sign-in."""
+for tools/list and tools/call on the next connection and the one after, with one sign-in; when
+the access token stops working it refreshes (the server rotates the refresh token) instead of
+sending the person to sign in again."""
 
 from __future__ import annotations
 
@@ -122,6 +124,10 @@ def test_the_ts_sdk_signs_a_user_in_and_works_as_them(line, hosted, launcher, tm
     # The next connection uses the kept token: no second sign-in.
     again = ok(report, "reconnect")
     assert again["id"] == "sandboxlistener" and again["protocolVersion"] == revision, again
+    # An access token the server does not know (as after a revocation of it alone, or its
+    # expiry): the 401 makes the SDK refresh, the refresh token rotates, still one sign-in.
+    refreshed = ok(report, "reconnect with a bad access token")
+    assert refreshed == {"id": "sandboxlistener", "signIns": 1, "refreshRotated": True, "accessReplaced": True}, refreshed
     assert report["signIns"] == 1, report["signIns"]
 
 
