@@ -1,6 +1,6 @@
 """Hosted mode (`--oauth`) in a real browser: headless Chromium (Debian's `chromium` and
-`chromium-driver`, provisioned by scripts/test-env.sh, driven with selenium: headless_chrome.py) goes through the
-whole sign-in a person goes through, every hop a real navigation:
+`chromium-driver`, provisioned by scripts/test-env.sh, driven with selenium: headless_chrome.py)
+goes through the whole sign-in a person goes through, every hop a real navigation:
 
   the client's authorization URL -> our consent page -> a click on Approve (a form POST)
   -> the sandbox's fake Spotify /authorize (it approves at once) -> our /oauth/callback
@@ -9,9 +9,11 @@ whole sign-in a person goes through, every hop a real navigation:
 The code the browser brings back is then redeemed by hand (oauth_flow.RawClient) and the token
 opens /mcp. Also in the browser: Deny goes back with access_denied; another site cannot frame the
 consent page; the page works with the keyboard alone, fits a phone's screen (its viewport meta)
-and has a heading and real buttons.
+and has a heading and real buttons; a sign-in that cannot go back to its client ends on our
+readable error page.
 
-Screenshots of the consent page (desktop 1280x800 and phone 390x844) and its HTML are kept in
+Screenshots of the consent page (desktop 1280x800 and phone 390x844, and the whole page where it
+is taller than the screen), its HTML and a phone screenshot of the error page are kept in
 $SPOTIFY_MCP_TEST_ARTIFACTS/hosted-browser, or in a pytest temporary directory; the directory is
 printed at the end of the module."""
 
@@ -266,6 +268,26 @@ def test_another_site_cannot_frame_the_consent_page(hosted, chrome, listener):
     assert "Allow raw client" not in framed["consent"] and "Approve" not in framed["consent"], framed
 
 
+def test_a_sign_in_that_cannot_go_back_ends_on_a_readable_page(hosted, chrome, listener, artifacts):
+    """An unknown client: our error page, on a phone, and the browser stays with us (never sent
+    to a redirect URI nobody registered)."""
+    from selenium.webdriver.common.by import By
+
+    viewport(chrome, *PHONE, mobile=True)
+    raw = RawClient(hosted, redirect_uri=listener.redirect_uri)
+    chrome.get(raw.authorize_url(client_id="smcp_client_unknown"))
+    assert chrome.current_url.startswith(f"{hosted.base_url}/oauth/authorize?"), chrome.current_url
+    assert not listener.hits, listener.hits
+    headings = [h.text for h in chrome.find_elements(By.TAG_NAME, "h1")]
+    body = chrome.find_element(By.TAG_NAME, "body").text
+    assert len(headings) == 1 and headings[0], headings
+    assert "not registered" in body and "start again from your MCP client" in body, body
+    assert chrome.execute_script("return document.documentElement.scrollWidth <= innerWidth"), "the page scrolls sideways"
+    shot = artifacts / "error-unknown-client-phone.png"
+    assert chrome.save_screenshot(str(shot))
+    assert png_facts(shot)[:2] == PHONE
+
+
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_the_consent_page_is_readable_and_kept_as_a_screenshot(hosted, chrome, listener, artifacts, device):
     from selenium.webdriver.common.by import By
@@ -314,10 +336,11 @@ def test_the_consent_page_is_readable_and_kept_as_a_screenshot(hosted, chrome, l
     assert (got_w, got_h) == (width, height), (shot, got_w, got_h)
     assert shot.stat().st_size > 10_000, f"{shot}: {shot.stat().st_size} bytes, a blank page?"
     assert rows > 100, f"{shot}: only {rows} distinct rows of pixels, a blank page?"
-    full = artifacts / f"consent-{device}-{width}-full.png"
     page_height = chrome.execute_script("return document.documentElement.scrollHeight")
-    png = chrome.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-    full.write_bytes(base64.b64decode(png["data"]))
-    got_w, got_h, rows = png_facts(full)
-    assert got_w == width and got_h >= page_height >= height * 0.5, (full, got_w, got_h, page_height)
-    assert rows > 100, f"{full}: only {rows} distinct rows of pixels"
+    if page_height > height:
+        full = artifacts / f"consent-{device}-{width}-full.png"
+        png = chrome.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+        full.write_bytes(base64.b64decode(png["data"]))
+        got_w, got_h, rows = png_facts(full)
+        assert got_w == width and got_h >= page_height, (full, got_w, got_h, page_height)
+        assert rows > 100, f"{full}: only {rows} distinct rows of pixels"
