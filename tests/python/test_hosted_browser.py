@@ -344,3 +344,18 @@ def test_the_consent_page_is_readable_and_kept_as_a_screenshot(hosted, chrome, l
         got_w, got_h, rows = png_facts(full)
         assert got_w == width and got_h >= page_height, (full, got_w, got_h, page_height)
         assert rows > 100, f"{full}: only {rows} distinct rows of pixels"
+
+
+def test_a_long_client_name_does_not_widen_the_consent_page_on_a_phone(hosted, chrome, listener):
+    """A client chooses its own name (kept up to 100 characters): one long word must wrap, not
+    push the page sideways."""
+    viewport(chrome, *PHONE, mobile=True)
+    raw = RawClient(hosted, redirect_uri=listener.redirect_uri)
+    r = httpx.post(f"{hosted.base_url}/oauth/register", timeout=10,
+                   json={"client_name": "W" * 100, "redirect_uris": [listener.redirect_uri]})
+    assert r.status_code == 201, r.text
+    raw.client_id = r.json()["client_id"]
+    chrome.get(raw.authorize_url())
+    assert "W" * 100 in chrome.find_element("tag name", "h1").text
+    scroll_width = chrome.execute_script("return document.documentElement.scrollWidth")
+    assert scroll_width <= PHONE[0], f"the page is {scroll_width} px wide on a {PHONE[0]} px phone"

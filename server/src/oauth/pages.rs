@@ -9,7 +9,7 @@ use maud::{DOCTYPE, Markup, html};
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1.5rem;color:#111;background:#fafafa}\
 main{max-width:32rem;margin:0 auto;background:#fff;border:1px solid #ddd;border-radius:12px;padding:1.5rem}\
-h1{font-size:1.35rem;margin-top:0}code{word-break:break-all}ul{padding-left:1.2rem}\
+h1{font-size:1.35rem;margin-top:0;overflow-wrap:anywhere}code{word-break:break-all}p,li{overflow-wrap:anywhere}ul{padding-left:1.2rem}\
 .actions{display:flex;gap:.75rem;flex-wrap:wrap;margin-top:1.5rem}\
 button{font:inherit;padding:.7rem 1.4rem;border-radius:8px;border:1px solid #444;background:#fff;cursor:pointer;min-width:8rem}\
 button.approve{background:#1db954;border-color:#168d40;color:#000;font-weight:600}\
@@ -43,6 +43,8 @@ fn page(title: &str, body: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                // No icon: browsers would ask for /favicon.ico, which is not served.
+                link rel="icon" href="data:,";
                 title { (title) " · Spotify MCP" }
                 style { (maud::PreEscaped(STYLE)) }
             }
