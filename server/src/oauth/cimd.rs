@@ -554,6 +554,7 @@ mod tests {
     use axum::body::Body;
     use axum::http::{HeaderValue, Request, StatusCode, header};
     use axum::response::{IntoResponse, Response};
+    use tower::ServiceExt;
 
     use super::*;
 
@@ -1042,6 +1043,128 @@ mod tests {
             documents.client(&literal).await.unwrap_err(),
             CimdError::Blocked
         );
+        assert_eq!(server.hits("/client.json"), 0);
+    }
+
+    /// The authorization server of `app.rs` (memory store, ephemeral keys, an offline Spotify
+    /// client), with the test-only escape set as given.
+    fn authority(cimd: bool, allow_loopback: bool) -> super::super::Authority {
+        use crate::spotify::{Credentials, SpotifyClient, SpotifyConfig};
+        let args = super::super::HostedArgs {
+            oauth: true,
+            public_url: Some("http://127.0.0.1:8000".into()),
+            oauth_store: "memory".into(),
+            oauth_access_ttl: 3600,
+            oauth_refresh_ttl: 3600,
+            oauth_dcr: true,
+            oauth_cimd: cimd,
+            oauth_cimd_allow_loopback: allow_loopback,
+            ..Default::default()
+        };
+        let config = args.validate(false, false, false).unwrap().unwrap();
+        let mut spotify = SpotifyConfig::new("test-client", Credentials::ClientCredentials);
+        spotify.client_secret = Some("test-secret".into());
+        spotify.api_base_url = "http://127.0.0.1:9/v1".into();
+        spotify.accounts_base_url = "http://127.0.0.1:9".into();
+        super::super::Authority::new(
+            config,
+            Arc::new(super::super::store::MemoryStore::default()),
+            super::super::keyring::Keyring::ephemeral(),
+            SpotifyClient::new(spotify).unwrap(),
+            crate::metrics::Metrics::disabled(),
+        )
+    }
+
+    async fn authorize(
+        authority: &super::super::Authority,
+        client_id: &str,
+        redirect_uri: &str,
+    ) -> (StatusCode, Option<HeaderValue>, String) {
+        let mut url = Url::parse("http://127.0.0.1:8000/oauth/authorize").unwrap();
+        url.query_pairs_mut()
+            .append_pair("client_id", client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("response_type", "code")
+            // RFC 7636 appendix B.
+            .append_pair(
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            )
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("state", "s1");
+        let request = Request::get(format!("/oauth/authorize?{}", url.query().unwrap()))
+            .header(header::HOST, "127.0.0.1:8000")
+            .body(Body::empty())
+            .unwrap();
+        let response = authority.router().oneshot(request).await.unwrap();
+        let status = response.status();
+        let location = response.headers().get(header::LOCATION).cloned();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (
+            status,
+            location,
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+
+    #[tokio::test]
+    async fn authorize_with_a_metadata_document() {
+        let server = DocServer::start().await;
+        let authority = authority(true, true);
+        let client_id = server.url("/client.json");
+        let (status, location, body) =
+            authorize(&authority, &client_id, "http://127.0.0.1:3000/callback").await;
+        assert_eq!(status, StatusCode::OK, "{location:?} {body}");
+        assert!(location.is_none());
+        assert!(body.contains("Loopback Test Client"), "{body}");
+        assert!(
+            body.contains(&client_id),
+            "the consent page hides the client_id"
+        );
+
+        // A loopback redirect may change its port (RFC 8252); nothing else may differ.
+        let (status, _, _) =
+            authorize(&authority, &client_id, "http://127.0.0.1:4000/callback").await;
+        assert_eq!(status, StatusCode::OK);
+        for wrong in [
+            "http://127.0.0.1:3000/other",
+            "https://attacker.example/callback",
+        ] {
+            let (status, location, body) = authorize(&authority, &client_id, wrong).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{wrong}");
+            assert!(location.is_none(), "{wrong} was redirected to");
+            assert!(
+                body.contains("not one the application registered"),
+                "{body}"
+            );
+        }
+        assert_eq!(server.hits("/client.json"), 1);
+
+        for refused in ["/moved.json", "/mismatch.json", "/missing.json"] {
+            let (status, location, _) = authorize(
+                &authority,
+                &server.url(refused),
+                "http://127.0.0.1:3000/callback",
+            )
+            .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+            assert!(location.is_none(), "{refused}");
+        }
+        assert_eq!(server.hits("/client.json"), 1, "a redirect was followed");
+    }
+
+    #[tokio::test]
+    async fn authorize_refuses_documents_when_turned_off_or_without_the_escape() {
+        let server = DocServer::start().await;
+        let client_id = server.url("/client.json");
+        for authority in [authority(false, true), authority(true, false)] {
+            let (status, location, _) =
+                authorize(&authority, &client_id, "http://127.0.0.1:3000/callback").await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert!(location.is_none());
+        }
         assert_eq!(server.hits("/client.json"), 0);
     }
 }

@@ -83,6 +83,8 @@ struct Inner {
     grants: grants::Registry,
     checked: guard::Checked,
     metrics: Metrics,
+    /// Client ID Metadata Documents: the fetcher and its cache.
+    cimd: cimd::Documents,
 }
 
 impl std::fmt::Debug for Authority {
@@ -112,8 +114,14 @@ impl Authority {
             endpoint: template.token_endpoint(),
             http: template.http(),
         };
+        if config.cimd && config.cimd_allow_loopback {
+            tracing::warn!(
+                "--oauth-cimd-allow-loopback: client metadata documents may come from this host (for tests only)"
+            );
+        }
         Self {
             inner: Arc::new(Inner {
+                cimd: cimd::Documents::new(config.cimd_allow_loopback),
                 checked: guard::Checked::default(),
                 grants: grants::Registry::new(template),
                 config,
