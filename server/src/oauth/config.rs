@@ -45,6 +45,17 @@ pub struct HostedArgs {
     #[arg(long, env = "SPOTIFY_MCP_OAUTH_CIMD", default_value_t = true, action = clap::ArgAction::Set)]
     pub oauth_cimd: bool,
 
+    /// For tests only: let Client ID Metadata Documents come from loopback addresses, over plain
+    /// http too. Never in production: it lets any client make this server fetch from its own
+    /// host. Hidden from --help; off unless given.
+    #[arg(
+        long,
+        env = "SPOTIFY_MCP_OAUTH_CIMD_ALLOW_LOOPBACK",
+        default_value_t = false,
+        hide = true
+    )]
+    pub oauth_cimd_allow_loopback: bool,
+
     /// Make Spotify show its own dialog on every sign-in (it then offers "Not you?").
     #[arg(long, env = "SPOTIFY_MCP_OAUTH_SHOW_DIALOG", default_value_t = false)]
     pub oauth_show_dialog: bool,
@@ -131,6 +142,8 @@ pub struct HostedConfig {
     pub refresh_ttl: Duration,
     pub dcr: bool,
     pub cimd: bool,
+    /// The test-only escape of `--oauth-cimd-allow-loopback`.
+    pub cimd_allow_loopback: bool,
     pub show_dialog: bool,
     /// Cookies get `Secure` and the `__Host-` prefix (https public URL).
     pub secure_cookies: bool,
@@ -274,6 +287,7 @@ impl HostedArgs {
             refresh_ttl: Duration::from_secs(refresh),
             dcr: self.oauth_dcr,
             cimd: self.oauth_cimd,
+            cimd_allow_loopback: self.oauth_cimd_allow_loopback,
             show_dialog: self.oauth_show_dialog,
             secure_cookies: https,
             user_rate_limit,
@@ -378,6 +392,25 @@ mod tests {
                 .map(|l| (l.per_second.get(), l.burst.get())),
             Some((10, 30))
         );
+    }
+
+    #[test]
+    fn the_loopback_escape_for_tests_is_off_and_hidden_unless_given() {
+        use clap::{CommandFactory, Parser};
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            hosted: HostedArgs,
+        }
+        let off = Cli::try_parse_from(["x", "--oauth"]).unwrap().hosted;
+        assert!(!off.oauth_cimd_allow_loopback);
+        let c = args("https://a.example").validate(false, false, false);
+        assert!(!c.unwrap().unwrap().cimd_allow_loopback);
+        let on = Cli::try_parse_from(["x", "--oauth-cimd-allow-loopback"]).unwrap();
+        assert!(on.hosted.oauth_cimd_allow_loopback);
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("--oauth-cimd"), "{help}");
+        assert!(!help.contains("allow-loopback"), "{help}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!
 //! A sign-in, end to end:
 //! 1. The client finds the metadata ([`metadata`]), registers ([`register`]: RFC 7591, or a
-//!    Client ID Metadata Document) and sends the user's browser to `/oauth/authorize`.
+//!    Client ID Metadata Document, [`cimd`]) and sends the user's browser to `/oauth/authorize`.
 //! 2. [`authorize`] checks the client, the exact redirect URI, PKCE S256 and the `resource`, and
 //!    shows the consent page ([`pages`]): which client, which Spotify scopes, approve or deny.
 //!    A cookie binds the sign-in to that browser; the form carries a CSRF token.
@@ -21,6 +21,7 @@
 
 pub mod authorize;
 pub mod callback;
+pub mod cimd;
 pub mod config;
 pub mod grants;
 pub mod guard;
@@ -82,6 +83,8 @@ struct Inner {
     grants: grants::Registry,
     checked: guard::Checked,
     metrics: Metrics,
+    /// Client ID Metadata Documents: the fetcher and its cache.
+    cimd: cimd::Documents,
 }
 
 impl std::fmt::Debug for Authority {
@@ -111,8 +114,14 @@ impl Authority {
             endpoint: template.token_endpoint(),
             http: template.http(),
         };
+        if config.cimd && config.cimd_allow_loopback {
+            tracing::warn!(
+                "--oauth-cimd-allow-loopback: client metadata documents may come from this host (for tests only)"
+            );
+        }
         Self {
             inner: Arc::new(Inner {
+                cimd: cimd::Documents::new(config.cimd_allow_loopback),
                 checked: guard::Checked::default(),
                 grants: grants::Registry::new(template),
                 config,

@@ -98,6 +98,8 @@ fn describe(scope: &str) -> &str {
 pub fn consent(c: &Consent<'_>) -> Response {
     let name = c.client_name.unwrap_or("An unnamed application");
     let localhost = matches!(c.redirect_host, "localhost" | "127.0.0.1" | "::1" | "[::1]");
+    // A metadata document's URL vouches for a web host, not for an app on this computer.
+    let document = super::cimd::is_document_url(c.client_id);
     let markup = page(
         "Allow access",
         html! {
@@ -108,6 +110,9 @@ pub fn consent(c: &Consent<'_>) -> Response {
                 "Client ID: " code { (c.client_id) } br;
                 "After you decide, your browser goes back to " strong { (c.redirect_host) } "."
                 @if localhost { " That is an app on your own computer." }
+                @if localhost && document {
+                    " Any app there can present this client ID, so the name above does not prove which app it is."
+                }
             }
             p class="note" { "Only approve if you started this sign-in from that app. You then sign in at Spotify." }
             form method="post" action="authorize/decision" {
@@ -167,5 +172,27 @@ mod tests {
         assert!(body.contains("made-up"));
         assert!(body.contains("your own computer"));
         assert!(body.contains(r#"name="csrf" value="c1""#));
+        assert!(!body.contains("does not prove"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_metadata_document_client_returning_to_this_computer_is_flagged() {
+        let scopes = vec!["user-read-private".to_owned()];
+        let show = |client_id, redirect_host| {
+            consent(&Consent {
+                client_name: Some("Example"),
+                client_id,
+                redirect_host,
+                scopes: &scopes,
+                pending: "p1",
+                csrf: "c1",
+            })
+        };
+        let url = "https://app.example.com/oauth/client.json";
+        let local = text(show(url, "127.0.0.1")).await;
+        assert!(local.contains(url), "{local}");
+        assert!(local.contains("does not prove which app"), "{local}");
+        let web = text(show(url, "app.example.com")).await;
+        assert!(!web.contains("does not prove"), "{web}");
     }
 }

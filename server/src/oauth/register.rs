@@ -133,8 +133,21 @@ pub async fn register(
 impl Authority {
     /// A client by ID: registered here, or (when enabled) a metadata document's URL.
     pub(crate) async fn find_client(&self, client_id: &str) -> Option<ClientRecord> {
-        if client_id.starts_with("https://") {
-            return None;
+        if super::cimd::is_document_url(client_id) {
+            if !self.config().cimd {
+                tracing::debug!(
+                    client_id,
+                    "a metadata document URL as client_id, but --oauth-cimd is off"
+                );
+                return None;
+            }
+            return match self.inner.cimd.client(client_id).await {
+                Ok(record) => Some(record),
+                Err(e) => {
+                    tracing::debug!(client_id, error = %e, "client metadata document refused");
+                    None
+                }
+            };
         }
         let key = key::client(client_id);
         let text = self.store().get(&key).await.ok()??;
