@@ -35,7 +35,7 @@ use spotify_mcp_server::sandbox::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKE
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{BoxError, Sandbox, free_port};
+use support::{BoxError, Killed, Sandbox, free_port, redis_commands, start_redis};
 type StdioClient = RunningService<RoleClient, ()>;
 
 #[derive(Parser)]
@@ -498,53 +498,6 @@ where
         rate: times.len() as f64 / elapsed,
         p99_ms: percentile(&times, 0.99),
     })
-}
-
-/// A child process that is killed when dropped.
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A redis-server on a free loopback port, without persistence; its URL.
-async fn start_redis(bin: &std::path::Path) -> Result<(Killed, String), BoxError> {
-    let port = free_port()?;
-    let child = std::process::Command::new(bin)
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-    let redis = Killed(child);
-    let url = format!("redis://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while redis_commands(&url).await.is_err() {
-        if Instant::now() > deadline {
-            return Err("redis-server does not answer".into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok((redis, url))
-}
-
-/// Commands Redis has processed so far (`INFO stats`), this one included.
-async fn redis_commands(url: &str) -> Result<u64, BoxError> {
-    let mut conn = redis::Client::open(url)?
-        .get_multiplexed_async_connection()
-        .await?;
-    let info: String = redis::cmd("INFO")
-        .arg("stats")
-        .query_async(&mut conn)
-        .await?;
-    info.lines()
-        .find_map(|l| l.strip_prefix("total_commands_processed:"))
-        .and_then(|n| n.trim().parse().ok())
-        .ok_or_else(|| "no total_commands_processed in INFO stats".into())
 }
 
 /// HAProxy balancing round-robin over `backends` (as in tests/infra/tooling.py); its /mcp URL.

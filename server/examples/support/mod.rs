@@ -1,5 +1,5 @@
 //! What the benchmark examples share: a sandbox in its own process, the server's environment
-//! pointed at it, a free port and a process's RSS. Included with `#[path]` by each example.
+//! pointed at it, a free port, a process's RSS, and a redis-server with its command count. Included with `#[path]` by each example.
 
 #![allow(dead_code)] // each example uses a part
 
@@ -73,4 +73,51 @@ impl Sandbox {
             .env("SPOTIFY_ACCOUNTS_BASE_URL", &self.base)
             .env_remove("SPOTIFY_MCP_TOKEN_FILE");
     }
+}
+
+/// A child process that is killed when dropped.
+pub struct Killed(pub std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A redis-server on a free loopback port, without persistence; its URL.
+pub async fn start_redis(bin: &std::path::Path) -> Result<(Killed, String), BoxError> {
+    let port = free_port()?;
+    let child = std::process::Command::new(bin)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let redis = Killed(child);
+    let url = format!("redis://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while redis_commands(&url).await.is_err() {
+        if Instant::now() > deadline {
+            return Err("redis-server does not answer".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok((redis, url))
+}
+
+/// Commands Redis has processed so far (`INFO stats`), this one included.
+pub async fn redis_commands(url: &str) -> Result<u64, BoxError> {
+    let mut conn = redis::Client::open(url)?
+        .get_multiplexed_async_connection()
+        .await?;
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query_async(&mut conn)
+        .await?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("total_commands_processed:"))
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| "no total_commands_processed in INFO stats".into())
 }

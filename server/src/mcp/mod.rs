@@ -509,7 +509,11 @@ impl SpotifyMcp {
         let answers = self.account.answers.as_ref().filter(|_| read_only)?;
         let cache = self.client().cache()?;
         let key = answers::Answers::key(name, arguments);
-        Some((answers, cache, format!("{}{key}", self.account.answers_prefix)))
+        Some((
+            answers,
+            cache,
+            format!("{}{key}", self.account.answers_prefix),
+        ))
     }
 
     fn hidden_error(&self, name: &str, why: Hidden) -> ErrorData {

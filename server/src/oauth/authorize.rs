@@ -97,7 +97,7 @@ pub async fn authorize(
     };
     let Some(client) = authority.find_client(client_id).await else {
         return bad_request(
-            "The application is not registered with this server (unknown client_id). Register it again from your MCP client.",
+            "The application is not registered with this server: its registration is unknown or expired, or its client ID metadata document could not be fetched or is not valid. Start again from your MCP client.",
         );
     };
     let redirect_uri = match get("redirect_uri") {

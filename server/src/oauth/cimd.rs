@@ -1059,6 +1059,7 @@ mod tests {
             oauth_dcr: true,
             oauth_cimd: cimd,
             oauth_cimd_allow_loopback: allow_loopback,
+            oauth_user_rate_limit: "off".into(),
             ..Default::default()
         };
         let config = args.validate(false, false, false).unwrap().unwrap();
