@@ -464,3 +464,24 @@ def test_the_readme_command_starts_a_hosted_sandbox_that_asks_clients_to_sign_in
         assert meta["issuer"] == f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+def test_registration_and_authorization_floods_are_turned_away(launcher, fake_spotify):
+    """Each registration is kept 90 days and each authorization request 10 minutes: a replica
+    takes a bounded number of them (a burst, then a few per second) and answers 429 beyond."""
+    server = hosted_server(launcher, fake_spotify, name="hosted-flood")
+    try:
+        body = {"client_name": "flood", "redirect_uris": ["http://127.0.0.1:9/cb"]}
+        with httpx.Client(timeout=10) as http:
+            codes = [http.post(f"{server.base_url}/oauth/register", json=body).status_code for _ in range(80)]
+            assert codes.count(201) >= 50 and codes.count(429) >= 10, codes
+            r = http.post(f"{server.base_url}/oauth/register", json=body)
+            assert r.status_code == 429 and r.headers["retry-after"] == "2", r.text
+            assert r.json()["error"] == "temporarily_unavailable"
+            url = f"{server.base_url}/oauth/authorize?client_id=smcp_client_none"
+            codes = [http.get(url).status_code for _ in range(260)]
+            assert codes.count(400) >= 200 and codes.count(429) >= 20, codes
+        metrics = httpx.get(f"{server.base_url}/metrics", timeout=5).text
+        assert 'spotify_mcp_oauth_events_total{event="client_registered",result="rate_limited"}' in metrics
+    finally:
+        server.stop()

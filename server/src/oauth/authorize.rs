@@ -92,6 +92,17 @@ pub async fn authorize(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let get = |name: &str| q.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    if !authority.admit_authorization() {
+        let mut response = pages::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-ins right now",
+            "This server is receiving more sign-in requests than it accepts. Wait a few seconds and try again.",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        return response;
+    }
     let Some(client_id) = get("client_id") else {
         return bad_request("The request names no client (client_id is missing).");
     };

@@ -85,6 +85,44 @@ struct Inner {
     metrics: Metrics,
     /// Client ID Metadata Documents: the fetcher and its cache.
     cimd: cimd::Documents,
+    /// What this replica accepts of the requests that create records (registrations, sign-ins
+    /// in progress), so a flood cannot fill the store.
+    admission: Admission,
+}
+
+/// Bounds on the requests that create records, per replica: a client registration creates one
+/// for 90 days, an authorization request one for 10 minutes (and maybe a metadata fetch).
+struct Admission {
+    registrations: governor::DefaultDirectRateLimiter,
+    authorizations: governor::DefaultDirectRateLimiter,
+}
+
+/// Registrations accepted per second per replica, and in a burst.
+const REGISTRATIONS_PER_SECOND: u32 = 5;
+const REGISTRATIONS_BURST: u32 = 50;
+/// Authorization requests accepted per second per replica, and in a burst.
+const AUTHORIZATIONS_PER_SECOND: u32 = 20;
+const AUTHORIZATIONS_BURST: u32 = 200;
+
+impl Admission {
+    fn new() -> Self {
+        let quota = |per_second: u32, burst: u32| {
+            let per_second =
+                std::num::NonZeroU32::new(per_second).unwrap_or(std::num::NonZeroU32::MIN);
+            let burst = std::num::NonZeroU32::new(burst).unwrap_or(std::num::NonZeroU32::MIN);
+            governor::Quota::per_second(per_second).allow_burst(burst)
+        };
+        Self {
+            registrations: governor::RateLimiter::direct(quota(
+                REGISTRATIONS_PER_SECOND,
+                REGISTRATIONS_BURST,
+            )),
+            authorizations: governor::RateLimiter::direct(quota(
+                AUTHORIZATIONS_PER_SECOND,
+                AUTHORIZATIONS_BURST,
+            )),
+        }
+    }
 }
 
 impl std::fmt::Debug for Authority {
@@ -123,6 +161,7 @@ impl Authority {
             inner: Arc::new(Inner {
                 cimd: cimd::Documents::new(config.cimd_allow_loopback),
                 checked: guard::Checked::default(),
+                admission: Admission::new(),
                 grants: grants::Registry::new(template),
                 config,
                 store,
@@ -147,6 +186,25 @@ impl Authority {
 
     fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// Whether this replica takes one more client registration now.
+    fn admit_registration(&self) -> bool {
+        let ok = self.inner.admission.registrations.check().is_ok();
+        if !ok {
+            self.metrics()
+                .oauth_event("client_registered", "rate_limited");
+        }
+        ok
+    }
+
+    /// Whether this replica takes one more authorization request now.
+    fn admit_authorization(&self) -> bool {
+        let ok = self.inner.admission.authorizations.check().is_ok();
+        if !ok {
+            self.metrics().oauth_event("authorization", "rate_limited");
+        }
+        ok
     }
 
     /// The scopes a client may ask for: the Spotify scopes the tools use.

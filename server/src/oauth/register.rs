@@ -49,6 +49,21 @@ pub async fn register(
             "dynamic client registration is turned off here; use a Client ID Metadata Document",
         );
     }
+    if !authority.admit_registration() {
+        let mut response = (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({
+                "error": "temporarily_unavailable",
+                "error_description": "too many client registrations right now; try again in a few seconds",
+            })),
+        )
+            .into_response();
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("2"),
+        );
+        return response;
+    }
     let Json(reg) = match body {
         Ok(body) => body,
         Err(e) => return refused("invalid_client_metadata", e.body_text()),
