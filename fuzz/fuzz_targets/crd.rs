@@ -232,6 +232,7 @@ fn reconcile(mut smcp: SpotifyMcp, input: &Input) {
             smcp.spec.service.port,
         ),
         credentials: &authorization,
+        redirect_uri: spotify_mcp_operator::resources::redirect_uri(&smcp),
     };
     let time = Time(now);
     let first = status::compute(smcp.status.as_ref(), &observed, &time);

@@ -157,6 +157,7 @@ fn router(auth: Arc<BearerAuth>) -> Router {
         max_body_bytes: 4096,
         limits: ConnectionLimits::default(),
         session_store: None,
+        oauth: None,
     };
     spotify_mcp_server::http::router(
         mcp.clone(),

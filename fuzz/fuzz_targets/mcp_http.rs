@@ -53,6 +53,7 @@ fn router() -> &'static Router {
                 ..ConnectionLimits::default()
             },
             session_store: None,
+            oauth: None,
         };
         let metrics = Metrics::new().expect("metrics registry");
         spotify_mcp_server::http::router(

@@ -30,8 +30,7 @@ use tokio::sync::Mutex;
 /// envelope (a longer line is answered by the transport, without the request's id, and is
 /// covered by its own tests). Larger inputs also made the unoptimised build spend seconds per
 /// input (CI reported slow units of over 10 s).
-const ARGUMENTS_LIMIT: usize =
-    spotify_mcp_server::jsonrpc::DEFAULT_MAX_MESSAGE_BYTES - 4096;
+const ARGUMENTS_LIMIT: usize = spotify_mcp_server::jsonrpc::DEFAULT_MAX_MESSAGE_BYTES - 4096;
 
 struct Stdio {
     write: WriteHalf<DuplexStream>,
