@@ -61,16 +61,16 @@ fn browser_cookie(authority: &Authority, headers: &HeaderMap) -> (String, Option
         return (existing, None);
     }
     let value = secrets::new(Kind::Browser);
-    let secure = if authority.config().secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let set = format!(
-        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        PENDING_TTL.as_secs()
-    );
-    (value, HeaderValue::from_str(&set).ok())
+    let set = ::cookie::Cookie::build((name, value.clone()))
+        .path("/")
+        .http_only(true)
+        .same_site(::cookie::SameSite::Lax)
+        .max_age(::cookie::time::Duration::seconds(
+            i64::try_from(PENDING_TTL.as_secs()).unwrap_or(600),
+        ))
+        .secure(authority.config().secure_cookies)
+        .build();
+    (value, HeaderValue::from_str(&set.to_string()).ok())
 }
 
 /// The value of the cookie `name`, if the request has it.
@@ -79,10 +79,10 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_owned())
+        .flat_map(|h| ::cookie::Cookie::split_parse(h.to_owned()))
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
 }
 
 /// `GET /oauth/authorize`.
@@ -336,4 +336,27 @@ pub async fn decide(
     authority.metrics().oauth_event("authorization", "approved");
     // 303: the browser follows with a GET.
     Redirect::to(url.as_str()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browser_cookie_is_found_among_others_and_in_any_cookie_header() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; smcp-signin=x1"),
+        );
+        headers.append(header::COOKIE, HeaderValue::from_static("b=2"));
+        assert_eq!(cookie(&headers, "smcp-signin").as_deref(), Some("x1"));
+        assert_eq!(cookie(&headers, "b").as_deref(), Some("2"));
+        assert_eq!(cookie(&headers, "smcp"), None);
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("broken; smcp-signin=x2"),
+        );
+        assert_eq!(cookie(&headers, "smcp-signin").as_deref(), Some("x2"));
+    }
 }
