@@ -12,7 +12,13 @@
 //!
 //! `/status` asks the Spotify client for a valid token, remembering the answer briefly so
 //! frequent polls do not hammer the accounts service. It never waits for a renewal another
-//! caller has in progress: it then answers with the last known state.
+//! caller has in progress: it then answers with the last known state. Its JSON:
+//! `{"ready", "version", "spotify": {"credentials": "usable"|"unusable", "reason", "error",
+//! "rateLimitedForSeconds"}, "redis": {...}}`, where `error` is the low-cardinality kind of the
+//! failure (`reauth_required`: the refresh token or client credentials were refused;
+//! `transport`/`timeout`: Spotify could not be reached; ...) and `rateLimitedForSeconds` is
+//! present while Spotify's last 429 holds this client ID's requests back. The operator reads it
+//! into the `SpotifyReachable` condition.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,8 +34,17 @@ use crate::spotify::SpotifyClient;
 /// How long a readiness answer is reused.
 const READY_TTL: Duration = Duration::from_secs(5);
 
-/// The last readiness answer and when it was computed.
-type LastCheck = Option<(Instant, Result<(), String>)>;
+/// Why the Spotify credentials are not usable: [`crate::spotify::SpotifyError::kind`]
+/// (`reauth_required`, `transport`, `rate_limited`, ...; `pending` while the first token is
+/// being obtained), for a monitor to tell causes apart, and the message for a person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialsProblem {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// The last credentials answer and when it was computed.
+type LastCheck = Option<(Instant, Result<(), CredentialsProblem>)>;
 
 #[derive(Clone)]
 pub struct Readiness {
@@ -65,7 +80,7 @@ impl Readiness {
     }
 
     /// `Ok` when the client holds (or can obtain) a usable access token.
-    pub async fn check(&self) -> Result<(), String> {
+    pub async fn check(&self) -> Result<(), CredentialsProblem> {
         let mut last = self.last.lock().await;
         if let Some((at, result)) = last.as_ref()
             && at.elapsed() < READY_TTL
@@ -77,10 +92,16 @@ impl Readiness {
             // next probe asks again).
             return match last.as_ref() {
                 Some((_, result)) => result.clone(),
-                None => Err("the Spotify access token is being obtained; not checked yet".into()),
+                None => Err(CredentialsProblem {
+                    kind: "pending",
+                    message: "the Spotify access token is being obtained; not checked yet".into(),
+                }),
             };
         };
-        let result = result.map_err(|e| e.to_string());
+        let result = result.map_err(|e| CredentialsProblem {
+            kind: e.kind(),
+            message: e.to_string(),
+        });
         *last = Some((Instant::now(), result.clone()));
         result
     }
@@ -111,10 +132,19 @@ pub async fn status(State(readiness): State<Readiness>) -> Response {
             serde_json::json!({"configured": true, "reachable": false, "error": e})
         }
     };
-    let spotify = match spotify {
+    let mut spotify = match spotify {
         Ok(()) => serde_json::json!({"credentials": "usable"}),
-        Err(reason) => serde_json::json!({"credentials": "unusable", "reason": reason}),
+        Err(problem) => serde_json::json!({
+            "credentials": "unusable",
+            "reason": problem.message,
+            "error": problem.kind,
+        }),
     };
+    // Spotify's last 429 holds every request of this client ID back until it is over.
+    if let Some(wait) = readiness.client.rate_limit_hold() {
+        spotify["rateLimitedForSeconds"] =
+            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).into();
+    }
     axum::Json(serde_json::json!({
         "ready": ready.is_ok(),
         "version": env!("CARGO_PKG_VERSION"),
@@ -157,8 +187,59 @@ mod tests {
             "{:?}",
             asked.elapsed()
         );
-        assert!(answer.unwrap_err().contains("being obtained"));
+        let problem = answer.unwrap_err();
+        assert!(problem.message.contains("being obtained"), "{problem:?}");
+        assert_eq!(problem.kind, "pending");
         renewing.await.unwrap().unwrap();
         assert_eq!(readiness.check().await, Ok(()));
+    }
+
+    async fn status_json(readiness: Readiness) -> serde_json::Value {
+        let response = status(State(readiness)).await;
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    /// A refused refresh token is named by a stable kind besides the message, and a 429 hold
+    /// shows how long it lasts.
+    #[tokio::test]
+    async fn status_names_the_kind_of_failure_and_the_rate_limit_hold() {
+        let fake = Fake::start().await;
+        fake.state
+            .dead_refresh_tokens
+            .lock()
+            .unwrap()
+            .push("revoked".to_owned());
+        let cfg = SpotifyConfig::new(
+            "status-kind-test",
+            Credentials::RefreshToken(Secret::new("revoked")),
+        )
+        .with_base_urls(fake.api_base(), fake.accounts_base());
+        let client = SpotifyClient::new(cfg).unwrap();
+        let body = status_json(Readiness::new(client)).await;
+        assert_eq!(body["spotify"]["credentials"], "unusable", "{body}");
+        assert_eq!(body["spotify"]["error"], "reauth_required", "{body}");
+        assert!(
+            body["spotify"].get("rateLimitedForSeconds").is_none(),
+            "{body}"
+        );
+
+        let cfg = SpotifyConfig::new(
+            "status-hold-test",
+            Credentials::RefreshToken(Secret::new("rt")),
+        )
+        .with_base_urls(fake.api_base(), fake.accounts_base());
+        let client = SpotifyClient::new(cfg).unwrap();
+        crate::spotify::pipeline::hold::shared_hold(
+            fake.api_base().trim_end_matches('/'),
+            "status-hold-test",
+        )
+        .hold(Instant::now(), Duration::from_secs(90));
+        let body = status_json(Readiness::new(client)).await;
+        assert_eq!(body["spotify"]["credentials"], "usable", "{body}");
+        let held = body["spotify"]["rateLimitedForSeconds"].as_u64().unwrap();
+        assert!((89..=90).contains(&held), "{body}");
     }
 }

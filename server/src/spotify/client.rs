@@ -167,6 +167,11 @@ impl SpotifyClient {
         self.inner.pipeline.auth().try_ready().await
     }
 
+    /// How long Spotify's last 429 still holds this client ID's requests back, if it does.
+    pub fn rate_limit_hold(&self) -> Option<std::time::Duration> {
+        self.inner.pipeline.rate_limit_hold()
+    }
+
     /// The token manager, for tests that drive renewals directly.
     #[cfg(test)]
     pub(crate) fn inner_auth_for_tests(

@@ -133,6 +133,16 @@ impl Pipeline {
         }
     }
 
+    /// How long the client ID's 429 hold ("rate limited until T") still lasts, if one is in
+    /// force; `None` without one (and with `--spotify-rate-limit off`, which keeps no hold).
+    pub fn rate_limit_hold(&self) -> Option<Duration> {
+        let now = Instant::now();
+        self.hold
+            .as_ref()
+            .and_then(|hold| hold.current(now))
+            .map(|held| held.until.saturating_duration_since(now))
+    }
+
     /// Attach an observer (metrics).
     pub fn set_observer(&mut self, observer: Arc<dyn PipelineObserver>) {
         self.observer = Some(observer);
