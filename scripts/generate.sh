@@ -6,13 +6,16 @@
 #   charts/*/values.schema.json                 <- charts/tests/values_schema.py
 #   operator/README.md's RBAC table              <- the operator chart's templates/rbac.yaml
 #                                                  (charts/tests/rbac_table.py)
+#   operator/tests/golden/<example>.yaml         <- the operator's build of each examples/*.yaml
+#                                                  (operator/tests/golden.rs with SPOTIFY_MCP_UPDATE_GOLDEN=1)
 #   charts/*/crds/, charts/*/files/             <- byte-for-byte copies (Helm reads nothing outside
 #                                                  a chart's directory), listed in COPIES below
 #
 #   scripts/generate.sh            # rewrite them all (builds the operator for the CRD)
-#   scripts/generate.sh --check    # exit 1 naming every stale schema or copy (no build; the CRD
-#                                  # and the flag table are checked by `cargo test`: operator's
-#                                  # --test manifests and server's --test readme)
+#   scripts/generate.sh --check    # exit 1 naming every stale schema or copy (no build; the CRD,
+#                                  # the flag table and the golden files are checked by `cargo
+#                                  # test`: operator's --test manifests and --test golden, server's
+#                                  # --test readme, each naming this script when stale)
 #   scripts/generate.sh --list     # the copies, "source destination" per line (charts/tests/static.sh)
 #
 # The copies are checked by charts/tests/run.sh static (test_copies_in_sync), which also fails on a
@@ -66,10 +69,11 @@ cargo run --quiet -p spotify-mcp-operator -- crd >"$tmp"
 mv "$tmp" crds/spotifymcp.dev_spotifymcps.yaml
 python3 charts/tests/values_schema.py
 python3 charts/tests/rbac_table.py
+SPOTIFY_MCP_UPDATE_GOLDEN=1 cargo test --quiet -p spotify-mcp-operator --test golden >&2
 cargo run --quiet -p spotify-mcp-server --example flag_table -- --write README.md
 for pair in "${COPIES[@]}"; do
   read -r src dst <<<"$pair"
   mkdir -p "$(dirname "$dst")"
   cp "$src" "$dst"
 done
-echo "regenerated: crds/, charts/*/values.schema.json, operator/README.md's RBAC table, README.md's flag table, ${#COPIES[@]} chart copies" >&2
+echo "regenerated: crds/, charts/*/values.schema.json, operator/README.md's RBAC table, operator/tests/golden/, README.md's flag table, ${#COPIES[@]} chart copies" >&2

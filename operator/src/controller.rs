@@ -13,7 +13,7 @@ use futures::{StreamExt, channel::mpsc, stream};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::ObjectReference;
-use k8s_openapi::api::core::v1::{Secret, Service};
+use k8s_openapi::api::core::v1::{Pod, Secret, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -37,15 +37,13 @@ use tracing::{debug, info, warn};
 use crate::apply::{self, ApplyError};
 use crate::crd::{GROUP, SpotifyMcp, SpotifyMcpStatus, VERSION};
 use crate::metrics::Metrics;
+use crate::probe::Prober;
 use crate::resources::http_route::{self, HTTPRoute};
 use crate::resources::prometheus_rule::{self, PrometheusRule};
 use crate::resources::service_monitor::{self, ServiceMonitor};
-use crate::resources::{
-    self, BuildError, BuildParams, MANAGED_BY_LABEL, MANAGER, autoscaler, deployment,
-    disruption_budget, ingress, network_policy, service,
-};
+use crate::resources::{self, BuildError, BuildParams, Children, MANAGED_BY_LABEL, MANAGER};
 use crate::secrets;
-use crate::status::{self, MonitoringState, Observed};
+use crate::status::{self, MonitoringState, Observed, PodReport, SpotifyMode};
 
 /// How the controller runs.
 #[derive(Clone, Debug)]
@@ -67,6 +65,9 @@ pub struct Settings {
     pub backoff_max: Duration,
     /// Identity in Events (`reportingInstance`), typically the pod name.
     pub instance: Option<String>,
+    /// Ask the ready server pods about Spotify (`GET <pod IP>:8000/status`) for the
+    /// `SpotifyReachable` condition. Off where the operator cannot reach the pod network.
+    pub probe_servers: bool,
 }
 
 impl Default for Settings {
@@ -80,6 +81,7 @@ impl Default for Settings {
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(300),
             instance: None,
+            probe_servers: false,
         }
     }
 }
@@ -195,9 +197,21 @@ pub struct Context {
     network_policies: Store<NetworkPolicy>,
     ingresses: Store<Ingress>,
     http_routes: Store<HTTPRoute>,
+    /// The server pods (for their addresses and readiness); not a trigger of reconciles.
+    pods: Store<Pod>,
+    prober: Prober,
+    /// The last answers of each object's pods and when they were asked.
+    spotify_reports: Mutex<HashMap<ObjectRef<Stored>, AskedPods>>,
     optional_apis: watch::Receiver<OptionalApis>,
     backoffs: Mutex<HashMap<ObjectRef<Stored>, ExponentialBackoff>>,
 }
+
+/// When an object's pods were last asked about Spotify, and what they said.
+type AskedPods = (Instant, Vec<PodReport>);
+
+/// An object's pods are asked again only after this long, however often it reconciles: the
+/// resync drives the asking, bursts of child events do not.
+const SPOTIFY_PROBE_INTERVAL: Duration = Duration::from_secs(10);
 
 fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
 where
@@ -251,6 +265,12 @@ pub async fn run(
     let np_stream = owned_children(&client, ns, &children, np_writer, &metrics);
     let (ingresses, ing_writer) = reflector::store::<Ingress>();
     let ing_stream = owned_children(&client, ns, &children, ing_writer, &metrics);
+    // The server pods carry the same labels. Their events only fill the store: the pods are
+    // asked about Spotify when the object reconciles (resync), not on every pod change.
+    let (pods, pod_writer) = reflector::store::<Pod>();
+    tokio::spawn(
+        owned_children(&client, ns, &children, pod_writer, &metrics).for_each(|_| async {}),
+    );
 
     // The ServiceMonitor, PrometheusRule and HTTPRoute watches start once their API exists; until
     // then they would only fail.
@@ -381,6 +401,9 @@ pub async fn run(
         network_policies,
         ingresses,
         http_routes,
+        pods,
+        prober: Prober::default(),
+        spotify_reports: Mutex::new(HashMap::new()),
         optional_apis: apis_rx,
         backoffs: Mutex::new(HashMap::new()),
     });
@@ -408,6 +431,7 @@ pub async fn run(
                 let mut gone = ObjectRef::<Stored>::new(&object.name);
                 gone.namespace.clone_from(&object.namespace);
                 lock(&backoffs_ctx.backoffs).remove(&gone);
+                lock(&backoffs_ctx.spotify_reports).remove(&gone);
             }
             async move {
                 match result {
@@ -709,19 +733,84 @@ fn error_policy(smcp: Arc<Stored>, error: &Error, ctx: Arc<Context>) -> Action {
     Action::requeue(delay)
 }
 
+/// One reconcile, as a pipeline: dereference the Secrets, build every child (pure,
+/// [`resources::build`]), apply them, observe the servers, then write the status (pure,
+/// [`status::compute`]) when it changed.
 async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Error> {
     if smcp.metadata.deletion_timestamp.is_some() {
         // Owner references let the garbage collector remove the children.
         return Ok(Action::await_change());
     }
     let (name, ns) = resources::name_and_namespace(smcp)?;
-    let client = &ctx.client;
+    let inputs = dereference(smcp, ns, ctx).await?;
+    let children = resources::build(smcp, &ctx.settings.params, &inputs)?;
+    let applied = apply_children(smcp, ctx, children).await;
+    let spotify = observe_spotify(smcp, ctx).await;
+    let now = Time(
+        jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+    );
+    let apply_error = applied.failure.as_ref().map(Error::summary);
+    let observed = Observed {
+        generation: smcp.metadata.generation,
+        desired_replicas: smcp.spec.replicas,
+        deployment: applied.deployment.as_ref(),
+        missing_secrets: &inputs.digest.missing_secrets,
+        apply_error: apply_error.as_deref(),
+        service_monitor: applied.service_monitor.clone(),
+        prometheus_rule: applied.prometheus_rule.clone(),
+        http_route: applied.http_route.clone(),
+        selector: resources::selector_string(name),
+        endpoint: resources::endpoint_url(name, ns, smcp.spec.service.port),
+        redirect_uri: resources::redirect_uri(smcp),
+        credentials: &inputs.authorization,
+        max_replicas: match (&smcp.spec.autoscaling, smcp.spec.replicas) {
+            (a, replicas) if a.enabled => a.max_replicas.unwrap_or(replicas).max(replicas),
+            (_, replicas) => replicas,
+        },
+        redis: smcp.spec.cache.redis_url.is_some(),
+        spotify: spotify
+            .as_ref()
+            .map(|(mode, reports)| status::SpotifyHealth {
+                mode: *mode,
+                reports: reports.as_slice(),
+            }),
+    };
+    write_status(smcp, name, ns, ctx, &observed, &now).await?;
 
-    // 1. Referenced Secrets -> hash for the pod template. Values are dropped right after hashing.
-    let refs = secrets::references(&smcp.spec);
-    let secret_api: Api<Secret> = Api::namespaced(client.clone(), ns);
+    if let Some(e) = applied.failure {
+        return Err(e);
+    }
+    for (state, error) in [
+        (
+            applied.service_monitor,
+            Error::ServiceMonitor as fn(String) -> Error,
+        ),
+        (applied.prometheus_rule, Error::PrometheusRule),
+        (applied.http_route, Error::HttpRoute),
+    ] {
+        if let MonitoringState::Failed(msg) = state {
+            return Err(error(msg));
+        }
+    }
+    // CredentialsExpiring flips by the clock alone: come back just after it is due.
+    let requeue = status::next_credentials_change(&inputs.authorization, now.0)
+        .map_or(ctx.settings.resync, |due| {
+            ctx.settings.resync.min(due + Duration::from_secs(1))
+        });
+    Ok(Action::requeue(requeue))
+}
+
+/// The dereference step: reads the Secrets the object references and keeps only their digest
+/// (which Secrets are missing) and the authorisation date; the values are dropped here.
+async fn dereference(
+    smcp: &SpotifyMcp,
+    ns: &str,
+    ctx: &Context,
+) -> Result<secrets::Dereferenced, Error> {
+    let secret_api: Api<Secret> = Api::namespaced(ctx.client.clone(), ns);
     let mut found = BTreeMap::new();
-    for secret_name in refs.keys() {
+    for secret_name in secrets::references(&smcp.spec).keys() {
         let secret = secret_api
             .get_opt(secret_name)
             .await
@@ -733,16 +822,37 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
             found.insert(secret_name.clone(), secret);
         }
     }
-    let digest = secrets::digest(&refs, &found);
-    let authorization = secrets::authorization(&smcp.spec, &found);
-    drop(found);
+    Ok(secrets::dereference(&smcp.spec, &found))
+}
 
-    // 2. Deployment, Service, ServiceMonitor, PrometheusRule: each attempted; the first failure is
-    //    reported in the status (Degraded/ApplyFailed) and then returned for a retry with backoff.
+/// What the apply step did, for the status.
+struct AppliedChildren {
+    /// The Deployment as applied, or as last seen when its apply failed.
+    deployment: Option<Deployment>,
+    service_monitor: MonitoringState,
+    prometheus_rule: MonitoringState,
+    http_route: MonitoringState,
+    /// The first failure (reported as Degraded/ApplyFailed, then returned for a retry).
+    failure: Option<Error>,
+}
+
+/// The apply step: every child is attempted (applied when built, deleted when the spec no longer
+/// wants it); the first failure is kept for the status and the retry.
+async fn apply_children(smcp: &SpotifyMcp, ctx: &Context, children: Children) -> AppliedChildren {
+    let (name, ns) = match resources::name_and_namespace(smcp) {
+        Ok(names) => names,
+        Err(e) => {
+            return AppliedChildren {
+                deployment: None,
+                service_monitor: MonitoringState::Failed(e.to_string()),
+                prometheus_rule: MonitoringState::Failed(e.to_string()),
+                http_route: MonitoringState::Failed(e.to_string()),
+                failure: Some(e.into()),
+            };
+        }
+    };
     let mut failure: Option<Error> = None;
-    let mut desired = deployment::build(smcp, &ctx.settings.params, &digest.hash)?;
-    secrets::pass_authorized_at(&mut desired, &authorization);
-    let dep = match apply_child(ctx, &ctx.deployments, ns, desired).await {
+    let deployment = match apply_child(ctx, &ctx.deployments, ns, children.deployment).await {
         Ok(applied) => Some(applied.object),
         Err(e) => {
             failure = Some(e.into());
@@ -752,23 +862,12 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
                 .map(|d| (*d).clone())
         }
     };
-
-    let desired = service::build(smcp)?;
-    if let Err(e) = apply_child(ctx, &ctx.services, ns, desired).await {
+    if let Err(e) = apply_child(ctx, &ctx.services, ns, children.service).await {
         failure.get_or_insert(e.into());
     }
 
     let apis = *ctx.optional_apis.borrow();
-    let sm_state = match reconcile_optional_child(
-        smcp,
-        ctx,
-        &ctx.service_monitors,
-        smcp.spec.metrics.service_monitor.enabled,
-        apis.monitoring.service_monitors,
-        service_monitor::build,
-    )
-    .await
-    {
+    let mut optional = |outcome: Result<MonitoringState, Error>| match outcome {
         Ok(state) => state,
         Err(e) => {
             let state = MonitoringState::Failed(e.summary());
@@ -776,143 +875,149 @@ async fn reconcile_object(smcp: &SpotifyMcp, ctx: &Context) -> Result<Action, Er
             state
         }
     };
-    let pr_state = match reconcile_optional_child(
-        smcp,
-        ctx,
-        &ctx.prometheus_rules,
-        smcp.spec.metrics.prometheus_rule.enabled,
-        apis.monitoring.prometheus_rules,
-        prometheus_rule::build,
-    )
-    .await
-    {
-        Ok(state) => state,
-        Err(e) => {
-            let state = MonitoringState::Failed(e.summary());
-            failure.get_or_insert(e);
-            state
-        }
-    };
-    let hr_state = match reconcile_optional_child(
-        smcp,
-        ctx,
-        &ctx.http_routes,
-        http_route::wanted(smcp),
-        apis.http_routes,
-        http_route::build,
-    )
-    .await
-    {
-        Ok(state) => state,
-        Err(e) => {
-            let state = MonitoringState::Failed(e.summary());
-            failure.get_or_insert(e);
-            state
-        }
-    };
+    let service_monitor = optional(
+        reconcile_optional_child(
+            smcp,
+            ctx,
+            &ctx.service_monitors,
+            children.service_monitor,
+            apis.monitoring.service_monitors,
+        )
+        .await,
+    );
+    let prometheus_rule = optional(
+        reconcile_optional_child(
+            smcp,
+            ctx,
+            &ctx.prometheus_rules,
+            children.prometheus_rule,
+            apis.monitoring.prometheus_rules,
+        )
+        .await,
+    );
+    let http_route = optional(
+        reconcile_optional_child(
+            smcp,
+            ctx,
+            &ctx.http_routes,
+            children.http_route,
+            apis.http_routes,
+        )
+        .await,
+    );
 
     // Scaling, disruption and exposure children of built-in kinds: created while the spec wants
     // them, deleted when it stops; a failure is reported like the Deployment's (Degraded).
     let outcomes = [
-        reconcile_builtin_child(
-            smcp,
-            ctx,
-            &ctx.autoscalers,
-            autoscaler::wanted(smcp),
-            autoscaler::build,
-        )
-        .await,
+        reconcile_builtin_child(smcp, ctx, &ctx.autoscalers, children.autoscaler).await,
         reconcile_builtin_child(
             smcp,
             ctx,
             &ctx.disruption_budgets,
-            disruption_budget::wanted(smcp),
-            disruption_budget::build,
+            children.disruption_budget,
         )
         .await,
-        reconcile_builtin_child(
-            smcp,
-            ctx,
-            &ctx.network_policies,
-            network_policy::wanted(smcp),
-            network_policy::build,
-        )
-        .await,
-        reconcile_builtin_child(
-            smcp,
-            ctx,
-            &ctx.ingresses,
-            ingress::wanted(smcp),
-            ingress::build,
-        )
-        .await,
+        reconcile_builtin_child(smcp, ctx, &ctx.network_policies, children.network_policy).await,
+        reconcile_builtin_child(smcp, ctx, &ctx.ingresses, children.ingress).await,
     ];
     for e in outcomes.into_iter().flatten() {
         failure.get_or_insert(e);
     }
+    AppliedChildren {
+        deployment,
+        service_monitor,
+        prometheus_rule,
+        http_route,
+        failure,
+    }
+}
 
-    // 3. Status, written only when it differs.
-    let apply_error = failure.as_ref().map(Error::summary);
-    let observed = Observed {
-        generation: smcp.metadata.generation,
-        desired_replicas: smcp.spec.replicas,
-        deployment: dep.as_ref(),
-        missing_secrets: &digest.missing_secrets,
-        apply_error: apply_error.as_deref(),
-        service_monitor: sm_state.clone(),
-        prometheus_rule: pr_state.clone(),
-        http_route: hr_state.clone(),
-        selector: resources::selector_string(name),
-        endpoint: resources::endpoint_url(name, ns, smcp.spec.service.port),
-        redirect_uri: resources::redirect_uri(smcp),
-        credentials: &authorization,
-        max_replicas: match (&smcp.spec.autoscaling, smcp.spec.replicas) {
-            (a, replicas) if a.enabled => a.max_replicas.unwrap_or(replicas).max(replicas),
-            (_, replicas) => replicas,
-        },
-        redis: smcp.spec.cache.redis_url.is_some(),
+/// The observe step: what the object's ready server pods say about Spotify, asked at most every
+/// [`SPOTIFY_PROBE_INTERVAL`] (the last answers are reused in between); `None` when the operator
+/// does not ask.
+async fn observe_spotify(
+    smcp: &SpotifyMcp,
+    ctx: &Context,
+) -> Option<(SpotifyMode, Vec<PodReport>)> {
+    if !ctx.settings.probe_servers {
+        return None;
+    }
+    let spec = &smcp.spec;
+    let mode = if spec.sandbox {
+        SpotifyMode::Sandbox
+    } else if spec.hosted().is_some() {
+        SpotifyMode::Hosted
+    } else {
+        SpotifyMode::Account
     };
-    let now = Time(
-        jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-    );
-    let new_status = status::compute(smcp.status.as_ref(), &observed, &now);
-    if smcp.status.as_ref() != Some(&new_status) {
-        let patch = serde_json::json!({
-            "apiVersion": format!("{GROUP}/{VERSION}"),
-            "kind": "SpotifyMcp",
-            "status": new_status,
-        });
-        Api::<SpotifyMcp>::namespaced(client.clone(), ns)
-            .patch_status(
-                name,
-                &PatchParams::apply(MANAGER).force(),
-                &Patch::Apply(&patch),
-            )
-            .await
-            .map_err(Error::Status)?;
-        ctx.metrics.wrote("spotifymcps/status", "apply");
-        publish_transitions(smcp.object_ref(&()), ctx, smcp.status.as_ref(), &new_status).await;
+    let key = ObjectRef::<Stored>::new(&smcp.name_any()).within(&smcp.namespace()?);
+    if let Some((asked, reports)) = lock(&ctx.spotify_reports).get(&key)
+        && asked.elapsed() < SPOTIFY_PROBE_INTERVAL
+    {
+        return Some((mode, reports.clone()));
     }
+    let addresses = ready_pod_addresses(&ctx.pods, smcp);
+    let reports = ctx.prober.ask(&addresses).await;
+    lock(&ctx.spotify_reports).insert(key, (Instant::now(), reports.clone()));
+    Some((mode, reports))
+}
 
-    if let Some(e) = failure {
-        return Err(e);
+/// The addresses of the object's server pods that are Ready and not terminating.
+fn ready_pod_addresses(pods: &Store<Pod>, smcp: &SpotifyMcp) -> Vec<std::net::IpAddr> {
+    let selector = resources::selector_labels(&smcp.name_any());
+    let namespace = smcp.namespace();
+    let mut addresses: Vec<std::net::IpAddr> = pods
+        .state()
+        .iter()
+        .filter(|pod| pod.namespace() == namespace && pod.metadata.deletion_timestamp.is_none())
+        .filter(|pod| {
+            let labels = pod.labels();
+            selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+        })
+        .filter_map(|pod| {
+            let status = pod.status.as_ref()?;
+            let ready = status
+                .conditions
+                .iter()
+                .flatten()
+                .any(|c| c.type_ == "Ready" && c.status == "True");
+            ready.then(|| status.pod_ip.as_deref()?.parse().ok())?
+        })
+        .collect();
+    addresses.sort_unstable();
+    addresses
+}
+
+/// The status step: computes the status from what was observed and writes it only when it
+/// differs; an Event per condition transition.
+async fn write_status(
+    smcp: &SpotifyMcp,
+    name: &str,
+    ns: &str,
+    ctx: &Context,
+    observed: &Observed<'_>,
+    now: &Time,
+) -> Result<(), Error> {
+    let new_status = status::compute(smcp.status.as_ref(), observed, now);
+    if smcp.status.as_ref() == Some(&new_status) {
+        return Ok(());
     }
-    if let MonitoringState::Failed(msg) = sm_state {
-        return Err(Error::ServiceMonitor(msg));
-    }
-    if let MonitoringState::Failed(msg) = pr_state {
-        return Err(Error::PrometheusRule(msg));
-    }
-    if let MonitoringState::Failed(msg) = hr_state {
-        return Err(Error::HttpRoute(msg));
-    }
-    // CredentialsExpiring flips by the clock alone: come back just after it is due.
-    let requeue = status::next_credentials_change(&authorization, now.0)
-        .map_or(ctx.settings.resync, |due| {
-            ctx.settings.resync.min(due + Duration::from_secs(1))
-        });
-    Ok(Action::requeue(requeue))
+    let patch = serde_json::json!({
+        "apiVersion": format!("{GROUP}/{VERSION}"),
+        "kind": "SpotifyMcp",
+        "status": new_status,
+    });
+    Api::<SpotifyMcp>::namespaced(ctx.client.clone(), ns)
+        .patch_status(
+            name,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await
+        .map_err(Error::Status)?;
+    ctx.metrics.wrote("spotifymcps/status", "apply");
+    publish_transitions(smcp.object_ref(&()), ctx, smcp.status.as_ref(), &new_status).await;
+    Ok(())
 }
 
 /// Applies one child unless its cached copy (in `store`) already matches; counts the write.
@@ -944,8 +1049,7 @@ async fn reconcile_builtin_child<K>(
     smcp: &SpotifyMcp,
     ctx: &Context,
     store: &Store<K>,
-    wanted: bool,
-    build: fn(&SpotifyMcp) -> Result<K, BuildError>,
+    desired: Option<K>,
 ) -> Option<Error>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
@@ -954,7 +1058,7 @@ where
         + Clone
         + std::fmt::Debug,
 {
-    match reconcile_optional_child(smcp, ctx, store, wanted, true, build).await {
+    match reconcile_optional_child(smcp, ctx, store, desired, true).await {
         Ok(MonitoringState::Failed(message)) => Some(Error::Child {
             kind: K::kind(&()).into_owned(),
             message,
@@ -966,15 +1070,14 @@ where
 
 /// Reconciles an optional child (ServiceMonitor, PrometheusRule, HTTPRoute, HorizontalPodAutoscaler,
 /// PodDisruptionBudget, NetworkPolicy, Ingress): when the spec does not want it, deletes the one
-/// this object owns; when its API is not served, says so; otherwise applies what `build` makes of
-/// the object.
+/// this object owns (`desired` is `None`); when its API is not served, says so; otherwise applies
+/// `desired`.
 async fn reconcile_optional_child<K>(
     smcp: &SpotifyMcp,
     ctx: &Context,
     store: &Store<K>,
-    enabled: bool,
+    desired: Option<K>,
     api_available: bool,
-    build: fn(&SpotifyMcp) -> Result<K, BuildError>,
 ) -> Result<MonitoringState, Error>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
@@ -984,7 +1087,7 @@ where
         + std::fmt::Debug,
 {
     let (name, ns) = resources::name_and_namespace(smcp)?;
-    if !enabled {
+    let Some(desired) = desired else {
         let cached = store.get(&ObjectRef::new(name).within(ns));
         let ours = cached.as_deref().is_some_and(|child| {
             child
@@ -1015,11 +1118,11 @@ where
             }
         }
         return Ok(MonitoringState::Disabled);
-    }
+    };
     if !api_available {
         return Ok(MonitoringState::CrdMissing);
     }
-    match apply_child(ctx, store, ns, build(smcp)?).await {
+    match apply_child(ctx, store, ns, desired).await {
         Ok(_) => Ok(MonitoringState::Applied),
         Err(e) => match e.kube_error() {
             Some(kube::Error::Api(s)) if s.code == 404 => Ok(MonitoringState::CrdMissing),

@@ -1,8 +1,9 @@
 //! spotify-mcp-operator: runs Spotify MCP servers described by `SpotifyMcp` objects.
 //!
 //! Data flows one way: watch `SpotifyMcp` (and the children it owns) -> read the referenced Secrets
-//! -> build the desired children (pure, [`resources`]) -> server-side apply -> compute the status
-//! (pure, [`status`]) -> write it only if it changed.
+//! (dereference) -> build every desired child (pure, [`resources::build`]) -> server-side apply
+//! ([`apply`]) -> ask the ready server pods about Spotify ([`probe`]) -> compute the status (pure,
+//! [`status`]) -> write it only if it changed.
 
 pub mod apply;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod crd;
 pub mod http;
 pub mod leader;
 pub mod metrics;
+pub mod probe;
 pub mod quantity;
 pub mod resources;
 pub mod secrets;

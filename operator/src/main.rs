@@ -84,6 +84,15 @@ struct RunArgs {
     /// Namespace of the leader Lease (in a pod: its own namespace via the downward API).
     #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
     lease_namespace: String,
+    /// Namespace of the operator's own pods (in a pod: via the downward API): the NetworkPolicies
+    /// it writes admit its pods there, so it can read the servers' /status. Unset outside a pod.
+    #[arg(long, env = "POD_NAMESPACE")]
+    operator_namespace: Option<String>,
+    /// Ask each ready server pod about Spotify (GET <pod IP>:8000/status, 2 s timeout) for the
+    /// SpotifyReachable condition; needs a network path from the operator to the pods.
+    #[arg(long, env = "SPOTIFY_MCP_OPERATOR_PROBE_SERVERS", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    probe_servers: bool,
     /// This replica's identity in the Lease and in Events (default: host name and process id).
     #[arg(long, env = "POD_NAME")]
     identity: Option<String>,
@@ -210,6 +219,7 @@ async fn run(args: RunArgs) -> Result<(), RunError> {
         params: BuildParams {
             default_image: args.default_image.clone(),
             cluster_domain: args.cluster_domain.clone(),
+            operator_namespace: args.operator_namespace.clone(),
         },
         namespace: args.namespace.clone(),
         concurrency: args.concurrency,
@@ -217,6 +227,7 @@ async fn run(args: RunArgs) -> Result<(), RunError> {
         discovery_interval: args.discovery_interval,
         backoff_max: args.max_backoff,
         instance: Some(identity.clone()),
+        probe_servers: args.probe_servers,
         ..Settings::default()
     };
 

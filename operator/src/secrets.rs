@@ -192,6 +192,26 @@ pub fn digest(refs: &References, found: &BTreeMap<String, Secret>) -> SecretDige
     }
 }
 
+/// What the reconcile dereferences of a `SpotifyMcp` before it builds the children: the digest
+/// of the referenced Secret keys (and which Secrets are missing), and when the user authorised
+/// the credentials. No Secret value is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dereferenced {
+    /// The referenced keys' digest and the missing Secrets.
+    pub digest: SecretDigest,
+    /// When the user authorised the Spotify credentials.
+    pub authorization: Authorization,
+}
+
+/// [`Dereferenced`] from the Secrets `spec` references, as found (fetched by name; absent = not
+/// found).
+pub fn dereference(spec: &SpotifyMcpSpec, found: &BTreeMap<String, Secret>) -> Dereferenced {
+    Dereferenced {
+        digest: digest(&references(spec), found),
+        authorization: authorization(spec, found),
+    }
+}
+
 /// A key's value, from `data` or (for objects not yet normalised by the API server) `stringData`.
 fn value(secret: &Secret, key: &str) -> Option<Vec<u8>> {
     if let Some(v) = secret.data.as_ref().and_then(|d| d.get(key)) {

@@ -29,6 +29,202 @@ pub mod types {
     /// More than one replica may run, and they share sessions, the rate budget and the cache
     /// through Redis (absent while at most one replica can run).
     pub const SHARED_STATE: &str = "SharedState";
+    /// The ready server pods say (at their `/status`) that Spotify accepts their credentials
+    /// and is not holding their requests back (absent when the operator does not ask them).
+    pub const SPOTIFY_REACHABLE: &str = "SpotifyReachable";
+}
+
+/// How a server talks to Spotify, which decides what its `/status` check covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpotifyMode {
+    /// One Spotify account (`spec.spotify`): its refresh token, or app-only client credentials.
+    Account,
+    /// Hosted mode: the app's client credentials (each user's own sign-in is not checked).
+    Hosted,
+    /// The built-in sandbox (`spec.sandbox`).
+    Sandbox,
+}
+
+/// What one ready server pod answered at `/status`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PodReport {
+    /// The credentials work; `rate_limited_for`: seconds Spotify's last 429 still holds this app's
+    /// requests back, if it does.
+    Usable {
+        /// Seconds left of the 429 hold.
+        rate_limited_for: Option<u64>,
+    },
+    /// The credentials do not work; `error` is the server's kind of failure (`reauth_required`,
+    /// `transport`, `rate_limited`, ...; `pending` while the first token is being obtained).
+    Unusable {
+        /// The server's kind of failure.
+        error: String,
+        /// Seconds left of the 429 hold.
+        rate_limited_for: Option<u64>,
+    },
+    /// No answer in time, or not the expected JSON (an older server, a NetworkPolicy in the way).
+    NoAnswer,
+}
+
+/// The pods' answers, for the `SpotifyReachable` condition.
+#[derive(Clone, Copy, Debug)]
+pub struct SpotifyHealth<'a> {
+    /// What the check covers.
+    pub mode: SpotifyMode,
+    /// One report per ready server pod.
+    pub reports: &'a [PodReport],
+}
+
+/// Why a pod reports Spotify unusable, in the order the condition's reason prefers them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum SpotifyProblem {
+    TokenRefused,
+    Unreachable,
+    RateLimited,
+    SpotifyError,
+}
+
+fn problem_of(report: &PodReport) -> Option<(SpotifyProblem, Option<u64>)> {
+    match report {
+        PodReport::NoAnswer => None,
+        PodReport::Usable { rate_limited_for } => {
+            rate_limited_for.map(|s| (SpotifyProblem::RateLimited, Some(s)))
+        }
+        PodReport::Unusable {
+            error,
+            rate_limited_for,
+        } => Some(match error.as_str() {
+            "pending" => return None,
+            "reauth_required" | "unauthorized" => (SpotifyProblem::TokenRefused, None),
+            "transport" | "timeout" => (SpotifyProblem::Unreachable, None),
+            "rate_limited" => (SpotifyProblem::RateLimited, *rate_limited_for),
+            _ if rate_limited_for.is_some() => (SpotifyProblem::RateLimited, *rate_limited_for),
+            _ => (SpotifyProblem::SpotifyError, None),
+        }),
+    }
+}
+
+/// The `SpotifyReachable` condition: True when every ready pod that answered says its
+/// credentials work and no 429 holds it back; False with the most telling problem and how many
+/// pods report it; Unknown when no pod could be asked or none answered. Messages carry counts,
+/// kinds and times, never anything a pod said in free text.
+fn spotify_condition(health: &SpotifyHealth<'_>, now: jiff::Timestamp) -> Condition {
+    let type_ = types::SPOTIFY_REACHABLE;
+    let unknown = |reason: &str, message: String| Condition {
+        status: "Unknown".to_owned(),
+        ..condition(type_, false, reason, message)
+    };
+    let total = health.reports.len();
+    if total == 0 {
+        return unknown(
+            "NoReadyPods",
+            "no ready server pod to ask about Spotify".to_owned(),
+        );
+    }
+    let answered: Vec<&PodReport> = health
+        .reports
+        .iter()
+        .filter(|r| match r {
+            PodReport::NoAnswer => false,
+            PodReport::Unusable { error, .. } => error != "pending",
+            PodReport::Usable { .. } => true,
+        })
+        .collect();
+    if answered.is_empty() {
+        return unknown(
+            "NoAnswer",
+            format!(
+                "none of the {total} ready server pods answered /status on port 8000 (still                  obtaining a token, an older server, or a NetworkPolicy that does not admit the                  operator's pods)"
+            ),
+        );
+    }
+    let silent = total - answered.len();
+    let silent_note = if silent > 0 {
+        format!("; {silent} of {total} did not answer")
+    } else {
+        String::new()
+    };
+    let problems: Vec<(SpotifyProblem, Option<u64>)> =
+        answered.iter().filter_map(|r| problem_of(r)).collect();
+    let Some(worst) = problems.iter().map(|(p, _)| *p).min() else {
+        let what = match health.mode {
+            SpotifyMode::Account => "Spotify accepts the credentials",
+            SpotifyMode::Hosted => {
+                "Spotify accepts the app's client credentials (users' own sign-ins are not checked)"
+            }
+            SpotifyMode::Sandbox => "the built-in sandbox answers",
+        };
+        return condition(
+            type_,
+            true,
+            "Reachable",
+            format!(
+                "{what} on {} of {total} ready pods{silent_note}",
+                answered.len()
+            ),
+        );
+    };
+    let count = problems.iter().filter(|(p, _)| *p == worst).count();
+    let of = format!("{count} of {total} ready pods");
+    let credentials = match health.mode {
+        SpotifyMode::Hosted => "the app's client ID and secret (spec.spotify)",
+        _ => "the credentials in spec.spotify's Secret (refresh token or client ID and secret)",
+    };
+    let (reason, message) = match worst {
+        SpotifyProblem::TokenRefused => (
+            "TokenRefused",
+            format!(
+                "Spotify's accounts service refuses {credentials} on {of}: revoked, expired or                  wrong; MCP calls fail until the Secret holds working ones"
+            ),
+        ),
+        SpotifyProblem::Unreachable => (
+            "Unreachable",
+            format!(
+                "{of} cannot reach Spotify (connection failed or timed out): check the network,                  proxy, DNS and TLS trust between the pods and Spotify"
+            ),
+        ),
+        SpotifyProblem::RateLimited => {
+            let longest = problems
+                .iter()
+                .filter(|(p, _)| *p == worst)
+                .filter_map(|(_, s)| *s)
+                .max();
+            let until = longest
+                .and_then(|s| i64::try_from(s).ok())
+                .and_then(|s| now.checked_add(jiff::SignedDuration::from_secs(s)).ok());
+            (
+                "RateLimited",
+                match until {
+                    Some(until) => format!(
+                        "Spotify rate-limits this app (HTTP 429): {of} send nothing to Spotify                          until {until}"
+                    ),
+                    None => format!("Spotify rate-limits this app (HTTP 429) on {of}"),
+                },
+            )
+        }
+        SpotifyProblem::SpotifyError => {
+            let mut kinds: Vec<&str> = answered
+                .iter()
+                .filter_map(|r| match r {
+                    PodReport::Unusable { error, .. }
+                        if problem_of(r).is_some_and(|(p, _)| p == worst) =>
+                    {
+                        Some(error.as_str())
+                    }
+                    _ => None,
+                })
+                .collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            // The kinds are the server's short names; bound them anyway.
+            let kinds: String = kinds.join(", ").chars().take(200).collect();
+            (
+                "SpotifyError",
+                format!("{of} cannot use Spotify ({kinds}); see a pod's /status and logs"),
+            )
+        }
+    };
+    condition(type_, false, reason, format!("{message}{silent_note}"))
 }
 
 /// How long a Spotify refresh token works after the user authorised: six calendar months,
@@ -201,6 +397,9 @@ pub struct Observed<'a> {
     pub max_replicas: i32,
     /// `spec.cache.redisUrl` is set.
     pub redis: bool,
+    /// What the ready server pods said about Spotify; `None` when they were not asked (the
+    /// condition is then left out).
+    pub spotify: Option<SpotifyHealth<'a>>,
 }
 
 /// `SharedState` when more than one replica may run: without Redis a 2025-11-25 session lives
@@ -480,7 +679,13 @@ pub fn compute(
     .chain(shared_state_condition(
         observed.max_replicas,
         observed.redis,
-    ));
+    ))
+    .chain(
+        observed
+            .spotify
+            .as_ref()
+            .map(|health| spotify_condition(health, now.0)),
+    );
     let conditions = stamped(conditions, previous, observed.generation, now);
 
     SpotifyMcpStatus {
@@ -567,7 +772,7 @@ pub fn is_warning(c: &Condition) -> bool {
         }
         types::READY => c.status == "False" && c.reason == "ProgressDeadlineExceeded",
         types::CREDENTIALS_EXPIRING => c.status == "True",
-        types::SHARED_STATE => c.status == "False",
+        types::SHARED_STATE | types::SPOTIFY_REACHABLE => c.status == "False",
         _ => false,
     }
 }
@@ -697,6 +902,7 @@ mod tests {
             credentials: &Authorization::NotApplicable,
             max_replicas: desired,
             redis: false,
+            spotify: None,
         }
     }
 
@@ -1233,5 +1439,167 @@ mod tests {
             credentials(&s).is_none(),
             "sandbox or no spec.spotify: no condition"
         );
+    }
+
+    fn spotify_status(mode: SpotifyMode, reports: &[PodReport], now: &Time) -> SpotifyMcpStatus {
+        let d = healthy(2);
+        let observed = Observed {
+            spotify: Some(SpotifyHealth { mode, reports }),
+            ..observed(Some(&d), 2)
+        };
+        compute(None, &observed, now)
+    }
+
+    fn reachable(s: &SpotifyMcpStatus) -> (&str, &str, &str) {
+        let c = get(s, types::SPOTIFY_REACHABLE);
+        (c.status.as_str(), c.reason.as_str(), c.message.as_str())
+    }
+
+    const OK: PodReport = PodReport::Usable {
+        rate_limited_for: None,
+    };
+
+    fn unusable(error: &str) -> PodReport {
+        PodReport::Unusable {
+            error: error.to_owned(),
+            rate_limited_for: None,
+        }
+    }
+
+    #[test]
+    fn spotify_is_reachable_when_every_ready_pod_says_so() {
+        let s = spotify_status(SpotifyMode::Account, &[OK, OK], &at(1_000));
+        let (status, reason, message) = reachable(&s);
+        assert_eq!((status, reason), ("True", "Reachable"));
+        assert!(message.contains("2 of 2 ready pods"), "{message}");
+        // A pod that did not answer is named, but does not make the others' answer false.
+        let s = spotify_status(SpotifyMode::Sandbox, &[OK, PodReport::NoAnswer], &at(1_000));
+        let (status, _, message) = reachable(&s);
+        assert_eq!(status, "True");
+        assert!(
+            message.contains("built-in sandbox") && message.contains("1 of 2 did not answer"),
+            "{message}"
+        );
+        // Without reports the condition is not there at all.
+        let d = healthy(1);
+        let none = compute(None, &observed(Some(&d), 1), &at(1_000));
+        assert!(find(Some(&none), types::SPOTIFY_REACHABLE).is_none());
+    }
+
+    #[test]
+    fn a_refused_token_is_false_with_the_reason_and_how_many_pods_say_it() {
+        let s = spotify_status(
+            SpotifyMode::Account,
+            &[OK, unusable("reauth_required")],
+            &at(1_000),
+        );
+        let (status, reason, message) = reachable(&s);
+        assert_eq!((status, reason), ("False", "TokenRefused"));
+        assert!(message.contains("1 of 2 ready pods"), "{message}");
+        assert!(is_warning(get(&s, types::SPOTIFY_REACHABLE)));
+        // Ready is about the pods, not Spotify: it stays True.
+        assert_eq!(get(&s, types::READY).status, "True");
+
+        let s = spotify_status(SpotifyMode::Hosted, &[unusable("unauthorized")], &at(1_000));
+        let (_, reason, message) = reachable(&s);
+        assert_eq!(reason, "TokenRefused");
+        assert!(
+            message.contains("the app's client ID and secret"),
+            "{message}"
+        );
+
+        let s = spotify_status(
+            SpotifyMode::Account,
+            &[unusable("transport"), unusable("timeout")],
+            &at(1_000),
+        );
+        let (_, reason, message) = reachable(&s);
+        assert_eq!(reason, "Unreachable");
+        assert!(message.contains("2 of 2 ready pods"), "{message}");
+
+        let s = spotify_status(SpotifyMode::Account, &[unusable("api")], &at(1_000));
+        let (_, reason, message) = reachable(&s);
+        assert_eq!(reason, "SpotifyError");
+        assert!(message.contains("(api)"), "{message}");
+    }
+
+    #[test]
+    fn a_rate_limit_hold_says_until_when() {
+        let held = PodReport::Usable {
+            rate_limited_for: Some(90),
+        };
+        let s = spotify_status(SpotifyMode::Account, &[held.clone(), OK], &at(1_000));
+        let (status, reason, message) = reachable(&s);
+        assert_eq!((status, reason), ("False", "RateLimited"));
+        assert!(
+            message.contains("1 of 2 ready pods") && message.contains("until 1970-01-01T00:18:10Z"),
+            "{message}"
+        );
+        // A refused token says more than a rate limit: it is the reason when both are reported.
+        let s = spotify_status(
+            SpotifyMode::Account,
+            &[held, unusable("reauth_required")],
+            &at(1_000),
+        );
+        assert_eq!(reachable(&s).1, "TokenRefused");
+    }
+
+    #[test]
+    fn unknown_when_no_pod_could_be_asked_or_none_answered() {
+        let s = spotify_status(SpotifyMode::Account, &[], &at(1_000));
+        assert_eq!(reachable(&s).0, "Unknown");
+        assert_eq!(reachable(&s).1, "NoReadyPods");
+        let s = spotify_status(
+            SpotifyMode::Account,
+            &[PodReport::NoAnswer, unusable("pending")],
+            &at(1_000),
+        );
+        let (status, reason, message) = reachable(&s);
+        assert_eq!((status, reason), ("Unknown", "NoAnswer"));
+        assert!(
+            message.contains("none of the 2 ready server pods"),
+            "{message}"
+        );
+        assert!(!is_warning(get(&s, types::SPOTIFY_REACHABLE)));
+    }
+
+    #[test]
+    fn an_event_only_when_spotify_reachability_changes() {
+        let ok = spotify_status(SpotifyMode::Account, &[OK], &at(1_000));
+        let d = healthy(2);
+        let next = |reports: &[PodReport], previous: &SpotifyMcpStatus, now: i64| {
+            let observed = Observed {
+                spotify: Some(SpotifyHealth {
+                    mode: SpotifyMode::Account,
+                    reports,
+                }),
+                ..observed(Some(&d), 2)
+            };
+            compute(Some(previous), &observed, &at(now))
+        };
+        let refused = [unusable("reauth_required")];
+        let failing = next(&refused, &ok, 2_000);
+        let moved = transitions(Some(&ok), &failing);
+        assert_eq!(moved.len(), 1, "{moved:?}");
+        assert_eq!(moved[0].type_, types::SPOTIFY_REACHABLE);
+        assert!(is_warning(moved[0]));
+        // Still failing at the next resync: no Event, and nothing to write.
+        let again = next(&refused, &failing, 3_000);
+        assert!(transitions(Some(&failing), &again).is_empty());
+        assert_eq!(again, failing);
+        // A rate-limit hold whose end moves changes the message only: no Event.
+        let held = |s: u64| {
+            [PodReport::Usable {
+                rate_limited_for: Some(s),
+            }]
+        };
+        let limited = next(&held(60), &ok, 4_000);
+        let later = next(&held(120), &limited, 4_010);
+        assert!(transitions(Some(&limited), &later).is_empty());
+        // Back to normal: one Normal Event.
+        let back = next(&[OK], &failing, 5_000);
+        let moved = transitions(Some(&failing), &back);
+        assert_eq!(moved.len(), 1);
+        assert!(!is_warning(moved[0]));
     }
 }

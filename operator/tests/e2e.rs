@@ -565,6 +565,7 @@ fn a_resync_with_nothing_changed_writes_nothing() {
     let params = BuildParams {
         default_image: E2E_IMAGE.to_owned(),
         cluster_domain: "cluster.local".to_owned(),
+        operator_namespace: None,
     };
     let mut desired = deployment::build(&smcp, &params, &secret_hash).expect("builds");
     let applied_hash = hash_of(&desired).expect("hash");

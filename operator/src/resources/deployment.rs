@@ -436,6 +436,7 @@ mod tests {
         BuildParams {
             default_image: "ghcr.io/spotify-mcp/spotify-mcp-server:9.9.9".to_owned(),
             cluster_domain: "cluster.local".to_owned(),
+            operator_namespace: None,
         }
     }
 

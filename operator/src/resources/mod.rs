@@ -8,7 +8,10 @@ use kube::Resource;
 
 use crate::crd::SpotifyMcp;
 
+pub use children::{Children, build};
+
 pub mod autoscaler;
+pub mod children;
 pub mod deployment;
 pub mod disruption_budget;
 pub mod http_route;
@@ -67,6 +70,9 @@ pub struct BuildParams {
     pub default_image: String,
     /// DNS suffix of the cluster (`cluster.local`), for the allowed host names.
     pub cluster_domain: String,
+    /// Namespace of the operator's own pods, when it runs in one: the NetworkPolicies it writes
+    /// admit them on the server port, so it can read the servers' `/status`.
+    pub operator_namespace: Option<String>,
 }
 
 impl Default for BuildParams {
@@ -74,6 +80,7 @@ impl Default for BuildParams {
         Self {
             default_image: crate::config::default_server_image(),
             cluster_domain: "cluster.local".to_owned(),
+            operator_namespace: None,
         }
     }
 }

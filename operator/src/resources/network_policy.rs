@@ -1,5 +1,6 @@
 //! The NetworkPolicy (networking.k8s.io/v1) of `spec.networkPolicy`: the server pods accept
-//! connections on their port only from the listed peers and from the monitoring namespace.
+//! connections on their port only from the listed peers, the monitoring namespace and the
+//! operator's own pods (which read each server's `/status` for the `SpotifyReachable` condition).
 
 use std::collections::BTreeMap;
 
@@ -10,11 +11,26 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{BuildError, child_meta, name_and_namespace, selector_labels};
+use super::{BuildError, BuildParams, child_meta, name_and_namespace, selector_labels};
 use crate::crd::{CONTAINER_PORT, SpotifyMcp};
 
 /// The label every namespace carries with its own name.
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// Labels of the operator's pods as its chart (charts/spotify-mcp-operator) sets them, whatever
+/// the release is called: the NetworkPolicy admits pods with these labels in the operator's
+/// namespace.
+pub const OPERATOR_POD_LABELS: [(&str, &str); 2] = [
+    ("app.kubernetes.io/component", "operator"),
+    ("app.kubernetes.io/part-of", "spotify-mcp"),
+];
+
+fn match_labels(labels: impl IntoIterator<Item = (String, String)>) -> Option<LabelSelector> {
+    Some(LabelSelector {
+        match_labels: Some(labels.into_iter().collect()),
+        ..LabelSelector::default()
+    })
+}
 
 /// Whether `smcp` should have a NetworkPolicy.
 pub fn wanted(smcp: &SpotifyMcp) -> bool {
@@ -22,7 +38,7 @@ pub fn wanted(smcp: &SpotifyMcp) -> bool {
 }
 
 /// The desired NetworkPolicy of `smcp` (whether one should exist is [`wanted`]).
-pub fn build(smcp: &SpotifyMcp) -> Result<NetworkPolicy, BuildError> {
+pub fn build(smcp: &SpotifyMcp, params: &BuildParams) -> Result<NetworkPolicy, BuildError> {
     let (name, _) = name_and_namespace(smcp)?;
     let spec = &smcp.spec.network_policy;
     let mut from: Vec<NetworkPolicyPeer> = spec
@@ -44,6 +60,18 @@ pub fn build(smcp: &SpotifyMcp) -> Result<NetworkPolicy, BuildError> {
                 ..LabelSelector::default()
             }),
             ..NetworkPolicyPeer::default()
+        });
+    }
+    if let Some(namespace) = &params.operator_namespace {
+        from.push(NetworkPolicyPeer {
+            namespace_selector: match_labels([(
+                NAMESPACE_NAME_LABEL.to_owned(),
+                namespace.clone(),
+            )]),
+            pod_selector: match_labels(
+                OPERATOR_POD_LABELS.map(|(k, v)| (k.to_owned(), v.to_owned())),
+            ),
+            ip_block: None,
         });
     }
     // No peer at all: no rule, which with policyTypes [Ingress] denies all ingress. (An empty
@@ -98,7 +126,7 @@ mod tests {
             ]}}),
         );
         assert!(wanted(&smcp));
-        let np = build(&smcp).expect("builds");
+        let np = build(&smcp, &BuildParams::default()).expect("builds");
         let spec = np.spec.as_ref().expect("spec");
         assert_eq!(
             spec.pod_selector
@@ -135,7 +163,9 @@ mod tests {
     fn the_monitoring_namespace_is_configurable_and_can_be_left_out() {
         let smcp = object(json!({"sandbox": true, "networkPolicy": {"enabled": true,
             "monitoringNamespace": "observability"}}));
-        let from = rule(&build(&smcp).expect("builds")).from.expect("from");
+        let from = rule(&build(&smcp, &BuildParams::default()).expect("builds"))
+            .from
+            .expect("from");
         assert_eq!(from.len(), 1);
         assert_eq!(
             from[0]
@@ -149,10 +179,44 @@ mod tests {
         );
         let closed = object(json!({"sandbox": true, "networkPolicy": {"enabled": true,
             "monitoringNamespace": ""}}));
-        let np = build(&closed).expect("builds");
+        let np = build(&closed, &BuildParams::default()).expect("builds");
         let spec = np.spec.expect("spec");
         assert_eq!(spec.policy_types, Some(vec!["Ingress".to_owned()]));
         assert_eq!(spec.ingress, None, "no rule: denies all ingress");
         assert!(!wanted(&object(json!({"sandbox": true}))));
+    }
+
+    #[test]
+    fn the_operator_pods_are_admitted_when_the_operator_knows_its_namespace() {
+        let params = BuildParams {
+            operator_namespace: Some("spotify-mcp-system".to_owned()),
+            ..BuildParams::default()
+        };
+        let closed = object(json!({"sandbox": true, "networkPolicy": {"enabled": true,
+            "monitoringNamespace": ""}}));
+        let from = rule(&build(&closed, &params).expect("builds"))
+            .from
+            .expect("from");
+        assert_eq!(from.len(), 1);
+        let labels = |s: &Option<LabelSelector>| s.as_ref().and_then(|s| s.match_labels.clone());
+        assert_eq!(
+            labels(&from[0].namespace_selector),
+            Some(BTreeMap::from([(
+                "kubernetes.io/metadata.name".into(),
+                "spotify-mcp-system".into()
+            )]))
+        );
+        // Both selectors in one peer: those pods in that namespace, not either.
+        assert_eq!(
+            labels(&from[0].pod_selector),
+            Some(BTreeMap::from([
+                ("app.kubernetes.io/component".into(), "operator".into()),
+                ("app.kubernetes.io/part-of".into(), "spotify-mcp".into())
+            ]))
+        );
+        let ports = rule(&build(&closed, &params).expect("builds"))
+            .ports
+            .expect("ports");
+        assert_eq!(ports[0].port, Some(IntOrString::Int(8000)));
     }
 }

@@ -455,6 +455,8 @@ impl Operator {
                 "ghcr.io/spotify-mcp/spotify-mcp-server:e2e",
             ])
             .args(["--log", "spotify_mcp_operator=debug,info"])
+            // kwok's pods have made-up addresses that are not on this machine: never connect.
+            .args(["--probe-servers", "false"])
             .args(extra)
             .env("KUBECONFIG", &cluster.kubeconfig)
             .stdout(file)
