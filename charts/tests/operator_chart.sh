@@ -86,6 +86,9 @@ for e in c.get("env", []):
         path = e["valueFrom"]["fieldRef"]["fieldPath"]
         env[e["name"]] = {"metadata.namespace": ns, "metadata.name": identity}[path]
 env["SPOTIFY_MCP_OPERATOR_BIND"] = f"127.0.0.1:{port}"
+# kwok's pods have made-up addresses that are not on this machine: the host operator must not
+# connect to them (it still watches the pods, so the pods rule is exercised).
+env["SPOTIFY_MCP_OPERATOR_PROBE_SERVERS"] = "false"
 open(f"{out}/env", "w").write("".join(f"{k}={v}\0" for k, v in env.items()))
 open(f"{out}/args", "w").write("".join(f"{a}\0" for a in c.get("args", [])))
 EOF
