@@ -28,7 +28,9 @@ OPERATOR_DEPLOYMENT = "op-spotify-mcp-operator"
 def operator_values(images: Images) -> list[str]:
     repo, tag = images.operator.rsplit(":", 1)
     return ["--set", f"image.repository={repo}", "--set", f"image.tag={tag}", "--set", "image.pullPolicy=Never",
-            "--set", f"operator.defaultServerImage={images.server}", "--set", f"tests.image={images.server}"]
+            "--set", f"operator.defaultServerImage={images.server}", "--set", f"tests.image={images.server}",
+            # A short resync: the pods are asked about Spotify on the resync, not on every event.
+            "--set", "operator.extraArgs={--resync=10s}"]
 
 
 @pytest.fixture(scope="module")
@@ -247,6 +249,92 @@ def test_a_killed_container_and_a_deleted_pod_are_replaced(cluster: Cluster, ope
                timeout=120, what="a replacement pod Ready")
     cluster.wait_condition(APPS_NS, "smcp", name, "Ready", timeout=60)
     cluster.kubectl("-n", APPS_NS, "delete", "smcp", name, "--wait=true")
+
+
+RESTRICTED_CONTAINER = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
+                        "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def fake_spotify(image: str) -> list[str]:
+    """The server image's `sandbox` subcommand as a stand-alone fake Spotify (Web API and accounts
+    service) behind a Service, so that a test can break it through its /sandbox/... knobs."""
+    labels = {"app.kubernetes.io/name": "fake-spotify"}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "fake-spotify", "labels": labels},
+           "spec": {"automountServiceAccountToken": False, "containers": [{
+               "name": "sandbox", "image": image, "imagePullPolicy": "Never",
+               "args": ["sandbox", "--bind", "0.0.0.0:9000"],
+               "ports": [{"containerPort": 9000, "name": "http"}],
+               "readinessProbe": {"tcpSocket": {"port": 9000}, "periodSeconds": 2},
+               "securityContext": RESTRICTED_CONTAINER}]}}
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "fake-spotify"},
+               "spec": {"selector": labels, "ports": [{"port": 9000, "targetPort": 9000, "name": "http"}]}}
+    return [json.dumps(pod), json.dumps(service)]
+
+
+async def test_spotify_reachable_follows_what_the_pods_say_while_they_stay_ready(cluster: Cluster, operator: str,
+                                                                                 images: Images):
+    """A server pointed at a fake Spotify: the operator asks its pod's /status and reports
+    SpotifyReachable=True; once the fake Spotify revokes the refresh token (and the server learns
+    it on its next call), the condition turns False with reason TokenRefused and a Warning Event,
+    while the pod stays the same, Ready, and the SpotifyMcp stays Ready."""
+    name = "health"
+    for manifest in fake_spotify(images.server):
+        cluster.apply(manifest, APPS_NS)
+    eventually(lambda: cluster.ready_pods(APPS_NS, "app.kubernetes.io/name=fake-spotify"), timeout=60,
+               what="the fake Spotify pod Ready")
+    creds = {"client-id": "sandbox-client-id", "client-secret": "sandbox-client-secret",
+             "refresh-token": "sandbox-refresh-token"}
+    cluster.apply(json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "health-spotify"},
+                              "type": "Opaque", "stringData": creds}), APPS_NS)
+    base = f"http://fake-spotify.{APPS_NS}.svc:9000"
+    cluster.apply(json.dumps({"apiVersion": "spotifymcp.dev/v1alpha1", "kind": "SpotifyMcp",
+                              "metadata": {"name": name}, "spec": {
+                                  "spotify": {"secretName": "health-spotify", "apiBaseUrl": f"{base}/v1",
+                                              "accountsBaseUrl": base},
+                                  "networkPolicy": {"enabled": True, "monitoringNamespace": ""}}}), APPS_NS)
+    cluster.wait_condition(APPS_NS, "smcp", name, "Ready", timeout=120)
+    t0 = time.monotonic()
+    up = cluster.wait_condition(APPS_NS, "smcp", name, "SpotifyReachable", timeout=60)
+    print(f"Ready -> SpotifyReachable=True in {time.monotonic() - t0:.1f} s")
+    assert up["reason"] == "Reachable" and "1 of 1 ready pods" in up["message"], up
+    (pod,) = server_pods(cluster, name)
+
+    # The NetworkPolicy it writes admits the operator's pods (this CNI does not enforce it).
+    np = cluster.kubectl_json("-n", APPS_NS, "get", "networkpolicy", name)
+    peers = np["spec"]["ingress"][0]["from"]
+    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": OPERATOR_NS}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/component": "operator",
+                                            "app.kubernetes.io/part-of": "spotify-mcp"}}} in peers, peers
+
+    # Spotify refuses the credentials from now on: the refresh token is revoked and every access
+    # token expired. The server learns it on its next call (401, then invalid_grant on refresh).
+    with cluster.port_forward(APPS_NS, "pod/fake-spotify", 9000) as port:
+        async with httpx.AsyncClient(timeout=10) as http:
+            r = await http.post(f"http://127.0.0.1:{port}/sandbox/tokens/revoke",
+                                json={"refresh_token": "sandbox-refresh-token", "access_tokens": True})
+            assert r.status_code == 200 and r.json()["refresh_token_revoked"], r.text
+    with cluster.port_forward(APPS_NS, f"pod/{pod['metadata']['name']}", 8000) as port:
+        async with mcp_http(f"http://127.0.0.1:{port}/mcp") as client:
+            result = await client.call_tool("search", {"query": "daft punk", "types": ["track"], "limit": 1})
+            assert result.is_error, result
+    t1 = time.monotonic()
+    down = cluster.wait_condition(APPS_NS, "smcp", name, "SpotifyReachable", status="False", timeout=90)
+    print(f"token revoked -> SpotifyReachable=False in {time.monotonic() - t1:.1f} s")
+    assert down["reason"] == "TokenRefused" and "1 of 1 ready pods" in down["message"], down
+    assert "sandbox-refresh-token" not in json.dumps(cluster.kubectl_json("-n", APPS_NS, "get", "smcp", name))
+
+    # The pod is the same one, still Ready; so is the SpotifyMcp.
+    (still,) = server_pods(cluster, name)
+    assert still["metadata"]["name"] == pod["metadata"]["name"]
+    assert still["status"]["containerStatuses"][0]["restartCount"] == pod["status"]["containerStatuses"][0]["restartCount"]
+    assert cluster.condition(APPS_NS, "smcp", name, "Ready")["status"] == "True"
+    events = cluster.kubectl_json("-n", APPS_NS, "get", "events.events.k8s.io")["items"]
+    refused = [e for e in events if e.get("reason") == "TokenRefused" and e["regarding"]["name"] == name]
+    assert refused and refused[0]["type"] == "Warning", [(e.get("reason"), e.get("note")) for e in events]
+
+    cluster.kubectl("-n", APPS_NS, "delete", "smcp", name, "--wait=true")
+    cluster.kubectl("-n", APPS_NS, "delete", "pod,service", "fake-spotify", "--wait=true")
+    cluster.kubectl("-n", APPS_NS, "delete", "secret", "health-spotify")
 
 
 def test_every_pod_was_admitted_under_the_restricted_standard(cluster: Cluster, operator: str):
