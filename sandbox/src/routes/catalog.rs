@@ -7,9 +7,9 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::{Caller, Origin, Params, Path, find, ok, render};
-use crate::sandbox::SandboxState;
-use crate::sandbox::error::ApiError;
-use crate::sandbox::world::catalog::Kind;
+use crate::SandboxState;
+use crate::error::ApiError;
+use crate::world::catalog::Kind;
 
 pub fn routes() -> Router<SandboxState> {
     Router::new()

@@ -8,12 +8,12 @@ use axum::routing::{get, put};
 use serde_json::{Value, json};
 
 use super::{Me, Origin, Params, empty_ok, list, ok, render, split_uri};
-use crate::sandbox::SandboxState;
-use crate::sandbox::error::ApiError;
-use crate::sandbox::json::window;
-use crate::sandbox::world::catalog::{Catalog, ItemRef, Kind};
-use crate::sandbox::world::library::LibraryItem;
-use crate::sandbox::world::{WorldState, now_ms};
+use crate::SandboxState;
+use crate::error::ApiError;
+use crate::json::window;
+use crate::world::catalog::{Catalog, ItemRef, Kind};
+use crate::world::library::LibraryItem;
+use crate::world::{WorldState, now_ms};
 
 /// Most URIs per `/me/library` call.
 const MAX_URIS: usize = 40;

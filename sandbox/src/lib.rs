@@ -7,6 +7,10 @@
 //! it on a loopback port for tests and `--sandbox`; [`router`] and [`serve`] give the app for
 //! `spotify-mcp-server sandbox --bind ADDR`.
 //!
+//! It is a crate of its own that imports nothing from the server, which depends on it behind
+//! its default-on `sandbox` feature (a build without the feature leaves it out); the server
+//! makes its client configuration from the public constants below.
+//!
 //! # What it holds
 //! - A catalog generated from [`SandboxOptions::seed`] (same seed, same catalog): about 90
 //!   artists, 220 albums, 1,700 tracks, 30 shows with 450 episodes, 25 audiobooks with 300
@@ -68,10 +72,11 @@ mod allowlist;
 mod error;
 mod faults;
 mod fields;
+mod host;
 mod json;
 mod record;
 mod routes;
-pub(crate) mod tokens;
+mod tokens;
 pub mod world;
 
 use axum::serve::ListenerExt;
@@ -89,6 +94,7 @@ use tokio::task::JoinHandle;
 pub use error::SandboxError;
 pub use faults::{Knobs, KnobsPatch};
 pub use record::Exchange;
+pub use tokens::verify_pkce;
 
 use allowlist::AllowList;
 use tokens::TokenStore;
@@ -266,18 +272,6 @@ impl SandboxHandle {
     /// Base URL of the accounts service, e.g. `http://127.0.0.1:PORT`.
     pub fn accounts_base_url(&self) -> String {
         format!("http://{}", self.addr)
-    }
-
-    /// A client configuration for this sandbox: its app, acting for the user of
-    /// `refresh_token` ([`PREMIUM_REFRESH_TOKEN`] or [`FREE_REFRESH_TOKEN`]).
-    pub fn client_config(&self, refresh_token: &str) -> crate::spotify::SpotifyConfig {
-        use crate::spotify::{Credentials, Secret, SpotifyConfig};
-        SpotifyConfig::new(
-            CLIENT_ID,
-            Credentials::RefreshToken(Secret::new(refresh_token)),
-        )
-        .with_base_urls(self.api_base_url(), self.accounts_base_url())
-        .with_client_secret(Secret::new(CLIENT_SECRET))
     }
 
     pub fn addr(&self) -> SocketAddr {

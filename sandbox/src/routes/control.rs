@@ -27,12 +27,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Path, RawBody, json_body, ok};
-use crate::http::host::Authority;
-use crate::sandbox::allowlist::AllowList;
-use crate::sandbox::error::ApiError;
-use crate::sandbox::faults::KnobsPatch;
-use crate::sandbox::world::{CURATOR, FREE, PREMIUM, SPOTIFY, sign_in_user, sign_in_user_names};
-use crate::sandbox::{CLIENT_ID, FREE_REFRESH_TOKEN, PREMIUM_REFRESH_TOKEN, SandboxState};
+use crate::allowlist::AllowList;
+use crate::error::ApiError;
+use crate::faults::KnobsPatch;
+use crate::host::Host;
+use crate::world::{CURATOR, FREE, PREMIUM, SPOTIFY, sign_in_user, sign_in_user_names};
+use crate::{CLIENT_ID, FREE_REFRESH_TOKEN, PREMIUM_REFRESH_TOKEN, SandboxState};
 
 pub fn routes(state: SandboxState) -> Router<SandboxState> {
     Router::new()
@@ -56,7 +56,7 @@ fn refusal(uri: &Uri, headers: &HeaderMap, allowed_hosts: &[String]) -> Option<A
             .ok()
             .and_then(|o| url::Url::parse(o).ok())
             .filter(|o| matches!(o.scheme(), "http" | "https"))
-            .and_then(|o| o.host_str().map(Authority::parse))
+            .and_then(|o| o.host_str().map(Host::parse))
             .is_some_and(|host| host.is_ok_and(|h| h.is_loopback()));
         if !loopback {
             return Some(ApiError::forbidden(
@@ -65,20 +65,20 @@ fn refusal(uri: &Uri, headers: &HeaderMap, allowed_hosts: &[String]) -> Option<A
             ));
         }
     }
-    match Authority::of_request(uri, headers) {
+    match Host::of_request(uri, headers) {
         Err(e) => Some(ApiError::bad_request(format!("Bad Request: {e}"))),
         Ok(Some(host))
             if !host.is_ip_literal()
                 && !host.is_loopback()
                 && !allowed_hosts
                     .iter()
-                    .filter_map(|a| Authority::parse(a).ok())
-                    .any(|a| a.host == host.host) =>
+                    .filter_map(|a| Host::parse(a).ok())
+                    .any(|a| a == host) =>
         {
             Some(ApiError::forbidden(format!(
                 "the Host name `{}` may not use the sandbox's control endpoints (possible DNS \
                  rebinding); use an IP address, or start the sandbox with --allowed-hosts {}",
-                host.host, host.host
+                host.0, host.0
             )))
         }
         Ok(_) => None,
@@ -254,7 +254,7 @@ async fn put_allowlist(
 /// Ids of interesting fixtures, so tests need not discover them.
 async fn world(State(s): State<SandboxState>) -> Response {
     let w = s.shared.world.lock();
-    let ids = |f: &dyn Fn(&crate::sandbox::world::playlists::Playlist) -> bool| {
+    let ids = |f: &dyn Fn(&crate::world::playlists::Playlist) -> bool| {
         w.playlists
             .iter()
             .filter(|p| f(p))
@@ -323,8 +323,8 @@ mod tests {
 
     use serde_json::json;
 
-    use crate::sandbox::allowlist::NotRegistered;
-    use crate::sandbox::{
+    use crate::allowlist::NotRegistered;
+    use crate::{
         CLIENT_ID, CLIENT_SECRET, FREE_REFRESH_TOKEN, FREE_USER_ID, PREMIUM_REFRESH_TOKEN,
         SandboxOptions, SandboxState, router,
     };

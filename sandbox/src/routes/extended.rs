@@ -15,13 +15,13 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use super::{Caller, Origin, Params, Path, find, list, ok, render};
-use crate::sandbox::SandboxState;
-use crate::sandbox::error::ApiError;
-use crate::sandbox::json::Render;
-use crate::sandbox::world::catalog::{Catalog, Kind};
-use crate::sandbox::world::ids::is_base62_id;
-use crate::sandbox::world::names::{GENRES, genre_word};
-use crate::sandbox::world::playlists::Playlist;
+use crate::SandboxState;
+use crate::error::ApiError;
+use crate::json::Render;
+use crate::world::catalog::{Catalog, Kind};
+use crate::world::ids::is_base62_id;
+use crate::world::names::{GENRES, genre_word};
+use crate::world::playlists::Playlist;
 
 pub fn routes() -> Router<SandboxState> {
     let mut router = Router::new()
@@ -472,10 +472,7 @@ async fn new_releases(State(s): State<SandboxState>, _c: Caller, o: Origin, q: P
     Ok(ok(json!({ "albums": albums })))
 }
 
-fn editorial_for<'a>(
-    w: &'a crate::sandbox::world::WorldState,
-    genre: Option<&str>,
-) -> Vec<&'a Playlist> {
+fn editorial_for<'a>(w: &'a crate::world::WorldState, genre: Option<&str>) -> Vec<&'a Playlist> {
     w.playlists
         .iter()
         .filter(|p| p.editorial)

@@ -6,9 +6,9 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::{Me, Origin, Params, Path, ok, render};
-use crate::sandbox::SandboxState;
-use crate::sandbox::error::ApiError;
-use crate::sandbox::world::time_range_index;
+use crate::SandboxState;
+use crate::error::ApiError;
+use crate::world::time_range_index;
 
 pub fn routes() -> Router<SandboxState> {
     Router::new()

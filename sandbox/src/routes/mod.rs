@@ -359,7 +359,7 @@ mod tests {
     #[tokio::test]
     async fn unknown_paths_get_a_json_404() {
         use tower::ServiceExt;
-        let app = router(SandboxState::new(crate::sandbox::SandboxOptions::default()));
+        let app = router(SandboxState::new(crate::SandboxOptions::default()));
         for (method, path) in [
             ("PUT", "/v1/"),
             ("GET", "/v1"),
@@ -434,9 +434,7 @@ mod tests {
         use base64::Engine;
         use tower::ServiceExt;
 
-        use crate::sandbox::{
-            CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN, SandboxOptions, router,
-        };
+        use crate::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN, SandboxOptions, router};
 
         let app = router(SandboxState::new(SandboxOptions::default()));
         let basic = base64::engine::general_purpose::STANDARD

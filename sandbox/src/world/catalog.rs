@@ -722,7 +722,7 @@ fn title_case(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::world::ids::is_base62_id;
+    use crate::world::ids::is_base62_id;
 
     #[test]
     fn same_seed_same_catalog() {

@@ -96,7 +96,7 @@ pub async fn enforce(State(state): State<SandboxState>, req: Request, next: Next
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::world::{CURATOR, FREE, PREMIUM};
+    use crate::world::{CURATOR, FREE, PREMIUM};
 
     #[test]
     fn the_list_holds_exactly_the_users_given_and_never_refuses_others() {

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
-use spotify_mcp_server::sandbox::{
-    self, CLIENT_ID, CLIENT_SECRET, FREE_REFRESH_TOKEN, PREMIUM_REFRESH_TOKEN, SandboxHandle,
-    SandboxOptions,
+use spotify_mcp_sandbox::{
+    self as sandbox, CLIENT_ID, CLIENT_SECRET, FREE_REFRESH_TOKEN, PREMIUM_REFRESH_TOKEN,
+    SandboxHandle, SandboxOptions,
 };
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

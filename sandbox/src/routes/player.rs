@@ -11,12 +11,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Me, Origin, Params, RawBody, json_body, ok, render, split_uri};
-use crate::sandbox::SandboxState;
-use crate::sandbox::error::ApiError;
-use crate::sandbox::world::catalog::{Catalog, Kind};
-use crate::sandbox::world::player::{Context, Load, Repeat, Snapshot};
-use crate::sandbox::world::playlists::Playable;
-use crate::sandbox::world::{WorldState, now_ms};
+use crate::SandboxState;
+use crate::error::ApiError;
+use crate::world::catalog::{Catalog, Kind};
+use crate::world::player::{Context, Load, Repeat, Snapshot};
+use crate::world::playlists::Playable;
+use crate::world::{WorldState, now_ms};
 
 pub fn routes() -> Router<SandboxState> {
     Router::new()

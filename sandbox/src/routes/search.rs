@@ -8,10 +8,10 @@ use axum::routing::get;
 use serde_json::{Map, Value};
 
 use super::{Caller, Origin, Params, ok, render};
-use crate::sandbox::SandboxState;
-use crate::sandbox::error::ApiError;
-use crate::sandbox::json::Page;
-use crate::sandbox::world::catalog::{Catalog, ItemRef, Kind};
+use crate::SandboxState;
+use crate::error::ApiError;
+use crate::json::Page;
+use crate::world::catalog::{Catalog, ItemRef, Kind};
 
 pub fn routes() -> Router<SandboxState> {
     Router::new().route("/search", get(search))
@@ -233,7 +233,7 @@ async fn search(
         let (key, paged) = if t == "playlist" {
             let world = s.shared.world.lock();
             let phrase = query.words.join(" ");
-            let hits: Vec<&crate::sandbox::world::playlists::Playlist> = world
+            let hits: Vec<&crate::world::playlists::Playlist> = world
                 .playlists
                 .iter()
                 .filter(|pl| pl.public && query.filters.is_empty())

@@ -16,10 +16,10 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
 use super::{Params, RawBody};
-use crate::sandbox::error::{ApiError, OAuthError};
-use crate::sandbox::tokens::{AuthCode, Grant, Scopes, verify_pkce};
-use crate::sandbox::world::{FREE, PREMIUM};
-use crate::sandbox::{CLIENT_ID, CLIENT_SECRET, SandboxState};
+use crate::error::{ApiError, OAuthError};
+use crate::tokens::{AuthCode, Grant, Scopes, verify_pkce};
+use crate::world::{FREE, PREMIUM};
+use crate::{CLIENT_ID, CLIENT_SECRET, SandboxState};
 
 pub fn routes() -> Router<SandboxState> {
     Router::new()

@@ -13,14 +13,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Me, Origin, Params, Path, RawBody, empty_ok, json_body, list, ok, render, split_uri};
-use crate::sandbox::SandboxState;
-use crate::sandbox::error::ApiError;
-use crate::sandbox::fields;
-use crate::sandbox::world::catalog::{Catalog, Kind};
-use crate::sandbox::world::ids::{base62_id, is_base62_id};
-use crate::sandbox::world::library::LibraryItem;
-use crate::sandbox::world::playlists::{EditError, Playable, Playlist};
-use crate::sandbox::world::{WorldState, now_ms};
+use crate::SandboxState;
+use crate::error::ApiError;
+use crate::fields;
+use crate::world::catalog::{Catalog, Kind};
+use crate::world::ids::{base62_id, is_base62_id};
+use crate::world::library::LibraryItem;
+use crate::world::playlists::{EditError, Playable, Playlist};
+use crate::world::{WorldState, now_ms};
 
 /// Most items per add/remove/replace call.
 const MAX_ITEMS: usize = 100;

@@ -415,7 +415,7 @@ mod tests {
         use serde_json::{Value, json};
         use tower::ServiceExt;
 
-        use crate::sandbox::{
+        use crate::{
             CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN, SandboxOptions, SandboxState, router,
         };
 

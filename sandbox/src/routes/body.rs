@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 
-use crate::sandbox::error::ApiError;
+use crate::error::ApiError;
 
 /// The largest request body the sandbox reads (a base64 cover image is at most 256 KiB).
 pub const MAX_BODY_BYTES: usize = 4 << 20;
