@@ -23,10 +23,12 @@ FROM docker.io/library/rust:1.95.0-alpine3.23 AS build
 ARG BUILDKIT_SBOM_SCAN_STAGE=true
 RUN apk add --no-cache musl-dev
 WORKDIR /src
-# The workspace (both members' manifests and sources; the operator embeds infra/prometheus/alerts.yml).
+# The workspace (every member's manifest and sources; the operator embeds infra/prometheus/alerts.yml).
 COPY Cargo.toml Cargo.lock ./
 COPY server/Cargo.toml server/Cargo.toml
 COPY server/src server/src
+COPY sandbox/Cargo.toml sandbox/Cargo.toml
+COPY sandbox/src sandbox/src
 COPY operator/Cargo.toml operator/Cargo.toml
 COPY operator/src operator/src
 COPY infra/prometheus/alerts.yml infra/prometheus/alerts.yml

@@ -3,6 +3,9 @@
 #
 #   crds/spotifymcp.dev_spotifymcps.yaml        <- operator/src/crd.rs (`spotify-mcp-operator crd`)
 #   README.md's flag table (between its markers) <- server/src/config.rs (the `flag_table` example)
+#   server/tools/<tool>.json, one per tool       <- the tools' modules in server/src/mcp/ (the
+#                                                  `tool_snapshots` example), which then writes
+#   README.md's table of tools (between its markers) from server/tools/*.json
 #   charts/*/values.schema.json                 <- charts/tests/values_schema.py
 #   operator/README.md's RBAC table              <- the operator chart's templates/rbac.yaml
 #                                                  (charts/tests/rbac_table.py)
@@ -12,10 +15,12 @@
 #                                                  a chart's directory), listed in COPIES below
 #
 #   scripts/generate.sh            # rewrite them all (builds the operator for the CRD)
-#   scripts/generate.sh --check    # exit 1 naming every stale schema or copy (no build; the CRD,
-#                                  # the flag table and the golden files are checked by `cargo
-#                                  # test`: operator's --test manifests and --test golden, server's
-#                                  # --test readme, each naming this script when stale)
+#   scripts/generate.sh --check    # exit 1 naming every stale schema, copy or tool snapshot
+#                                  # (builds the server's tool_snapshots example; the CRD, the
+#                                  # flag table and the golden files are checked by `cargo test`:
+#                                  # operator's --test manifests and --test golden, server's
+#                                  # --test readme, which also checks the table of tools, and
+#                                  # --test tool_snapshots the snapshots, each naming this script)
 #   scripts/generate.sh --list     # the copies, "source destination" per line (charts/tests/static.sh)
 #
 # The copies are checked by charts/tests/run.sh static (test_copies_in_sync), which also fails on a
@@ -59,6 +64,7 @@ if [ "$mode" = --check ]; then
       stale=1
     fi
   done
+  cargo run --quiet --locked -p spotify-mcp-server --example tool_snapshots -- --check || stale=1
   exit "$stale"
 fi
 
@@ -71,9 +77,10 @@ python3 charts/tests/values_schema.py
 python3 charts/tests/rbac_table.py
 SPOTIFY_MCP_UPDATE_GOLDEN=1 cargo test --quiet -p spotify-mcp-operator --test golden >&2
 cargo run --quiet -p spotify-mcp-server --example flag_table -- --write README.md
+cargo run --quiet -p spotify-mcp-server --example tool_snapshots -- --write
 for pair in "${COPIES[@]}"; do
   read -r src dst <<<"$pair"
   mkdir -p "$(dirname "$dst")"
   cp "$src" "$dst"
 done
-echo "regenerated: crds/, charts/*/values.schema.json, operator/README.md's RBAC table, operator/tests/golden/, README.md's flag table, ${#COPIES[@]} chart copies" >&2
+echo "regenerated: crds/, charts/*/values.schema.json, operator/README.md's RBAC table, operator/tests/golden/, README.md's flag table, server/tools/ and README.md's table of tools, ${#COPIES[@]} chart copies" >&2

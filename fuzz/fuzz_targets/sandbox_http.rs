@@ -1,4 +1,4 @@
-//! Whole HTTP requests through the sandbox's router (`server/src/sandbox`): the Web API under
+//! Whole HTTP requests through the sandbox's router (the `spotify-mcp-sandbox` crate, `sandbox/`): the Web API under
 //! `/v1`, the accounts service and the control endpoints, up to three requests per input on
 //! one shared world (reset every few hundred inputs, and after any control request).
 //!
@@ -16,7 +16,7 @@ use serde_json::Value;
 use spotify_mcp_fuzz::env::env;
 use spotify_mcp_fuzz::exchange::{Answer, Sent, parse_raw, send, try_send};
 use spotify_mcp_fuzz::json;
-use spotify_mcp_server::sandbox;
+use spotify_mcp_sandbox as sandbox;
 
 /// Route templates of the sandbox (`{id}` is filled in).
 const ROUTES: &[&str] = &[

@@ -15,9 +15,9 @@
 //! bytes a stdio client receives and are the same on every run.
 
 use serde_json::{Value, json};
+use spotify_mcp_sandbox::{self as sandbox, SandboxOptions};
 use spotify_mcp_server::mcp::{McpOptions, SpotifyMcp};
-use spotify_mcp_server::sandbox::{self, SandboxOptions};
-use spotify_mcp_server::spotify::SpotifyClient;
+use spotify_mcp_server::spotify::{Credentials, Secret, SpotifyClient, SpotifyConfig};
 use tiktoken_rs::CoreBPE;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines, ReadHalf};
 use tokio::io::{WriteHalf, split};
@@ -106,7 +106,12 @@ async fn main() -> Result<(), BoxError> {
         Ok(())
     };
     let sandbox = sandbox::spawn(([127, 0, 0, 1], 0).into(), SandboxOptions::default()).await?;
-    let cfg = sandbox.client_config(sandbox::PREMIUM_REFRESH_TOKEN);
+    let cfg = SpotifyConfig::new(
+        sandbox::CLIENT_ID,
+        Credentials::RefreshToken(Secret::new(sandbox::PREMIUM_REFRESH_TOKEN)),
+    )
+    .with_base_urls(sandbox.api_base_url(), sandbox.accounts_base_url())
+    .with_client_secret(Secret::new(sandbox::CLIENT_SECRET));
     let server = SpotifyMcp::new(SpotifyClient::new(cfg)?, McpOptions::default());
 
     let (client_io, server_io) = tokio::io::duplex(4 << 20);

@@ -19,7 +19,7 @@ use rmcp::serve_client;
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
-use spotify_mcp_server::sandbox::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN};
+use spotify_mcp_sandbox::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN};
 
 type Client = RunningService<RoleClient, ()>;
 #[path = "support/mod.rs"]

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
-use spotify_mcp_server::sandbox::{SandboxOptions, serve};
+use spotify_mcp_sandbox::{SandboxOptions, serve};
 
 #[derive(Parser)]
 struct Args {

@@ -1,7 +1,6 @@
 //! Wiring: builds the Spotify client (against Spotify or the built-in sandbox), the MCP
 //! handler, and runs the mode the command line chose.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +11,9 @@ use crate::http::{self, BearerAuth, HttpOptions, Readiness};
 use crate::mcp::{McpOptions, SpotifyMcp};
 use crate::metrics::{InstrumentedCache, Metrics};
 use crate::redis_cache::{RedisCache, RedisCacheError};
-use crate::sandbox::{self, SandboxHandle};
+#[cfg(feature = "sandbox")]
+use crate::sandbox;
+use crate::sandbox::SandboxHandle;
 use crate::spotify::auth::TokenStore;
 use crate::spotify::auth::expiry::format_rfc3339;
 use crate::spotify::auth::manifest::secret_manifest;
@@ -32,8 +33,14 @@ pub enum AppError {
     Http(#[from] http::HttpError),
     #[error(transparent)]
     Auth(#[from] http::BearerAuthError),
+    #[cfg(feature = "sandbox")]
     #[error("sandbox: {0}")]
     Sandbox(#[from] sandbox::SandboxError),
+    /// `--sandbox` or the `sandbox` subcommand in a build without the `sandbox` feature.
+    #[error(
+        "{0} needs the built-in sandbox, which this build leaves out (it was built without the `sandbox` cargo feature); use a default build"
+    )]
+    SandboxLeftOut(&'static str),
     #[error("MCP over stdio failed: {0}")]
     Stdio(String),
     #[error(transparent)]
@@ -70,21 +77,55 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
         Some(Command::Stdio(_)) if serve.hosted.oauth => Err(AppError::HostedStdio),
         Some(Command::Stdio(args)) => serve_stdio(&serve.common, &args).await,
         Some(Command::Auth { action }) => auth(action, &serve.common.spotify).await,
-        Some(Command::Sandbox(args)) => {
-            init_logging(&serve.common.log.log_level, serve.common.log.log_format);
-            let handle = sandbox::spawn(args.bind, args.options()).await?;
-            tracing::info!(
-                api = %handle.api_base_url(),
-                accounts = %handle.accounts_base_url(),
-                client_id = sandbox::CLIENT_ID,
-                "sandbox Spotify Web API is up"
-            );
-            http::shutdown_signal().await;
-            handle.shutdown().await;
-            Ok(())
-        }
+        Some(Command::Sandbox(args)) => serve_sandbox(&serve.common, &args).await,
         Some(Command::Healthcheck(args)) => healthcheck(&args.url).await,
     }
+}
+
+/// The `sandbox` subcommand: serves the fake Spotify Web API until a shutdown signal.
+#[cfg(feature = "sandbox")]
+async fn serve_sandbox(
+    common: &CommonArgs,
+    args: &crate::config::SandboxArgs,
+) -> Result<(), AppError> {
+    init_logging(&common.log.log_level, common.log.log_format);
+    let handle = sandbox::spawn(args.bind, args.options()).await?;
+    tracing::info!(
+        api = %handle.api_base_url(),
+        accounts = %handle.accounts_base_url(),
+        client_id = sandbox::CLIENT_ID,
+        "sandbox Spotify Web API is up"
+    );
+    http::shutdown_signal().await;
+    handle.shutdown().await;
+    Ok(())
+}
+
+#[cfg(not(feature = "sandbox"))]
+async fn serve_sandbox(_: &CommonArgs, _: &crate::config::SandboxArgs) -> Result<(), AppError> {
+    Err(AppError::SandboxLeftOut("the `sandbox` subcommand"))
+}
+
+/// `--sandbox`: a sandbox on an ephemeral loopback port, and the client configuration for it.
+#[cfg(feature = "sandbox")]
+async fn sandbox_client(common: &CommonArgs) -> Result<(SpotifyConfig, SandboxHandle), AppError> {
+    let handle = sandbox::spawn(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        common.sandbox_options(),
+    )
+    .await?;
+    tracing::info!(api = %handle.api_base_url(), "running against the built-in sandbox");
+    let refresh = if common.sandbox_free_user {
+        sandbox::FREE_REFRESH_TOKEN
+    } else {
+        sandbox::PREMIUM_REFRESH_TOKEN
+    };
+    Ok((sandbox::client_config(&handle, refresh), handle))
+}
+
+#[cfg(not(feature = "sandbox"))]
+async fn sandbox_client(_: &CommonArgs) -> Result<(SpotifyConfig, SandboxHandle), AppError> {
+    Err(AppError::SandboxLeftOut("--sandbox"))
 }
 
 fn init_logging(filter: &str, format: LogFormat) {
@@ -116,18 +157,8 @@ pub async fn build_client(common: &CommonArgs, metrics: &Metrics) -> Result<Buil
     let spotify_args = &common.spotify;
     spotify_args.validate_urls()?;
     let (mut cfg, handle) = if common.sandbox {
-        let handle = sandbox::spawn(
-            SocketAddr::from(([127, 0, 0, 1], 0)),
-            common.sandbox_options(),
-        )
-        .await?;
-        tracing::info!(api = %handle.api_base_url(), "running against the built-in sandbox");
-        let refresh = if common.sandbox_free_user {
-            sandbox::FREE_REFRESH_TOKEN
-        } else {
-            sandbox::PREMIUM_REFRESH_TOKEN
-        };
-        (handle.client_config(refresh), Some(handle))
+        let (cfg, handle) = sandbox_client(common).await?;
+        (cfg, Some(handle))
     } else {
         let client_id = spotify_args
             .client_id
@@ -500,7 +531,8 @@ async fn healthcheck(url: &str) -> Result<(), AppError> {
     }
 }
 
-#[cfg(test)]
+// It runs the sandbox.
+#[cfg(all(test, feature = "sandbox"))]
 mod tests {
     use super::*;
     use crate::spotify::api::Page;
@@ -538,11 +570,17 @@ mod tests {
         let Some(Command::Sandbox(args)) = parse(&["sandbox"]).command else {
             panic!("not the sandbox subcommand");
         };
-        let standalone = sandbox::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), args.options())
-            .await
-            .unwrap();
-        let of_subcommand =
-            SpotifyClient::new(standalone.client_config(sandbox::PREMIUM_REFRESH_TOKEN)).unwrap();
+        let standalone = sandbox::spawn(
+            std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            args.options(),
+        )
+        .await
+        .unwrap();
+        let of_subcommand = SpotifyClient::new(sandbox::client_config(
+            &standalone,
+            sandbox::PREMIUM_REFRESH_TOKEN,
+        ))
+        .unwrap();
         // `--sandbox` the way the server starts it.
         let built = build_client(&parse(&["--sandbox"]).serve.common, &Metrics::disabled())
             .await
@@ -556,5 +594,38 @@ mod tests {
         if let Some(embedded) = built.sandbox {
             embedded.shutdown().await;
         }
+    }
+}
+
+/// A build without the sandbox: `--sandbox` and the `sandbox` subcommand are start-up errors
+/// that say why (`cargo test -p spotify-mcp-server --no-default-features --lib app::`).
+#[cfg(all(test, not(feature = "sandbox")))]
+mod without_sandbox {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_checked_from([&["spotify-mcp-server"], args].concat())
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    #[tokio::test]
+    async fn sandbox_mode_and_the_sandbox_subcommand_say_the_build_leaves_it_out() {
+        let built = build_client(&parse(&["--sandbox"]).serve.common, &Metrics::disabled()).await;
+        let Err(err) = built else {
+            panic!("--sandbox started in a build without the sandbox");
+        };
+        assert!(
+            matches!(err, AppError::SandboxLeftOut("--sandbox")),
+            "{err}"
+        );
+        assert!(err.to_string().contains("`sandbox` cargo feature"), "{err}");
+        let err = run(parse(&["sandbox"])).await.err();
+        assert!(
+            matches!(
+                err,
+                Some(AppError::SandboxLeftOut("the `sandbox` subcommand"))
+            ),
+            "{err:?}"
+        );
     }
 }

@@ -359,13 +359,18 @@ pub struct ServeArgs {
     pub session_idle_timeout_secs: u64,
 }
 
+/// The default `sandbox --seed`: the sandbox's own default seed, stated here too so that the
+/// command line (and the README's flag table) is the same in a build without the sandbox; a
+/// unit test checks they agree.
+const SANDBOX_SEED: u64 = 2026;
+
 #[derive(Debug, Clone, Args)]
 pub struct SandboxArgs {
     /// Address for the fake Spotify Web API.
     #[arg(long, default_value = "127.0.0.1:8900")]
     pub bind: SocketAddr,
     /// Seed of the generated catalog and user (the world of the server's --sandbox by default).
-    #[arg(long, default_value_t = crate::sandbox::DEFAULT_SEED)]
+    #[arg(long, default_value_t = SANDBOX_SEED)]
     pub seed: u64,
     /// Serve the endpoints only extended-quota apps still have.
     #[arg(long)]
@@ -381,6 +386,7 @@ pub struct SandboxArgs {
 
 impl SandboxArgs {
     /// What the `sandbox` subcommand serves.
+    #[cfg(any(feature = "sandbox", test))]
     pub fn options(&self) -> crate::sandbox::SandboxOptions {
         crate::sandbox::SandboxOptions {
             seed: self.seed,
@@ -646,6 +652,7 @@ impl CommonArgs {
     }
 
     /// What the built-in sandbox of `--sandbox` serves: the default world.
+    #[cfg(any(feature = "sandbox", test))]
     pub fn sandbox_options(&self) -> crate::sandbox::SandboxOptions {
         crate::sandbox::SandboxOptions {
             record_requests: self.sandbox_record_requests,
@@ -880,6 +887,15 @@ mod tests {
 
     fn parse(args: &[&str]) -> Cli {
         try_parse(args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    #[test]
+    fn the_default_sandbox_seed_is_the_sandboxs() {
+        assert_eq!(SANDBOX_SEED, crate::sandbox::DEFAULT_SEED);
+        let Some(Command::Sandbox(args)) = parse(&["sandbox"]).command else {
+            panic!("not the sandbox subcommand");
+        };
+        assert_eq!(args.options().seed, crate::sandbox::DEFAULT_SEED);
     }
 
     /// `--sandbox stdio` works as `stdio --sandbox` does: the options every mode shares are

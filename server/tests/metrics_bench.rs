@@ -17,9 +17,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::Redis;
 
+use spotify_mcp_sandbox::{self as sandbox, SandboxOptions};
 use spotify_mcp_server::metrics::{ApiStatus, InstrumentedCache, Metrics};
 use spotify_mcp_server::redis_cache::RedisCache;
-use spotify_mcp_server::sandbox::{self, SandboxOptions};
 use spotify_mcp_server::spotify::cache::{CacheBackend, MemoryCache, ResponseCache};
 use spotify_mcp_server::spotify::pipeline::PipelineObserver;
 use spotify_mcp_server::spotify::{

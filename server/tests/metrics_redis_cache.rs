@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use spotify_mcp_sandbox::{self as sandbox, SandboxOptions};
 use spotify_mcp_server::metrics::Metrics;
 use spotify_mcp_server::redis_cache::RedisCache;
-use spotify_mcp_server::sandbox::{self, SandboxOptions};
 use spotify_mcp_server::spotify::cache::{CacheBackend, CacheKey, ResponseCache, Tag};
 use spotify_mcp_server::spotify::{
     ClientOptions, Credentials, Page, Secret, SpotifyClient, SpotifyConfig, SpotifyId,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use spotify_mcp_server::sandbox::{self, SandboxHandle, SandboxOptions};
+use spotify_mcp_sandbox::{self as sandbox, SandboxHandle, SandboxOptions};
 use spotify_mcp_server::spotify::transport::load_ca_file;
 use spotify_mcp_server::spotify::{Credentials, Secret, SpotifyClient, SpotifyConfig};
 use tokio::net::{TcpListener, TcpStream};

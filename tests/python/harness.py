@@ -20,7 +20,7 @@ import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# Sandbox credentials: public constants of `spotify_mcp_server::sandbox` (see CONTRACTS.md).
+# Sandbox credentials: public constants of `spotify_mcp_sandbox` (sandbox/src/lib.rs; see CONTRACTS.md).
 SANDBOX_CLIENT_ID = "sandbox-client-id"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
 SANDBOX_REFRESH_TOKEN = "sandbox-refresh-token"

@@ -1,72 +1,38 @@
-"""The tool surface the server promises (CONTRACTS.md, issue 2): the 35 default tools grouped by
-toolset, and which of them change nothing. Tests compare the live `tools/list` against this."""
+"""The tool surface the server promises, read from the tool snapshots (server/tools/*.json, one
+per tool, written by scripts/generate.sh from the code): the default tools grouped by toolset,
+and which of them change nothing. Tests compare the live `tools/list` against this."""
 
 from __future__ import annotations
 
-TOOLSETS: dict[str, list[str]] = {
-    "playback": [
-        "get_playback_state",
-        "get_currently_playing",
-        "get_devices",
-        "transfer_playback",
-        "play",
-        "pause",
-        "skip",
-        "seek",
-        "set_volume",
-        "set_playback_mode",
-        "get_queue",
-        "add_to_queue",
-        "get_recently_played",
-    ],
-    "search": ["search"],
-    "catalog": ["get_item", "get_item_children"],
-    "library": [
-        "get_saved_items",
-        "save_to_library",
-        "remove_from_library",
-        "check_library",
-        "get_followed_artists",
-    ],
-    "playlists": [
-        "get_my_playlists",
-        "get_playlist",
-        "get_playlist_items",
-        "create_playlist",
-        "update_playlist_details",
-        "add_playlist_items",
-        "remove_playlist_items",
-        "reorder_playlist_items",
-        "get_playlist_cover",
-        "upload_playlist_cover",
-    ],
-    "profile": ["get_profile", "get_top_items"],
-    "composite": ["play_best_match", "create_playlist_from_queries"],
+import json
+from pathlib import Path
+from typing import Any
+
+SNAPSHOT_DIR = Path(__file__).resolve().parents[2] / "server" / "tools"
+
+# Every tool the server has (default toolsets or not), by name: what it serves of the tool
+# (inputSchema, outputSchema, description), the annotations its source declares (all four hints),
+# its toolset and whether that toolset is on by default.
+SNAPSHOTS: dict[str, dict[str, Any]] = {
+    s["name"]: s for s in (json.loads(p.read_text()) for p in sorted(SNAPSHOT_DIR.glob("*.json")))
 }
+assert SNAPSHOTS, f"no tool snapshots in {SNAPSHOT_DIR}: run scripts/generate.sh"
+
+TOOLSETS: dict[str, list[str]] = {}
+for _name, _snapshot in SNAPSHOTS.items():
+    if _snapshot["defaultToolset"]:
+        TOOLSETS.setdefault(_snapshot["toolset"], []).append(_name)
 
 DEFAULT_TOOLS: list[str] = [t for tools in TOOLSETS.values() for t in tools]
-assert len(DEFAULT_TOOLS) == 35, len(DEFAULT_TOOLS)
 
 # Tools that only read: they must say readOnlyHint=true, and are all that --read-only keeps.
-READ_ONLY_TOOLS: set[str] = {
-    "get_playback_state",
-    "get_currently_playing",
-    "get_devices",
-    "get_queue",
-    "get_recently_played",
-    "search",
-    "get_item",
-    "get_item_children",
-    "get_saved_items",
-    "check_library",
-    "get_followed_artists",
-    "get_my_playlists",
-    "get_playlist",
-    "get_playlist_items",
-    "get_playlist_cover",
-    "get_profile",
-    "get_top_items",
-}
+READ_ONLY_TOOLS: set[str] = {t for t in DEFAULT_TOOLS if SNAPSHOTS[t]["annotations"].get("readOnlyHint") is True}
+
+# The tools of the opt-in toolsets.
+OPT_IN_TOOLS: set[str] = set(SNAPSHOTS) - set(DEFAULT_TOOLS)
+
+# What a reviewer expects of particular tools' hints, checked against what they serve (a new tool
+# need not be listed here; its snapshot's annotations are reviewed with it).
 
 # Writes that delete or overwrite what the user had: destructiveHint must be true.
 DESTRUCTIVE_TOOLS: set[str] = {"remove_from_library", "remove_playlist_items", "reorder_playlist_items"}

@@ -407,12 +407,12 @@ def test_source_context_holds_what_the_build_stage_copies(buildah, tmp_path):
         src = Path(run([*buildah, "mount", container]).stdout.strip()) / "src"
         files = sorted(str(p.relative_to(src)) for p in src.rglob("*") if p.is_file())
         size = sum((src / f).stat().st_size for f in files)
-        # the workspace loads from the context alone (both members and their targets are there)
+        # the workspace loads from the context alone (every member and its targets are there)
         meta = subprocess.run(["cargo", "metadata", "--no-deps", "--offline", "--format-version", "1"],
                               cwd=src, capture_output=True, text=True, timeout=120)
         assert meta.returncode == 0, meta.stderr[-2000:]
         packages = {p["name"] for p in json.loads(meta.stdout)["packages"]}
-        assert packages == set(BINARIES.values()), packages
+        assert packages == {*BINARIES.values(), "spotify-mcp-sandbox"}, packages
     finally:
         run([*buildah, "umount", container])
         run([*buildah, "rm", container])
@@ -421,6 +421,6 @@ def test_source_context_holds_what_the_build_stage_copies(buildah, tmp_path):
     tracked = set(run(["git", "ls-files", "--", *sources]).stdout.split())
     assert tracked and tracked <= set(files), f"missing from the context: {sorted(tracked - set(files))}"
     assert not any(f.startswith(("target/", ".git", "tests/", "charts/")) or "/tests/" in f for f in files), files
-    assert {"Cargo.lock", "server/src/main.rs", "operator/src/main.rs", "infra/prometheus/alerts.yml"} <= set(files)
+    assert {"Cargo.lock", "server/src/main.rs", "sandbox/src/lib.rs", "operator/src/main.rs", "infra/prometheus/alerts.yml"} <= set(files)
     print(f"\nsource context: {len(files)} files, {size / 1024:.0f} KiB")
     assert size < 8 * 1024 * 1024, f"the source context is {size} bytes"

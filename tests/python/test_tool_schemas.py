@@ -17,7 +17,9 @@ from surface import (
     EXTENDED_KEYWORDS,
     IDEMPOTENT_WRITES,
     NON_IDEMPOTENT_TOOLS,
+    OPT_IN_TOOLS,
     READ_ONLY_TOOLS,
+    SNAPSHOTS,
     TOOLS_LIST_MAX_BYTES,
     TOOLSETS,
 )
@@ -49,13 +51,28 @@ def by_name(tools: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {t["name"]: t for t in tools}
 
 
-def test_default_surface_is_exactly_the_35_contract_tools(default_tools):
+def test_default_surface_is_exactly_the_stated_tools(default_tools):
     names = [t["name"] for t in default_tools]
     assert len(names) == len(set(names)), f"duplicate tool names: {sorted(names)}"
     missing = sorted(set(DEFAULT_TOOLS) - set(names))
     extra = sorted(set(names) - set(DEFAULT_TOOLS))
     assert not missing, f"default tools missing: {missing}"
     assert not extra, f"tools outside the contract in the default set: {extra}"
+
+
+@pytest.mark.parametrize("name", DEFAULT_TOOLS)
+def test_served_tool_is_its_snapshot(default_tools, name):
+    """What a client gets of a tool is what server/tools/<name>.json states (annotations as a
+    client reads them: the snapshot holds every declared hint, the server leaves out defaults)."""
+    tool = by_name(default_tools).get(name)
+    assert tool is not None, f"tool {name} is missing"
+    snapshot = SNAPSHOTS[name]
+    for key in ("description", "inputSchema", "outputSchema", "title"):
+        assert tool.get(key) == snapshot.get(key), f"{name}: {key} differs from server/tools/{name}.json"
+    declared = {hint: snapshot["annotations"].get(hint, default) for hint, default in HINT_DEFAULTS.items()}
+    if declared["readOnlyHint"]:
+        declared["destructiveHint"] = declared["idempotentHint"] = False
+    assert effective_hints(tool) == declared, f"{name}: annotations differ from server/tools/{name}.json"
 
 
 def test_no_extended_tool_in_the_default_set(default_tools):
@@ -281,6 +298,7 @@ async def test_extended_toolset_is_opt_in_and_covers_the_extended_surface(launch
         server.stop()
     names = {t["name"] for t in tools}
     assert names, "the extended toolset exposes no tool"
+    assert names == OPT_IN_TOOLS, f"missing {sorted(OPT_IN_TOOLS - names)}, extra {sorted(names - OPT_IN_TOOLS)}"
     assert not names & set(DEFAULT_TOOLS), f"default tools leaked into extended: {names & set(DEFAULT_TOOLS)}"
     joined = " ".join(sorted(names))
     missing = [k for k in EXTENDED_KEYWORDS if k not in joined]

@@ -178,7 +178,7 @@ mod tests {
         let sandbox = sandbox::spawn(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
             .await
             .expect("sandbox");
-        let cfg = sandbox.client_config(sandbox::PREMIUM_REFRESH_TOKEN);
+        let cfg = sandbox::client_config(&sandbox, sandbox::PREMIUM_REFRESH_TOKEN);
         let client = SpotifyClient::new(cfg).expect("client");
         (sandbox, SpotifyMcp::new(client, McpOptions::default()))
     }

@@ -25,6 +25,7 @@ pub mod relay;
 mod resources;
 mod schema;
 mod search;
+pub mod snapshots;
 mod subscriptions;
 mod toolsets;
 mod validate;

@@ -32,7 +32,7 @@ async fn env_configured(
         Ok(s) => s,
         Err(e) => panic!("sandbox: {e}"),
     };
-    let mut cfg = sandbox.client_config(refresh_token);
+    let mut cfg = sandbox::client_config(&sandbox, refresh_token);
     configure(&mut cfg);
     let client = match SpotifyClient::new(cfg) {
         Ok(c) => c,

@@ -10,59 +10,56 @@ use super::wire::Wire;
 use super::*;
 use crate::spotify::{Credentials, SpotifyConfig};
 
-/// The default surface of CONTRACTS.md, per toolset.
-const CONTRACT: [(Toolset, &[&str]); 7] = [
-    (
-        Toolset::Playback,
-        &[
-            "get_playback_state",
-            "get_currently_playing",
-            "get_devices",
-            "transfer_playback",
-            "play",
-            "pause",
-            "skip",
-            "seek",
-            "set_volume",
-            "set_playback_mode",
-            "get_queue",
-            "add_to_queue",
-            "get_recently_played",
-        ],
-    ),
-    (Toolset::Search, &["search"]),
-    (Toolset::Catalog, &["get_item", "get_item_children"]),
-    (
-        Toolset::Library,
-        &[
-            "get_saved_items",
-            "save_to_library",
-            "remove_from_library",
-            "check_library",
-            "get_followed_artists",
-        ],
-    ),
-    (
-        Toolset::Playlists,
-        &[
-            "get_my_playlists",
-            "get_playlist",
-            "get_playlist_items",
-            "create_playlist",
-            "update_playlist_details",
-            "add_playlist_items",
-            "remove_playlist_items",
-            "reorder_playlist_items",
-            "get_playlist_cover",
-            "upload_playlist_cover",
-        ],
-    ),
-    (Toolset::Profile, &["get_profile", "get_top_items"]),
-    (
-        Toolset::Composite,
-        &["play_best_match", "create_playlist_from_queries"],
-    ),
-];
+/// The tool surface as stated in `server/tools/` ([`super::snapshots`]): `(toolset, name,
+/// declared readOnlyHint)` of every tool, read from the files (not from the code) so that a
+/// test comparing the code with it can fail.
+fn stated_surface() -> Vec<(Toolset, String, bool)> {
+    let loaded = super::snapshots::load(&super::snapshots::dir())
+        .unwrap_or_else(|e| panic!("{e}; run scripts/generate.sh"));
+    assert!(
+        !loaded.is_empty(),
+        "no snapshots in server/tools; run scripts/generate.sh"
+    );
+    loaded
+        .iter()
+        .map(|s| {
+            let toolset = s["toolset"]
+                .as_str()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or_else(|| panic!("snapshot without a known toolset: {}", s["name"]));
+            let name = s["name"].as_str().unwrap_or_default().to_string();
+            (toolset, name, s["annotations"]["readOnlyHint"] == true)
+        })
+        .collect()
+}
+
+/// The stated tools of a toolset.
+fn stated_toolset(toolset: Toolset) -> BTreeSet<String> {
+    stated_surface()
+        .into_iter()
+        .filter(|(t, _, _)| *t == toolset)
+        .map(|(_, name, _)| name)
+        .collect()
+}
+
+/// The number of tools the default toolsets state.
+fn stated_defaults() -> usize {
+    let defaults = Toolset::defaults();
+    stated_surface()
+        .iter()
+        .filter(|(t, _, _)| defaults.contains(t))
+        .count()
+}
+
+/// The default tools that change nothing, as stated.
+fn stated_read_only() -> BTreeSet<String> {
+    let defaults = Toolset::defaults();
+    stated_surface()
+        .into_iter()
+        .filter(|(t, _, read_only)| *read_only && defaults.contains(t))
+        .map(|(_, name, _)| name)
+        .collect()
+}
 
 /// Arguments many tools take, explained once in the server instructions instead of in every
 /// schema (where they may go undescribed).
@@ -74,27 +71,6 @@ const COMMON_ARGS: [&str; 7] = [
     "device_id",
     "limit",
     "offset",
-];
-
-/// The tools that change nothing.
-const READ_ONLY: [&str; 17] = [
-    "get_playback_state",
-    "get_currently_playing",
-    "get_devices",
-    "get_queue",
-    "get_recently_played",
-    "search",
-    "get_item",
-    "get_item_children",
-    "get_saved_items",
-    "check_library",
-    "get_followed_artists",
-    "get_my_playlists",
-    "get_playlist",
-    "get_playlist_items",
-    "get_playlist_cover",
-    "get_profile",
-    "get_top_items",
 ];
 
 /// A client whose base URLs lead nowhere: enough for everything that does not call Spotify.
@@ -116,20 +92,19 @@ fn names(tools: &[Tool]) -> BTreeSet<String> {
 #[test]
 fn default_surface_is_the_contract() {
     let catalog = SpotifyMcp::tool_catalog();
-    for (toolset, expected) in CONTRACT {
-        let got: BTreeSet<&str> = catalog
+    for toolset in Toolset::ALL {
+        let got: BTreeSet<String> = catalog
             .iter()
             .filter(|(t, _)| *t == toolset)
-            .map(|(_, tool)| tool.name.as_ref())
+            .map(|(_, tool)| tool.name.to_string())
             .collect();
-        let want: BTreeSet<&str> = expected.iter().copied().collect();
-        assert_eq!(got, want, "toolset {toolset}");
+        assert_eq!(got, stated_toolset(toolset), "toolset {toolset}");
     }
     let defaults = catalog
         .iter()
         .filter(|(t, _)| *t != Toolset::Extended)
         .count();
-    assert_eq!(defaults, 35);
+    assert_eq!(defaults, stated_defaults());
     let extended: Vec<&str> = catalog
         .iter()
         .filter(|(t, _)| *t == Toolset::Extended)
@@ -203,6 +178,7 @@ fn annotations_are_honest_and_complete() {
             assert_eq!(Hints::of(&served), Hints::of(&declared), "{name}");
         }
     }
+    let read_only = stated_read_only();
     for (toolset, tool) in SpotifyMcp::tool_catalog() {
         let name = tool.name.as_ref();
         let hints = Hints::of(&tool);
@@ -212,7 +188,7 @@ fn annotations_are_honest_and_complete() {
         } else {
             assert_eq!(
                 hints.read_only,
-                READ_ONLY.contains(&name),
+                read_only.contains(name),
                 "{name}: readOnlyHint"
             );
         }
@@ -345,7 +321,7 @@ async fn tools_list_answer_fits_in_20_kb() {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(tools.len(), 35);
+    assert_eq!(tools.len(), stated_defaults());
     let mut sizes: Vec<(usize, String)> = tools
         .iter()
         .map(|t| {

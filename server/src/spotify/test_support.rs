@@ -200,7 +200,7 @@ async fn token(State(state): State<Arc<FakeState>>, headers: HeaderMap, body: St
                 )
                     .into_response();
             };
-            if !crate::sandbox::tokens::verify_pkce(&verifier, &challenge)
+            if !crate::sandbox::verify_pkce(&verifier, &challenge)
                 || form.get("redirect_uri") != Some(&redirect)
             {
                 return (
