@@ -459,6 +459,10 @@ def test_compose_commands_are_valid(text):
     r = subprocess.run([tooling.tools()["SPOTIFY_MCP_DOCKER_COMPOSE"], *args, "config", "--format", "json"],
                        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+    profiles = subprocess.run([tooling.tools()["SPOTIFY_MCP_DOCKER_COMPOSE"], "config", "--profiles"], cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=60).stdout.split()
+    named = [args[i + 1] for i, a in enumerate(args) if a == "--profile"]
+    assert set(named) <= set(profiles), f"{text}: no such profile (docker-compose.yml has {profiles})"
     services = set(json.loads(r.stdout)["services"])
     expected = {"spotify-mcp-server", "redis"} | ({"prometheus", "grafana"} if "monitoring" in args else set())
     assert services == expected, services
