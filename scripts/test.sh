@@ -148,6 +148,22 @@ provision() {
   done
 }
 
+# What the selected tiers may leave running after a failure, stopped at the end of every run: the
+# operator tests' shared kwok cluster and the cluster of its control-plane fault tests
+# (operator/tests/faults.rs) for unit; the real node for node (tests/k8s/run.sh also tears its own
+# down). charts/tests/run.sh deletes its own cluster. Nothing of a tier that did not run is touched.
+selected() { [[ " ${tiers[*]} " == *" $1 "* ]]; }
+teardown() {
+  if selected unit; then
+    run scripts/k8s-cluster.sh delete
+    run scripts/k8s-cluster.sh delete spotify-mcp-faults
+  fi
+  if selected node; then
+    run scripts/real-cluster.sh down
+  fi
+  return 0
+}
+
 if $dry_run; then
   echo "scripts/test.sh plan (dry run): ${tiers[*]}"
   echo "provision:"
@@ -156,12 +172,12 @@ if $dry_run; then
     echo "tier $t:"
     "tier_$t" 2>/dev/null
   done
+  echo "teardown:"
+  teardown
   exit 0
 fi
 
-# Everything the suite starts is stopped when it ends, also after a failure: the operator tests'
-# shared kwok cluster, the cluster of the control-plane fault tests (operator/tests/faults.rs) and
-# the real-node cluster (tests/k8s/run.sh also tears its own down).
+# Everything the suite starts is stopped when it ends, also after a failure (teardown above).
 # Then the host must be as the suite found it (links, routes, sysctls, nft tables, iptables chains,
 # mounts, cgroups: scripts/real-cluster.sh host-state, taken before the first tier); a test that
 # leaves a bridge or a firewall rule behind fails the run.
@@ -184,9 +200,7 @@ cleanup() {
   if [ -n "$current" ]; then
     results+=("$current FAILED $(($(date +%s) - current_start))")
   fi
-  scripts/k8s-cluster.sh delete >/dev/null 2>&1 || true
-  scripts/k8s-cluster.sh delete spotify-mcp-faults >/dev/null 2>&1 || true
-  scripts/real-cluster.sh down >/dev/null 2>&1 || true
+  teardown >/dev/null 2>&1 || true
   if [ -n "$host_before" ]; then
     if ! scripts/real-cluster.sh host-state | diff -u "$host_before" - >&2; then
       log "FAIL: the suite left the host changed (diff above: - before, + after)"

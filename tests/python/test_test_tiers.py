@@ -38,7 +38,7 @@ def test_ci_runs_the_default_which_is_all():
     assert default.returncode == 0, default.stderr
     assert every.returncode == 0 and default.stdout == every.stdout
     tiers = tiers_of(default.stdout)
-    assert list(tiers) == ["provision", *TIERS], list(tiers)
+    assert list(tiers) == ["provision", *TIERS, "teardown"], list(tiers)
 
 
 def test_each_tier_runs_its_suite_and_provisions_only_what_it_needs():
@@ -56,14 +56,21 @@ def test_each_tier_runs_its_suite_and_provisions_only_what_it_needs():
         r = plan(tier)
         assert r.returncode == 0, r.stderr
         got = tiers_of(r.stdout)
-        assert list(got) == ["provision", tier], (tier, got)
+        assert list(got) == ["provision", tier, "teardown"], (tier, got)
         assert got[tier] == commands, (tier, got[tier])
         assert {p.removeprefix("provision ") for p in got["provision"]} == tools, (tier, got["provision"])
 
 
+def test_the_teardown_touches_only_what_the_selected_tiers_start():
+    teardowns = {tier: tiers_of(plan(tier).stdout)["teardown"] for tier in TIERS}
+    kwok = ["scripts/k8s-cluster.sh delete", "scripts/k8s-cluster.sh delete spotify-mcp-faults"]
+    assert teardowns == {"unit": kwok, "e2e": [], "charts": [], "node": ["scripts/real-cluster.sh down"]}, teardowns
+    assert tiers_of(plan().stdout)["teardown"] == [*kwok, "scripts/real-cluster.sh down"]
+
+
 def test_tiers_run_once_in_order_and_unknown_ones_are_refused():
     got = tiers_of(plan("node", "unit", "node").stdout)
-    assert list(got) == ["provision", "unit", "node"]
+    assert list(got) == ["provision", "unit", "node", "teardown"]
     assert got["unit"].count("cargo build --workspace --locked --bins") == 1
     r = plan("e2e", "charts")
     assert tiers_of(r.stdout)["charts"] == ["charts/tests/run.sh"], "the binaries are built once, by e2e"
