@@ -187,12 +187,12 @@ current=""
 current_start=0
 summary() {
   local row
-  printf '\n%-8s %-7s %8s\n' tier result seconds >&2
+  printf '\n%-10s %-7s %8s\n' tier result seconds >&2
   for row in "${results[@]}"; do
     # shellcheck disable=SC2086
-    printf '%-8s %-7s %8s\n' $row >&2
+    printf '%-10s %-7s %8s\n' $row >&2
   done
-  printf '%-8s %-7s %8s\n' total "" "$(($(date +%s) - suite_start))" >&2
+  printf '%-10s %-7s %8s\n' total "" "$(($(date +%s) - suite_start))" >&2
 }
 cleanup() {
   local rc=$?
