@@ -208,7 +208,7 @@ test_operator_lifecycle() {
     fail "the PrometheusRule was not deleted after disabling it ($(operator_forbidden | head -1))"
   out=$(operator_forbidden)
   [ -z "$out" ] || fail "the operator hit RBAC denials: $out"
-  pass "host operator with the chart ServiceAccount's token: examples become Ready (endpoint $endpoint), ServiceMonitor and PrometheusRule created and deleted, Events, no 403"
+  pass "host operator with the chart ServiceAccount's token: examples become Ready (endpoint $endpoint; kubectl get smcp and kubectl explain smcp.spec as operator/README.md shows them), ServiceMonitor and PrometheusRule created and deleted, Events, no 403"
 
   # helm upgrade with changed values: leader election on, 2 replicas, debug logs.
   out=$(helm upgrade "$rel" "$OPERATOR_CHART" -n "$ns" --wait --timeout 120s --reuse-values \
