@@ -5,7 +5,7 @@
 #   (the last stage, `release`, compiles the binary in the pinned official Rust image)
 #
 # From a binary built outside (no image is pulled: scripts/images.sh and the tests):
-#   cargo build --release --locked --target x86_64-unknown-linux-musl -p spotify-mcp-server
+#   cargo build --profile dist --locked --target x86_64-unknown-linux-musl -p spotify-mcp-server
 #   buildah bud --format docker --pull=never --squash --target prebuilt \
 #     --ignorefile prebuilt.dockerignore -t ghcr.io/spotify-mcp/spotify-mcp-server:0.1.0 .
 #   (`--target prebuilt` skips the build stage, so the Rust image is never needed; `--squash`
@@ -33,8 +33,8 @@ COPY operator/Cargo.toml operator/Cargo.toml
 COPY operator/src operator/src
 COPY infra/prometheus/alerts.yml infra/prometheus/alerts.yml
 RUN target="$(uname -m)-unknown-linux-musl" \
- && cargo build --release --locked --target "$target" -p spotify-mcp-server --bin spotify-mcp-server \
- && cp "target/$target/release/spotify-mcp-server" /spotify-mcp-server \
+ && cargo build --profile dist --locked --target "$target" -p spotify-mcp-server --bin spotify-mcp-server \
+ && cp "target/$target/dist/spotify-mcp-server" /spotify-mcp-server \
  && if readelf -l /spotify-mcp-server | grep -q 'program interpreter'; then \
       echo "spotify-mcp-server is dynamically linked; FROM scratch needs a static binary" >&2; exit 1; fi
 
@@ -57,7 +57,7 @@ ENTRYPOINT ["/spotify-mcp-server"]
 
 # ---- prebuilt: the image around a static binary built outside (--target prebuilt) -----------------
 FROM runtime AS prebuilt
-ARG BINARY=target/x86_64-unknown-linux-musl/release/spotify-mcp-server
+ARG BINARY=target/x86_64-unknown-linux-musl/dist/spotify-mcp-server
 COPY ${BINARY} /spotify-mcp-server
 
 # ---- release (default): the image around the binary of the build stage ---------------------------

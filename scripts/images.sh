@@ -24,9 +24,9 @@ start=$(date +%s)
 # packages would unify their dependencies' features and relink everything (minutes of fat LTO).
 export CARGO_BUILD_BUILD_DIR="${CARGO_BUILD_BUILD_DIR:-/work/.cargo-build}"
 [ -d "$(dirname "$CARGO_BUILD_BUILD_DIR")" ] || unset CARGO_BUILD_BUILD_DIR
-log "cargo build --release --target $TARGET (server, then operator)"
-(unset CARGO_BUILD_BUILD_DIR; cargo build --release --locked --target "$TARGET" -p spotify-mcp-server >&2)
-cargo build --locked --target "$TARGET" -p spotify-mcp-operator --bin spotify-mcp-operator --release >&2
+log "cargo build --profile dist --target $TARGET (server, then operator)"
+(unset CARGO_BUILD_BUILD_DIR; cargo build --profile dist --locked --target "$TARGET" -p spotify-mcp-server >&2)
+cargo build --profile dist --locked --target "$TARGET" -p spotify-mcp-operator --bin spotify-mcp-operator >&2
 store="$OUT/.buildah"
 ba=(buildah --root "$store/root" --runroot "$store/run" --storage-driver vfs)
 build() { # <image> <dockerfile> <binary> <archive>
@@ -37,8 +37,8 @@ build() { # <image> <dockerfile> <binary> <archive>
   "${ba[@]}" push --quiet "$1" "oci-archive:$4.tmp:$1" >&2
   mv "$4.tmp" "$4"
 }
-build "$SERVER_IMAGE" Dockerfile "target/$TARGET/release/spotify-mcp-server" "$OUT/spotify-mcp-server.tar"
-build "$OPERATOR_IMAGE" operator/Dockerfile "target/$TARGET/release/spotify-mcp-operator" "$OUT/spotify-mcp-operator.tar"
+build "$SERVER_IMAGE" Dockerfile "target/$TARGET/dist/spotify-mcp-server" "$OUT/spotify-mcp-server.tar"
+build "$OPERATOR_IMAGE" operator/Dockerfile "target/$TARGET/dist/spotify-mcp-operator" "$OUT/spotify-mcp-operator.tar"
 "${ba[@]}" rmi --all --force >/dev/null 2>&1 || true
 rm -rf "$store"
 log "images built in $(($(date +%s) - start)) s"

@@ -1,26 +1,206 @@
 #!/usr/bin/env bash
-# The whole test suite, runnable on a fresh machine: provisions every tool the tests use
-# (idempotently, cached under ~/.cache/spotify-mcp-test), then runs the Rust tests, the
-# formatting/lint gates and the end-to-end suites. `.ci/run` calls exactly this.
+# The test suite, runnable on a fresh machine, in named tiers. Each tier provisions only the tools
+# it uses (idempotently, cached under ~/.cache/spotify-mcp-test), prints its wall time, and the run
+# ends with a table of every tier's time and result. `.ci/run` calls exactly `scripts/test.sh`.
+#
+#   scripts/test.sh [--dry-run] [TIER...]     TIER: unit e2e charts node all (default: all)
+#
+#   unit    cargo fmt --check, clippy -D warnings, cargo deny, cargo test --workspace (the
+#           operator's kwok tests included), every fuzz target for a short run
+#   e2e     tests/python: the real binary driven by the official MCP SDKs and other real clients
+#   charts  charts/tests/run.sh: the Helm charts and the operator image on a kwok control plane
+#   node    tests/k8s/run.sh: operator, charts and a cluster Prometheus on a real kubelet node
+#   all     unit e2e charts node
+#
+# --dry-run prints the plan (every provisioning step and command, per tier) without running it.
+# A path a tier needs that is missing fails the run before anything starts: a suite that moved is
+# an error, never a suite that is quietly not run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 suite_start=$(date +%s)
 log() { printf '\n==> [%ss] %s\n' "$(($(date +%s) - suite_start))" "$*" >&2; }
+die() { printf 'scripts/test.sh: %s\n' "$*" >&2; exit 2; }
 
-# Everything the suite starts is stopped when it ends, also after a failure: the operator tests'
-# shared kwok cluster, the cluster of the control-plane fault tests (operator/tests/faults.rs) and
-# the real-node cluster (tests/k8s/run.sh also tears its own down).
-# Then the host must be as the suite found it after provisioning (links, routes, sysctls, nft
-# tables, iptables chains, mounts, cgroups: scripts/real-cluster.sh host-state); a test that leaves
-# a bridge or a firewall rule behind fails the run.
+ALL_TIERS=(unit e2e charts node)
+dry_run=false
+tiers=()
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run) dry_run=true ;;
+    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    all) tiers+=("${ALL_TIERS[@]}") ;;
+    unit | e2e | charts | node) tiers+=("$arg") ;;
+    *) die "unknown tier '$arg' (tiers: ${ALL_TIERS[*]} all)" ;;
+  esac
+done
+[ "${#tiers[@]}" -gt 0 ] || tiers=("${ALL_TIERS[@]}")
+# Each tier once, in the canonical order.
+ordered=()
+for t in "${ALL_TIERS[@]}"; do
+  [[ " ${tiers[*]} " == *" $t "* ]] && ordered+=("$t")
+done
+tiers=("${ordered[@]}")
+
+# What each tier runs must exist: checked for the selected tiers before anything starts.
+declare -A NEEDS=(
+  [unit]="Cargo.toml fuzz scripts/fuzz.sh scripts/cargo-deny.sh scripts/k8s-toolchain.sh scripts/infra-tools.sh"
+  [e2e]="tests/python tests/python/conftest.py scripts/test-env.sh scripts/infra-tools.sh scripts/actionlint.sh scripts/mcp-clients.sh scripts/helm-toolchain.sh"
+  [charts]="charts/tests/run.sh charts/tests/operator_image.sh scripts/helm-toolchain.sh scripts/k8s-toolchain.sh scripts/infra-tools.sh"
+  [node]="tests/k8s/run.sh tests/k8s scripts/real-cluster.sh scripts/node-toolchain.sh scripts/prometheus-operator-toolchain.sh scripts/images.sh"
+)
+missing=()
+for t in "${tiers[@]}"; do
+  for path in ${NEEDS[$t]}; do
+    [ -e "$path" ] || missing+=("$t: $path")
+  done
+done
+[ "${#missing[@]}" -eq 0 ] || die "missing what the tiers run (moved? update scripts/test.sh): ${missing[*]}"
+
+# run CMD...: runs it, or prints it in a dry run. prov SCRIPT: `eval` of a provisioning script's
+# exports, once per run.
+run() {
+  if $dry_run; then printf '  + %s\n' "$*"; else "$@"; fi
+}
+declare -A provisioned=()
+prov() {
+  local what=$1
+  [ -z "${provisioned[$what]:-}" ] || return 0
+  provisioned[$what]=1
+  if $dry_run; then printf '  + provision %s\n' "$what"; return 0; fi
+  case "$what" in
+    python) eval "$(scripts/test-env.sh)" ;;
+    infra) eval "$(scripts/infra-tools.sh)" ;;
+    # actionlint (Go module proxy) for tests/python/test_release_workflow.py; about a minute the first time.
+    actionlint) eval "$(scripts/actionlint.sh)" ;;
+    # Node 22, the MCP conformance suite, TypeScript SDKs and Inspector (npm) for tests/python.
+    mcp-clients) eval "$(scripts/mcp-clients.sh)" ;;
+    helm) SPOTIFY_MCP_HELM_BIN=$(scripts/helm-toolchain.sh); export SPOTIFY_MCP_HELM_BIN ;;
+    k8s) SPOTIFY_MCP_K8S_BIN=$(scripts/k8s-toolchain.sh); export SPOTIFY_MCP_K8S_BIN ;;
+    # The real node's containerd, pause and CoreDNS images; prometheus-operator and its Prometheus.
+    node) eval "$(scripts/node-toolchain.sh)" ;;
+    prometheus-operator) eval "$(scripts/prometheus-operator-toolchain.sh)" ;;
+    *) die "no provisioning step '$what'" ;;
+  esac
+}
+
+# The server and operator binaries the end-to-end tiers run (debug profile), built once.
+bins_built=false
+build_bins() {
+  $bins_built && return 0
+  bins_built=true
+  run cargo build --workspace --locked --bins
+  export SPOTIFY_MCP_BIN="$root/target/debug/spotify-mcp-server"
+  export SPOTIFY_MCP_OPERATOR_BIN="$root/target/debug/spotify-mcp-operator"
+}
+
+# The tools each tier uses, provisioned before the first tier runs (so the host-state snapshot
+# is taken after provisioning, as the host is to be left).
+declare -A TOOLS=(
+  [unit]="infra k8s"
+  [e2e]="python infra actionlint mcp-clients helm"
+  [charts]="infra helm k8s"
+  [node]="python infra helm k8s node prometheus-operator"
+)
+
+tier_unit() {
+  log "cargo fmt --check"
+  run cargo fmt --all -- --check
+  log "cargo clippy"
+  run cargo clippy --workspace --all-targets --locked -- -D warnings
+  log "cargo deny: licenses, bans (duplicate versions), sources (deny.toml)"
+  run scripts/cargo-deny.sh
+  build_bins
+  log "cargo test --workspace"
+  # Every test binary runs even when one fails, so a run reports all failures: without it the
+  # operator's tests (first in package order) hid a failing server test for a whole CI cycle.
+  run cargo test --workspace --locked --no-fail-fast
+  log "fuzzing: every cargo-fuzz target for ${SPOTIFY_MCP_FUZZ_SECONDS:-20} s from its committed corpus (fuzz/)"
+  # An unoptimised build: the short runs need coverage of the committed seeds and a little beyond,
+  # not speed, and it compiles in a fraction of the release build's time (RELIABILITY.md).
+  run env SPOTIFY_MCP_FUZZ_BUILD="${SPOTIFY_MCP_FUZZ_BUILD:-dev}" scripts/fuzz.sh
+}
+
+tier_e2e() {
+  build_bins
+  log "end-to-end tests with the official Python MCP SDK (and the TypeScript SDK, the Inspector CLI, the conformance suite)"
+  local python=${SPOTIFY_MCP_TEST_PYTHON:-}
+  if $dry_run; then python=${python:-'$SPOTIFY_MCP_TEST_PYTHON'}; fi
+  [ -n "$python" ] || die "SPOTIFY_MCP_TEST_PYTHON is not set (scripts/test-env.sh)"
+  run "$python" -m pytest tests/python -q
+}
+
+tier_charts() {
+  build_bins
+  log "Helm charts and the operator image on a real control plane"
+  run charts/tests/run.sh
+}
+
+tier_node() {
+  log "the real-node suite: operator, charts and cluster Prometheus on a real kubelet/containerd node"
+  run tests/k8s/run.sh
+}
+
+provision() {
+  local t what
+  for t in "${tiers[@]}"; do
+    for what in ${TOOLS[$t]}; do prov "$what"; done
+  done
+}
+
+# What the selected tiers may leave running after a failure, stopped at the end of every run: the
+# operator tests' shared kwok cluster and the cluster of its control-plane fault tests
+# (operator/tests/faults.rs) for unit; the real node for node (tests/k8s/run.sh also tears its own
+# down). charts/tests/run.sh deletes its own cluster. Nothing of a tier that did not run is touched.
+selected() { [[ " ${tiers[*]} " == *" $1 "* ]]; }
+teardown() {
+  if selected unit; then
+    run scripts/k8s-cluster.sh delete
+    run scripts/k8s-cluster.sh delete spotify-mcp-faults
+  fi
+  if selected node; then
+    run scripts/real-cluster.sh down
+  fi
+  return 0
+}
+
+if $dry_run; then
+  echo "scripts/test.sh plan (dry run): ${tiers[*]}"
+  echo "provision:"
+  provision
+  for t in "${tiers[@]}"; do
+    echo "tier $t:"
+    "tier_$t" 2>/dev/null
+  done
+  echo "teardown:"
+  teardown
+  exit 0
+fi
+
+# Everything the suite starts is stopped when it ends, also after a failure (teardown above).
+# Then the host must be as the suite found it (links, routes, sysctls, nft tables, iptables chains,
+# mounts, cgroups: scripts/real-cluster.sh host-state, taken before the first tier); a test that
+# leaves a bridge or a firewall rule behind fails the run.
 host_before=""
+results=()
+current=""
+current_start=0
+summary() {
+  local row
+  printf '\n%-10s %-7s %8s\n' tier result seconds >&2
+  for row in "${results[@]}"; do
+    # shellcheck disable=SC2086
+    printf '%-10s %-7s %8s\n' $row >&2
+  done
+  printf '%-10s %-7s %8s\n' total "" "$(($(date +%s) - suite_start))" >&2
+}
 cleanup() {
   local rc=$?
   trap - EXIT
-  scripts/k8s-cluster.sh delete >/dev/null 2>&1 || true
-  scripts/k8s-cluster.sh delete spotify-mcp-faults >/dev/null 2>&1 || true
-  scripts/real-cluster.sh down >/dev/null 2>&1 || true
+  if [ -n "$current" ]; then
+    results+=("$current FAILED $(($(date +%s) - current_start))")
+  fi
+  teardown >/dev/null 2>&1 || true
   if [ -n "$host_before" ]; then
     if ! scripts/real-cluster.sh host-state | diff -u "$host_before" - >&2; then
       log "FAIL: the suite left the host changed (diff above: - before, + after)"
@@ -28,6 +208,7 @@ cleanup() {
     fi
     rm -f "$host_before"
   fi
+  summary
   exit $rc
 }
 trap cleanup EXIT
@@ -48,59 +229,23 @@ for dir in "$root" "$cache_root"; do
       "(less when target/ and the tool caches are warm). A full disk makes the linker fail with 'Bus error'."
   fi
 done
-
-log "provisioning test tools"
-eval "$(scripts/test-env.sh)"
-eval "$(scripts/infra-tools.sh)"
-# actionlint (Go module proxy) for tests/python/test_release_workflow.py; about a minute the first time.
-eval "$(scripts/actionlint.sh)"
-# Node 22, the official MCP conformance suite, TypeScript SDK and Inspector (npm), for
-# tests/python/test_conformance.py, test_ts_client.py and test_inspector_cli.py.
-eval "$(scripts/mcp-clients.sh)"
-SPOTIFY_MCP_HELM_BIN=$(scripts/helm-toolchain.sh)
-export SPOTIFY_MCP_HELM_BIN
-if [ -x scripts/k8s-toolchain.sh ] && [ -d operator ]; then
-  SPOTIFY_MCP_K8S_BIN=$(scripts/k8s-toolchain.sh)
-  export SPOTIFY_MCP_K8S_BIN
-fi
-# The real node's containerd, pause and CoreDNS images; prometheus-operator and its Prometheus.
-eval "$(scripts/node-toolchain.sh)"
-eval "$(scripts/prometheus-operator-toolchain.sh)"
 export SPOTIFY_OPENAPI="${SPOTIFY_OPENAPI:-$root/server/openapi/spotify-openapi.yml}"
+
+log "tiers: ${tiers[*]}; provisioning their test tools"
+current=provision
+current_start=$(date +%s)
+provision
+results+=("provision passed $(($(date +%s) - current_start))")
+current=""
 host_before=$(mktemp)
 scripts/real-cluster.sh host-state >"$host_before"
-
-log "cargo fmt --check"
-cargo fmt --all -- --check
-log "cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-
-log "cargo deny: licenses, bans (duplicate versions), sources (deny.toml)"
-scripts/cargo-deny.sh
-
-log "cargo build (binaries the end-to-end tests run)"
-cargo build --workspace --locked --bins
-export SPOTIFY_MCP_BIN="$root/target/debug/spotify-mcp-server"
-export SPOTIFY_MCP_OPERATOR_BIN="$root/target/debug/spotify-mcp-operator"
-
-log "cargo test --workspace"
-# Every test binary runs even when one fails, so a run reports all failures: without it the
-# operator's tests (first in package order) hid a failing server test for a whole CI cycle.
-cargo test --workspace --locked --no-fail-fast
-
-log "fuzzing: every cargo-fuzz target for ${SPOTIFY_MCP_FUZZ_SECONDS:-20} s from its committed corpus (fuzz/)"
-# An unoptimised build: the short runs need coverage of the committed seeds and a little beyond,
-# not speed, and it compiles in a fraction of the release build's time (RELIABILITY.md).
-SPOTIFY_MCP_FUZZ_BUILD="${SPOTIFY_MCP_FUZZ_BUILD:-dev}" scripts/fuzz.sh
-
-if [ -d tests/python ]; then
-  log "end-to-end tests with the official Python MCP SDK (and the TypeScript SDK, the Inspector CLI, the conformance suite)"
-  "$SPOTIFY_MCP_TEST_PYTHON" -m pytest tests/python -q
-fi
-if [ -x charts/tests/run.sh ]; then
-  log "Helm charts and the operator image on a real control plane"
-  charts/tests/run.sh
-fi
-log "the real-node suite: operator, charts and cluster Prometheus on a real kubelet/containerd node"
-tests/k8s/run.sh
-log "all tests passed (target/ holds $(du -sh target | cut -f1); $(free_gib "$root") GiB free)"
+for t in "${tiers[@]}"; do
+  current=$t
+  current_start=$(date +%s)
+  log "tier $t"
+  "tier_$t"
+  results+=("$t passed $(($(date +%s) - current_start))")
+  log "tier $t passed in $(($(date +%s) - current_start)) s"
+  current=""
+done
+log "tiers passed: ${tiers[*]} (target/ holds $(du -sh target | cut -f1); $(free_gib "$root") GiB free)"

@@ -188,6 +188,13 @@ test_operator_lifecycle() {
   done
   endpoint=$(kubectl -n "$apps" get smcp spotify-mcp-sandbox -o jsonpath='{.status.endpoint}')
   [ -n "$endpoint" ] || fail "no endpoint in the status"
+  # What operator/README.md shows: `kubectl get smcp -n music` prints READY True and the endpoint,
+  # and `kubectl explain smcp.spec` is served (tests/python/test_readme_commands.py maps both here).
+  out=$(kubectl get smcp -n music) || fail "kubectl get smcp -n music: $out"
+  grep -Eq '^NAME +READY +REPLICAS +ENDPOINT +AGE' <<<"$out" || fail "kubectl get smcp columns: $out"
+  grep -Eq "^spotify-mcp-sandbox +True +1 +${endpoint//./\\.} " <<<"$out" || fail "kubectl get smcp row: $out"
+  out=$(kubectl explain smcp.spec 2>&1) || fail "kubectl explain smcp.spec: $out"
+  grep -Eq '^ +toolsets\b' <<<"$out" || fail "kubectl explain smcp.spec shows no fields: $out"
   [ "$(smcp_condition "$apps" spotify-mcp ServiceMonitorReady)" = True ] || fail "ServiceMonitorReady is not True"
   kubectl -n "$apps" get servicemonitor spotify-mcp >/dev/null 2>&1 || fail "the operator did not create the ServiceMonitor"
   [ "$(smcp_condition "$apps" spotify-mcp PrometheusRuleReady)" = True ] || fail "PrometheusRuleReady is not True"
@@ -204,7 +211,7 @@ test_operator_lifecycle() {
     fail "the PrometheusRule was not deleted after disabling it ($(operator_forbidden | head -1))"
   out=$(operator_forbidden)
   [ -z "$out" ] || fail "the operator hit RBAC denials: $out"
-  pass "host operator with the chart ServiceAccount's token: examples become Ready (endpoint $endpoint), ServiceMonitor and PrometheusRule created and deleted, Events, no 403"
+  pass "host operator with the chart ServiceAccount's token: examples become Ready (endpoint $endpoint; kubectl get smcp and kubectl explain smcp.spec as operator/README.md shows them), ServiceMonitor and PrometheusRule created and deleted, Events, no 403"
 
   # helm upgrade with changed values: leader election on, 2 replicas, debug logs.
   out=$(helm upgrade "$rel" "$OPERATOR_CHART" -n "$ns" --wait --timeout 120s --reuse-values \

@@ -5,7 +5,7 @@
 #
 #   charts/tests/operator_image.sh
 # Tools: SPOTIFY_MCP_BUILDAH / SPOTIFY_MCP_PODMAN / SPOTIFY_MCP_MUSL_TARGET from scripts/infra-tools.sh
-# (evaluated here when unset). SPOTIFY_MCP_OPERATOR_IMAGE_PROFILE=release (default) or debug.
+# (evaluated here when unset). SPOTIFY_MCP_OPERATOR_IMAGE_PROFILE=dist (default; the profile of published images) or debug.
 # Then runs the image as the operator on a kwok control plane (chart install, SA token, examples/sandbox.yaml Ready).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -16,14 +16,14 @@ if [ -z "${SPOTIFY_MCP_PODMAN:-}" ] || [ -z "${SPOTIFY_MCP_BUILDAH:-}" ]; then
   eval "$("$REPO_ROOT/scripts/infra-tools.sh")"
 fi
 target="${SPOTIFY_MCP_MUSL_TARGET:-x86_64-unknown-linux-musl}"
-profile="${SPOTIFY_MCP_OPERATOR_IMAGE_PROFILE:-release}"
+profile="${SPOTIFY_MCP_OPERATOR_IMAGE_PROFILE:-dist}"
 export CARGO_BUILD_BUILD_DIR="${CARGO_BUILD_BUILD_DIR:-/work/.cargo-build}"
 [ -d "$(dirname "$CARGO_BUILD_BUILD_DIR")" ] || unset CARGO_BUILD_BUILD_DIR
 
 cd "$REPO_ROOT"
 log "building the static operator binary ($target, $profile)"
 flags=(--locked --target "$target" -p spotify-mcp-operator --bin spotify-mcp-operator)
-[ "$profile" = release ] && flags+=(--release)
+[ "$profile" = debug ] || flags+=(--profile "$profile")
 cargo build "${flags[@]}" >&2
 binary="target/$target/$profile/spotify-mcp-operator"
 [ -x "$binary" ] || fail "no binary at $binary"

@@ -46,23 +46,24 @@ def container_tools() -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def static_binary() -> Path:
-    """The release binary for the image; SPOTIFY_MCP_IMAGE_BIN skips the build (CI caching)."""
+    """The binary for the image, built with the `dist` profile of published images;
+    SPOTIFY_MCP_IMAGE_BIN skips the build (CI caching)."""
     if os.environ.get("SPOTIFY_MCP_IMAGE_BIN"):
         return Path(os.environ["SPOTIFY_MCP_IMAGE_BIN"])
     build = run(
-        ["cargo", "build", "--release", "--locked", "--target", MUSL, "-p", "spotify-mcp-server"],
+        ["cargo", "build", "--profile", "dist", "--locked", "--target", MUSL, "-p", "spotify-mcp-server"],
         timeout=3600,
     )
     assert build.returncode == 0, build.stderr[-4000:]
     meta = json.loads(run(["cargo", "metadata", "--format-version", "1", "--no-deps"]).stdout)
-    return Path(meta["target_directory"]) / MUSL / "release" / "spotify-mcp-server"
+    return Path(meta["target_directory"]) / MUSL / "dist" / "spotify-mcp-server"
 
 
 @pytest.fixture(scope="module")
 def image(static_binary, tmp_path_factory) -> str:
     buildah, podman = container_tools()
     # Dockerfile's default ARG path is relative to the repository; a binary elsewhere is copied in
-    context_binary = REPO_ROOT / "target" / MUSL / "release" / "spotify-mcp-server"
+    context_binary = REPO_ROOT / "target" / MUSL / "dist" / "spotify-mcp-server"
     if static_binary.resolve() != context_binary.resolve():
         context_binary.parent.mkdir(parents=True, exist_ok=True)
         context_binary.write_bytes(static_binary.read_bytes())

@@ -281,7 +281,7 @@ def test_dockerfile_structure(dockerfile):
     assert rust_version >= tuple(map(int, msrv.split("."))), f"{image} is older than rust-version {msrv}"
     builds = [r for r in instructions(st["build"], "RUN") if "cargo build" in r]
     assert len(builds) == 1, builds
-    for needle in ("--release", "--locked", "-unknown-linux-musl", f"-p {binary}", f"/{binary}"):
+    for needle in ("--profile dist", "--locked", "-unknown-linux-musl", f"-p {binary}", f'/dist/{binary}" /{binary}'):
         assert needle in builds[0], f"{dockerfile}: {needle!r} not in the build command {builds[0]}"
     assert "program interpreter" in builds[0], "the build stage checks that the binary is static"
 
@@ -308,7 +308,7 @@ def test_dockerfile_structure(dockerfile):
     # nothing else, so both images are configured alike
     assert base(st["prebuilt"]) == "runtime" and base(st["release"]) == "runtime"
     assert [i["instruction"] for i in st["prebuilt"]] == ["FROM", "ARG", "COPY"]
-    assert instructions(st["prebuilt"], "ARG") == [f"BINARY=target/{MUSL}/release/{binary}"]
+    assert instructions(st["prebuilt"], "ARG") == [f"BINARY=target/{MUSL}/dist/{binary}"]
     assert instructions(st["prebuilt"], "COPY") == [f"${{BINARY}} /{binary}"]
     assert [i["instruction"] for i in st["release"]] == ["FROM", "COPY"]
     assert instructions(st["release"], "COPY") == [f"--from=build /{binary} /{binary}"]
@@ -341,12 +341,27 @@ def inspect(buildah: list[str], image: str) -> dict:
     return json.loads(r.stdout)["Docker"]
 
 
+def test_shipped_binaries_use_the_dist_profile():
+    """Images are built with `dist` (fat LTO, one codegen unit); `release`, what people build
+    with `cargo run --release`, is the quicker thin-LTO profile."""
+    profiles = tomllib.loads((REPO_ROOT / "Cargo.toml").read_text())["profile"]
+    dist = {**profiles["release"], **profiles["dist"]}
+    assert profiles["dist"]["inherits"] == "release"
+    assert (dist["lto"], dist["codegen-units"], dist["strip"], dist["panic"]) == ("fat", 1, True, "abort"), dist
+    assert (profiles["release"]["lto"], profiles["release"]["codegen-units"]) == ("thin", 16)
+    images = (REPO_ROOT / "scripts" / "images.sh").read_text()
+    assert images.count("cargo build --profile dist --locked") == 2 and "--release" not in images
+    assert f'"target/$TARGET/dist/spotify-mcp-server"' in images and f'"target/$TARGET/dist/spotify-mcp-operator"' in images
+    ignore = (REPO_ROOT / "prebuilt.dockerignore").read_text()
+    assert "!target/*/dist/spotify-mcp-server" in ignore and "!target/*/dist/spotify-mcp-operator" in ignore
+
+
 @pytest.mark.parametrize("dockerfile", list(BINARIES))
 def test_prebuilt_stage_builds_with_buildah_without_the_rust_image(buildah, dockerfile, tmp_path):
     """The path of scripts/images.sh and the image tests: only the binary of the context goes in."""
     binary = BINARIES[dockerfile]
     payload = f"not really {binary} {uuid.uuid4()}\n"
-    placed = tmp_path / "target" / MUSL / "release" / binary
+    placed = tmp_path / "target" / MUSL / "dist" / binary
     placed.parent.mkdir(parents=True)
     placed.write_text(payload)
     placed.chmod(0o755)
