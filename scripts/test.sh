@@ -115,6 +115,10 @@ tier_unit() {
   # Every test binary runs even when one fails, so a run reports all failures: without it the
   # operator's tests (first in package order) hid a failing server test for a whole CI cycle.
   run cargo test --workspace --locked --no-fail-fast
+  log "the server without its built-in sandbox (--no-default-features: a hardened build)"
+  # Lint and unit tests only: building this binary would replace the one the end-to-end tests run.
+  run cargo clippy -p spotify-mcp-server --all-targets --no-default-features --locked -- -D warnings
+  run cargo test -p spotify-mcp-server --no-default-features --locked --lib
   log "fuzzing: every cargo-fuzz target for ${SPOTIFY_MCP_FUZZ_SECONDS:-20} s from its committed corpus (fuzz/)"
   # An unoptimised build: the short runs need coverage of the committed seeds and a little beyond,
   # not speed, and it compiles in a fraction of the release build's time (RELIABILITY.md).
