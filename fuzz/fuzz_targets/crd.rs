@@ -201,16 +201,19 @@ fn reconcile(mut smcp: SpotifyMcp, input: &Input) {
     // The optional children (HPA, PDB, NetworkPolicy, Ingress, HTTPRoute) build without
     // panicking, and the same way twice (a spec the CEL rules would refuse may fail to build).
     macro_rules! deterministic {
-        ($module:ident) => {
+        ($module:ident $(, $arg:expr)*) => {
             if $module::wanted(&smcp) {
-                let hash = || $module::build(&smcp).ok().and_then(|b| hash_of(&b).ok());
+                let hash = || $module::build(&smcp $(, $arg)*).ok().and_then(|b| hash_of(&b).ok());
                 assert_eq!(hash(), hash());
             }
         };
     }
     deterministic!(autoscaler);
     deterministic!(disruption_budget);
-    deterministic!(network_policy);
+    deterministic!(
+        network_policy,
+        &spotify_mcp_operator::resources::BuildParams::default()
+    );
     deterministic!(ingress);
     deterministic!(http_route);
 
@@ -233,6 +236,7 @@ fn reconcile(mut smcp: SpotifyMcp, input: &Input) {
         ),
         credentials: &authorization,
         redirect_uri: spotify_mcp_operator::resources::redirect_uri(&smcp),
+        spotify: None,
     };
     let time = Time(now);
     let first = status::compute(smcp.status.as_ref(), &observed, &time);

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use axum::Router;
 use serde_json::Value;
-use spotify_mcp_server::mcp::{McpOptions, SpotifyMcp, Toolset};
 use spotify_mcp_sandbox::{self as sandbox, SandboxOptions, SandboxState};
+use spotify_mcp_server::mcp::{McpOptions, SpotifyMcp, Toolset};
 use spotify_mcp_server::spotify::{Credentials, Secret, SpotifyClient, SpotifyConfig};
 use tokio::runtime::Runtime;
 
