@@ -6,6 +6,9 @@
 #   server/tools/<tool>.json, one per tool       <- the tools' modules in server/src/mcp/ (the
 #                                                  `tool_snapshots` example), which then writes
 #   README.md's table of tools (between its markers) from server/tools/*.json
+#   README.md's endpoint -> tool coverage table  <- what the built server requests of a recording
+#                                                  sandbox when every tool is called
+#                                                  (tests/python/coverage_table.py, in the test venv)
 #   charts/*/values.schema.json                 <- charts/tests/values_schema.py
 #   operator/README.md's RBAC table              <- the operator chart's templates/rbac.yaml
 #                                                  (charts/tests/rbac_table.py)
@@ -20,7 +23,8 @@
 #                                  # flag table and the golden files are checked by `cargo test`:
 #                                  # operator's --test manifests and --test golden, server's
 #                                  # --test readme, which also checks the table of tools, and
-#                                  # --test tool_snapshots the snapshots, each naming this script)
+#                                  # --test tool_snapshots the snapshots, each naming this script;
+#                                  # the coverage table by tests/python/test_coverage.py)
 #   scripts/generate.sh --list     # the copies, "source destination" per line (charts/tests/static.sh)
 #
 # The copies are checked by charts/tests/run.sh static (test_copies_in_sync), which also fails on a
@@ -78,9 +82,14 @@ python3 charts/tests/rbac_table.py
 SPOTIFY_MCP_UPDATE_GOLDEN=1 cargo test --quiet -p spotify-mcp-operator --test golden >&2
 cargo run --quiet -p spotify-mcp-server --example flag_table -- --write README.md
 cargo run --quiet -p spotify-mcp-server --example tool_snapshots -- --write
+# The coverage table: the freshly built server, run by the test venv's Python.
+cargo build --quiet -p spotify-mcp-server
+eval "$(scripts/test-env.sh)"
+SPOTIFY_MCP_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/spotify-mcp-server" \
+  "$SPOTIFY_MCP_TEST_PYTHON" tests/python/coverage_table.py --write README.md >&2
 for pair in "${COPIES[@]}"; do
   read -r src dst <<<"$pair"
   mkdir -p "$(dirname "$dst")"
   cp "$src" "$dst"
 done
-echo "regenerated: crds/, charts/*/values.schema.json, operator/README.md's RBAC table, operator/tests/golden/, README.md's flag table, server/tools/ and README.md's table of tools, ${#COPIES[@]} chart copies" >&2
+echo "regenerated: crds/, charts/*/values.schema.json, operator/README.md's RBAC table, operator/tests/golden/, README.md's flag table, server/tools/ and README.md's table of tools, README.md's coverage table, ${#COPIES[@]} chart copies" >&2

@@ -3,8 +3,8 @@
 
 Starts the binary against a recording sandbox, calls every tool (the tour of tour.py), and
 prints the Markdown table; `--write README.md` replaces the block between
-`<!-- coverage:start -->` and `<!-- coverage:end -->`; `--check README.md` exits 1 when it
-differs. Needs the test venv (eval "$(scripts/test-env.sh)") and a built binary
+`<!-- coverage:start -->` and `<!-- coverage:end -->` (scripts/generate.sh does this);
+`--check README.md` exits 1 when it differs. Needs the test venv (eval "$(scripts/test-env.sh)") and a built binary
 ($SPOTIFY_MCP_BIN or target/debug/spotify-mcp-server)."""
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def main() -> int:
     elif args.check:
         current = readme_table(args.check)
         if current != table:
-            print(f"{args.check}: coverage table is out of date; run tests/python/coverage_table.py --write {args.check}", file=sys.stderr)
+            print(f"{args.check}: coverage table is out of date; run scripts/generate.sh", file=sys.stderr)
             return 1
     else:
         sys.stdout.write(table)

@@ -59,6 +59,5 @@ def test_readme_coverage_table_is_current(tour, ops):
     current = readme_table(readme)
     assert current is not None, "README.md lacks the <!-- coverage:start --> / <!-- coverage:end --> markers"
     assert current == generated, (
-        "README coverage table is out of date; regenerate with "
-        "`$SPOTIFY_MCP_TEST_PYTHON tests/python/coverage_table.py --write README.md`\n" + generated
+        "README coverage table is out of date; regenerate with `scripts/generate.sh`\n" + generated
     )
