@@ -10,23 +10,35 @@ suite: load the definition once with `load_spec(path)`, then check recorded exch
     deprecated_fields(spec, method, path, status, response_body) -> [json path, ...]
 
 `path` may carry the `/v1` prefix. `query` is the raw query string (or a mapping). Bodies are
-decoded JSON (`None` for an empty body). Schemas are OpenAPI 3.0: `nullable` is translated to
-JSON Schema before validating with `jsonschema` (Draft 7); `$ref`s resolve inside the document.
+decoded JSON (`None` for an empty body). Matching paths to operations, parsing parameters and
+validating them and the bodies (OpenAPI 3.0, `nullable` included) is openapi-core's; this module
+adds what the definition cannot say: query parameters it does not declare, bodies sent to
+operations that take none, Spotify's error object for error statuses an operation does not list,
+and fields marked deprecated.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import os
-import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qsl
 
-import jsonschema
 import yaml
+from openapi_core import Config, OpenAPI
+from openapi_core.templating.paths.exceptions import PathError
+from openapi_core.templating.paths.finders import APICallPathFinder
+from openapi_core.testing import MockRequest, MockResponse
+from openapi_schema_validator import OAS30Validator
+from werkzeug.datastructures import ImmutableMultiDict
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+HOST = "https://api.spotify.com"
 
 # Answers Spotify gives that the definition does not list, each with Spotify's own wording.
 # GET /me/player/currently-playing: "204 No Content when nothing is playing" (as /me/player).
@@ -54,31 +66,12 @@ def default_spec_path(repo_root: Path | None = None) -> Path:
     return (root / ".." / "shared" / "spotify-openapi.yml").resolve()
 
 
-def _nullable_to_jsonschema(node: Any) -> Any:
-    """OpenAPI 3.0 `nullable: true` -> JSON Schema `null` alternatives, recursively."""
-    if isinstance(node, list):
-        return [_nullable_to_jsonschema(x) for x in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _nullable_to_jsonschema(v) for k, v in node.items() if k != "nullable"}
-    if node.get("nullable") is True:
-        if "type" in out and not any(k in out for k in ("allOf", "oneOf", "anyOf", "$ref")):
-            t = out["type"]
-            out["type"] = list(t) + ["null"] if isinstance(t, list) else [t, "null"]
-            if "enum" in out and None not in out["enum"]:
-                out["enum"] = list(out["enum"]) + [None]
-        else:
-            out = {"anyOf": [out, {"type": "null"}]}
-    return out
-
-
 @dataclass(frozen=True)
 class Operation:
     method: str  # upper case
     path: str  # template relative to /v1
     operation_id: str
     deprecated: bool
-    regex: re.Pattern[str] = field(compare=False, hash=False, repr=False)
     raw: dict[str, Any] = field(compare=False, hash=False, repr=False, default_factory=dict)
 
 
@@ -86,8 +79,9 @@ class Operation:
 class Spec:
     doc: dict[str, Any]
     operations: list[Operation]
-    components: dict[str, Any]  # nullable-translated components, the root of every $ref
+    api: OpenAPI = field(repr=False)
     path_params: dict[str, list[dict[str, Any]]]
+    by_key: dict[tuple[str, str], Operation] = field(repr=False, default_factory=dict)
 
     def current(self) -> list[Operation]:
         return [o for o in self.operations if not o.deprecated]
@@ -96,19 +90,78 @@ class Spec:
         return [o for o in self.operations if o.deprecated]
 
 
+def _property_enum(doc: dict[str, Any], schema: Any, name: str) -> list[Any]:
+    """The `enum` of property `name` of a (possibly `allOf`-composed) schema of the document."""
+    seen = 0
+    while isinstance(schema, dict) and "$ref" in schema and seen < 20:
+        target: Any = doc
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        schema, seen = target, seen + 1
+    if not isinstance(schema, dict):
+        return []
+    prop = schema.get("properties", {}).get(name)
+    if isinstance(prop, dict) and prop.get("enum"):
+        return list(prop["enum"])
+    return [v for sub in schema.get("allOf", []) for v in _property_enum(doc, sub, name)]
+
+
+def _map_discriminators(doc: dict[str, Any], node: Any) -> None:
+    """Gives every `discriminator` without a `mapping` the one its `oneOf` implies. The definition
+    leaves them implicit, which in OpenAPI 3.0 maps the property's value to a schema of that
+    name (`episode` -> #/components/schemas/episode), and its schemas are named otherwise
+    (EpisodeObject); the values are the enums of the property in each alternative."""
+    if isinstance(node, list):
+        for x in node:
+            _map_discriminators(doc, x)
+        return
+    if not isinstance(node, dict):
+        return
+    disc = node.get("discriminator")
+    if isinstance(disc, dict) and "mapping" not in disc and "oneOf" in node:
+        mapping = {}
+        for sub in node["oneOf"]:
+            ref = sub.get("$ref") if isinstance(sub, dict) else None
+            for value in _property_enum(doc, sub, disc["propertyName"]) if ref else []:
+                mapping[str(value)] = ref
+        if all(isinstance(sub, dict) and sub.get("$ref") in mapping.values() for sub in node["oneOf"]):
+            disc["mapping"] = mapping
+        else:  # cannot be told apart by the property: validate against the oneOf alone
+            del node["discriminator"]
+    for v in node.values():
+        _map_discriminators(doc, v)
+
+
+def _ascii(value: bytes, **_parameters: str) -> str:
+    return value.decode("ascii", errors="replace")
+
+
+def _is_base64(value: Any) -> bool:
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        return False
+    return True
+
+
 def load_spec(path: str | os.PathLike[str] | None = None) -> Spec:
-    """Parses the definition and compiles a matcher per operation."""
+    """Parses the definition (openapi-core checks it is a valid OpenAPI document)."""
     p = Path(path) if path is not None else default_spec_path()
     doc = yaml.safe_load(p.read_text())
     ops: list[Operation] = []
     path_params: dict[str, list[dict[str, Any]]] = {}
     for tpl, item in doc["paths"].items():
-        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(tpl)) + "/?$"
         path_params[tpl] = item.get("parameters", [])
         for method, op in item.items():
             if method in HTTP_METHODS:
-                ops.append(Operation(method.upper(), tpl, op.get("operationId", ""), bool(op.get("deprecated")), re.compile(pattern), op))
-    return Spec(doc=doc, operations=ops, components=_nullable_to_jsonschema(doc.get("components", {})), path_params=path_params)
+                ops.append(Operation(method.upper(), tpl, op.get("operationId", ""), bool(op.get("deprecated")), op))
+    _map_discriminators(doc, doc)
+    # Cover images are sent as base64 text (the definition's schema is a string) with the
+    # media type image/jpeg, whose bytes openapi-core would otherwise leave undecoded.
+    # Their `format: base64` is not one openapi-core knows: checked here as base64 that decodes.
+    config = Config(extra_media_type_deserializers={"image/jpeg": _ascii}, extra_format_validators={"base64": _is_base64})
+    api = OpenAPI.from_dict(doc, config=config)
+    return Spec(doc=doc, operations=ops, api=api, path_params=path_params, by_key={(o.method, o.path): o for o in ops})
 
 
 def _relative(path: str) -> str:
@@ -116,31 +169,23 @@ def _relative(path: str) -> str:
     return path[3:] if path.startswith("/v1/") else path
 
 
+def _absolute(path: str) -> str:
+    return "/v1" + _relative(path)
+
+
 def match_operation(spec: Spec, method: str, path: str) -> Operation | None:
-    """The operation of a concrete request; literal segments win over templated ones."""
-    rel = _relative(path)
-    hits = [o for o in spec.operations if o.method == method.upper() and o.regex.match(rel)]
-    if not hits:
+    """The operation of a concrete request (openapi-core's path finder: literal segments win)."""
+    try:
+        found = APICallPathFinder(spec.api.spec).find(method.lower(), HOST + _absolute(path))
+    except PathError:
         return None
-    return min(hits, key=lambda o: o.path.count("{"))
-
-
-def _resolve(spec: Spec, node: Any) -> Any:
-    """Follows `$ref`s of the raw document (parameters, responses, request bodies, schemas)."""
-    seen = 0
-    while isinstance(node, dict) and "$ref" in node and seen < 20:
-        target: Any = spec.doc
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-        seen += 1
-    return node
+    return spec.by_key.get((method.upper(), found.path_result.pattern))
 
 
 def _schema_errors(spec: Spec, schema: dict[str, Any], instance: Any) -> list[str]:
-    root = {"allOf": [_nullable_to_jsonschema(schema)], "components": spec.components}
-    validator = jsonschema.Draft7Validator(root)
-    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    """OpenAPI 3.0 schema validation (openapi-schema-validator); `$ref`s resolve in the document."""
+    root = {"allOf": [schema], "components": spec.doc.get("components", {})}
+    errors = sorted(OAS30Validator(root).iter_errors(instance), key=lambda e: list(e.absolute_path))
     out = []
     for e in errors[:20]:
         where = "/".join(str(x) for x in e.absolute_path) or "(body)"
@@ -148,10 +193,33 @@ def _schema_errors(spec: Spec, schema: dict[str, Any], instance: Any) -> list[st
     return out
 
 
-def _parameters(spec: Spec, op: Operation) -> list[dict[str, Any]]:
-    params = [_resolve(spec, p) for p in spec.path_params.get(op.path, [])]
-    params += [_resolve(spec, p) for p in op.raw.get("parameters", [])]
-    return params
+def _cause_errors(err: BaseException) -> list[str]:
+    """The schema errors under an openapi-core error (its `schema_errors`, or its cause's), each
+    with the JSON path it is at."""
+    for e in (err, err.__cause__, err.__context__):
+        errs = getattr(e, "schema_errors", None)
+        if errs:
+            out = []
+            for se in sorted(errs, key=lambda x: list(x.absolute_path))[:20]:
+                where = "/".join(str(x) for x in se.absolute_path)
+                out.append(f"{where}: {se.message[:300]}" if where else se.message[:300])
+            return out
+    return []
+
+
+def _describe(err: BaseException, what: str) -> list[str]:
+    """An openapi-core error as specific problems: `what` was checked, the error's own words
+    (e.g. "Invalid query parameter: limit"), then each schema error with where it is."""
+    head = str(err)
+    if not head or head == type(err).__name__ or "not valid for schema" in head:
+        head = f"{what} ({type(err).__name__})"
+    else:
+        head = f"{what}: {head}"
+    details = _cause_errors(err)
+    if not details:
+        cause = err.__cause__
+        return [f"{head}: {cause}" if cause is not None and str(cause) and str(cause) not in head else head]
+    return [f"{head}: {d}" for d in details]
 
 
 def _query_pairs(query: str | Mapping[str, Any] | None) -> list[tuple[str, str]]:
@@ -166,31 +234,34 @@ def _query_pairs(query: str | Mapping[str, Any] | None) -> list[tuple[str, str]]
     return pairs
 
 
-def _check_scalar(name: str, raw: str, schema: dict[str, Any]) -> list[str]:
-    t = schema.get("type")
-    value: Any = raw
-    if t == "integer":
-        if not re.fullmatch(r"-?\d+", raw):
-            return [f"parameter {name}={raw!r} is not an integer"]
-        value = int(raw)
-    elif t == "number":
-        try:
-            value = float(raw)
-        except ValueError:
-            return [f"parameter {name}={raw!r} is not a number"]
-    elif t == "boolean":
-        if raw not in ("true", "false"):
-            return [f"parameter {name}={raw!r} is not true or false"]
-        value = raw == "true"
-    problems = []
-    if "enum" in schema and value not in schema["enum"]:
-        problems.append(f"parameter {name}={raw!r} is not one of {schema['enum']}")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            problems.append(f"parameter {name}={value} is below its minimum {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            problems.append(f"parameter {name}={value} is above its maximum {schema['maximum']}")
-    return problems
+def _resolve(spec: Spec, node: Any) -> Any:
+    """Follows `$ref`s of the raw document (request bodies, responses, schemas)."""
+    seen = 0
+    while isinstance(node, dict) and "$ref" in node and seen < 20:
+        target: Any = spec.doc
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+        seen += 1
+    return node
+
+
+def _declared_query(spec: Spec, op: Operation) -> set[str]:
+    params = [_resolve(spec, p) for p in spec.path_params.get(op.path, []) + op.raw.get("parameters", [])]
+    return {p["name"] for p in params if p.get("in") == "query"}
+
+
+def _request(method: str, path: str, query: Any, body: Any, content_type: str = "application/json") -> MockRequest:
+    data = None if body in (None, "", b"") else body if isinstance(body, (str, bytes)) else json.dumps(body)
+    if isinstance(data, str):
+        data = data.encode()
+    return MockRequest(HOST, method.lower(), _absolute(path), args=ImmutableMultiDict(_query_pairs(query)), data=data, content_type=content_type)
+
+
+def _unmarshal_request(spec: Spec, request: MockRequest) -> list[BaseException]:
+    with warnings.catch_warnings():  # the definition's OAuth2 scheme, which openapi-core does not check
+        warnings.simplefilter("ignore", UserWarning)
+        return list(spec.api.unmarshal_request(request).errors)
 
 
 def validate_request(spec: Spec, method: str, path: str, query: Any = None, request_body: Any = None) -> list[str]:
@@ -199,48 +270,18 @@ def validate_request(spec: Spec, method: str, path: str, query: Any = None, requ
     if op is None:
         return [f"{method.upper()} {_relative(path)} is not an operation of the definition"]
     problems: list[str] = []
-    params = _parameters(spec, op)
-    declared = {p["name"]: p for p in params if p.get("in") == "query"}
-    pairs = _query_pairs(query)
-    given: dict[str, list[str]] = {}
-    for k, v in pairs:
-        given.setdefault(k, []).append(v)
-    for name in given:
+    declared = _declared_query(spec, op)
+    for name in dict.fromkeys(k for k, _ in _query_pairs(query)):
         if name not in declared:
             problems.append(f"query parameter {name!r} is not declared for {op.method} {op.path}")
-    for name, p in declared.items():
-        if name not in given:
-            if p.get("required"):
-                problems.append(f"required query parameter {name!r} is missing")
-            continue
-        schema = p.get("schema", {})
-        for raw in given[name]:
-            if schema.get("type") == "array":
-                items = schema.get("items", {})
-                for part in raw.split(","):
-                    problems += _check_scalar(name, part, items)
-            else:
-                problems += _check_scalar(name, raw, schema)
-    # Path parameters: non-empty segments (their schemas are plain strings).
-    rel = _relative(path)
-    for tpl_seg, seg in zip(op.path.strip("/").split("/"), rel.strip("/").split("/")):
-        if tpl_seg.startswith("{") and not seg:
-            problems.append(f"path parameter {tpl_seg} is empty")
-    body_spec = op.raw.get("requestBody")
-    if body_spec is not None:
-        body_spec = _resolve(spec, body_spec)
-        content = body_spec.get("content", {})
-        if request_body in (None, "", b""):
-            if body_spec.get("required"):
-                problems.append("the request body is required")
-        elif "application/json" in content:
-            schema = content["application/json"].get("schema", {})
-            if isinstance(request_body, (dict, list)):
-                problems += [f"request body {p}" for p in _schema_errors(spec, schema, request_body)]
-            else:
-                problems.append("the request body is not JSON")
-    elif request_body not in (None, "", b"", {}):
+    if op.raw.get("requestBody") is None and request_body not in (None, "", b"", {}):
         problems.append(f"{op.method} {op.path} takes no request body")
+        request_body = None
+    # The body's media type: JSON where the operation takes it, else the one it lists (an image).
+    content = (_resolve(spec, op.raw.get("requestBody")) or {}).get("content") or {"application/json": {}}
+    content_type = "application/json" if "application/json" in content else next(iter(content))
+    for err in _unmarshal_request(spec, _request(method, path, query, request_body, content_type)):
+        problems += _describe(err, f"{op.method} {op.path}")
     return problems
 
 
@@ -275,7 +316,12 @@ def validate_response(spec: Spec, method: str, path: str, status: int, response_
         return [] if empty else [f"status {status} of {op.method} {op.path} has no content, but the body is {str(response_body)[:120]!r}"]
     if empty:
         return [f"status {status} of {op.method} {op.path} needs a JSON body"]
-    return _schema_errors(spec, schema, response_body)
+    request = _request(method, path, None, None)
+    response = MockResponse(json.dumps(response_body).encode(), status_code=int(status))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        errors = spec.api.unmarshal_response(request, response).errors
+    return [p for err in errors for p in _describe(err, f"{op.method} {op.path} {status} response body")]
 
 
 def validate_exchange(spec: Spec, exchange: Mapping[str, Any]) -> list[str]:

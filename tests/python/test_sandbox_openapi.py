@@ -537,3 +537,24 @@ def test_the_validator_is_not_vacuous(spec):
     assert ov.match_operation(spec, "GET", "/v1/me/player/queue").operation_id == "get-queue"
     track = {"id": "x", "popularity": 3, "album": {"available_markets": [], "name": "a"}}
     assert ov.deprecated_fields(spec, "GET", "/v1/tracks/x", 200, track) == ["$.popularity"]
+
+
+def test_a_corrupted_sandbox_answer_and_query_are_caught(fresh, spec):
+    """A real recorded exchange passes; the same exchange with a required field removed, a
+    wrong type or an out-of-range query parameter fails, naming the operation and the place."""
+    s = fresh.world()["samples"]
+    api = fresh.api()
+    assert api.get(f"/albums/{s['album']}/tracks", params={"limit": 2}).status_code == 200
+    [ex] = [e for e in fresh.requests() if e["path"].endswith("/tracks")]
+    assert _check_all(spec, [ex])[1] == []
+    body = ex["response_body"]
+    missing = {k: v for k, v in body.items() if k != "total"}
+    problems = ov.validate_response(spec, ex["method"], ex["path"], 200, missing)
+    assert any("GET /albums/{id}/tracks" in p and "'total' is a required property" in p for p in problems), problems
+    wrong = {**body, "items": [{**body["items"][0], "duration_ms": "long"}] + body["items"][1:]}
+    problems = ov.validate_response(spec, ex["method"], ex["path"], 200, wrong)
+    assert any("items/0/duration_ms" in p and "'long' is not of type 'integer'" in p for p in problems), problems
+    problems = ov.validate_request(spec, ex["method"], ex["path"], "limit=51")
+    assert any("GET /albums/{id}/tracks" in p and "limit" in p and "maximum" in p for p in problems), problems
+    problems = ov.validate_request(spec, ex["method"], ex["path"], "limit=two")
+    assert any("limit" in p and "two" in p for p in problems), problems
