@@ -220,7 +220,7 @@ COVERED: dict[str, Run | Mapped] = {
         "charts/tests/operator_chart.sh", ("out=$(kubectl get smcp -n music)",), "its columns and row are checked"),
     "kubectl explain smcp.spec": Mapped(
         "charts/tests/operator_chart.sh", ("out=$(kubectl explain smcp.spec 2>&1)",), "the CRD's fields are served"),
-    "cargo test -p spotify-mcp-operator --lib --test manifests": Mapped(
+    "cargo test -p spotify-mcp-operator --lib --test manifests --test golden": Mapped(
         "scripts/test.sh", ("cargo test --workspace",), "the unit tier's cargo test (targets checked below)"),
     "scripts/k8s-toolchain.sh": Mapped("scripts/test.sh", ("scripts/k8s-toolchain.sh",), "provisioning of the charts and node tiers"),
     "cargo test -p spotify-mcp-operator --test e2e": Mapped(

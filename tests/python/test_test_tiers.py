@@ -44,7 +44,10 @@ def test_each_tier_runs_its_suite_and_provisions_only_what_it_needs():
     expected = {
         "unit": (["cargo fmt --all -- --check", "cargo clippy --workspace --all-targets --locked -- -D warnings",
                   "scripts/cargo-deny.sh", "cargo build --workspace --locked --bins",
-                  "cargo test --workspace --locked --no-fail-fast", "env SPOTIFY_MCP_FUZZ_BUILD=dev scripts/fuzz.sh"],
+                  "cargo test --workspace --locked --no-fail-fast",
+                  "cargo clippy -p spotify-mcp-server --all-targets --no-default-features --locked -- -D warnings",
+                  "cargo test -p spotify-mcp-server --no-default-features --locked --lib",
+                  "env SPOTIFY_MCP_FUZZ_BUILD=dev scripts/fuzz.sh"],
                  {"infra", "k8s"}),
         "e2e": (["cargo build --workspace --locked --bins", "$SPOTIFY_MCP_TEST_PYTHON -m pytest tests/python -q"],
                 {"python", "infra", "actionlint", "mcp-clients", "helm"}),
