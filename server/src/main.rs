@@ -5,6 +5,14 @@ use std::process::ExitCode;
 use spotify_mcp_server::app;
 use spotify_mcp_server::config::Cli;
 
+/// mimalloc instead of the C library's malloc, in every build (glibc and the musl image): malloc
+/// and free were a quarter of the server's time on a cached call over HTTP, and glibc's
+/// per-thread arenas let the cache's churn creep RSS past its budget (BENCHMARKS.md, "Pace
+/// against Spotify and over HTTP" and "Cache budget"). Built without transparent huge pages
+/// (`no_thp`), which otherwise cost ~10 MiB of idle RSS.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse_checked();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
