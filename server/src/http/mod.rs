@@ -9,6 +9,7 @@ pub mod host;
 mod jsonrpc;
 mod session_store;
 mod sessions;
+mod shared;
 mod shutdown;
 
 use std::net::SocketAddr;
@@ -102,7 +103,7 @@ fn mcp_service(
     opts: &HttpOptions,
     sessions: Arc<sessions::BoundedSessions>,
     cancel: CancellationToken,
-) -> StreamableHttpService<SpotifyMcp, sessions::BoundedSessions> {
+) -> shared::Shared<SpotifyMcp, sessions::BoundedSessions> {
     // Origin validation is always on: browsers on loopback pages (local inspectors) and the
     // configured origins may call; any other page a browser has open gets 403.
     let origins = LOOPBACK_ORIGINS
@@ -125,7 +126,11 @@ fn mcp_service(
         Arc::new(store) as Arc<dyn rmcp::transport::streamable_http_server::session::SessionStore>
     });
     // Each session gets its own handler state (its log level).
-    StreamableHttpService::new(move || Ok(mcp.for_session()), sessions, config)
+    shared::Shared::new(StreamableHttpService::new(
+        move || Ok(mcp.for_session()),
+        sessions,
+        config,
+    ))
 }
 
 /// The whole router. `extra` lets other layers (metrics) add routes; they get the Host check
