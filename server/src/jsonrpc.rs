@@ -96,12 +96,20 @@ fn json_kind(value: &Value) -> &'static str {
 /// match it to the call request and answers `-32601 Method not found`, which sends the client
 /// looking for a missing method; the method exists and its params are wrong: `-32602`, naming
 /// the field. `None` for every other message (only messages that mention `tools/call` are
-/// parsed).
+/// parsed, and a well-formed call only into borrowed slices: it is on every call's path).
 pub fn invalid_tool_call(message: &[u8]) -> Option<Value> {
     const METHOD: &[u8] = b"tools/call";
     if !message.windows(METHOD.len()).any(|w| w == METHOD) {
         return None;
     }
+    if well_formed_tool_call(message) {
+        return None;
+    }
+    tool_call_problem(message)
+}
+
+/// The full reading of a message that mentions `tools/call`, behind [`invalid_tool_call`].
+fn tool_call_problem(message: &[u8]) -> Option<Value> {
     let value: Value = serde_json::from_slice(message).ok()?;
     if value.get("method")?.as_str()? != "tools/call" {
         return None;
@@ -124,6 +132,46 @@ pub fn invalid_tool_call(message: &[u8]) -> Option<Value> {
         INVALID_PARAMS,
         format!("Invalid params: {problem}"),
     ))
+}
+
+/// Whether `message` is a `tools/call` with a string `name` and object (or null or absent)
+/// `arguments`, or no `tools/call` at all, read without building a [`Value`]. `false` means
+/// "look closer": anything unusual (a duplicate key, an escaped method name, other types) takes
+/// the full parse of [`invalid_tool_call`], which has the last word.
+fn well_formed_tool_call(message: &[u8]) -> bool {
+    use serde_json::value::RawValue;
+
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        method: Option<&'a str>,
+        #[serde(borrow)]
+        params: Option<&'a RawValue>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Params<'a> {
+        #[serde(borrow)]
+        name: Option<&'a RawValue>,
+        #[serde(borrow)]
+        arguments: Option<&'a RawValue>,
+    }
+    let Ok(envelope) = serde_json::from_slice::<Envelope>(message) else {
+        return false;
+    };
+    if envelope.method != Some("tools/call") {
+        return envelope.method.is_some();
+    }
+    let Some(Ok(params)) = envelope
+        .params
+        .map(|raw| serde_json::from_str::<Params>(raw.get()))
+    else {
+        return false;
+    };
+    let starts = |raw: &RawValue, with: char| raw.get().starts_with(with);
+    params.name.is_some_and(|name| starts(name, '"'))
+        && params
+            .arguments
+            .is_none_or(|args| starts(args, '{') || args.get() == "null")
 }
 
 #[cfg(test)]
@@ -161,6 +209,33 @@ mod tests {
         for id in ["null", "true", "[1]", "{}"] {
             let message = format!(r#"{{"jsonrpc":"2.0","id":{id}}}"#);
             assert_eq!(undecodable(message.as_bytes())["id"], Value::Null, "{id}");
+        }
+    }
+
+    #[test]
+    fn the_quick_reading_agrees_with_the_full_one() {
+        let messages: &[&[u8]] = &[
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search","arguments":{"query":"x"}}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_profile"}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":null}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":[]}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":7}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{}}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":[]}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools\/call","params":{"name":1},"x":"tools/call"}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"se\u0061rch"}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","name":1}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":"tools/call"}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{"#,
+        ];
+        for message in messages {
+            let text = String::from_utf8_lossy(message);
+            let full = tool_call_problem(message);
+            if well_formed_tool_call(message) {
+                assert!(full.is_none(), "read as well formed: {text}");
+            }
+            assert_eq!(invalid_tool_call(message), full, "{text}");
         }
     }
 
