@@ -5,8 +5,10 @@
 //!   through stdio (the official Rust MCP SDK as client) and through streamable HTTP (2026-07-28
 //!   stateless POSTs on keep-alive connections), with the same search sent as a raw GET to the
 //!   sandbox measured beside them as the floor;
-//! - cached `search` over HTTP against a bare axum handler in this process that returns the same
-//!   answer bytes, with 1, 4 and 64 connections;
+//! - cached `search` over HTTP against a bare axum handler that returns the same answer bytes,
+//!   with 1, 4 and 64 connections: the handler in its own process (this binary re-run with
+//!   `--serve-bare`, a multi-threaded runtime like the server's), the baseline of the MCP / bare
+//!   ratio, and the same handler inside this process, beside the load generator;
 //! - with `--balanced`: the same cached search through HAProxy (round-robin) over three replicas
 //!   sharing one Redis, beside one replica with the memory cache and one with Redis, and the bare
 //!   handler direct and behind the same HAProxy; Redis commands per call from its `INFO stats`.
@@ -74,6 +76,12 @@ struct Args {
     /// redis-server, for `--balanced` (scripts/infra-tools.sh exports it).
     #[arg(long, env = "SPOTIFY_MCP_REDIS_SERVER", default_value = "redis-server")]
     redis_server: PathBuf,
+    /// Internal: serve the bare handler with the body in this file (on `--bare-port`) and nothing
+    /// else; how the benchmark runs the bare handler as its own process.
+    #[arg(long, hide = true, requires = "bare_port")]
+    serve_bare: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    bare_port: Option<u16>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -362,12 +370,10 @@ async fn uncached(args: &Args, latency_ms: u64) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// A bare axum handler answering every POST with `body`: the floor of an HTTP answer.
-async fn bare_handler(body: String) -> Result<String, BoxError> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
+/// A bare axum handler answering every POST to `/mcp` with `body`: the floor of an HTTP answer.
+fn bare_router(body: String) -> axum::Router {
     let body = Arc::new(body);
-    let app = axum::Router::new().route(
+    axum::Router::new().route(
         "/mcp",
         axum::routing::post(move || {
             let body = body.clone();
@@ -378,12 +384,51 @@ async fn bare_handler(body: String) -> Result<String, BoxError> {
                 )
             }
         }),
-    );
+    )
+}
+
+/// Serves [`bare_router`] on `listener`, with `TCP_NODELAY` like the server.
+async fn serve_bare(listener: tokio::net::TcpListener, body: String) -> std::io::Result<()> {
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    axum::serve(listener, bare_router(body)).await
+}
+
+/// The bare handler inside this process, on the load generator's runtime.
+async fn bare_in_process(body: String) -> Result<String, BoxError> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(serve_bare(listener, body));
     Ok(format!("http://{addr}/mcp"))
+}
+
+/// The bare handler in its own process (this binary with `--serve-bare`), as the server under
+/// test runs: the baseline the MCP / bare ratio is taken against.
+async fn bare_process(
+    body: &str,
+    dir: &std::path::Path,
+) -> Result<(tokio::process::Child, String), BoxError> {
+    let file = dir.join("bare-body.json");
+    std::fs::write(&file, body)?;
+    let port = free_port()?;
+    let child = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("--serve-bare")
+        .arg(&file)
+        .args(["--bare-port", &port.to_string()])
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match http.post(&url).send().await {
+            Ok(r) if r.status().is_success() => return Ok((child, url)),
+            _ if Instant::now() > deadline => return Err("the bare handler did not start".into()),
+            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
 }
 
 async fn cached(args: &Args) -> Result<(), BoxError> {
@@ -394,24 +439,33 @@ async fn cached(args: &Args) -> Result<(), BoxError> {
     let prompts = args.cached_method == CachedMethod::Prompts;
     let send = move |http: reqwest::Client, url: String| send_cached(http, url, prompts);
     let answer = send(http.clone(), url.clone()).await?;
-    let bare = bare_handler(answer.clone()).await?;
+    let dir = tempfile::tempdir()?;
+    let (_bare_child, bare) = bare_process(&answer, dir.path()).await?;
+    let bare_here = bare_in_process(answer.clone()).await?;
     println!(
         "\n## cached {} over streamable HTTP against a bare axum handler returning the same {} bytes\n",
         if prompts { "prompts/list" } else { "search" },
         answer.len()
     );
-    println!("| connections | MCP calls/s | p99 ms | bare calls/s | p99 ms | MCP / bare |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| connections | MCP calls/s | p50 ms | p99 ms | bare calls/s | p99 ms | MCP / bare \
+         | bare in the load generator's process: calls/s | MCP / that |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     for &connections in &args.connections {
         let mcp = load(&url, connections, args.secs, &send).await?;
         let bare = load(&bare, connections, args.secs, &send).await?;
+        let here = load(&bare_here, connections, args.secs, &send).await?;
         println!(
-            "| {connections} | {:.0} | {:.2} | {:.0} | {:.2} | {:.2} |",
+            "| {connections} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} |",
             mcp.rate,
+            mcp.p50_ms,
             mcp.p99_ms,
             bare.rate,
             bare.p99_ms,
-            mcp.rate / bare.rate
+            mcp.rate / bare.rate,
+            here.rate,
+            mcp.rate / here.rate
         );
     }
     drop(sandbox);
@@ -451,6 +505,7 @@ async fn send_cached(
 struct Load {
     calls: usize,
     rate: f64,
+    p50_ms: f64,
     p99_ms: f64,
 }
 
@@ -496,6 +551,7 @@ where
     Ok(Load {
         calls: times.len(),
         rate: times.len() as f64 / elapsed,
+        p50_ms: percentile(&times, 0.50),
         p99_ms: percentile(&times, 0.99),
     })
 }
@@ -575,7 +631,7 @@ async fn balanced(args: &Args) -> Result<(), BoxError> {
     ] {
         answer = send(http.clone(), url.clone()).await?;
     }
-    let bare = bare_handler(answer.clone()).await?;
+    let bare = bare_in_process(answer.clone()).await?;
     let (_bare_haproxy, bare_balanced) =
         start_haproxy(&args.haproxy, dir.path(), std::slice::from_ref(&bare)).await?;
     println!(
@@ -615,6 +671,12 @@ async fn balanced(args: &Args) -> Result<(), BoxError> {
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
+    if let (Some(file), Some(port)) = (&args.serve_bare, args.bare_port) {
+        let body = std::fs::read_to_string(file)?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        serve_bare(listener, body).await?;
+        return Ok(());
+    }
     if !args.bin.exists() {
         return Err(format!("no server binary at {}", args.bin.display()).into());
     }
