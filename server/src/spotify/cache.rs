@@ -132,11 +132,21 @@ impl Expiry<CacheKey, Entry> for PerEntryTtl {
 /// Bytes counted per entry besides its key and body.
 const ENTRY_OVERHEAD: usize = 512;
 
-/// What an entry costs: keys, body, and moka's own bookkeeping per entry (about 0.5 KiB
-/// measured with a counting allocator: its node, deque and timer-wheel links, hash slot).
+/// What an entry costs: keys, the block its body takes, and moka's own bookkeeping per entry
+/// (about 0.5 KiB measured with a counting allocator: its node, deque and timer-wheel links,
+/// hash slot).
 fn weigh(key: &CacheKey, entry: &Entry) -> u32 {
-    let size = key.scope.len() + key.request.len() + entry.body.len() + ENTRY_OVERHEAD;
+    let size = key.scope.len() + key.request.len() + block(entry.body.len()) + ENTRY_OVERHEAD;
     u32::try_from(size).unwrap_or(u32::MAX)
+}
+
+/// The heap block a body of `len` bytes takes. The server's allocator (mimalloc) serves a size
+/// from classes four per power of two, so a typical 17.5 KB Spotify answer takes a 20 KiB block;
+/// weighing the length alone let the cache's RSS end above its budget. Rounding up to a quarter
+/// of the power of two below `len` is that class, and an upper bound for glibc's and musl's.
+fn block(len: usize) -> usize {
+    let quarter = (len.next_power_of_two() / 8).max(16);
+    len.next_multiple_of(quarter)
 }
 
 /// In-memory backend: moka, bounded by the bytes of keys, bodies and per-entry bookkeeping.
@@ -447,8 +457,26 @@ mod memory_tests {
         cache.sync().await;
         assert_eq!(
             cache.weighted_size(),
-            (key.scope.len() + key.request.len() + body.len() + ENTRY_OVERHEAD) as u64
+            (key.scope.len() + key.request.len() + block(body.len()) + ENTRY_OVERHEAD) as u64
         );
+    }
+
+    #[test]
+    fn a_body_weighs_the_block_the_allocator_gives_it() {
+        // mimalloc's classes: 16 KiB, 20 KiB, 24 KiB, 28 KiB, 32 KiB, 40 KiB...
+        assert_eq!(block(16_384), 16_384);
+        assert_eq!(block(16_385), 20_480);
+        assert_eq!(block(17_526), 20_480);
+        assert_eq!(block(20_481), 24_576);
+        assert_eq!(block(32_769), 40_960);
+        // Small bodies round to 16 bytes.
+        assert_eq!(block(0), 0);
+        assert_eq!(block(1), 16);
+        assert_eq!(block(100), 112);
+        for len in [1, 17, 1000, 17_526, 70_000, 1 << 20] {
+            let b = block(len);
+            assert!(b >= len && b * 4 <= len * 5 + 64, "{len} -> {b}");
+        }
     }
 }
 
