@@ -37,7 +37,7 @@ use spotify_mcp_sandbox::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN};
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{BoxError, Killed, Sandbox, free_port, redis_commands, start_redis};
+use support::{BoxError, Killed, Sandbox, free_port, redis_commands, start_redis, wait_until};
 type StdioClient = RunningService<RoleClient, ()>;
 
 #[derive(Parser)]
@@ -421,14 +421,14 @@ async fn bare_process(
         .spawn()?;
     let url = format!("http://127.0.0.1:{port}/mcp");
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match http.post(&url).send().await {
-            Ok(r) if r.status().is_success() => return Ok((child, url)),
-            _ if Instant::now() > deadline => return Err("the bare handler did not start".into()),
-            _ => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
+    wait_until("the bare handler", Duration::from_secs(10), || async {
+        http.post(&url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await?;
+    Ok((child, url))
 }
 
 async fn cached(args: &Args) -> Result<(), BoxError> {

@@ -12,6 +12,23 @@ use spotify_mcp_sandbox::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Asks `ready` every 20 ms until it says yes, for at most `within`; `what` names the process
+/// that did not start in the error.
+pub async fn wait_until<F, Fut>(what: &str, within: Duration, mut ready: F) -> Result<(), BoxError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    while !ready().await {
+        if Instant::now() > deadline {
+            return Err(format!("{what} did not start").into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
 pub fn free_port() -> Result<u16, BoxError> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -45,18 +62,11 @@ impl Sandbox {
             .spawn()?;
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while http
-            .get(format!("{base}/sandbox/faults"))
-            .send()
-            .await
-            .is_err()
-        {
-            if Instant::now() > deadline {
-                return Err("the sandbox did not start".into());
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let faults = format!("{base}/sandbox/faults");
+        wait_until("the sandbox", Duration::from_secs(30), || async {
+            http.get(&faults).send().await.is_ok()
+        })
+        .await?;
         Ok(Sandbox {
             _child: child,
             base,
