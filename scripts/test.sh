@@ -181,6 +181,31 @@ if $dry_run; then
   exit 0
 fi
 
+# Temporary files: every test, script and tool the suite runs (Chromium profiles, pytest's
+# tmp_path, mktemp, the operator tests' logs, Go's build scratch) writes under one directory of its
+# own, removed at the end, also after a failure. SPOTIFY_MCP_KEEP_TMP=1 keeps it to read a failed
+# test's logs (their paths are in its message). Entries that appear directly in /tmp during the
+# run are named at the end: something that ignores TMPDIR (or another process on the host).
+suite_tmp=""
+tmp_before=""
+start_tmp() {
+  tmp_before=$(ls -A /tmp)
+  suite_tmp=$(mktemp -d /tmp/spotify-mcp-suite.XXXXXX)
+  export TMPDIR="$suite_tmp"
+}
+end_tmp() {
+  [ -n "$suite_tmp" ] || return 0
+  if [ "${SPOTIFY_MCP_KEEP_TMP:-0}" = 1 ]; then
+    log "kept the suite's temporary files (SPOTIFY_MCP_KEEP_TMP=1): $suite_tmp"
+  else
+    # --one-file-system: never into a mount a failed teardown left behind (the host check names it).
+    rm -rf --one-file-system "$suite_tmp" || log "could not remove all of $suite_tmp"
+  fi
+  local new
+  new=$(comm -13 <(printf '%s\n' "$tmp_before" | sort) <(ls -A /tmp | grep -vx "${suite_tmp#/tmp/}" | sort))
+  [ -z "$new" ] || log "new in /tmp during the run (not under TMPDIR; the suite's or another process's): $(echo "$new" | tr '\n' ' ')"
+}
+
 # Everything the suite starts is stopped when it ends, also after a failure (teardown above).
 # Then the host must be as the suite found it (links, routes, sysctls, nft tables, iptables chains,
 # mounts, cgroups: scripts/real-cluster.sh host-state, taken before the first tier); a test that
@@ -212,6 +237,7 @@ cleanup() {
     fi
     rm -f "$host_before"
   fi
+  end_tmp
   summary
   exit $rc
 }
@@ -235,6 +261,7 @@ for dir in "$root" "$cache_root"; do
 done
 export SPOTIFY_OPENAPI="${SPOTIFY_OPENAPI:-$root/server/openapi/spotify-openapi.yml}"
 
+start_tmp
 log "tiers: ${tiers[*]}; provisioning their test tools"
 current=provision
 current_start=$(date +%s)
