@@ -25,8 +25,10 @@ RUN apk add --no-cache musl-dev
 WORKDIR /src
 # The workspace (every member's manifest and sources; the operator embeds infra/prometheus/alerts.yml).
 COPY Cargo.toml Cargo.lock ./
-COPY server/Cargo.toml server/Cargo.toml
+COPY server/Cargo.toml server/build.rs server/
 COPY server/src server/src
+COPY musl-memcpy/Cargo.toml musl-memcpy/Cargo.toml
+COPY musl-memcpy/src musl-memcpy/src
 COPY sandbox/Cargo.toml sandbox/Cargo.toml
 COPY sandbox/src sandbox/src
 COPY operator/Cargo.toml operator/Cargo.toml

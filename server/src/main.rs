@@ -10,6 +10,10 @@ use spotify_mcp_server::config::Cli;
 /// per-thread arenas let the cache's churn creep RSS past its budget (BENCHMARKS.md, "Pace
 /// against Spotify and over HTTP" and "Cache budget"). Built without transparent huge pages
 /// (`no_thp`), which otherwise cost ~10 MiB of idle RSS.
+// The musl image's `memcpy` (linked with `-Wl,--wrap=memcpy`, build.rs).
+#[cfg(all(target_env = "musl", target_arch = "x86_64"))]
+use spotify_mcp_musl_memcpy as _;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

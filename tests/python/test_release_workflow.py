@@ -427,7 +427,7 @@ def test_source_context_holds_what_the_build_stage_copies(buildah, tmp_path):
                               cwd=src, capture_output=True, text=True, timeout=120)
         assert meta.returncode == 0, meta.stderr[-2000:]
         packages = {p["name"] for p in json.loads(meta.stdout)["packages"]}
-        assert packages == {*BINARIES.values(), "spotify-mcp-sandbox"}, packages
+        assert packages == {*BINARIES.values(), "spotify-mcp-sandbox", "spotify-mcp-musl-memcpy"}, packages
     finally:
         run([*buildah, "umount", container])
         run([*buildah, "rm", container])
@@ -436,6 +436,7 @@ def test_source_context_holds_what_the_build_stage_copies(buildah, tmp_path):
     tracked = set(run(["git", "ls-files", "--", *sources]).stdout.split())
     assert tracked and tracked <= set(files), f"missing from the context: {sorted(tracked - set(files))}"
     assert not any(f.startswith(("target/", ".git", "tests/", "charts/")) or "/tests/" in f for f in files), files
-    assert {"Cargo.lock", "server/src/main.rs", "sandbox/src/lib.rs", "operator/src/main.rs", "infra/prometheus/alerts.yml"} <= set(files)
+    assert {"Cargo.lock", "server/src/main.rs", "server/build.rs", "sandbox/src/lib.rs", "musl-memcpy/src/lib.rs",
+            "operator/src/main.rs", "infra/prometheus/alerts.yml"} <= set(files)
     print(f"\nsource context: {len(files)} files, {size / 1024:.0f} KiB")
     assert size < 8 * 1024 * 1024, f"the source context is {size} bytes"
