@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{BoxError, Killed, Sandbox, free_port, redis_commands, start_redis};
+use support::{BoxError, Killed, Sandbox, free_port, redis_commands, start_redis, wait_until};
 
 #[derive(Parser)]
 struct Args {
@@ -89,14 +89,14 @@ async fn start_server(
     }
     let child = cmd.spawn()?;
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match http.get(format!("{base}/readyz")).send().await {
-            Ok(r) if r.status().is_success() => break,
-            _ if Instant::now() > deadline => return Err("a server is not ready".into()),
-            _ => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
+    let readyz = format!("{base}/readyz");
+    wait_until("a server", Duration::from_secs(30), || async {
+        http.get(&readyz)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await?;
     Ok(Server {
         _child: child,
         base,

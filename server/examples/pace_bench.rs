@@ -273,19 +273,15 @@ async fn start_http_server(
         .kill_on_drop(true);
     sandbox.server_env(&mut cmd);
     let child = cmd.spawn()?;
-    let deadline = Instant::now() + Duration::from_secs(30);
     let http = reqwest::Client::new();
-    loop {
-        match http
-            .get(format!("http://127.0.0.1:{port}/readyz"))
+    let readyz = format!("http://127.0.0.1:{port}/readyz");
+    wait_until("the HTTP server", Duration::from_secs(30), || async {
+        http.get(&readyz)
             .send()
             .await
-        {
-            Ok(r) if r.status().is_success() => break,
-            _ if Instant::now() > deadline => return Err("the HTTP server is not ready".into()),
-            _ => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await?;
     Ok((child, format!("http://127.0.0.1:{port}/mcp")))
 }
 
@@ -589,16 +585,12 @@ async fn start_haproxy(
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let haproxy = Killed(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        if Instant::now() > deadline {
-            return Err("haproxy does not listen".into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until("haproxy", Duration::from_secs(10), || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+    })
+    .await?;
     Ok((haproxy, format!("http://127.0.0.1:{port}/mcp")))
 }
 

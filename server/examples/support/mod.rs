@@ -107,13 +107,10 @@ pub async fn start_redis(bin: &std::path::Path) -> Result<(Killed, String), BoxE
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let redis = Killed(child);
     let url = format!("redis://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while redis_commands(&url).await.is_err() {
-        if Instant::now() > deadline {
-            return Err("redis-server does not answer".into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until("redis-server", Duration::from_secs(10), || async {
+        redis_commands(&url).await.is_ok()
+    })
+    .await?;
     Ok((redis, url))
 }
 
