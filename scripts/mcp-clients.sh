@@ -13,6 +13,9 @@
 #   SPOTIFY_MCP_INSPECTOR_CLI   the Inspector's `mcp-inspector` entry point: run it with that node
 #                               and `--cli` first (the CLI is part of the inspector package since
 #                               2.x; @modelcontextprotocol/inspector-cli is the old 1.x package)
+#   SPOTIFY_MCP_INSPECTOR_MCPDO the Inspector's `mcpdo` entry point (same package): its connection
+#                               CLI, which keeps a connection open in a daemon and so also
+#                               subscribes, completes and answers elicitations
 # Idempotent and safe to run concurrently (one lock); an interrupted install is redone.
 set -euo pipefail
 NODE22_VERSION="22.23.5"
@@ -62,7 +65,10 @@ for pinned in "sdk $TS_SDK_VERSION" "client $TS_CLIENT_VERSION"; do
 done
 inspector=$(bin_of @modelcontextprotocol/inspector mcp-inspector)
 [ -f "$inspector" ] || { log "no MCP Inspector entry point at $inspector"; exit 1; }
+mcpdo=$(bin_of @modelcontextprotocol/inspector mcpdo)
+[ -f "$mcpdo" ] || { log "no mcpdo entry point at $mcpdo"; exit 1; }
 echo "export SPOTIFY_MCP_NODE22=$node22"
 echo "export SPOTIFY_MCP_CONFORMANCE=$entry"
 echo "export SPOTIFY_MCP_TS_CLIENT_DIR=$OUT/node_modules"
 echo "export SPOTIFY_MCP_INSPECTOR_CLI=$inspector"
+echo "export SPOTIFY_MCP_INSPECTOR_MCPDO=$mcpdo"

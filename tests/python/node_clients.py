@@ -13,7 +13,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "infra"))
 from tooling import script_exports  # noqa: E402
 
-VARS = ("SPOTIFY_MCP_NODE22", "SPOTIFY_MCP_CONFORMANCE", "SPOTIFY_MCP_TS_CLIENT_DIR", "SPOTIFY_MCP_INSPECTOR_CLI")
+VARS = (
+    "SPOTIFY_MCP_NODE22",
+    "SPOTIFY_MCP_CONFORMANCE",
+    "SPOTIFY_MCP_TS_CLIENT_DIR",
+    "SPOTIFY_MCP_INSPECTOR_CLI",
+    "SPOTIFY_MCP_INSPECTOR_MCPDO",
+)
 
 
 @cache

@@ -7,8 +7,9 @@ over streamable HTTP and over stdio, in both protocol eras the Inspector negotia
 Each invocation is one connection and one method. The pinned version's one-shot --cli methods
 are initialize, tools/list, tools/call, resources/list, resources/read, resources/templates/list,
 prompts/list, prompts/get and logging/setLevel (plus skills/* and resources/directory/read, which
-need a skills extension this server does not have); completion/complete and resources/subscribe
-are in the Inspector's interactive clients only, so the TypeScript SDK covers them
+need a skills extension this server does not have); completion/complete, resources/subscribe
+and answering an elicitation need a connection that outlives one call, so the same package's
+connection CLI, `mcpdo`, covers them (test_inspector_connections.py), as does the TypeScript SDK
 (test_ts_client.py). At 2026-07-28 the Inspector opens a subscriptions/listen stream on connect,
 since the server announces resource subscriptions; over stdio the server then outlives the end of
 its input (test_stdio_listen_exit.py), and each call takes ~2.5 s longer."""

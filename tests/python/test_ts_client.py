@@ -10,8 +10,7 @@ The SDK has two lines, and each is tested in the revision it is made for:
 - 2.x, `@modelcontextprotocol/client`, pinned to 2026-07-28 (`versionNegotiation`):
   server/discover, then stateless requests carrying the _meta envelope, no session over HTTP,
   the log level in each request's _meta (2026-07-28 has no logging/setLevel). Its subscriptions
-  are a `subscriptions/listen` stream, which this server does not offer; resources/subscribe is
-  2025-11-25's."""
+  are a `subscriptions/listen` stream (resources/subscribe is 2025-11-25's)."""
 
 from __future__ import annotations
 
