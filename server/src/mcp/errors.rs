@@ -95,8 +95,10 @@ const SHOWN_METHOD_CHARS: usize = 64;
 /// message that says so. rmcp's default message is the method name alone, which is empty (and
 /// says nothing) for `"method": ""`; control characters are escaped, a long name is cut.
 pub fn method_not_found(method: &str) -> ErrorData {
-    const SERVED: &str = "this server serves initialize, ping, tools/list, tools/call, \
-resources/list, resources/templates/list, resources/read, prompts/list and prompts/get";
+    const SERVED: &str = "this server serves tools/list, tools/call, resources/list, \
+resources/templates/list, resources/read, prompts/list, prompts/get and completion/complete; at \
+2025-11-25 also initialize, ping, resources/subscribe, resources/unsubscribe and \
+logging/setLevel; at 2026-07-28 also server/discover and subscriptions/listen";
     let message = if method.trim().is_empty() {
         format!("Method not found: the request's \"method\" is empty; {SERVED}")
     } else {
@@ -111,6 +113,18 @@ resources/list, resources/templates/list, resources/read, prompts/list and promp
         format!("Method not found: `{shown}` is not an MCP method; {SERVED}")
     };
     ErrorData::new(ErrorCode::METHOD_NOT_FOUND, message, None)
+}
+
+/// `-32601 Method not found` for `logging/setLevel` in a 2026-07-28 request: that revision
+/// removed the method (rmcp answers it with HTTP 404, as the revision asks), and a client of it
+/// sends its level with each request instead.
+pub fn set_level_removed() -> ErrorData {
+    ErrorData::new(
+        ErrorCode::METHOD_NOT_FOUND,
+        "Method not found: MCP 2026-07-28 has no logging/setLevel; send the level with each \
+         request, as `io.modelcontextprotocol/logLevel` in its `_meta`",
+        None,
+    )
 }
 
 /// What a call site knows that makes an error message more useful.
@@ -207,7 +221,7 @@ mod tests {
             "{}",
             long.message
         );
-        assert!(long.message.len() < 400, "{} bytes", long.message.len());
+        assert!(long.message.len() < 500, "{} bytes", long.message.len());
     }
 
     #[test]

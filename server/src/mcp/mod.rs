@@ -582,7 +582,10 @@ fn compact_annotations(mut a: ToolAnnotations) -> Option<ToolAnnotations> {
     (!empty).then_some(a)
 }
 
-fn supports_cache_hints(context: &RequestContext<RoleServer>) -> bool {
+/// Whether the request speaks protocol 2026-07-28 or later (its own `_meta`, else the session's
+/// handshake): its results carry cache hints, and `logging/setLevel` does not exist for it (a
+/// client of that revision sends its level with each request).
+fn speaks_2026_07_28(context: &RequestContext<RoleServer>) -> bool {
     context
         .protocol_version()
         .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
@@ -816,7 +819,7 @@ impl SpotifyMcp {
                 .await;
             }
         }
-        if !supports_cache_hints(&context)
+        if !speaks_2026_07_28(&context)
             && let Some((shared, session)) = self.shared_session(&context)
         {
             // One more than the resources a session may watch: the list is not one of them.
@@ -824,9 +827,7 @@ impl SpotifyMcp {
             if let Err(e) = shared.add(session, subscriptions::LIST_CHANGED, max).await {
                 tracing::debug!(error = %e, "no list_changed for this session");
             }
-        } else if !supports_cache_hints(&context)
-            && !self.subs.contains(subscriptions::LIST_CHANGED)
-        {
+        } else if !speaks_2026_07_28(&context) && !self.subs.contains(subscriptions::LIST_CHANGED) {
             match self.account.hub.watch(self, resources::MY_PLAYLISTS).await {
                 Ok(changes) => self.subs.add_list_changed(changes, context.peer.clone()),
                 Err(e) => tracing::debug!(error = %e.message, "no list_changed for this session"),
@@ -907,7 +908,7 @@ impl ServerHandler for SpotifyMcp {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let hints = supports_cache_hints(&context);
+        let hints = speaks_2026_07_28(&context);
         Ok(ListToolsResult {
             result_type: Some(ResultType::COMPLETE),
             tools: self.inner.tools.list_all(),
@@ -932,9 +933,10 @@ impl ServerHandler for SpotifyMcp {
     async fn on_custom_request(
         &self,
         request: CustomRequest,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, ErrorData> {
         match request.method.as_str() {
+            "logging/setLevel" if speaks_2026_07_28(&context) => Err(errors::set_level_removed()),
             "logging/setLevel" => Err(ErrorData::invalid_params(
                 logging::invalid_level_message(request.params.as_ref()),
                 None,
@@ -949,13 +951,17 @@ impl ServerHandler for SpotifyMcp {
         }
     }
 
-    /// Stores the session's level; messages below it are not sent (none before it is set).
+    /// Stores the session's level; messages below it are not sent (none before it is set). A
+    /// 2026-07-28 request gets `-32601` (HTTP 404): that revision removed the method.
     #[allow(deprecated)]
     async fn set_level(
         &self,
         request: SetLevelRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
+        if speaks_2026_07_28(&context) {
+            return Err(errors::set_level_removed());
+        }
         tracing::debug!(
             level = logging::name(request.level),
             "client set the log level"
@@ -982,7 +988,7 @@ impl ServerHandler for SpotifyMcp {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        let hints = supports_cache_hints(&context);
+        let hints = speaks_2026_07_28(&context);
         Ok(ListPromptsResult {
             result_type: Some(ResultType::COMPLETE),
             prompts: self.inner.prompts.list_all(),

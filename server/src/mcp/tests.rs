@@ -663,6 +663,37 @@ async fn set_level_accepts_mcp_levels_and_refuses_others_with_32602() {
     assert_eq!(missing["error"]["code"], json!(-32602), "{missing}");
 }
 
+/// Found by the conformance suite's 2026-07-28 `server-stateless` scenario: that revision has no
+/// `logging/setLevel`, so a request of it gets `-32601` (HTTP 404 over HTTP), with or without a
+/// valid level, and the level of the session is left alone.
+#[tokio::test]
+async fn set_level_in_a_2026_07_28_request_is_method_not_found() {
+    let mut wire = Wire::connect(SpotifyMcp::new(offline_client(), McpOptions::default())).await;
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    for params in [
+        json!({"level": "debug", "_meta": meta}),
+        json!({"_meta": meta}),
+    ] {
+        let removed = wire.request("logging/setLevel", params).await;
+        assert_eq!(removed["error"]["code"], json!(-32601), "{removed}");
+        let message = removed["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("2026-07-28 has no logging/setLevel")
+                && message.contains("io.modelcontextprotocol/logLevel"),
+            "{message}"
+        );
+    }
+    // The 2025-11-25 session itself still sets its level.
+    let ok = wire
+        .request("logging/setLevel", json!({"level": "info"}))
+        .await;
+    assert!(ok["result"].is_object(), "{ok}");
+}
+
 async fn complete(wire: &mut Wire, reference: Value, name: &str, value: &str) -> Value {
     wire.request(
         "completion/complete",
