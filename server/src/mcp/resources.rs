@@ -102,6 +102,12 @@ pub enum Target {
     Item(SpotifyId),
 }
 
+/// The error `data` of a resource that does not exist: its URI, so a client can tell which one
+/// of several reads failed (SEP-2164 asks for it).
+fn about(uri: &str) -> Option<serde_json::Value> {
+    Some(serde_json::json!({ "uri": uri }))
+}
+
 /// Parses a `spotify://` resource URI.
 pub fn parse(uri: &str) -> Result<Target, ErrorData> {
     match uri {
@@ -118,7 +124,7 @@ pub fn parse(uri: &str) -> Result<Target, ErrorData> {
                  spotify://player/devices, spotify://player/queue, spotify://me/playlists or \
                  spotify://{{playlist,album,artist,track}}/{{id}}"
             ),
-            None,
+            about(uri),
         )
     };
     let rest = uri.strip_prefix("spotify://").ok_or_else(not_found)?;
@@ -134,7 +140,7 @@ pub fn parse(uri: &str) -> Result<Target, ErrorData> {
     let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
     SpotifyId::parse_as(&id, kind)
         .map(Target::Item)
-        .map_err(|e| ErrorData::invalid_params(format!("resource `{uri}`: {e}"), None))
+        .map_err(|e| ErrorData::invalid_params(format!("resource `{uri}`: {e}"), about(uri)))
 }
 
 #[derive(Debug, Serialize)]
@@ -163,9 +169,10 @@ pub async fn read(server: &SpotifyMcp, uri: &str) -> Result<ReadResourceResult, 
     let c = server.client();
     let spotify = |e: SpotifyError| async move {
         match e {
-            SpotifyError::NotFound { .. } => {
-                ErrorData::resource_not_found(ToolError::spotify(&e).message().to_string(), None)
-            }
+            SpotifyError::NotFound { .. } => ErrorData::resource_not_found(
+                ToolError::spotify(&e).message().to_string(),
+                about(uri),
+            ),
             other => tool_failure(server.fail(other).await),
         }
     };
@@ -307,6 +314,10 @@ mod tests {
     fn bad_uris_are_clear_errors() {
         let unknown = parse("spotify://player/lyrics").unwrap_err();
         assert!(unknown.message.contains("unknown resource"));
+        assert_eq!(
+            unknown.data,
+            Some(serde_json::json!({"uri": "spotify://player/lyrics"}))
+        );
         let wrong_kind = parse(&format!("spotify://track/spotify:album:{ID}")).unwrap_err();
         assert!(
             wrong_kind.message.contains("album"),
