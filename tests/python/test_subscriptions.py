@@ -19,6 +19,7 @@ pytestmark = [
 
 NOW_PLAYING = "spotify://player/now-playing"
 QUEUE = "spotify://player/queue"
+DEVICES = "spotify://player/devices"
 POLL_MS = 300
 CHANGE_SECONDS = 10.0
 
@@ -93,6 +94,44 @@ async def test_a_session_hears_of_player_changes_and_stops_after_unsubscribe(wat
         await client.call_tool("play", {})
         await asyncio.sleep(POLL_MS * 5 / 1000)
         assert NOW_PLAYING not in seen, seen
+
+
+async def test_queue_devices_and_a_playlist_are_told_of_their_own_changes(watched):
+    """A session subscribed to the queue, the devices and one playlist hears of each when that
+    one changes: a track queued, playback moved to another device, an item added."""
+    import json
+
+    from mcp import Client
+
+    def structured(result) -> dict:
+        assert not result.is_error, result
+        return result.structured_content or json.loads(result.content[0].text)
+
+    _spotify, server = watched
+    seen: list = []
+    async with Client(server.mcp_url, mode="legacy", read_timeout_seconds=60, message_handler=_updates(seen)) as client:
+        await client.call_tool("play", {})
+        tracks = [t["uri"] for t in structured(await client.call_tool("search", {"query": "a", "types": ["track"], "limit": 3}))["tracks"]]
+        playlist = structured(await client.call_tool("create_playlist", {"name": "watched playlist"}))["uri"]
+        playlist_resource = "spotify://playlist/" + playlist.removeprefix("spotify:playlist:")
+        for uri in (QUEUE, DEVICES, playlist_resource):
+            await client.subscribe_resource(uri)
+        await asyncio.sleep(POLL_MS * 3 / 1000)
+        seen.clear()
+
+        structured(await client.call_tool("add_to_queue", {"uris": tracks[:1]}))
+        assert await _wait_for(seen, QUEUE), f"no update of {QUEUE} after add_to_queue: {seen}"
+        assert DEVICES not in seen and playlist_resource not in seen, seen
+
+        devices = structured(await client.call_tool("get_devices", {}))["devices"]
+        target = next(d for d in devices if not d.get("active") and not d.get("restricted"))
+        seen.clear()
+        structured(await client.call_tool("transfer_playback", {"device_id": target["id"]}))
+        assert await _wait_for(seen, DEVICES), f"no update of {DEVICES} after transfer_playback: {seen}"
+
+        seen.clear()
+        structured(await client.call_tool("add_playlist_items", {"playlist": playlist, "uris": tracks[1:]}))
+        assert await _wait_for(seen, playlist_resource), f"no update of {playlist_resource} after adding items: {seen}"
 
 
 async def test_listen_delivers_updates_and_playlist_list_changes_from_one_poller(watched):
