@@ -156,6 +156,10 @@ fn device_list(devices: &[Device]) -> String {
     devices
         .iter()
         .map(|d| match &d.id {
+            Some(id) if d.restricted => format!(
+                "{} ({}, device_id {id}, restricted: takes no commands)",
+                d.name, d.kind
+            ),
             Some(id) => format!("{} ({}, device_id {id})", d.name, d.kind),
             None => format!("{} ({}, no device_id: cannot be targeted)", d.name, d.kind),
         })
@@ -174,6 +178,7 @@ mod tests {
             name: name.into(),
             kind: "Speaker".into(),
             active: false,
+            restricted: false,
             volume: None,
         }
     }
@@ -226,14 +231,26 @@ mod tests {
 
     #[test]
     fn no_active_device_lists_devices_and_next_steps() {
+        let tv = Device {
+            restricted: true,
+            ..device(Some("tv1"), "TV")
+        };
         let hints = Hints {
-            devices: Some(vec![device(Some("abc123"), "Kitchen"), device(None, "Car")]),
+            devices: Some(vec![
+                device(Some("abc123"), "Kitchen"),
+                device(None, "Car"),
+                tv,
+            ]),
         };
         let msg = text(ToolError::from_spotify(
             &SpotifyError::NoActiveDevice,
             &hints,
         ));
         assert!(msg.contains("Kitchen (Speaker, device_id abc123)"), "{msg}");
+        assert!(
+            msg.contains("TV (Speaker, device_id tv1, restricted: takes no commands)"),
+            "{msg}"
+        );
         assert!(msg.contains("Car (Speaker, no device_id"), "{msg}");
         assert!(
             msg.contains("transfer_playback") && msg.contains("device_id"),

@@ -248,6 +248,7 @@ impl From<&m::Device> for Device {
             name: d.name.clone(),
             kind: d.device_type.clone(),
             active: d.is_active,
+            restricted: d.is_restricted,
             volume: d.volume_percent,
         }
     }

@@ -16,6 +16,9 @@ pub struct Device {
     pub kind: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub active: bool,
+    /// Takes no commands from this server (Spotify's restriction): pick another device.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub restricted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub volume: Option<u32>,
 }
