@@ -204,6 +204,8 @@ def test_completions(connected):
 
     devices = complete("ref/prompt", "dj_set", "device")
     assert "Kitchen Speaker" in devices["values"] and len(devices["values"]) <= 100, devices
+    # The sandbox's TV is restricted (takes no commands): not offered for a DJ set.
+    assert "Living Room TV" not in devices["values"], devices
 
     # The user's playlists by name: a prefix of one's name completes to its ID.
     playlists = mcpdo("tools/call", "get_my_playlists")["structuredContent"]["items"]

@@ -6,7 +6,8 @@
 //!   typed text, case-insensitively, prefix matches first.
 //! - `spotify://{album,artist,track}/{id}`: the IDs Spotify search finds for the typed text;
 //!   before anything is typed, those of the tracks, albums or artists played recently.
-//! - `dj_set`'s `device`: the names of the user's devices, the active one first.
+//! - `dj_set`'s `device`: the names of the user's devices, the active one first, without the
+//!   restricted ones (Spotify takes no commands for them).
 //!
 //! Spotify is asked through the client (its response cache makes repeated completions cheap)
 //! inside one call deadline; when it fails the answer is an empty list, never an error or a
@@ -335,6 +336,8 @@ async fn my_playlists(server: &SpotifyMcp, typed: &str) -> Result<CompleteResult
 /// The names of the user's devices matching `typed`, the active one first.
 async fn devices(server: &SpotifyMcp, typed: &str) -> Result<CompleteResult, SpotifyError> {
     let mut devices = server.client().get_devices().await?;
+    // A restricted device takes no commands: a DJ set could not play there.
+    devices.retain(|d| !d.is_restricted);
     devices.sort_by_key(|d| !d.is_active);
     let names = matching(
         devices.iter().map(|d| (d.name.as_str(), d.name.clone())),

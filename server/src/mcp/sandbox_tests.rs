@@ -769,9 +769,17 @@ async fn resource_templates_complete_to_ids_from_spotify() {
         "{artists}"
     );
 
-    // dj_set's device: the user's device names, the active one first.
+    // dj_set's device: the user's device names, the active one first, not the restricted one.
     let devices = ok(w, "get_devices", json!({})).await;
-    let list = devices["devices"].as_array().cloned().unwrap_or_default();
+    let all = devices["devices"].as_array().cloned().unwrap_or_default();
+    let (restricted, list): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .partition(|d| d["restricted"] == json!(true));
+    assert_eq!(
+        restricted.len(),
+        1,
+        "the sandbox has one restricted device: {devices}"
+    );
     let active = list.iter().find(|d| d["active"] == json!(true));
     let dj = json!({"type": "ref/prompt", "name": "dj_set"});
     let named = w
@@ -789,6 +797,7 @@ async fn resource_templates_complete_to_ids_from_spotify() {
         panic!("the sandbox starts with an active device: {devices}")
     };
     assert_eq!(names[0], active["name"], "{named}");
+    assert!(!names.contains(&restricted[0]["name"]), "{named}");
     let some = list[list.len() - 1]["name"].as_str().unwrap_or_default();
     let typed: String = some.chars().take(3).collect::<String>().to_lowercase();
     let narrowed = w
