@@ -20,7 +20,7 @@ use rmcp::RoleServer;
 use rmcp::model::{
     BooleanSchema, CallToolRequestParams, ElicitRequest, ElicitRequestParams, ElicitResult,
     ElicitationAction, ElicitationSchema, InputRequest, InputRequests, InputRequiredResult,
-    JsonObject, PrimitiveSchemaDefinition, ProtocolVersion,
+    JsonObject, PrimitiveSchemaDefinition,
 };
 use rmcp::service::RequestContext;
 
@@ -177,10 +177,7 @@ impl SpotifyMcp {
         request: &CallToolRequestParams,
         context: &RequestContext<RoleServer>,
     ) -> Decision {
-        let stateless = context
-            .protocol_version()
-            .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28);
-        if stateless {
+        if super::speaks_2026_07_28(context) {
             if let Some(answer) = request
                 .input_responses
                 .as_ref()

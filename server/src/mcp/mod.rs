@@ -583,9 +583,10 @@ fn compact_annotations(mut a: ToolAnnotations) -> Option<ToolAnnotations> {
 }
 
 /// Whether the request speaks protocol 2026-07-28 or later (its own `_meta`, else the session's
-/// handshake): its results carry cache hints, and `logging/setLevel` does not exist for it (a
-/// client of that revision sends its level with each request).
-fn speaks_2026_07_28(context: &RequestContext<RoleServer>) -> bool {
+/// handshake): its results carry cache hints, `logging/setLevel` does not exist for it (a
+/// client of that revision sends its level with each request), and a confirmation is asked
+/// with an `input_required` result instead of `elicitation/create`.
+pub(super) fn speaks_2026_07_28(context: &RequestContext<RoleServer>) -> bool {
     context
         .protocol_version()
         .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
