@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{BoxError, Killed, Sandbox, free_port, redis_commands, start_redis, wait_until};
+use support::{BoxError, Killed, Sandbox, free_port, redis_commands, start_redis, wait_for_get};
 
 #[derive(Parser)]
 struct Args {
@@ -88,14 +88,11 @@ async fn start_server(
         }
     }
     let child = cmd.spawn()?;
-    let http = reqwest::Client::new();
-    let readyz = format!("{base}/readyz");
-    wait_until("a server", Duration::from_secs(30), || async {
-        http.get(&readyz)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-    })
+    wait_for_get(
+        "a server",
+        &format!("{base}/readyz"),
+        Duration::from_secs(30),
+    )
     .await?;
     Ok(Server {
         _child: child,

@@ -37,7 +37,9 @@ use spotify_mcp_sandbox::{CLIENT_ID, CLIENT_SECRET, PREMIUM_REFRESH_TOKEN};
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{BoxError, Killed, Sandbox, free_port, redis_commands, start_redis, wait_until};
+use support::{
+    BoxError, Killed, Sandbox, free_port, redis_commands, start_redis, wait_for_get, wait_until,
+};
 type StdioClient = RunningService<RoleClient, ()>;
 
 #[derive(Parser)]
@@ -273,15 +275,8 @@ async fn start_http_server(
         .kill_on_drop(true);
     sandbox.server_env(&mut cmd);
     let child = cmd.spawn()?;
-    let http = reqwest::Client::new();
     let readyz = format!("http://127.0.0.1:{port}/readyz");
-    wait_until("the HTTP server", Duration::from_secs(30), || async {
-        http.get(&readyz)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-    })
-    .await?;
+    wait_for_get("the HTTP server", &readyz, Duration::from_secs(30)).await?;
     Ok((child, format!("http://127.0.0.1:{port}/mcp")))
 }
 

@@ -29,6 +29,18 @@ where
     Ok(())
 }
 
+/// [`wait_until`] a GET of `url` answers 2xx (a server's `/readyz`, the sandbox's control API).
+pub async fn wait_for_get(what: &str, url: &str, within: Duration) -> Result<(), BoxError> {
+    let http = reqwest::Client::new();
+    wait_until(what, within, || async {
+        http.get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await
+}
+
 pub fn free_port() -> Result<u16, BoxError> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -61,12 +73,8 @@ impl Sandbox {
             .kill_on_drop(true)
             .spawn()?;
         let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
         let faults = format!("{base}/sandbox/faults");
-        wait_until("the sandbox", Duration::from_secs(30), || async {
-            http.get(&faults).send().await.is_ok()
-        })
-        .await?;
+        wait_for_get("the sandbox", &faults, Duration::from_secs(30)).await?;
         Ok(Sandbox {
             _child: child,
             base,
