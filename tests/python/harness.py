@@ -300,6 +300,10 @@ class SandboxProcess(ServerProcess):
         assert isinstance(body, list), f"unexpected /sandbox/requests shape: {type(body)}"
         return body
 
+    def count_requests(self, path_suffix: str) -> int:
+        """How many recorded requests went to a path ending in `path_suffix`."""
+        return sum(1 for r in self.requests() if r["path"].endswith(path_suffix))
+
     def clear_requests(self) -> None:
         r = httpx.delete(f"{self.base_url}/sandbox/requests", timeout=5)
         assert r.status_code in (200, 204), f"DELETE /sandbox/requests -> {r.status_code}: {r.text}"

@@ -70,9 +70,23 @@ FIXTURE_ONLY: dict[str, str] = {
 }
 
 
-def conformance(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    c = client_paths("SPOTIFY_MCP_CONFORMANCE")
-    return run_node(c["SPOTIFY_MCP_CONFORMANCE"], *args, env=dict(os.environ), cwd=cwd, timeout=timeout)
+def conformance(
+    *args: str, cwd: Path, timeout: float = 120, suite: str = "SPOTIFY_MCP_CONFORMANCE"
+) -> subprocess.CompletedProcess[str]:
+    """`node22 <suite's CLI> ARGS`; `suite` names the export of scripts/mcp-clients.sh (the
+    stable suite, or SPOTIFY_MCP_CONFORMANCE_NEXT for the pre-release)."""
+    c = client_paths(suite)
+    return run_node(c[suite], *args, env=dict(os.environ), cwd=cwd, timeout=timeout)
+
+
+def checks_by_scenario(out: Path) -> dict[str, list[dict]]:
+    """The checks of a run written to `out`, by scenario (its result directories are named
+    `server-<scenario>-<timestamp>`)."""
+    ran: dict[str, list[dict]] = {}
+    for result in out.glob("server-*/checks.json"):
+        name = re.sub(r"^server-(.*)-\d{4}-\d\d-\d\dT.*$", r"\1", result.parent.name)
+        ran.setdefault(name, []).extend(json.loads(result.read_text()))
+    return ran
 
 
 def server_scenarios(tmp_path: Path) -> list[str]:
@@ -116,10 +130,7 @@ def test_fixture_scenarios_fail_only_for_want_of_the_fixture(sandbox_server, tmp
     """Run the whole active suite once: each FIXTURE_ONLY scenario may fail only because the
     fixture it names is not here (a clear -32602/-32002 naming it), never for anything else."""
     conformance("server", "--url", sandbox_server.mcp_url, "-o", str(tmp_path), cwd=tmp_path)
-    ran: dict[str, list[dict]] = {}
-    for result in tmp_path.glob("server-*/checks.json"):
-        name = re.sub(r"^server-(.*)-\d{4}-\d\d-\d\dT.*$", r"\1", result.parent.name)
-        ran.setdefault(name, []).extend(json.loads(result.read_text()))
+    ran = checks_by_scenario(tmp_path)
     missing = set(FIXTURE_ONLY) - set(ran) - NOT_IN_ACTIVE_SUITE
     assert not missing, f"fixture scenarios that did not run: {sorted(missing)} (ran {sorted(ran)})"
     for scenario in set(FIXTURE_ONLY) & set(ran):
@@ -218,18 +229,13 @@ _FOR_WANT_OF_THE_FIXTURE = re.compile(
 @pytest.fixture(scope="module")
 def run_2026(sandbox_server, tmp_path_factory):
     out = tmp_path_factory.mktemp("conformance-2026")
-    c = client_paths("SPOTIFY_MCP_CONFORMANCE_NEXT")
-    run = run_node(
-        c["SPOTIFY_MCP_CONFORMANCE_NEXT"],
+    run = conformance(
         *("server", "--url", sandbox_server.mcp_url, "--requirements", "2026-07-28", "-o", str(out)),
-        env=dict(os.environ),
         cwd=out,
         timeout=300,
+        suite="SPOTIFY_MCP_CONFORMANCE_NEXT",
     )
-    checks: dict[str, list[dict]] = {}
-    for result in out.glob("server-*/checks.json"):
-        name = re.sub(r"^server-(.*)-\d{4}-\d\d-\d\dT.*$", r"\1", result.parent.name)
-        checks.setdefault(name, []).extend(json.loads(result.read_text()))
+    checks = checks_by_scenario(out)
     assert checks, f"the 2026-07-28 run wrote no results (exit {run.returncode})\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     return run, checks
 

@@ -221,12 +221,9 @@ def test_completions(connected):
 def _player_reads_over(spotify, polls: int) -> int:
     """How often the server read the player while `polls` poll intervals passed."""
 
-    def reads() -> int:
-        return sum(1 for r in spotify.requests() if r["path"].endswith(PLAYER_READ))
-
-    before = reads()
+    before = spotify.count_requests(PLAYER_READ)
     time.sleep(POLL_MS * polls / 1000)
-    return reads() - before
+    return spotify.count_requests(PLAYER_READ) - before
 
 
 def test_subscription_hears_a_play_and_its_poller_stops_after(connected, tmp_path):

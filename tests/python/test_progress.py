@@ -86,7 +86,7 @@ async def _cancel_midway(client, spotify) -> None:
     within the ones already sent, and no playlist is created."""
 
     def searches() -> int:
-        return sum(1 for r in spotify.requests() if r["path"].endswith("/search"))
+        return spotify.count_requests("/search")
 
     def playlist_writes() -> list:
         return [r for r in spotify.requests() if r["method"] == "POST" and "/playlists" in r["path"]]

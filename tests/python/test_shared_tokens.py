@@ -46,7 +46,7 @@ def pkce_refresh_token(sandbox) -> str:
 
 
 def renewals(sandbox) -> int:
-    return sum(1 for r in sandbox.requests() if r["path"].endswith("/api/token"))
+    return sandbox.count_requests("/api/token")
 
 
 async def call(server, query: str) -> None:

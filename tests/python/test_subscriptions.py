@@ -58,10 +58,6 @@ async def _wait_for(seen: list, item: str, timeout: float = CHANGE_SECONDS) -> b
     return False
 
 
-def _reads(spotify, suffix: str) -> int:
-    return sum(1 for r in spotify.requests() if r["path"].endswith(suffix))
-
-
 async def test_a_session_hears_of_player_changes_and_stops_after_unsubscribe(watched):
     from mcp import Client
 
@@ -163,9 +159,9 @@ async def test_listen_delivers_updates_and_playlist_list_changes_from_one_poller
                         tasks.start_soon(collect, sub)
                         tasks.start_soon(collect, sub2)
 
-                        before = _reads(spotify, "/me/player/currently-playing")
+                        before = spotify.count_requests("/me/player/currently-playing")
                         await asyncio.sleep(3.0)
-                        polls = _reads(spotify, "/me/player/currently-playing") - before
+                        polls = spotify.count_requests("/me/player/currently-playing") - before
                         assert polls <= 3000 // POLL_MS + 2, f"{polls} reads in 3 s: listeners multiplied the poller"
                         assert events == [], events
 
