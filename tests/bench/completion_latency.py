@@ -7,48 +7,23 @@ against two servers side by side on one standalone sandbox that answers every re
 
     python tests/bench/completion_latency.py --bin target/release/spotify-mcp-server
 
-Needs the test venv (`eval "$(scripts/test-env.sh)"`, then `$SPOTIFY_MCP_TEST_PYTHON`). Every
-process it starts is stopped at the end, also on failure. A benchmark, not a test: the figures
-are in BENCHMARKS.md."""
+Needs the test venv (`eval "$(scripts/test-env.sh)"`, then `$SPOTIFY_MCP_TEST_PYTHON`). It starts
+the processes with the end-to-end suite's harness (tests/python/harness.py) and stops every one
+at the end, also on failure. A benchmark, not a test: the figures are in BENCHMARKS.md."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import socket
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import anyio
-import httpx
 
-SANDBOX = {
-    "SPOTIFY_CLIENT_ID": "sandbox-client-id",
-    "SPOTIFY_CLIENT_SECRET": "sandbox-client-secret",
-    "SPOTIFY_REFRESH_TOKEN": "sandbox-refresh-token",
-}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"{proc.args} exited with {proc.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    sys.exit(f"{url} did not answer within {timeout} s")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+from harness import Launcher  # noqa: E402
 
 
 async def measure(url: str, calls: int) -> tuple[float, float]:
@@ -76,43 +51,27 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
-    procs: list[subprocess.Popen] = []
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIFY_")}
-    try:
-        sandbox_port = free_port()
-        base = f"http://127.0.0.1:{sandbox_port}"
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        procs.append(subprocess.Popen([args.bin, "sandbox", "--bind", f"127.0.0.1:{sandbox_port}"], env=env, **quiet))
-        wait_until_up(f"{base}/sandbox/faults", procs[-1])
-        faults = httpx.get(f"{base}/sandbox/faults").json()
-        httpx.put(f"{base}/sandbox/faults", json={**faults, "latency_ms": args.latency_ms}).raise_for_status()
+    with tempfile.TemporaryDirectory(prefix="completion-latency-") as workdir:
+        launcher = Launcher(args.bin.resolve(), Path(workdir))
+        started = []
+        try:
+            spotify = launcher.sandbox(name="sandbox", record=False)
+            started.append(spotify)
+            spotify.set_faults(latency_ms=args.latency_ms)
+            servers = {}
+            for name, extra in (("memory cache", ()), ("--cache none", ("--cache", "none"))):
+                server = launcher.http_server_on(spotify, *extra, name=name.strip("-").replace(" ", "-"))
+                started.append(server)
+                servers[name] = server.mcp_url
 
-        servers = {}
-        for name, extra in (("memory cache", []), ("--cache none", ["--cache", "none"])):
-            port = free_port()
-            server_env = {
-                **env,
-                **SANDBOX,
-                "SPOTIFY_API_BASE_URL": f"{base}/v1",
-                "SPOTIFY_ACCOUNTS_BASE_URL": base,
-            }
-            procs.append(subprocess.Popen([args.bin, "--port", str(port), *extra], env=server_env, **quiet))
-            wait_until_up(f"http://127.0.0.1:{port}/readyz", procs[-1])
-            servers[name] = f"http://127.0.0.1:{port}/mcp"
-
-        print(f"completion/complete of spotify://playlist/{{id}}, Spotify at {args.latency_ms} ms, {args.calls} calls")
-        for round_ in range(1, args.rounds + 1):
-            for name, url in servers.items():
-                p50, p99 = anyio.run(measure, url, args.calls)
-                print(f"round {round_}, {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            print(f"completion/complete of spotify://playlist/{{id}}, Spotify at {args.latency_ms} ms, {args.calls} calls")
+            for round_ in range(1, args.rounds + 1):
+                for name, url in servers.items():
+                    p50, p99 = anyio.run(measure, url, args.calls)
+                    print(f"round {round_}, {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+        finally:
+            for proc in reversed(started):
+                proc.stop()
 
 
 if __name__ == "__main__":
