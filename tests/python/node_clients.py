@@ -4,9 +4,11 @@ TypeScript SDK, the MCP Inspector): their paths from the environment, or from th
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -47,3 +49,27 @@ def run_node(script: str, *args: str, env: dict[str, str], cwd: Path, timeout: f
     """`node22 SCRIPT ARGS` with the given environment, capturing its output."""
     node = client_paths("SPOTIFY_MCP_NODE22")["SPOTIFY_MCP_NODE22"]
     return subprocess.run([node, script, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+_LOG_LOCK = threading.Lock()
+
+
+def run_logged(
+    argv: list[str], *, env: dict[str, str], cwd: Path, log: Path, shown: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Runs a client command (at most 120 s) and appends it (`shown`, e.g. with a token masked,
+    else the argv), its exit status and its output to `log`."""
+    run = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+    with _LOG_LOCK, log.open("a") as out:
+        out.write(f"$ {shown or ' '.join(argv)}\n-> exit {run.returncode}\n{run.stdout[-2000:]}{run.stderr[-2000:]}")
+    return run
+
+
+def json_answer(run: subprocess.CompletedProcess[str], exit_code: int, what: str) -> dict:
+    """The answer of an Inspector command run with `--format json`: on stdout, or an
+    `{"error": ...}` object as the last line of stderr. Fails unless it exited `exit_code`."""
+    assert run.returncode == exit_code, (
+        f"{what}: exit {run.returncode}, expected {exit_code}\nstdout: {run.stdout[-3000:]}\n"
+        f"stderr: {run.stderr[-3000:]}"
+    )
+    return json.loads(run.stdout.strip() or run.stderr.strip().splitlines()[-1])

@@ -29,7 +29,7 @@ import pytest
 
 from harness import STARTED, ServerProcess, clean_env, free_port
 from headless_chrome import start_chrome
-from node_clients import client_paths
+from node_clients import client_paths, json_answer, run_logged
 from oauth_flow import RawClient, hosted_server, query
 from surface import DEFAULT_TOOLS
 
@@ -64,22 +64,15 @@ class Inspector:
         self.home = home
         self.log = log
 
-    def _record(self, argv: list[str], stderr: str) -> None:
-        with self.log.open("a") as log:
-            log.write(f"$ {' '.join(a if 'Bearer' not in a else 'Authorization: Bearer ...' for a in argv)}\n{stderr}")
+    def _shown(self, argv: list[str]) -> str:
+        return " ".join(a if "Bearer" not in a else "Authorization: Bearer ..." for a in argv)
 
     def __call__(self, method: str, *args: str, token: str | None = None, exit_code: int = 0) -> dict:
         """One call that never asks anyone to sign in: the answer, {"result"} or {"error"}."""
         header = ["--header", f"Authorization: Bearer {token}"] if token else []
         argv = [*self.argv, "--method", method, *args, *header, "--stored-auth-only", "--format", "json", *self.target]
-        run = subprocess.run(argv, env=self.env, cwd=self.home, capture_output=True, text=True, timeout=120)
-        self._record(argv, run.stderr)
-        assert run.returncode == exit_code, (
-            f"{method}: exit {run.returncode}, expected {exit_code}\nstdout: {run.stdout[-2000:]}\nstderr: {run.stderr[-2000:]}"
-        )
-        if run.stdout.strip():
-            return json.loads(run.stdout)
-        return json.loads(run.stderr.strip().splitlines()[-1])
+        run = run_logged(argv, env=self.env, cwd=self.home, log=self.log, shown=self._shown(argv))
+        return json_answer(run, exit_code, method)
 
     def interactive(self, method: str, *args: str, callback_port: int, browse) -> tuple[int, dict, str]:
         """A call with no token, its stderr a terminal: `browse(url)` is the person who opens
@@ -122,7 +115,8 @@ class Inspector:
                 proc.kill()
                 proc.wait()
             reader.join(timeout=5)
-        self._record(argv, "\n".join(printed) + "\n")
+        with self.log.open("a") as log:
+            log.write(f"$ {self._shown(argv)}\n-> exit {proc.returncode}\n" + "\n".join(printed) + "\n")
         answer = json.loads(stdout) if stdout.strip() else {}
         return proc.returncode, answer, "\n".join(printed)
 

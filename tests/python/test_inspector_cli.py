@@ -17,15 +17,13 @@ its input (test_stdio_listen_exit.py), and each call takes ~2.5 s longer."""
 from __future__ import annotations
 
 import json
-import subprocess
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from harness import STARTED, ServerProcess, clean_env
-from node_clients import client_paths
+from node_clients import client_paths, json_answer, run_logged
 from surface import DEFAULT_TOOLS
 
 ERAS = {"legacy": "2025-11-25", "modern": "2026-07-28"}
@@ -44,22 +42,11 @@ class Inspector:
         self.env = clean_env(None, home)
         self.home = home
         self.log = log
-        self._lock = threading.Lock()
 
     def __call__(self, method: str, *args: str, exit_code: int = 0) -> dict:
         argv = [*self.argv, "--method", method, *args, "--format", "json", *self.target]
-        run = subprocess.run(argv, env=self.env, cwd=self.home, capture_output=True, text=True, timeout=120)
-        with self._lock, self.log.open("a") as log:
-            log.write(f"$ {' '.join(argv)}\n{run.stderr}")
-        assert run.returncode == exit_code, (
-            f"{method} {args}: exit {run.returncode}, expected {exit_code}\nstdout: {run.stdout[-3000:]}\n"
-            f"stderr: {run.stderr[-3000:]}"
-        )
-        # --format json: {"result": ...} on stdout, or {"error": {...}} on stderr's last line.
-        if run.stdout.strip():
-            return json.loads(run.stdout)
-        return json.loads(run.stderr.strip().splitlines()[-1])
-
+        run = run_logged(argv, env=self.env, cwd=self.home, log=self.log)
+        return json_answer(run, exit_code, f"{method} {args}")
 
 @pytest.fixture
 def inspector(request, launcher, tmp_path):

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from harness import STARTED, ServerProcess, clean_env
-from node_clients import client_paths
+from node_clients import client_paths, json_answer, run_logged
 
 MODES = [("http", "legacy"), ("http", "modern"), ("stdio", "legacy"), ("stdio", "modern")]
 ERAS = {"legacy": "2025-11-25", "modern": "2026-07-28"}
@@ -59,22 +59,11 @@ class Mcpdo:
         self.daemon_dir = Path(exports["MCP_INSPECTOR_DAEMON_DIR"])
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        run = subprocess.run(
-            [*self.argv, *args], env=self.env, cwd=self.home, capture_output=True, text=True, timeout=120
-        )
-        with self.log.open("a") as log:
-            log.write(f"$ mcpdo {' '.join(args)}\n-> exit {run.returncode}\n{run.stdout[-2000:]}{run.stderr[-2000:]}")
-        return run
+        return run_logged([*self.argv, *args], env=self.env, cwd=self.home, log=self.log, shown=f"mcpdo {' '.join(args)}")
 
     def __call__(self, *args: str, exit_code: int = 0) -> dict:
         conn = ["--conn", self.conn] if self.conn else []
-        run = self._run("--format", "json", *conn, *args)
-        assert run.returncode == exit_code, (
-            f"mcpdo {args}: exit {run.returncode}, expected {exit_code}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
-        )
-        # --format json: the answer on stdout, or {"error": {...}} there or on stderr.
-        text = run.stdout.strip() or run.stderr.strip().splitlines()[-1]
-        return json.loads(text)
+        return json_answer(self._run("--format", "json", *conn, *args), exit_code, f"mcpdo {args}")
 
     def connect(self, era: str, target: list[str], *options: str) -> dict:
         """`connect --era ERA [OPTIONS] TARGET`, after closing the connection there is."""
